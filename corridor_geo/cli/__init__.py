@@ -1,0 +1,101 @@
+"""Command-line interface ``corridor-geo`` (click).
+
+Each command lives in its own module under :mod:`corridor_geo.cli` and is imported
+only when invoked, so ``corridor-geo --help`` stays fast. Errors caused by user input
+(:class:`~corridor_geo.errors.CorridorGeoError`, missing or unreadable files) print one
+line on stderr and exit with code 2; no traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from corridor_geo import settings
+
+__all__ = ["main"]
+
+#: command name -> "module:attribute" of the click command
+COMMANDS: dict[str, str] = {
+    "demo": "corridor_geo.cli.foundation:demo",
+    "extent": "corridor_geo.cli.foundation:extent",
+    "distances": "corridor_geo.cli.foundation:distances",
+    "nodes": "corridor_geo.cli.foundation:nodes",
+    "network": "corridor_geo.cli.network:network",
+    "matrix": "corridor_geo.cli.multimodal:matrix",
+    "validate-times": "corridor_geo.cli.multimodal:validate_times",
+    "catchments": "corridor_geo.cli.catchments:catchments",
+    "run": "corridor_geo.cli.scenarios:run",
+    "compare": "corridor_geo.cli.scenarios:compare",
+    "batch": "corridor_geo.cli.scenarios:batch",
+}
+
+
+class _LazyGroup(click.Group):
+    """A click group that imports a command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        available = []
+        for name in COMMANDS:
+            if self.get_command(ctx, name) is not None:
+                available.append(name)
+        return available
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module, attr = spec.split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):  # command not built yet
+            return None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI's single error funnel
+            _fail(exc, debug=bool(ctx.obj and ctx.obj.get("debug")))
+
+
+def _fail(exc: BaseException, *, debug: bool) -> None:
+    from corridor_geo.errors import CorridorGeoError
+
+    if debug:
+        raise exc
+    if isinstance(exc, CorridorGeoError):
+        click.echo(f"corridor-geo: error: {exc}", err=True)
+        sys.exit(2)
+    if isinstance(exc, FileNotFoundError):
+        click.echo(f"corridor-geo: error: file not found: {exc.filename or exc}", err=True)
+        sys.exit(2)
+    if isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError):
+        click.echo(f"corridor-geo: error: cannot write or read {exc.filename or exc}: "
+                   f"{exc.strerror}", err=True)
+        sys.exit(2)
+    click.echo(f"corridor-geo: internal error: {type(exc).__name__}: {exc} "
+               "(re-run with --debug for the traceback and report it)", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="corridor_geo")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or log messages.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, debug: bool) -> None:
+    """Geospatial analysis of the Guangzhou–Shenzhen Science and Technology Innovation Corridor.
+
+    All coordinates in and out are WGS84 (EPSG:4326). Map data © OpenStreetMap contributors.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    ctx.obj["debug"] = debug
+    settings.progress = not quiet

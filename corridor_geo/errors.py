@@ -1,0 +1,122 @@
+"""Exceptions raised by corridor_geo.
+
+Every error a user can cause derives from :class:`CorridorGeoError`; the CLI turns
+these into one line on stderr and exit code 2. Messages name the file, row, field or
+value at fault and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = [
+    "CacheError",
+    "CorridorGeoError",
+    "DataValidationError",
+    "NetworkSourceError",
+    "SnapError",
+    "UnknownIdError",
+    "UnreachableError",
+]
+
+
+class CorridorGeoError(Exception):
+    """Base class of all errors caused by user input or user data."""
+
+
+class DataValidationError(CorridorGeoError, ValueError):
+    """A file, row or field does not hold what was expected.
+
+    Parameters
+    ----------
+    message
+        What was wrong and what was expected.
+    path
+        The file at fault, if any.
+    row
+        1-based data row (header excluded) or feature index, if any.
+    field
+        Column or key at fault, if any.
+
+    Examples
+    --------
+    >>> str(DataValidationError("expected a number", path="nodes.csv", row=3, field="lon"))
+    'nodes.csv, row 3, field lon: expected a number'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = None if path is None else str(path)
+        self.row = row
+        self.field = field
+        self.reason = message
+        where = [p for p in (
+            self.path,
+            None if row is None else f"row {row}",
+            None if field is None else f"field {field}",
+        ) if p]
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class UnknownIdError(CorridorGeoError, KeyError):
+    """An id or name matches no platform, node or station (or more than one).
+
+    Parameters
+    ----------
+    query
+        What the user asked for.
+    candidates
+        All known ids and names, used to suggest close matches.
+    ambiguous
+        When the query matched several entries, their ids.
+    what
+        What kind of thing was looked up (for the message).
+    """
+
+    def __init__(
+        self,
+        query: str,
+        candidates: Iterable[str] = (),
+        *,
+        ambiguous: Iterable[str] = (),
+        what: str = "platform, node or station",
+    ) -> None:
+        self.query = query
+        self.ambiguous = sorted(ambiguous)
+        self.suggestions = difflib.get_close_matches(
+            query, sorted(set(candidates)), n=5, cutoff=0.5
+        )
+        if self.ambiguous:
+            msg = f"{query!r} is ambiguous: it matches {', '.join(self.ambiguous)}"
+        else:
+            msg = f"unknown {what} {query!r}"
+            if self.suggestions:
+                msg += f"; close matches: {', '.join(self.suggestions)}"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class NetworkSourceError(CorridorGeoError):
+    """A network source (file, server, package) cannot give the requested network."""
+
+
+class SnapError(CorridorGeoError):
+    """A point is farther from the network than the allowed snap distance."""
+
+
+class UnreachableError(CorridorGeoError):
+    """An origin or destination lies on a part of the network that cannot reach the rest."""
+
+
+class CacheError(CorridorGeoError):
+    """A cache entry is corrupt or stale (normally handled by rebuilding it)."""

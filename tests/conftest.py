@@ -1,0 +1,21 @@
+"""Shared pytest configuration: an isolated cache directory for every test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Point CORRIDOR_GEO_CACHE_DIR at a fresh folder so tests never touch the user's cache."""
+    path = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("CORRIDOR_GEO_CACHE_DIR")
+    os.environ["CORRIDOR_GEO_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("CORRIDOR_GEO_CACHE_DIR", None)
+    else:
+        os.environ["CORRIDOR_GEO_CACHE_DIR"] = old
