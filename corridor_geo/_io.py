@@ -53,16 +53,15 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str = "") -> Iterator
 
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
     """Write *data* to *target* atomically and return the path."""
-    with atomic_path(target) as tmp:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    with atomic_path(target) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     return Path(target)
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 *text* to *target* atomically (``\\n`` line endings)."""
+    """Write UTF-8 *text* to *target* atomically (newlines kept as given)."""
     return atomic_write_bytes(target, text.encode("utf-8"))
 
 

@@ -5,11 +5,27 @@ Used by corridor_geo's own tests and available to users who extend it.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
+import http.server
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from corridor_geo import settings
 
-__all__ = ["shared_data_path"]
+__all__ = [
+    "MapPageReport",
+    "headless_chromium",
+    "open_map_in_browser",
+    "serve_directory",
+    "shared_data_path",
+]
 
 
 def shared_data_path(relative: str) -> Path:
@@ -33,3 +49,167 @@ def shared_data_path(relative: str) -> Path:
             "(set CORRIDOR_GEO_SHARED_DATA to the folder holding ../shared/data)"
         )
     return path
+
+
+# --------------------------------------------------------------------------------------
+# Maps in a real browser (used by tests/test_browser.py and the CLI --out map tests)
+# --------------------------------------------------------------------------------------
+
+#: Chromium and chromedriver as installed by Debian's ``chromium``/``chromium-driver``.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+#: Console messages from base-tile requests (unreachable offline) are not page errors.
+_TILE_URL = re.compile(r"https?://\S+/\d+/\d+/\d+(@2x)?\.(png|jpe?g|webp)|favicon\.ico")
+
+
+@contextlib.contextmanager
+def serve_directory(directory: str | os.PathLike[str]) -> Iterator[str]:
+    """Serve *directory* over HTTP on 127.0.0.1 (ephemeral port); yield the base URL.
+
+    Examples
+    --------
+    >>> with serve_directory(".") as url:  # doctest: +SKIP
+    ...     print(url)
+    http://127.0.0.1:40123/
+    """
+
+    class _Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib API
+            pass
+
+    handler = functools.partial(_Quiet, directory=os.fspath(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def headless_chromium(*, window_size: tuple[int, int] = (1280, 900)) -> Iterator[Any]:
+    """Yield a selenium WebDriver on headless Chromium, or skip the test with a reason.
+
+    Chromium runs with a fresh profile, no sandbox, no GPU and no background networking.
+    """
+    import pytest
+
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(f"headless browser test needs {CHROMIUM} and {CHROMEDRIVER} "
+                    "(Debian packages chromium, chromium-driver; scripts/install-browser.sh)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip("headless browser test needs selenium (pip install selenium)")
+    with tempfile.TemporaryDirectory(prefix="corridor-geo-chromium-") as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                    f"--window-size={window_size[0]},{window_size[1]}"):
+            options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+        try:
+            driver.set_page_load_timeout(60)
+            yield driver
+        finally:
+            driver.quit()
+
+
+@dataclasses.dataclass
+class MapPageReport:
+    """What a map page showed in the browser (see :func:`open_map_in_browser`)."""
+
+    #: SEVERE console messages (JavaScript errors, failed loads), tile requests excluded.
+    errors: list[str]
+    #: Labels of the overlay layers in the Leaflet layer control.
+    overlay_labels: list[str]
+    #: Labels of the base layers in the layer control.
+    base_labels: list[str]
+    #: Number of SVG paths drawn in Leaflet's overlay and marker panes.
+    n_paths: int
+    #: Text of the attribution control.
+    attribution: str
+    #: Number of branca colour legends on the page.
+    n_legends: int
+    #: Screenshot of the window.
+    screenshot_png: bytes
+    #: Standard deviation of the screenshot's pixel values (0 for a blank page).
+    pixel_std: float
+
+
+def open_map_in_browser(
+    html_path: str | os.PathLike[str], *, window_size: tuple[int, int] = (1280, 900)
+) -> MapPageReport:
+    """Open a saved map over a loopback HTTP server in headless Chromium and inspect it.
+
+    Skips the calling test when Chromium is absent.
+
+    Examples
+    --------
+    >>> report = open_map_in_browser("map.html")  # doctest: +SKIP
+    >>> report.errors
+    []
+    """
+    import io
+
+    import matplotlib.image
+    import numpy as np
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    html_path = Path(html_path).resolve()
+    with serve_directory(html_path.parent) as base, headless_chromium(
+        window_size=window_size
+    ) as driver:
+        driver.get(base + html_path.name)
+        WebDriverWait(driver, 60).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+            and d.find_elements(By.CSS_SELECTOR, ".leaflet-container")
+        )
+        # Let Leaflet finish drawing (fitBounds, SVG renderer) before looking.
+        WebDriverWait(driver, 30).until(
+            lambda d: d.execute_script(
+                "return document.querySelectorAll('.leaflet-overlay-pane path').length") > 0
+            or d.execute_script("return performance.now()") > 5000
+        )
+        driver.execute_script("return new Promise(r => setTimeout(r, 500))")
+        js = """
+            const txt = sel => Array.from(document.querySelectorAll(sel))
+                .map(e => e.textContent.trim());
+            return {
+              overlays: txt('.leaflet-control-layers-overlays label span span, '
+                            + '.leaflet-control-layers-overlays label > span'),
+              bases: txt('.leaflet-control-layers-base label span span, '
+                         + '.leaflet-control-layers-base label > span'),
+              paths: document.querySelectorAll(
+                  '.leaflet-overlay-pane path, .leaflet-marker-pane path').length,
+              attribution: (document.querySelector('.leaflet-control-attribution')
+                            || {textContent: ''}).textContent,
+              legends: document.querySelectorAll('svg[id^="legend"], .legend').length,
+            };
+        """
+        info = driver.execute_script(js)
+        png = driver.get_screenshot_as_png()
+        logs = driver.get_log("browser")
+    errors = [entry["message"] for entry in logs
+              if entry.get("level") == "SEVERE" and not _TILE_URL.search(entry["message"])]
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    dedupe = lambda xs: list(dict.fromkeys(x for x in xs if x))  # noqa: E731
+    return MapPageReport(
+        errors=errors,
+        overlay_labels=dedupe(info["overlays"]),
+        base_labels=dedupe(info["bases"]),
+        n_paths=int(info["paths"]),
+        attribution=str(info["attribution"]),
+        n_legends=int(info["legends"]),
+        screenshot_png=png,
+        pixel_std=float(np.asarray(pixels)[..., :3].std()),
+    )

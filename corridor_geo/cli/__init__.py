@@ -61,7 +61,7 @@ class _LazyGroup(click.Group):
             raise
         except click.ClickException:
             raise
-        except Exception as exc:  # noqa: BLE001 - the CLI's single error funnel
+        except Exception as exc:  # the CLI's single error funnel
             _fail(exc, debug=bool(ctx.obj and ctx.obj.get("debug")))
 
 

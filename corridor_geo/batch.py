@@ -1,0 +1,288 @@
+"""Many scenarios at once on Dask distributed.
+
+:func:`run_batch` runs scenario files on a Dask cluster, each into its own folder
+``OUT/<file stem>/`` (the same outputs as ``corridor-geo run``), and writes
+``OUT/batch.json`` with the status of every scenario.
+
+* **Cluster.** A :class:`distributed.LocalCluster` of worker processes on 127.0.0.1
+  (one thread each, ``n_workers`` from the CPU count) by default; any running Dask
+  scheduler when ``scheduler="tcp://host:8786"`` is given (the workers then need the
+  scenario files and the output folder at the same paths).
+* **Network once per worker.** Tasks carry only two paths. Each worker process loads
+  the base street network once, through a worker plugin that warms the per-process
+  cache of :func:`corridor_geo.scenario.street_network`; every scenario that worker
+  runs reuses it. Nothing large is pickled per task.
+* **Resumable.** A scenario whose folder holds a ``summary.json`` with the same inputs
+  hash (scenario file, referenced files, bundled data, package version) is skipped
+  without starting a cluster for it.
+* **Isolated failures.** A failing scenario is reported (one line) and the others go
+  on. A failed run leaves no half-written folder (outputs are written atomically).
+
+Examples
+--------
+>>> from corridor_geo.batch import run_batch
+>>> report = run_batch(["scenarios/baseline_2025.yaml",
+...                     "scenarios/guangshen_peak_congestion.yaml"],
+...                    out="out/batch", n_workers=2)  # doctest: +SKIP
+>>> [(i.name, i.status) for i in report.items]  # doctest: +SKIP
+[('baseline_2025', 'done'), ('guangshen_peak_congestion', 'done')]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from corridor_geo import settings
+from corridor_geo._io import atomic_write_json
+from corridor_geo.errors import CorridorGeoError
+
+__all__ = ["BatchItem", "BatchReport", "SchedulerError", "run_batch"]
+
+Status = Literal["done", "skipped", "failed"]
+
+
+class SchedulerError(CorridorGeoError):
+    """The Dask scheduler cannot be reached or the cluster cannot start."""
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """Outcome of one scenario in a batch.
+
+    Attributes
+    ----------
+    path
+        The scenario file as given.
+    name
+        Its folder name below the batch output (the file stem).
+    status
+        ``"done"``, ``"skipped"`` (outputs up to date) or ``"failed"``.
+    message
+        One line: the error of a failed scenario, otherwise empty.
+    inputs_hash
+        The scenario's inputs hash (empty when the file could not be read).
+    """
+
+    path: str
+    name: str
+    status: Status
+    message: str = ""
+    inputs_hash: str = ""
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """All outcomes of :func:`run_batch`, in the order the scenarios were given."""
+
+    items: tuple[BatchItem, ...]
+    out: Path
+
+    @property
+    def ok(self) -> bool:
+        """True when no scenario failed."""
+        return all(i.status != "failed" for i in self.items)
+
+    def count(self, status: Status) -> int:
+        """Return the number of scenarios with *status*."""
+        return sum(i.status == status for i in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Content of ``batch.json`` (no timestamps, no absolute paths)."""
+        return {
+            "scenarios": [asdict(i) for i in self.items],
+            "counts": {s: self.count(s) for s in ("done", "skipped", "failed")},
+        }
+
+
+class _PreloadNetwork(WorkerPlugin):
+    """Worker plugin: load each base street network once when a worker starts.
+
+    The plugin object holds only source names; the network itself is loaded inside the
+    worker process into the process-level cache of ``scenario.street_network``.
+    """
+
+    name = "corridor_geo-preload-network"
+    idempotent = True
+
+    def __init__(self, sources: Sequence[str]) -> None:
+        self.sources = tuple(sorted(set(sources)))
+
+    def setup(self, worker: Any) -> None:
+        settings.progress = False
+        from corridor_geo import scenario
+
+        for source in self.sources:
+            try:
+                scenario.street_network(source)
+            except Exception:  # a broken source fails the scenarios, reported one by one
+                scenario.logger.exception("could not preload network %s", source)
+
+    def teardown(self, worker: Any) -> None:
+        return None
+
+
+def _run_one(path: str, out: str) -> tuple[str, str, str]:
+    """Task: run one scenario into *out*; never raises (returns status, message, hash)."""
+    settings.progress = False
+    from corridor_geo.scenario import run_scenario
+
+    try:
+        result = run_scenario(path, out=out, progress=False)
+    except CorridorGeoError as exc:
+        return "failed", " ".join(str(exc).split()), ""
+    except Exception as exc:
+        msg = " ".join(f"internal error: {type(exc).__name__}: {exc}".split())
+        return "failed", msg, ""
+    return "done", "", str(result.summary.get("inputs_hash", ""))
+
+
+def _up_to_date(folder: Path, inputs_hash: str) -> bool:
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and summary.get("inputs_hash") == inputs_hash
+
+
+def _connect(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerError(
+                f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
+    try:
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True,
+            host="127.0.0.1", dashboard_address=None, scheduler_port=0,
+        )
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerError(f"cannot start a local Dask cluster: {exc}") from None
+    return Client(cluster), cluster
+
+
+def run_batch(
+    scenarios: Sequence[str | os.PathLike[str]],
+    *,
+    out: str | os.PathLike[str],
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+    _task: Callable[[str, str], tuple[str, str, str]] = _run_one,
+) -> BatchReport:
+    """Run scenario files on Dask distributed, each into ``out/<file stem>/``.
+
+    Parameters
+    ----------
+    scenarios
+        Scenario YAML files. Their stems must differ (they name the output folders).
+    out
+        Batch output folder; gets one folder per scenario and ``batch.json``.
+    scheduler
+        Address of a running Dask scheduler (``"tcp://10.0.0.5:8786"``); ``None``
+        starts a :class:`distributed.LocalCluster` on 127.0.0.1 for the batch.
+    n_workers
+        Worker processes of the local cluster (default: the CPU count, at most one per
+        scenario to run).
+    force
+        Run even the scenarios whose outputs are up to date.
+    progress
+        Show a tqdm bar over the scenarios (default ``settings.progress``).
+
+    Returns
+    -------
+    BatchReport
+        One :class:`BatchItem` per scenario (``done``, ``skipped`` or ``failed``).
+
+    Raises
+    ------
+    OutputDirError
+        *out* cannot be written (nothing runs).
+    SchedulerError
+        The scheduler cannot be reached or the local cluster cannot start.
+    CorridorGeoError
+        Two scenario files with the same stem.
+
+    Examples
+    --------
+    >>> rep = run_batch(["scenarios/baseline_2025.yaml"], out="out/b")  # doctest: +SKIP
+    >>> rep.count("done"), rep.count("skipped")  # doctest: +SKIP
+    (1, 0)
+    """
+    from tqdm.auto import tqdm
+
+    from corridor_geo.scenario import Scenario, check_out_dir
+
+    out_dir = check_out_dir(out)
+    paths = [Path(p) for p in scenarios]
+    if not paths:
+        raise CorridorGeoError("batch: no scenario files given")
+    seen: dict[str, Path] = {}
+    for p in paths:
+        if p.stem in seen:
+            raise CorridorGeoError(
+                f"batch: {seen[p.stem]} and {p} would both write to {out_dir / p.stem}; "
+                "rename one of them")
+        seen[p.stem] = p
+    if n_workers is not None and n_workers < 1:
+        raise CorridorGeoError(f"batch: n_workers must be >= 1, got {n_workers}")
+
+    results: dict[int, BatchItem] = {}
+    todo: list[tuple[int, Path, str, str]] = []  # index, path, hash, network source
+    for k, p in enumerate(paths):
+        try:
+            s = Scenario.from_yaml(p)
+            h = s.inputs_hash()
+        except CorridorGeoError as exc:
+            results[k] = BatchItem(str(p), p.stem, "failed", " ".join(str(exc).split()))
+            continue
+        if not force and _up_to_date(out_dir / p.stem, h):
+            results[k] = BatchItem(str(p), p.stem, "skipped", "", h)
+            continue
+        src = "default" if s.network == "default" else str(s.referenced_files()[-1])
+        todo.append((k, p, h, src))
+
+    show = settings.progress if progress is None else progress
+    if todo:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        workers = n_workers or max(1, min(os.cpu_count() or 1, len(todo)))
+        client, cluster = _connect(scheduler, workers)
+        try:
+            client.register_plugin(_PreloadNetwork([src for *_, src in todo]))
+            futures = {}
+            for k, p, h, _src in todo:
+                fut = client.submit(_task, str(p.absolute()), str((out_dir / p.stem).absolute()),
+                                    key=f"corridor_geo-scenario-{p.stem}-{h[:12]}", pure=False)
+                futures[fut] = (k, p, h)
+            from distributed import as_completed
+
+            with tqdm(total=len(futures), desc="scenarios", unit="scenario",
+                      disable=not show) as bar:
+                for fut in as_completed(futures):
+                    k, p, h = futures[fut]
+                    try:
+                        status, message, got_hash = fut.result()
+                    except Exception as exc:  # worker died, task lost, ...
+                        status, message, got_hash = (
+                            "failed", " ".join(f"{type(exc).__name__}: {exc}".split()), "")
+                    results[k] = BatchItem(str(p), p.stem, status,  # type: ignore[arg-type]
+                                           message, got_hash or h)
+                    bar.set_postfix_str(f"{p.stem}: {status}")
+                    bar.update()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    report = BatchReport(items=tuple(results[k] for k in range(len(paths))), out=out_dir)
+    atomic_write_json(out_dir / "batch.json", report.to_dict())
+    return report

@@ -1,0 +1,132 @@
+"""Multimodal commands: ``matrix`` and ``validate-times``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from corridor_geo.cli._options import MultiValueOption
+
+__all__ = ["matrix", "validate_times"]
+
+_FORMATS = click.Choice(["table", "csv", "json"])
+
+
+def _float(text: str) -> float | None:
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _places(values: tuple[str, ...]) -> list[Any]:
+    """Turn option values into places: names/ids, or lon lat pairs (``114.05,22.54``)."""
+    out: list[Any] = []
+    k = 0
+    while k < len(values):
+        a = _float(values[k])
+        b = _float(values[k + 1]) if k + 1 < len(values) else None
+        if a is not None and b is not None:
+            out.append((a, b))
+            k += 2
+            continue
+        if a is not None:
+            raise click.BadParameter(f"coordinate {values[k]!r} needs a latitude after it "
+                                     "(give lon,lat)")
+        out.append(values[k])
+        k += 1
+    return out
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False)
+
+
+@click.command()
+@click.option("--mode", type=click.Choice(["drive", "transit", "best"]), default="best",
+              show_default=True, help="drive, transit (walk/car + rail + walk/taxi) or best.")
+@click.option("--from", "origins", cls=MultiValueOption, required=True,
+              help="Origins: ids, English or Chinese names, or lon,lat (several allowed).")
+@click.option("--to", "destinations", cls=MultiValueOption, required=True,
+              help="Destinations, as --from.")
+@click.option("--as-of", type=int, default=None, help="Only links open in this year.")
+@click.option("--no-streets", is_flag=True,
+              help="Do not load the street network: every access leg uses the fallback.")
+@click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
+def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
+           as_of: int | None, no_streets: bool, fmt: str) -> None:
+    """Travel-time matrix between platforms, nodes, stations or coordinates.
+
+    Example: corridor-geo matrix --mode transit --from 广州南 --to 深圳北 --format json
+    """
+    import pandas as pd
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.matrix import matrix_to_records, travel_time_matrix
+
+    corridor = load_corridor(as_of=as_of)
+    df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=mode,
+                            as_of=as_of, street=False if no_streets else None)
+    if fmt == "json":
+        click.echo(_json(matrix_to_records(df)))
+        return
+    tab = pd.DataFrame(df.drop(columns="geometry"))
+    num = tab.select_dtypes("number").columns
+    tab[num] = tab[num].round(1)
+    if fmt == "csv":
+        click.echo(tab.to_csv(index=False, lineterminator="\n"), nl=False)
+    else:
+        cols = ["from_id", "to_id", "mode", "minutes", "distance_km", "access_min",
+                "wait_min", "in_vehicle_min", "transfer_min", "egress_min", "access_method",
+                "egress_method"]
+        with pd.option_context("display.max_rows", None, "display.width", 250):
+            click.echo(tab[cols].to_string(index=False))
+        click.echo("(*_fallback: straight-line distance × circuity, no street network; "
+                   "times in minutes)")
+
+
+@click.command("validate-times")
+@click.argument("observed", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-streets", is_flag=True,
+              help="Do not load the street network: door-to-door legs use the fallback.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
+    """Compare modelled times with OBSERVED (CSV: from,to,minutes; extra columns ignored).
+
+    Station pairs on a common line are compared with the modelled in-vehicle time of
+    the fastest service; other pairs door to door.
+    """
+    import pandas as pd
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.validate import read_observed
+    from corridor_geo.validate import validate_times as _validate
+
+    obs = read_observed(observed)  # errors about the file before the network loads
+    rows, summary = _validate(load_corridor(), obs, street=False if no_streets else None)
+
+    def num(v: Any) -> float | None:
+        return round(float(v), 2) if math.isfinite(float(v)) else None
+
+    if fmt == "json":
+        recs = [{"from": r["from"], "to": r["to"], "from_id": r["from_id"],
+                 "to_id": r["to_id"], "comparison": r["comparison"], "service": r["service"],
+                 "observed_min": num(r["observed_min"]), "modelled_min": num(r["modelled_min"]),
+                 "error_min": num(r["error_min"]), "error_pct": num(r["error_pct"])}
+                for r in rows.to_dict("records")]
+        summ = {k: (num(v) if isinstance(v, float) else v) for k, v in summary.items()}
+        click.echo(_json({"rows": recs, "summary": summ}))
+        return
+    tab = rows.round(1)
+    with pd.option_context("display.max_rows", None, "display.width", 250):
+        click.echo(tab.to_string(index=False))
+    click.echo(f"n={summary['n']} (station-to-station {summary['n_station_to_station']}, "
+               f"door-to-door {summary['n_door_to_door']})  "
+               f"MAE={summary['mae_min']:.1f} min  MAPE={summary['mape_pct']:.1f}%  "
+               f"bias={summary['bias_min']:+.1f} min")

@@ -1,0 +1,679 @@
+"""Read and validate the bundled corridor data (``geodata/``) and user extra-node files.
+
+Every row of every bundled CSV is validated with a pydantic row model; cross-file rules
+(unique ids, known stop ids, consecutive ``seq``, increasing km posts) are checked after
+that. The first problem raises :class:`~corridor_geo.errors.DataValidationError` naming
+the file, the 1-based data row (header excluded), the field and what was expected.
+
+Files (see ``geodata/README.md``):
+
+``places.csv``
+    the 10 core platforms and the named innovation nodes;
+``stations.csv``
+    rail stations and expressway interchanges served by the links;
+``links.csv``
+    one row per transport link;
+``link_stops.csv``
+    the ordered stops of every link (``link_id, seq, stop_id, km_post, opened, note``).
+
+Examples
+--------
+>>> from corridor_geo.data import read_geodata
+>>> gd = read_geodata()
+>>> int((gd.places["kind"] == "core_platform").sum())
+10
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from corridor_geo import settings
+from corridor_geo.errors import DataValidationError
+
+__all__ = [
+    "CONFIDENCE_LEVELS",
+    "LINK_MODES",
+    "LINK_STATUSES",
+    "PLACE_COLUMNS",
+    "PLACE_KINDS",
+    "GeoData",
+    "read_extra_nodes",
+    "read_geodata",
+]
+
+#: ``kind`` values of places (platforms, nodes, stations, user nodes).
+PLACE_KINDS = ("core_platform", "innovation_node", "station", "interchange", "user_node")
+#: coordinate confidence of bundled places (user nodes may also be ``"unknown"``).
+CONFIDENCE_LEVELS = ("high", "medium", "low")
+#: ``mode`` values of links.
+LINK_MODES = ("expressway", "conventional_rail", "high_speed_rail", "intercity_rail")
+#: ``status`` values of links.
+LINK_STATUSES = ("open", "under_construction", "planned")
+#: columns every place table has (in this order), before ``geometry``.
+PLACE_COLUMNS = [
+    "id", "name_en", "name_zh", "kind", "city", "district", "area_km2", "area_source",
+    "confidence", "source",
+]
+
+PLACES_FILE = "places.csv"
+STATIONS_FILE = "stations.csv"
+LINKS_FILE = "links.csv"
+LINK_STOPS_FILE = "link_stops.csv"
+_FILES = (PLACES_FILE, STATIONS_FILE, LINKS_FILE, LINK_STOPS_FILE)
+
+
+# --------------------------------------------------------------------------- row models
+def _empty_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+_Id = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]*$")
+]
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
+_Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
+_OptPositive = Annotated[Annotated[float, Field(gt=0.0)] | None, BeforeValidator(_empty_to_none)]
+_OptNonNeg = Annotated[Annotated[float, Field(ge=0.0)] | None, BeforeValidator(_empty_to_none)]
+_OptSpeed = Annotated[
+    Annotated[float, Field(gt=0.0, le=600.0)] | None, BeforeValidator(_empty_to_none)
+]
+_OptYear = Annotated[
+    Annotated[int, Field(ge=1800, le=2100)] | None, BeforeValidator(_empty_to_none)
+]
+_Confidence = Literal["high", "medium", "low"]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, allow_inf_nan=False, frozen=True
+    )
+
+
+class PlaceRow(_Row):
+    """One row of ``places.csv`` (a core platform or a named innovation node)."""
+
+    id: _Id
+    name_en: _Text
+    name_zh: _Text
+    kind: Literal["core_platform", "innovation_node"]
+    city: _Text
+    district: str = ""
+    lon: _Lon
+    lat: _Lat
+    area_km2: _OptPositive = None
+    area_source: str = ""
+    confidence: _Confidence
+    axis_order: Annotated[
+        Annotated[int, Field(ge=1)] | None,
+        BeforeValidator(_empty_to_none),
+        Field(validate_default=True),
+    ] = None
+    aliases: str = ""
+    source: _Text
+
+    @field_validator("area_source")
+    @classmethod
+    def _area_has_source(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("area_km2") is not None and not value:
+            raise ValueError("an area needs its source: expected a non-empty text")
+        return value
+
+    @field_validator("axis_order")
+    @classmethod
+    def _axis_order_for_cores(cls, value: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        if kind == "core_platform" and value is None:
+            raise ValueError("a core platform needs its axis_order: expected an integer >= 1")
+        if kind == "innovation_node" and value is not None:
+            raise ValueError("only core platforms have an axis_order: expected an empty value")
+        return value
+
+
+class StationRow(_Row):
+    """One row of ``stations.csv`` (a rail station or an expressway interchange)."""
+
+    id: _Id
+    name_en: _Text
+    name_zh: _Text
+    kind: Literal["station", "interchange"]
+    city: _Text
+    district: str = ""
+    lon: _Lon
+    lat: _Lat
+    confidence: _Confidence
+    osm_name: str = ""
+    aliases: str = ""
+    source: _Text
+
+
+class LinkRow(_Row):
+    """One row of ``links.csv``."""
+
+    id: _Id
+    name_en: _Text
+    name_zh: _Text
+    mode: Literal["expressway", "conventional_rail", "high_speed_rail", "intercity_rail"]
+    design_speed_kmh: _OptSpeed = None
+    operating_speed_kmh: _OptSpeed = None
+    length_km: _OptPositive = None
+    opened: _OptYear = None
+    status: Literal["open", "under_construction", "planned"]
+    notes: str = ""
+    source: _Text
+
+
+class LinkStopRow(_Row):
+    """One row of ``link_stops.csv``."""
+
+    link_id: _Id
+    seq: Annotated[int, Field(ge=1)]
+    stop_id: _Id
+    km_post: _OptNonNeg = None
+    opened: _OptYear = None
+    note: str = ""
+
+
+class UserNodeRow(BaseModel):
+    """One user extra node (a feature of a GeoJSON/GeoPackage file or a CSV row)."""
+
+    model_config = ConfigDict(
+        str_strip_whitespace=True, allow_inf_nan=False, coerce_numbers_to_str=True
+    )
+
+    id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^\s]+$")]
+    name_en: _Text
+    name_zh: Annotated[str, BeforeValidator(lambda v: "" if _empty_to_none(v) is None else v)] = ""
+    city: Annotated[str, BeforeValidator(lambda v: "" if _empty_to_none(v) is None else v)] = ""
+    district: Annotated[
+        str, BeforeValidator(lambda v: "" if _empty_to_none(v) is None else v)
+    ] = ""
+    area_km2: _OptPositive = None
+    area_source: Annotated[
+        str, BeforeValidator(lambda v: "" if _empty_to_none(v) is None else v)
+    ] = ""
+    confidence: Annotated[
+        Literal["high", "medium", "low", "unknown"],
+        BeforeValidator(lambda v: "unknown" if _empty_to_none(v) is None else v),
+    ] = "unknown"
+    source: Annotated[str, BeforeValidator(lambda v: "" if _empty_to_none(v) is None else v)] = ""
+    lon: _Lon
+    lat: _Lat
+
+
+# --------------------------------------------------------------------------- helpers
+def _describe(err: Mapping[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ")
+    if err.get("type") == "missing":
+        return "missing value; expected a value"
+    if "input" in err and not isinstance(err["input"], dict):
+        msg += f"; got {err['input']!r}"
+    return msg
+
+
+def _validate(model: type[BaseModel], record: dict[str, Any], *, path: Path, row: int) -> Any:
+    try:
+        return model.model_validate(record)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or None
+        raise DataValidationError(_describe(first), path=path, row=row, field=field) from None
+
+
+def _read_csv(
+    path: Path, *, required: Sequence[str], optional: Sequence[str] = (), strict: bool = True
+) -> list[dict[str, str]]:
+    """Read a UTF-8 CSV into dicts, checking the header and the field count of every row."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataValidationError("file not found", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"not UTF-8 text (byte {exc.start}); expected a UTF-8 CSV file", path=path
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise DataValidationError(
+            f"empty file; expected a header with {', '.join(required)}", path=path
+        ) from None
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise DataValidationError("duplicate column; expected unique names",
+                                      path=path, field=name)
+        seen.add(name)
+    for name in required:
+        if name not in seen:
+            raise DataValidationError(
+                f"missing column {name!r}; expected columns {', '.join(required)}",
+                path=path, field=name,
+            )
+    if strict:
+        known = set(required) | set(optional)
+        for name in header:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise DataValidationError(
+                    f"unknown column{hint}; expected only {', '.join([*required, *optional])}",
+                    path=path, field=name,
+                )
+    out: list[dict[str, str]] = []
+    row = 0
+    for values in reader:
+        if not values or all(not v.strip() for v in values):
+            continue  # blank line
+        row += 1
+        if len(values) != len(header):
+            raise DataValidationError(
+                f"has {len(values)} fields (line {reader.line_num}); expected {len(header)} "
+                f"({', '.join(header)}) - check the quoting of commas",
+                path=path, row=row,
+            )
+        out.append(dict(zip(header, values, strict=True)))
+    return out
+
+
+def _split_aliases(text: str) -> list[str]:
+    return [a.strip() for a in text.split(";") if a.strip()]
+
+
+def _check_unique(ids: Sequence[str], *, path: Path, field: str = "id",
+                  taken: Mapping[str, str] | None = None) -> None:
+    seen: dict[str, int] = {}
+    for row, value in enumerate(ids, 1):
+        if value in seen:
+            raise DataValidationError(
+                f"duplicate id {value!r} (first in row {seen[value]}); expected unique ids",
+                path=path, row=row, field=field,
+            )
+        if taken and value in taken:
+            raise DataValidationError(
+                f"id {value!r} is already used in {taken[value]}; expected unique ids",
+                path=path, row=row, field=field,
+            )
+        seen[value] = row
+
+
+# --------------------------------------------------------------------------- bundled data
+@dataclass(frozen=True)
+class GeoData:
+    """The bundled corridor tables, validated.
+
+    Attributes
+    ----------
+    places
+        GeoDataFrame (EPSG:4326) of core platforms and named innovation nodes:
+        :data:`PLACE_COLUMNS` + ``axis_order`` (Int64), ``aliases``, ``geometry``.
+    stations
+        GeoDataFrame of stations and interchanges: :data:`PLACE_COLUMNS` +
+        ``osm_name``, ``aliases``, ``geometry``.
+    links
+        DataFrame: ``id, name_en, name_zh, mode, design_speed_kmh,
+        operating_speed_kmh, length_km, opened`` (Int64), ``status, notes, source``.
+    link_stops
+        DataFrame: ``link_id, seq, stop_id, km_post`` (float, NaN if unknown),
+        ``opened`` (Int64: year the stop was first served when later than its link),
+        ``note``.
+    """
+
+    places: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    links: pd.DataFrame
+    link_stops: pd.DataFrame
+
+    def copy(self) -> GeoData:
+        """Return a deep copy (the cached tables are never handed out)."""
+        return GeoData(self.places.copy(), self.stations.copy(), self.links.copy(),
+                       self.link_stops.copy())
+
+
+def _fields(model: type[BaseModel]) -> tuple[list[str], list[str]]:
+    req = [n for n, f in model.model_fields.items() if f.is_required()]
+    opt = [n for n, f in model.model_fields.items() if not f.is_required()]
+    return req, opt
+
+
+def _rows(path: Path, model: type[BaseModel]) -> list[Any]:
+    req, opt = _fields(model)
+    records = _read_csv(path, required=req, optional=opt)
+    return [_validate(model, rec, path=path, row=i) for i, rec in enumerate(records, 1)]
+
+
+def _place_frame(rows: Sequence[BaseModel], extra: Sequence[str]) -> gpd.GeoDataFrame:
+    data = [r.model_dump() for r in rows]
+    df = pd.DataFrame(data, columns=[*PLACE_COLUMNS, *extra, "lon", "lat"])
+    df["area_km2"] = pd.to_numeric(df["area_km2"], errors="coerce").astype("float64")
+    df["area_source"] = df["area_source"].fillna("").astype(str)
+    if "axis_order" in df:
+        df["axis_order"] = df["axis_order"].astype("Int64")
+    geom = gpd.points_from_xy(df.pop("lon"), df.pop("lat"), crs=settings.WGS84)
+    return gpd.GeoDataFrame(df, geometry=geom, crs=settings.WGS84)
+
+
+def _build(folder: Path) -> GeoData:
+    p_places, p_stations = folder / PLACES_FILE, folder / STATIONS_FILE
+    p_links, p_stops = folder / LINKS_FILE, folder / LINK_STOPS_FILE
+
+    places: list[PlaceRow] = _rows(p_places, PlaceRow)
+    _check_unique([r.id for r in places], path=p_places)
+    orders = [(i, r.axis_order) for i, r in enumerate(places, 1) if r.axis_order is not None]
+    used: set[int] = set()
+    for i, order in orders:
+        if order in used or order > len(orders):
+            raise DataValidationError(
+                f"axis_order {order} breaks the sequence; expected each of 1..{len(orders)} once",
+                path=p_places, row=i, field="axis_order",
+            )
+        used.add(order)
+
+    stations: list[StationRow] = _rows(p_stations, StationRow)
+    _check_unique([r.id for r in stations], path=p_stations,
+                  taken={r.id: PLACES_FILE for r in places})
+
+    links: list[LinkRow] = _rows(p_links, LinkRow)
+    _check_unique([r.id for r in links], path=p_links)
+
+    stops: list[LinkStopRow] = _rows(p_stops, LinkStopRow)
+    link_ids = [r.id for r in links]
+    link_set = set(link_ids)
+    station_ids = [r.id for r in stations]
+    station_set = set(station_ids)
+    state: dict[str, tuple[int, float, set[str]]] = {}  # link -> (last seq, last km, stops)
+    for row, s in enumerate(stops, 1):
+        if s.link_id not in link_set:
+            raise DataValidationError(_unknown_msg(s.link_id, link_ids, "link id", LINKS_FILE),
+                                      path=p_stops, row=row, field="link_id")
+        if s.stop_id not in station_set:
+            raise DataValidationError(
+                _unknown_msg(s.stop_id, station_ids, "stop id", STATIONS_FILE),
+                path=p_stops, row=row, field="stop_id",
+            )
+        last_seq, last_km, members = state.get(s.link_id, (0, -math.inf, set()))
+        if s.seq != last_seq + 1:
+            raise DataValidationError(
+                f"seq {s.seq} for link {s.link_id!r}; expected {last_seq + 1} "
+                "(stops of a link are listed together, numbered 1, 2, 3, ...)",
+                path=p_stops, row=row, field="seq",
+            )
+        if s.stop_id in members:
+            raise DataValidationError(
+                f"stop {s.stop_id!r} appears twice on link {s.link_id!r}; expected each stop once",
+                path=p_stops, row=row, field="stop_id",
+            )
+        km = last_km
+        if s.km_post is not None:
+            if s.km_post <= last_km:
+                raise DataValidationError(
+                    f"km_post {s.km_post:g} on link {s.link_id!r}; expected more than the "
+                    f"previous stop's {last_km:g}",
+                    path=p_stops, row=row, field="km_post",
+                )
+            km = s.km_post
+        state[s.link_id] = (s.seq, km, members | {s.stop_id})
+    for row, lid in enumerate(link_ids, 1):
+        n = state.get(lid, (0,))[0]
+        if n < 2:
+            raise DataValidationError(
+                f"link {lid!r} has {n} stop(s) in {LINK_STOPS_FILE}; expected at least 2",
+                path=p_links, row=row, field="id",
+            )
+
+    places_gdf = _place_frame(places, ["axis_order", "aliases"])
+    stations_gdf = _place_frame(stations, ["osm_name", "aliases"])
+    links_df = pd.DataFrame([r.model_dump() for r in links], columns=list(LinkRow.model_fields))
+    for col in ("design_speed_kmh", "operating_speed_kmh", "length_km"):
+        links_df[col] = pd.to_numeric(links_df[col], errors="coerce").astype("float64")
+    links_df["opened"] = links_df["opened"].astype("Int64")
+    stops_df = pd.DataFrame([r.model_dump() for r in stops],
+                            columns=list(LinkStopRow.model_fields))
+    stops_df["seq"] = stops_df["seq"].astype("int64")
+    stops_df["km_post"] = pd.to_numeric(stops_df["km_post"], errors="coerce").astype("float64")
+    stops_df["opened"] = stops_df["opened"].astype("Int64")
+    return GeoData(places_gdf, stations_gdf, links_df, stops_df)
+
+
+def _unknown_msg(value: str, known: Sequence[str], what: str, where: str) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
+    msg = f"unknown {what} {value!r}; expected an id from {where}"
+    if close:
+        msg += f" (close matches: {', '.join(close)})"
+    return msg
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for name in _FILES:
+        try:
+            st = (folder / name).stat()
+            out.append((name, st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            out.append((name, -1, -1))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8)
+def _cached(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> GeoData:
+    del stamp  # part of the cache key only: an edited file is read again
+    return _build(Path(folder))
+
+
+def read_geodata(*, geodata_dir: str | Path | None = None) -> GeoData:
+    """Read and validate the corridor tables.
+
+    Parameters
+    ----------
+    geodata_dir
+        Folder holding ``places.csv``, ``stations.csv``, ``links.csv`` and
+        ``link_stops.csv``; default the bundled :func:`corridor_geo.settings.geodata_dir`.
+
+    Returns
+    -------
+    GeoData
+        Fresh copies of the tables (parsed tables are cached per folder and file
+        modification time).
+
+    Raises
+    ------
+    DataValidationError
+        A file, row or field is malformed (the message names all three), an id is
+        duplicated, a link stop is unknown, ``seq`` or ``km_post`` are out of order.
+
+    Examples
+    --------
+    >>> gd = read_geodata()
+    >>> sorted(gd.links["status"].unique())
+    ['open', 'planned', 'under_construction']
+    """
+    folder = Path(geodata_dir) if geodata_dir is not None else settings.geodata_dir()
+    folder = folder.expanduser().resolve()
+    if not folder.is_dir():
+        raise DataValidationError("not a folder; expected the geodata folder", path=folder)
+    return _cached(str(folder), _stamp(folder)).copy()
+
+
+# --------------------------------------------------------------------------- extra nodes
+_VECTOR_SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
+_RESERVED = {"kind", "geometry"}
+
+
+def _user_records(records: Sequence[dict[str, Any]], *, path: Path,
+                  label: Callable[[int], int]) -> list[UserNodeRow]:
+    out = []
+    for i, rec in enumerate(records):
+        rec = dict(rec)
+        if not rec.get("name_en") and rec.get("name") not in (None, ""):
+            rec["name_en"] = rec["name"]
+        model_in = {k: rec.get(k) for k in UserNodeRow.model_fields if rec.get(k) is not None}
+        if "name_en" not in model_in and "name" in rec:
+            model_in["name_en"] = rec["name"]
+        row = _validate(UserNodeRow, model_in, path=path, row=label(i))
+        out.append(row)
+    return out
+
+
+def _read_vector(path: Path, *, layer: str | int | None) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise DataValidationError(
+            f"cannot read as {_VECTOR_SUFFIXES[path.suffix.lower()]}: {exc}", path=path
+        ) from None
+    if gdf.crs is None:
+        raise DataValidationError(
+            "no coordinate reference system; expected a CRS to be set (e.g. EPSG:4326)",
+            path=path, field="crs",
+        )
+    for i, geom in enumerate(gdf.geometry, 1):
+        if geom is None or geom.is_empty:
+            raise DataValidationError("missing geometry; expected a Point",
+                                      path=path, row=i, field="geometry")
+        if geom.geom_type != "Point":
+            raise DataValidationError(f"{geom.geom_type} geometry; expected a Point",
+                                      path=path, row=i, field="geometry")
+    if not gdf.crs.equals(settings.WGS84):
+        gdf = gdf.to_crs(settings.WGS84)
+    return gdf
+
+
+def read_extra_nodes(path: str | Path, *, layer: str | int | None = None) -> gpd.GeoDataFrame:
+    """Read a user file of extra innovation nodes.
+
+    Accepted formats (by suffix): GeoJSON (``.geojson``/``.json``), GeoPackage
+    (``.gpkg``) and CSV (``.csv``). Vector files must hold Point features and have a CRS;
+    other CRSs are reprojected to WGS84. CSV files need ``lon`` and ``lat`` columns,
+    which are taken as WGS84 degrees (convert GCJ-02/BD-09 first with
+    :mod:`corridor_geo.crs`).
+
+    Fields: ``id`` and ``name`` (or ``name_en``) are required; ``name_zh``, ``city``,
+    ``district``, ``area_km2``, ``area_source``, ``confidence`` (``high``, ``medium``,
+    ``low``; default ``unknown``) and ``source`` (default ``user file <name>``) are
+    optional; any other column is kept as is (a ``kind`` column is ignored: every extra
+    node gets ``kind = "user_node"``).
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        Layer of a GeoPackage (default: the first).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Place columns (``id, name_en, name_zh, kind, city, district, area_km2,
+        area_source, confidence, source``), the file's other columns, ``geometry``
+        (EPSG:4326).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file and, where it applies, the row (feature, 1-based) and field:
+        unknown format, missing column or CRS, non-point geometry, coordinates out of
+        range, missing id/name, duplicate ids, bad ``confidence`` or ``area_km2``.
+
+    Examples
+    --------
+    >>> nodes = read_extra_nodes("my_nodes.csv")  # doctest: +SKIP
+    >>> nodes[["id", "kind", "confidence"]].head()  # doctest: +SKIP
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataValidationError("file not found; expected a GeoJSON, GeoPackage or CSV file",
+                                  path=path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _read_csv(path, required=("id", "lon", "lat"), strict=False)
+        if records and "name" not in records[0] and "name_en" not in records[0]:
+            raise DataValidationError(
+                "missing column 'name'; expected columns id, name (or name_en), lon, lat",
+                path=path, field="name",
+            )
+        extras = [k for k in (records[0] if records else {}) if k not in UserNodeRow.model_fields]
+        rows = _user_records(records, path=path, label=lambda i: i + 1)
+        attrs = pd.DataFrame([{k: r[k] for k in extras} for r in records],
+                             columns=extras, index=range(len(records)))
+        geom = gpd.points_from_xy([r.lon for r in rows], [r.lat for r in rows],
+                                  crs=settings.WGS84)
+    elif suffix in _VECTOR_SUFFIXES:
+        gdf = _read_vector(path, layer=layer)
+        props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        if "id" not in props.columns:
+            raise DataValidationError("missing field 'id'; expected fields id and name",
+                                      path=path, field="id")
+        if "name" not in props.columns and "name_en" not in props.columns:
+            raise DataValidationError("missing field 'name'; expected fields id and name",
+                                      path=path, field="name")
+        records = [
+            {k: (None if _is_missing(v) else v) for k, v in rec.items()}
+            for rec in props.to_dict("records")
+        ]
+        for rec, pt in zip(records, gdf.geometry, strict=True):
+            rec["lon"], rec["lat"] = pt.x, pt.y
+        extras = [k for k in props.columns if k not in UserNodeRow.model_fields]
+        rows = _user_records(records, path=path, label=lambda i: i + 1)
+        attrs = props[extras].reset_index(drop=True)
+        geom = gpd.points_from_xy([r.lon for r in rows], [r.lat for r in rows],
+                                  crs=settings.WGS84)
+    else:
+        raise DataValidationError(
+            f"unknown file type {suffix or '(none)'!r}; expected .geojson, .json, .gpkg or .csv",
+            path=path,
+        )
+    _check_unique([r.id for r in rows], path=path)
+    base = pd.DataFrame(
+        [
+            {
+                "id": r.id, "name_en": r.name_en, "name_zh": r.name_zh, "kind": "user_node",
+                "city": r.city, "district": r.district,
+                "area_km2": math.nan if r.area_km2 is None else r.area_km2,
+                "area_source": r.area_source, "confidence": r.confidence,
+                "source": r.source or f"user file {path.name}",
+            }
+            for r in rows
+        ],
+        columns=PLACE_COLUMNS,
+    )
+    base["area_km2"] = base["area_km2"].astype("float64")
+    drop = [c for c in attrs.columns if c in _RESERVED or c in base.columns or c == "name"]
+    df = pd.concat([base, attrs.drop(columns=drop)], axis=1)
+    return gpd.GeoDataFrame(df, geometry=geom, crs=settings.WGS84)
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

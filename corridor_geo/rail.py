@@ -1,0 +1,675 @@
+"""Rail services from the bundled links: stopping patterns, speed profile, headways.
+
+There is no GTFS for the corridor's railways, so in-vehicle times are *modelled* from
+the distance along the line and a kinematic speed profile (accelerate to the cruise
+speed, cruise, brake; a triangular profile when the stops are too close to reach the
+cruise speed), plus a dwell time at every intermediate stop. Every parameter is in
+:class:`RailParameters`, documented with its source or marked as an assumption in
+``docs/rail_model.md``; nothing is fitted to a timetable. Users with timetables can
+override the model with their own station-to-station times
+(:func:`read_scheduled_times`).
+
+Examples
+--------
+>>> round(run_time_s(10_000, cruise_kmh=200, accel_ms2=0.5, brake_ms2=0.5), 1)
+291.1
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+from pyproj import Geod
+
+from corridor_geo.errors import DataValidationError, UnknownIdError
+
+__all__ = [
+    "RAIL_MODES",
+    "LinkSpec",
+    "ModeProfile",
+    "RailParameters",
+    "RailService",
+    "ScheduledTime",
+    "StopSpec",
+    "active_link_ids",
+    "build_services",
+    "link_specs_from_corridor",
+    "read_scheduled_times",
+    "run_time_s",
+]
+
+RAIL_MODES = ("high_speed_rail", "intercity_rail", "conventional_rail")
+_GEOD = Geod(ellps="WGS84")
+
+
+class ModeProfile(BaseModel):
+    """Speed-profile and service parameters of one rail mode.
+
+    Parameters
+    ----------
+    accel_ms2
+        Mean acceleration from stand to cruise speed (m/s²).
+    brake_ms2
+        Service braking rate (m/s²), not emergency braking.
+    dwell_min
+        Dwell time at each intermediate stop (minutes).
+    headway_min
+        Default headway between trains of one service (minutes); waiting = headway / 2.
+    operating_factor
+        Cruise speed = design speed × this factor when a link has no operating speed.
+    default_design_kmh
+        Design speed assumed when a link has neither operating nor design speed.
+    station_entry_min
+        Time from the station forecourt to the platform (ID and security check, walking).
+    station_exit_min
+        Time from the platform to the station forecourt.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    accel_ms2: PositiveFloat
+    brake_ms2: PositiveFloat
+    dwell_min: float = Field(ge=0)
+    headway_min: PositiveFloat
+    operating_factor: float = Field(gt=0, le=1.0)
+    default_design_kmh: PositiveFloat
+    station_entry_min: float = Field(ge=0)
+    station_exit_min: float = Field(ge=0)
+
+
+def _default_modes() -> dict[str, ModeProfile]:
+    # Sources and reasoning: docs/rail_model.md. All values are assumptions of typical
+    # Chinese practice, not fitted to any timetable.
+    return {
+        "high_speed_rail": ModeProfile(
+            accel_ms2=0.5, brake_ms2=0.6, dwell_min=2.0, headway_min=15.0,
+            operating_factor=0.9, default_design_kmh=250.0,
+            station_entry_min=10.0, station_exit_min=4.0,
+        ),
+        "intercity_rail": ModeProfile(
+            accel_ms2=0.6, brake_ms2=0.7, dwell_min=1.0, headway_min=30.0,
+            operating_factor=0.9, default_design_kmh=160.0,
+            station_entry_min=8.0, station_exit_min=3.0,
+        ),
+        "conventional_rail": ModeProfile(
+            accel_ms2=0.4, brake_ms2=0.5, dwell_min=2.0, headway_min=30.0,
+            operating_factor=0.9, default_design_kmh=160.0,
+            station_entry_min=10.0, station_exit_min=4.0,
+        ),
+    }
+
+
+class RailParameters(BaseModel):
+    """All parameters of the rail model (documented in ``docs/rail_model.md``).
+
+    Parameters
+    ----------
+    modes
+        :class:`ModeProfile` per rail mode.
+    circuity
+        Track length / geodesic distance between stops, used when a link has neither
+        km posts nor a usable ``length_km``.
+    prorate_range
+        ``length_km`` is distributed over the stops in proportion to the geodesic
+        distances when ``length_km / geodesic chain`` lies in this range; otherwise
+        the geodesic × ``circuity`` estimate is used.
+    transfer_min
+        Penalty for changing trains at a shared station (walking between platforms);
+        the new service's waiting time is added on top.
+    wait_factor
+        Waiting time = ``wait_factor`` × headway (random arrivals: 0.5).
+    max_wait_min
+        Optional cap on the waiting time (passengers consult timetables for rare services).
+    headway_by_link
+        Headway per link id (minutes), overriding the mode default.
+    speed_by_link
+        Cruise speed per link id (km/h), overriding operating/design speeds.
+    segment_speed_kmh
+        Cruise-speed cap on single segments, keyed ``"link_id:stop_a:stop_b"`` (both
+        directions).
+    express_stops
+        Extra skip-stop services per link: link id -> ordered stop ids.
+    express_headway_min
+        Headway of the express services per link id.
+    stopping_headway_min
+        Headway of the all-stops service per link id when an express pattern exists.
+
+    Examples
+    --------
+    >>> p = RailParameters(transfer_min=5)
+    >>> p.modes["high_speed_rail"].dwell_min
+    2.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    modes: dict[str, ModeProfile] = Field(default_factory=_default_modes)
+    circuity: float = Field(default=1.2, ge=1.0)
+    prorate_range: tuple[float, float] = (1.0, 1.6)
+    transfer_min: float = Field(default=8.0, ge=0)
+    wait_factor: float = Field(default=0.5, ge=0)
+    max_wait_min: float | None = Field(default=None, gt=0)
+    headway_by_link: dict[str, PositiveFloat] = Field(default_factory=lambda: {
+        "gsh_xrl": 10.0,        # Guangzhou South - Shenzhen North: trains every few minutes at peak
+        "suishen_icr": 45.0,    # "about 22 train pairs per day" (links.csv) over ~16.5 h
+        "guanhui_icr": 40.0,
+        "foguan_icr": 30.0,
+    })
+    speed_by_link: dict[str, PositiveFloat] = Field(default_factory=dict)
+    segment_speed_kmh: dict[str, PositiveFloat] = Field(default_factory=lambda: {
+        # links.csv: "200 between Shenzhen North and the border"
+        "gsh_xrl:st_sz_north:st_futian": 200.0,
+        "gsh_xrl:st_futian:st_hk_west_kowloon": 200.0,
+    })
+    express_stops: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
+        # links.csv: fast EMUs stop only at a few stations
+        "guangshen_railway": ("st_gz_east", "st_changping", "st_shenzhen"),
+    })
+    express_headway_min: dict[str, PositiveFloat] = Field(
+        default_factory=lambda: {"guangshen_railway": 20.0})
+    stopping_headway_min: dict[str, PositiveFloat] = Field(
+        default_factory=lambda: {"guangshen_railway": 60.0})
+
+    def profile(self, mode: str) -> ModeProfile:
+        """Return the :class:`ModeProfile` of *mode* (a clear error for an unknown mode)."""
+        try:
+            return self.modes[mode]
+        except KeyError:
+            raise DataValidationError(
+                f"no rail parameters for mode {mode!r}; expected one of {sorted(self.modes)}",
+                field="mode") from None
+
+    def wait_min(self, headway_min: float) -> float:
+        """Return the expected waiting time for a service with headway *headway_min*."""
+        w = self.wait_factor * headway_min
+        return min(w, self.max_wait_min) if self.max_wait_min is not None else w
+
+
+def run_time_s(distance_m: float, *, cruise_kmh: float, accel_ms2: float,
+               brake_ms2: float) -> float:
+    """Run time between two stops from a trapezoidal (or triangular) speed profile.
+
+    With cruise speed ``v``, acceleration ``a`` and braking ``b`` the train needs
+    ``v²/2a + v²/2b`` metres to reach ``v`` and stop again. If the distance ``d`` is at
+    least that, ``t = d/v + v/2a + v/2b``; otherwise the peak speed is
+    ``sqrt(2dab/(a+b))`` and ``t = vp/a + vp/b``.
+
+    Parameters
+    ----------
+    distance_m
+        Distance along the track (m).
+    cruise_kmh, accel_ms2, brake_ms2
+        Cruise speed (km/h), acceleration and braking rates (m/s²).
+
+    Returns
+    -------
+    float
+        Seconds from departure to arrival (dwell excluded).
+
+    Examples
+    --------
+    >>> run_time_s(0.0, cruise_kmh=300, accel_ms2=0.5, brake_ms2=0.5)
+    0.0
+    >>> round(run_time_s(100_000, cruise_kmh=360, accel_ms2=0.5, brake_ms2=0.5) / 60, 2)
+    20.0
+    """
+    d = float(distance_m)
+    if d <= 0:
+        return 0.0
+    v = cruise_kmh / 3.6
+    a, b = accel_ms2, brake_ms2
+    d_ramp = v * v / (2 * a) + v * v / (2 * b)
+    if d >= d_ramp:
+        return d / v + v / (2 * a) + v / (2 * b)
+    vp = math.sqrt(2 * d * a * b / (a + b))
+    return vp / a + vp / b
+
+
+# --------------------------------------------------------------------------- link specs
+
+@dataclass(frozen=True)
+class StopSpec:
+    """One stop of a link: a station id (or None when the data cannot place it)."""
+
+    stop_id: str | None
+    name: str
+    lon: float = math.nan
+    lat: float = math.nan
+    km_post: float = math.nan
+
+    @property
+    def placed(self) -> bool:
+        """True when the stop has coordinates (and so can be reached)."""
+        return self.stop_id is not None and not (math.isnan(self.lon) or math.isnan(self.lat))
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """A rail or expressway link normalised for the models (from the corridor or an edit)."""
+
+    id: str
+    name: str
+    mode: str
+    stops: tuple[StopSpec, ...]
+    cruise_kmh: float
+    length_km: float = math.nan
+    headway_min: float | None = None
+    speed_source: str = "operating"
+
+
+def _num(value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out
+
+
+def active_link_ids(links: pd.DataFrame, *, as_of: int | None,
+                    enable: Iterable[str] = (), close: Iterable[str] = ()) -> list[str]:
+    """Ids of the links in service: open (and opened by *as_of*), plus *enable*, minus *close*.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": ["a", "b"], "status": ["open", "planned"],
+    ...                    "opened": [2011, None]})
+    >>> active_link_ids(df, as_of=2010), active_link_ids(df, as_of=None, enable=["b"])
+    ([], ['a', 'b'])
+    """
+    known = set(links["id"])
+    for lid in (*enable, *close):
+        if lid not in known:
+            raise UnknownIdError(lid, sorted(known), what="link")
+    keep = []
+    for row in links.itertuples(index=False):
+        opened = _num(getattr(row, "opened", math.nan))
+        is_open = str(row.status) == "open" and (
+            as_of is None or (not math.isnan(opened) and opened <= as_of))
+        if is_open or row.id in set(enable):
+            keep.append(row.id)
+    closed = set(close)
+    return sorted(lid for lid in keep if lid not in closed)
+
+
+def link_specs_from_corridor(corridor: Any, *, params: RailParameters | None = None,
+                             modes: Sequence[str] = RAIL_MODES,
+                             link_ids: Iterable[str] | None = None,
+                             as_of: int | None = None) -> list[LinkSpec]:
+    """Turn the corridor's links of the given *modes* into :class:`LinkSpec` objects.
+
+    Stops whose own ``opened`` year (column of ``link_stops``, when present) is after
+    *as_of* are left out (e.g. Futian on the XRL before 2015).
+
+    Cruise speed: ``params.speed_by_link`` > operating speed > design speed ×
+    ``operating_factor`` > ``default_design_kmh`` × ``operating_factor`` (rail modes);
+    expressways use the operating (posted) speed, then the design speed, then 100 km/h.
+    """
+    params = params or RailParameters()
+    links = corridor.links
+    stations = corridor.stations
+    st_by_id = dict(zip(stations["id"], stations.geometry, strict=True))
+    names: dict[str, str] = {}
+    if "name_en" in stations.columns:
+        names = dict(zip(stations["id"], stations["name_en"], strict=True))
+    ls = corridor.link_stops
+    wanted = None if link_ids is None else set(link_ids)
+    specs = []
+    for row in links.itertuples(index=False):
+        if row.mode not in modes or (wanted is not None and row.id not in wanted):
+            continue
+        rows = ls[ls["link_id"] == row.id].sort_values("seq")
+        stops = []
+        for r in rows.itertuples(index=False):
+            stop_opened = _num(getattr(r, "opened", math.nan))
+            if as_of is not None and not math.isnan(stop_opened) and stop_opened > as_of:
+                continue
+            sid = getattr(r, "stop_id", None)
+            sid = None if sid is None or (isinstance(sid, float) and math.isnan(sid)) \
+                or pd.isna(sid) else str(sid)
+            label = str(getattr(r, "stop_name", None) or getattr(r, "name", None) or sid or "?")
+            geom = st_by_id.get(sid) if sid is not None else None
+            if geom is not None and not geom.is_empty:
+                stops.append(StopSpec(sid, names.get(sid, label), geom.x, geom.y,
+                                      _num(getattr(r, "km_post", math.nan))))
+            else:
+                stops.append(StopSpec(None, label, km_post=_num(getattr(r, "km_post", math.nan))))
+        op = _num(getattr(row, "operating_speed_kmh", math.nan))
+        design = _num(getattr(row, "design_speed_kmh", math.nan))
+        if row.id in params.speed_by_link:
+            cruise, src = params.speed_by_link[row.id], "parameter"
+        elif not math.isnan(op):
+            cruise, src = op, "operating"
+        elif row.mode in params.modes:
+            prof = params.profile(row.mode)
+            base = design if not math.isnan(design) else prof.default_design_kmh
+            cruise = base * prof.operating_factor
+            src = "design×factor" if not math.isnan(design) else "default×factor"
+        else:
+            cruise = design if not math.isnan(design) else 100.0
+            src = "design" if not math.isnan(design) else "default"
+        specs.append(LinkSpec(
+            id=str(row.id), name=str(getattr(row, "name_en", row.id)), mode=str(row.mode),
+            stops=tuple(stops), cruise_kmh=float(cruise),
+            length_km=_num(getattr(row, "length_km", math.nan)), speed_source=src))
+    return specs
+
+
+# --------------------------------------------------------------------------- services
+
+@dataclass(frozen=True)
+class RailService:
+    """A rail service: one stopping pattern on one link, run in both directions.
+
+    Attributes
+    ----------
+    id, link_id, mode, name
+        Identification; ``id`` is ``link_id`` for the all-stops service and
+        ``link_id + "/express"`` for a skip-stop pattern.
+    stops
+        Ordered station ids where the service stops (placed stops only).
+    seg_km
+        Track distance between consecutive stops (len(stops) - 1).
+    seg_min
+        In-vehicle minutes between consecutive stops, including the dwell at stops the
+        data cannot place (but not the dwell at the two ends).
+    dwell_min
+        Dwell at each stop (minutes); counted only at intermediate stops of a trip.
+    headway_min
+        Headway (minutes); waiting = ``RailParameters.wait_min(headway_min)``.
+    cruise_kmh
+        Cruise speed used.
+    distance_method
+        How ``seg_km`` was obtained: ``km_post``, ``length_prorated`` or ``geodesic_circuity``
+        per segment.
+    coords
+        (lon, lat) of each stop, WGS84.
+    scheduled
+        True when user timetable times replaced part of the model.
+    """
+
+    id: str
+    link_id: str
+    mode: str
+    name: str
+    stops: tuple[str, ...]
+    seg_km: tuple[float, ...]
+    seg_min: tuple[float, ...]
+    dwell_min: float
+    headway_min: float
+    cruise_kmh: float
+    distance_method: tuple[str, ...]
+    coords: tuple[tuple[float, float], ...] = field(default=())
+    scheduled: bool = False
+
+    def in_vehicle_min(self, a: str, b: str) -> float:
+        """In-vehicle minutes from stop *a* to stop *b* (either direction), dwell included.
+
+        Examples
+        --------
+        >>> s = RailService("x", "x", "intercity_rail", "X", ("a", "b", "c"), (1.0, 2.0),
+        ...                 (3.0, 4.0), 1.0, 10.0, 100.0, ("km_post",) * 2)
+        >>> s.in_vehicle_min("c", "a")
+        8.0
+        """
+        i, j = self.stops.index(a), self.stops.index(b)
+        lo, hi = min(i, j), max(i, j)
+        if lo == hi:
+            return 0.0
+        return float(sum(self.seg_min[lo:hi]) + self.dwell_min * (hi - lo - 1))
+
+    def distance_km(self, a: str, b: str) -> float:
+        """Track distance between stops *a* and *b* (km)."""
+        i, j = self.stops.index(a), self.stops.index(b)
+        lo, hi = min(i, j), max(i, j)
+        return float(sum(self.seg_km[lo:hi]))
+
+
+def _geodesic_km(s1: StopSpec, s2: StopSpec) -> float:
+    return _GEOD.inv(s1.lon, s1.lat, s2.lon, s2.lat)[2] / 1000.0
+
+
+def _positions_km(spec: LinkSpec, params: RailParameters) -> tuple[np.ndarray, list[str]]:
+    """Position (km along the line) of every stop of *spec*, and the method per gap.
+
+    Placed stops: km posts when both ends of a gap have them, else the link length
+    prorated over geodesic gaps (when plausible), else geodesic × circuity. Unplaced
+    stops without km posts are put evenly between their placed neighbours.
+    """
+    stops = spec.stops
+    placed = [i for i, s in enumerate(stops) if s.placed]
+    pos = np.full(len(stops), np.nan)
+    if len(placed) < 2:
+        return pos, []
+    geo = np.array([_geodesic_km(stops[i], stops[j]) for i, j in itertools.pairwise(placed)])
+    chain = float(geo.sum())
+    prorate = (placed[0] == 0 and placed[-1] == len(stops) - 1 and chain > 0
+               and not math.isnan(spec.length_km)
+               and params.prorate_range[0] <= spec.length_km / chain <= params.prorate_range[1])
+    factor = spec.length_km / chain if prorate else params.circuity
+    fallback_method = "length_prorated" if prorate else "geodesic_circuity"
+    methods = []
+    pos[placed[0]] = 0.0
+    for k, (i, j) in enumerate(itertools.pairwise(placed)):
+        ki, kj = stops[i].km_post, stops[j].km_post
+        if not (math.isnan(ki) or math.isnan(kj)):
+            gap, method = abs(kj - ki), "km_post"
+        else:
+            gap, method = geo[k] * factor, fallback_method
+        pos[j] = pos[i] + gap
+        methods.append(method)
+        inner = range(i + 1, j)
+        for n, m in enumerate(inner, start=1):
+            km = stops[m].km_post
+            if not (math.isnan(km) or math.isnan(ki)) and method == "km_post":
+                pos[m] = pos[i] + abs(km - ki)
+            else:
+                pos[m] = pos[i] + gap * n / (j - i)
+    return pos, methods
+
+
+def _segment_cap(params: RailParameters, link_id: str, a: str, b: str) -> float | None:
+    return params.segment_speed_kmh.get(f"{link_id}:{a}:{b}") or \
+        params.segment_speed_kmh.get(f"{link_id}:{b}:{a}")
+
+
+def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: str,
+                   headway: float, pos: np.ndarray, methods: list[str],
+                   params: RailParameters, speed_factor: float) -> RailService:
+    prof = params.profile(spec.mode)
+    stops = spec.stops
+    placed_idx = [i for i, s in enumerate(stops) if s.placed]
+    gap_method = {placed_idx[k + 1]: methods[k] for k in range(len(methods))}
+    seg_km, seg_min, seg_method = [], [], []
+    all_stops = len(pattern) == len(placed_idx)
+    for i, j in itertools.pairwise(pattern):
+        a, b = stops[i].stop_id, stops[j].stop_id
+        cap = _segment_cap(params, spec.id, a, b)  # type: ignore[arg-type]
+        cruise = spec.cruise_kmh * speed_factor
+        if cap is not None:
+            cruise = min(cruise, cap * speed_factor)
+        # an all-stops service also stops at the stops the data cannot place
+        halts = [i] + ([m for m in range(i + 1, j) if not stops[m].placed]
+                       if all_stops else []) + [j]
+        t = 0.0
+        for u, v in itertools.pairwise(halts):
+            t += run_time_s((pos[v] - pos[u]) * 1000.0, cruise_kmh=cruise,
+                            accel_ms2=prof.accel_ms2, brake_ms2=prof.brake_ms2)
+        t = t / 60.0 + prof.dwell_min * (len(halts) - 2)
+        seg_km.append(float(pos[j] - pos[i]))
+        seg_min.append(t)
+        ms = {gap_method[m] for m in placed_idx if i < m <= j}
+        seg_method.append(ms.pop() if len(ms) == 1 else "mixed")
+    return RailService(
+        id=sid, link_id=spec.id, mode=spec.mode, name=name,
+        stops=tuple(stops[i].stop_id for i in pattern),  # type: ignore[misc]
+        seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=prof.dwell_min,
+        headway_min=float(headway), cruise_kmh=float(spec.cruise_kmh * speed_factor),
+        distance_method=tuple(seg_method),
+        coords=tuple((stops[i].lon, stops[i].lat) for i in pattern))
+
+
+def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None = None,
+                   speed_factors: Mapping[str, float] | None = None,
+                   headway_min: Mapping[str, float] | None = None,
+                   scheduled: Iterable[ScheduledTime] = ()) -> list[RailService]:
+    """Build the services (all-stops, plus express patterns) of rail link specs.
+
+    Parameters
+    ----------
+    specs
+        Rail :class:`LinkSpec` objects (see :func:`link_specs_from_corridor`).
+    params
+        Model parameters (defaults: :class:`RailParameters`).
+    speed_factors
+        Link id -> factor applied to the cruise speed (scenario edits).
+    headway_min
+        Link id -> headway (minutes), overriding ``params``.
+    scheduled
+        User station-to-station times that override the model (:func:`read_scheduled_times`).
+
+    Returns
+    -------
+    list of RailService
+        Sorted by id. Links with fewer than two placed stops are skipped.
+
+    Examples
+    --------
+    >>> spec = LinkSpec("l", "L", "intercity_rail",
+    ...                 (StopSpec("a", "A", 114.0, 22.5), StopSpec("b", "B", 114.1, 22.5)),
+    ...                 cruise_kmh=160.0)
+    >>> [s.stops for s in build_services([spec])]
+    [('a', 'b')]
+    """
+    params = params or RailParameters()
+    speed_factors = dict(speed_factors or {})
+    headway_min = dict(headway_min or {})
+    services: list[RailService] = []
+    for spec in specs:
+        pos, methods = _positions_km(spec, params)
+        placed = [i for i, s in enumerate(spec.stops) if s.placed]
+        if len(placed) < 2:
+            continue
+        prof = params.profile(spec.mode)
+        factor = float(speed_factors.get(spec.id, 1.0))
+        express = params.express_stops.get(spec.id)
+        ids_at = {spec.stops[i].stop_id: i for i in placed}
+        if express and all(s in ids_at for s in express) and len(express) >= 2 \
+                and spec.id not in headway_min:
+            hw = params.stopping_headway_min.get(spec.id, prof.headway_min)
+        else:
+            hw = headway_min.get(spec.id, spec.headway_min or params.headway_by_link.get(
+                spec.id, prof.headway_min))
+        services.append(_build_service(spec, placed, sid=spec.id, name=spec.name,
+                                       headway=hw, pos=pos, methods=methods, params=params,
+                                       speed_factor=factor))
+        if express and all(s in ids_at for s in express) and len(express) >= 2:
+            pattern = sorted(ids_at[s] for s in express)
+            ehw = headway_min.get(spec.id, params.express_headway_min.get(
+                spec.id, prof.headway_min))
+            services.append(_build_service(
+                spec, pattern, sid=f"{spec.id}/express", name=f"{spec.name} (express)",
+                headway=ehw, pos=pos, methods=methods, params=params, speed_factor=factor))
+    services = _apply_scheduled(services, list(scheduled))
+    return sorted(services, key=lambda s: s.id)
+
+
+# --------------------------------------------------------------------------- user timetables
+
+@dataclass(frozen=True)
+class ScheduledTime:
+    """A user-supplied station-to-station in-vehicle time (minutes) on a link (optional)."""
+
+    from_id: str
+    to_id: str
+    minutes: float
+    link_id: str | None = None
+
+
+def read_scheduled_times(path: str | Path, *, resolve: Any = None) -> list[ScheduledTime]:
+    """Read a CSV of scheduled times ``from,to,minutes[,link_id]`` (extra columns ignored).
+
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8, header row).
+    resolve
+        Optional callable mapping a name or id to a station id (e.g. ``corridor.resolve``).
+
+    Examples
+    --------
+    >>> read_scheduled_times("times.csv", resolve=corridor.resolve)  # doctest: +SKIP
+    [ScheduledTime(from_id='st_gz_south', to_id='st_sz_north', minutes=34.0, link_id=None)]
+    """
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        cols = [c.strip() for c in (reader.fieldnames or [])]
+        for need in ("from", "to", "minutes"):
+            if need not in cols:
+                raise DataValidationError(
+                    f"missing column {need!r}; expected columns from,to,minutes[,link_id]",
+                    path=path, field=need)
+        out = []
+        for n, raw in enumerate(reader, start=1):
+            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+            try:
+                minutes = float(row["minutes"])
+            except ValueError:
+                raise DataValidationError(f"expected a number of minutes, got {row['minutes']!r}",
+                                          path=path, row=n, field="minutes") from None
+            if not minutes > 0:
+                raise DataValidationError(f"expected minutes > 0, got {minutes}",
+                                          path=path, row=n, field="minutes")
+            ends = []
+            for f in ("from", "to"):
+                if not row[f]:
+                    raise DataValidationError("empty station", path=path, row=n, field=f)
+                try:
+                    ends.append(resolve(row[f]) if resolve else row[f])
+                except UnknownIdError as exc:
+                    raise DataValidationError(str(exc), path=path, row=n, field=f) from None
+            out.append(ScheduledTime(ends[0], ends[1], minutes, row.get("link_id") or None))
+    return out
+
+
+def _apply_scheduled(services: list[RailService],
+                     times: list[ScheduledTime]) -> list[RailService]:
+    """Rescale the modelled segments between two stops so that they sum to the user's time."""
+    if not times:
+        return services
+    out = list(services)
+    for t in times:
+        hit = False
+        for k, svc in enumerate(out):
+            if (t.link_id is not None and svc.link_id != t.link_id) or \
+                    t.from_id not in svc.stops or t.to_id not in svc.stops:
+                continue
+            i, j = svc.stops.index(t.from_id), svc.stops.index(t.to_id)
+            lo, hi = min(i, j), max(i, j)
+            if lo == hi:
+                continue
+            dwell = svc.dwell_min * (hi - lo - 1)
+            modelled = sum(svc.seg_min[lo:hi])
+            target = max(t.minutes - dwell, 1e-6)
+            scale = target / modelled if modelled > 0 else 1.0
+            seg = list(svc.seg_min)
+            for m in range(lo, hi):
+                seg[m] = seg[m] * scale
+            out[k] = dataclasses.replace(svc, seg_min=tuple(seg), scheduled=True)
+            hit = True
+        if not hit:
+            raise DataValidationError(
+                f"no rail service stops at both {t.from_id} and {t.to_id}"
+                + (f" on link {t.link_id}" if t.link_id else ""), field="from,to")
+    return out
+

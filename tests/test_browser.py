@@ -1,0 +1,64 @@
+"""Maps opened in a real browser: headless Chromium over a loopback HTTP server.
+
+Skipped with a reason when /usr/bin/chromium (Debian's ``chromium`` package, installed by
+``scripts/install-browser.sh``) is absent.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _mapdata import (
+    synthetic_catchments,
+    synthetic_corridor,
+    synthetic_difference,
+    synthetic_matrix,
+)
+
+from corridor_geo import maps
+from corridor_geo.testing import open_map_in_browser
+
+pytestmark = pytest.mark.browser
+
+
+def test_full_map_renders_without_errors(tmp_path):
+    corridor = synthetic_corridor()
+    m = maps.corridor_map(
+        corridor, axis=corridor.axis, catchments=synthetic_catchments(n_origins=3),
+        matrix=synthetic_matrix(corridor), difference=synthetic_difference(), tiles=None,
+    )
+    path = maps.save_map(m, tmp_path / "map.html")
+    report = open_map_in_browser(path)
+    (tmp_path / "map.png").write_bytes(report.screenshot_png)
+    assert report.errors == []
+    for label in ["Corridor", "Main axis", "City boundaries", "Core platforms",
+                  "Coordinate uncertainty", "Links: high-speed rail",
+                  "Catchment ≤ 60 min (drive)", "Travel times: drive",
+                  "Scenario: gained area"]:
+        assert label in report.overlay_labels, (label, report.overlay_labels)
+    # every polygon/line/marker drawn as an SVG path: far more than the layer count
+    assert report.n_paths > 50
+    assert report.n_legends >= 2  # catchment bands and travel times, in minutes
+    assert "OpenStreetMap contributors" in report.attribution
+    assert report.pixel_std > 0.02  # not a blank page
+
+
+def test_tile_failures_offline_are_the_only_console_errors(tmp_path):
+    """With real base tiles (unreachable here) the page itself still has no errors."""
+    corridor = synthetic_corridor(boundary_vertices=500)
+    path = maps.save_map(maps.corridor_map(corridor, axis=corridor.axis), tmp_path / "t.html")
+    report = open_map_in_browser(path)
+    assert report.errors == []
+    assert "OpenStreetMap.Mapnik" in report.base_labels
+    assert "Core platforms" in report.overlay_labels
+
+
+def test_blank_page_is_detected(tmp_path):
+    """The checks can fail: a page with a JavaScript error and nothing drawn."""
+    path = tmp_path / "broken.html"
+    path.write_text(
+        "<!DOCTYPE html><html><body><div class='leaflet-container'></div>"
+        "<script>undefinedFunction();</script></body></html>", encoding="utf-8")
+    report = open_map_in_browser(path)
+    assert any("undefinedFunction" in e for e in report.errors)
+    assert report.pixel_std < 0.01
+    assert report.overlay_labels == []

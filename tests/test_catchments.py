@@ -1,0 +1,298 @@
+"""Tests of corridor_geo.catchments against independent truth.
+
+Truth used here: shortest-path times from networkx on the same graph
+(``Network.to_osmnx``), hand-built synthetic geography (a river with one bridge),
+hand-computed population sums, and a fine-grid reference run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+
+from corridor_geo.catchments import NO_ACCESS_HIGHWAYS, catchments
+from corridor_geo.errors import CorridorGeoError, DataValidationError
+from corridor_geo.network import Network
+from corridor_geo.testing import shared_data_path
+
+pytest.importorskip("corridor_geo.routing")
+
+TO_M = Transformer.from_crs("EPSG:4326", "EPSG:4547", always_xy=True)
+TO_LL = Transformer.from_crs("EPSG:4547", "EPSG:4326", always_xy=True)
+X0, Y0 = TO_M.transform(114.0, 22.6)  # synthetic town placed near Shenzhen
+SPEED = 30 / 3.6  # m/s on the synthetic streets
+WALK = 4.8 / 3.6
+RIVER = (2000.0, 2400.0)  # the river runs north-south between these x (metres)
+
+
+def _ll(x, y):
+    lon, lat = TO_LL.transform(np.asarray(x, float) + X0, np.asarray(y, float) + Y0)
+    return lon, lat
+
+
+def _metric_geom(g_ll):
+    return shapely.transform(g_ll, lambda c: np.column_stack(TO_M.transform(c[:, 0], c[:, 1]))
+                             - [X0, Y0])
+
+
+def _ll_geom(g_local):
+    return shapely.transform(shapely.segmentize(g_local, 50.0),
+                             lambda c: np.column_stack(_ll(c[:, 0], c[:, 1])))
+
+
+def river_town(*, bridge: bool) -> tuple[Network, shapely.Geometry, shapely.Geometry]:
+    """Street lattice (200 m) on both banks of a 400 m river; one bridge at y = 1000 m.
+
+    Returns the network, the land (WGS84) and the east bank (local metres).
+    """
+    xs = np.r_[np.arange(0, 2001, 200), np.arange(2400, 4401, 200)]
+    ys = np.arange(0, 3001, 200)
+    gx, gy = np.meshgrid(xs, ys)
+    px, py = gx.ravel().astype(float), gy.ravel().astype(float)
+    idx = {(x, y): i for i, (x, y) in enumerate(zip(px, py, strict=True))}
+    src, dst = [], []
+    for (x, y), i in idx.items():
+        for nb in ((x + 200, y), (x, y + 200)):
+            if nb in idx:
+                src += [i, idx[nb]]
+                dst += [idx[nb], i]
+    if bridge:
+        a, b = idx[(2000.0, 1000.0)], idx[(2400.0, 1000.0)]
+        src += [a, b]
+        dst += [b, a]
+    src, dst = np.array(src), np.array(dst)
+    length = np.hypot(px[src] - px[dst], py[src] - py[dst])
+    lon, lat = _ll(px, py)
+    net = Network.from_edges(osmid=np.arange(px.size) + 1, lon=lon, lat=lat, source=src,
+                             target=dst, length_m=length, travel_time_s=length / SPEED,
+                             highway=["residential"] * src.size, name=[""] * src.size)
+    west = shapely.box(-100, -100, RIVER[0], 3100)
+    east = shapely.box(RIVER[1], -100, 4500, 3100)
+    return net, _ll_geom(shapely.union(west, east)), east
+
+
+def _origin(x, y):
+    lon, lat = _ll(x, y)
+    return (float(lon), float(lat))
+
+
+def _nx_times(net: Network, x: float, y: float) -> np.ndarray:
+    """Node times from networkx (independent of corridor_geo.routing)."""
+    G = net.to_osmnx()
+    node = int(np.argmin(np.hypot(net.x - (x + X0), net.y - (y + Y0))))
+    d = nx.single_source_dijkstra_path_length(G, int(net.osmid[node]), weight="travel_time")
+    pos = {int(k): i for i, k in enumerate(net.osmid)}
+    t = np.full(net.n_nodes, np.inf)
+    for k, v in d.items():
+        t[pos[k]] = v
+    return t
+
+
+def _in(geom_ll, x, y) -> bool:
+    return bool(_metric_geom(geom_ll).buffer(1e-6).covers(shapely.Point(x, y)))
+
+
+# ----------------------------------------------------------------------------- river
+
+
+@pytest.mark.parametrize("method", ["grid", "concave_hull", "buffer"])
+def test_no_bridge_nothing_on_far_bank(method):
+    net, land, east = river_town(bridge=False)
+    # the far bank is only 450 m away: within the 500 m off-network leg if it could swim
+    gdf = catchments([_origin(2000, 3000)], network=net, land=land, bands=(6, 30, 60),
+                     method=method, cell_size_m=100)
+    for g in gdf.geometry:
+        assert _metric_geom(g).intersection(east).area == pytest.approx(0.0, abs=1e-3)
+    # the grid covers the whole west bank (6.72 km²); the others less (lattice interior
+    # for the hull, 25-50 m around streets for the buffers)
+    assert gdf["area_km2"].iloc[-1] == pytest.approx(6.72, rel=1e-3) if method == "grid" \
+        else gdf["area_km2"].iloc[-1] > 1.0
+
+
+def test_far_bank_only_through_the_bridge():
+    net, land, east = river_town(bridge=True)
+    gdf = catchments([_origin(2000, 3000)], network=net, land=land, bands=(6, 30),
+                     cell_size_m=100, max_off_network_m=500)
+    b6, b30 = gdf.geometry
+    # straight across: 450 m (5.6 min on foot) but 8.9 min by the bridge
+    assert not _in(b6, 2450, 3000)
+    assert _in(b30, 2450, 3000)
+    # the part of band 6 on the east bank lies within the walking disks of east-bank
+    # nodes reached through the bridge (networkx times), up to the cell's half diagonal
+    t = _nx_times(net, 2000, 3000)
+    ex, ey = net.x - X0, net.y - Y0
+    on_east = (ex > RIVER[1] - 1) & (t <= 360)
+    assert on_east.any()
+    radius = np.minimum(500.0, (360 - t[on_east]) * WALK) + 100 * math.sqrt(2) / 2
+    disks = shapely.union_all(shapely.buffer(shapely.points(ex[on_east], ey[on_east]), radius))
+    part = _metric_geom(b6).intersection(east)
+    assert part.area > 0.04e6
+    assert part.difference(disks).area < 1.0
+    # and nothing of it is near y = 3000, opposite the origin
+    assert part.bounds[3] < 2000
+
+
+def test_bands_nested_and_clipped_to_land():
+    net, land, _ = river_town(bridge=True)
+    for method in ("grid", "concave_hull", "buffer"):
+        gdf = catchments([_origin(1000, 1000), _origin(3000, 2000)], network=net, land=land,
+                         bands=(3, 6, 10, 20), method=method, cell_size_m=100)
+        for _, grp in gdf.groupby("origin_id"):
+            geoms = list(grp.sort_values("band_min").geometry)
+            areas = list(grp.sort_values("band_min").area_km2)
+            for small, big in zip(geoms, geoms[1:], strict=False):
+                # nested up to floating-point slivers of the WGS84 round trip (< 1 m²)
+                assert _metric_geom(small).difference(_metric_geom(big)).area < 1.0
+            assert areas == sorted(areas)
+            assert geoms[-1].difference(land.buffer(1e-9)).area == 0.0
+
+
+def test_order_independent_and_independent_of_other_origins():
+    net, land, _ = river_town(bridge=True)
+    a, b, c = _origin(0, 0), _origin(3000, 2000), _origin(1200, 2400)
+    kw = {"network": net, "land": land, "bands": (5, 10), "cell_size_m": 100}
+    one = catchments([a, b, c], **kw)
+    two = catchments([c, a, b, a], **kw)
+    assert_geodataframe_equal(one, two)
+    alone = catchments(b, **kw).reset_index(drop=True)
+    assert_geodataframe_equal(one[one.origin_id == alone.origin_id[0]].reset_index(drop=True),
+                              alone)
+
+
+def test_columns_and_counts():
+    net, land, _ = river_town(bridge=True)
+    gdf = catchments([_origin(1000, 1000)], network=net, land=land, bands=(2, 4),
+                     cell_size_m=100)
+    assert list(gdf.columns) == [
+        "origin_id", "origin_name_en", "origin_name_zh", "origin_snap_m", "mode", "band_min",
+        "method", "area_km2", "platforms_reached", "n_platforms_reached", "n_nodes_reached",
+        "geometry"]
+    assert gdf.crs == "EPSG:4326"
+    t = _nx_times(net, 1000, 1000)
+    assert list(gdf.n_nodes_reached) == [int((t <= 120).sum()), int((t <= 240).sum())]
+    area = gpd.GeoSeries(gdf.geometry, crs=4326).to_crs(4547).area / 1e6
+    np.testing.assert_allclose(gdf.area_km2, area, rtol=1e-6)
+
+
+def test_population_hand_computed():
+    net, land, _ = river_town(bridge=False)
+    local = np.array([
+        shapely.box(-100, -100, 2000, 3100),  # the west bank exactly: fully inside
+        shapely.box(2400, -100, 4500, 3100),  # the east bank: unreachable (no bridge)
+        shapely.box(1000, 3000, 2000, 3200),  # half on land: 200 / 2 = 100
+        shapely.box(0, 0, 500, 500),  # no count: ignored
+    ])
+    zones = gpd.GeoDataFrame(
+        {"population": [1000.0, 500.0, 200.0, np.nan]},
+        geometry=shapely.transform(shapely.segmentize(local, 50.0), lambda c: c + [X0, Y0]),
+        crs="EPSG:4547")
+    gdf = catchments([_origin(1000, 1000)], network=net, land=land, bands=(60,),
+                     cell_size_m=100, population=zones)
+    # west bank fully reached (1000) + half of the third zone (100)
+    assert gdf["population"].iloc[0] == pytest.approx(1100.0, rel=1e-4)
+
+
+def test_bad_inputs():
+    net, land, _ = river_town(bridge=True)
+    o = _origin(1000, 1000)
+    with pytest.raises(CorridorGeoError, match="mode"):
+        catchments([o], network=net, land=land, mode="boat")
+    with pytest.raises(CorridorGeoError, match="method"):
+        catchments([o], network=net, land=land, method="convex")
+    with pytest.raises(CorridorGeoError, match="bands"):
+        catchments([o], network=net, land=land, bands=(15, -5))
+    with pytest.raises(CorridorGeoError, match="cell_size_m"):
+        catchments([o], network=net, land=land, cell_size_m=0)
+    with pytest.raises(CorridorGeoError, match="does not match"):
+        catchments([o], network=net, land=land, mode="walk")
+    with pytest.raises(CorridorGeoError, match="lon/lat"):
+        catchments([(500.0, 22.0)], network=net, land=land)
+    zones = gpd.GeoDataFrame({"pop": [1.0]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    with pytest.raises(DataValidationError, match="population"):
+        catchments([o], network=net, land=land, population=zones)
+
+
+# ----------------------------------------------------------------------------- real network
+
+
+@pytest.fixture(scope="module")
+def futian_nanshan():
+    graph = pytest.importorskip("corridor_geo.graph")
+    path = shared_data_path("osm/shenzhen_futian_nanshan_drive_2024-10.osm.pbf")
+    return graph.load_network(path, network_type="drive")
+
+
+REAL_ORIGINS = [(114.0550, 22.5400), (113.9700, 22.5400)]  # Futian CBD, Nanshan centre
+REAL_LAND = shapely.box(113.90, 22.45, 114.15, 22.65)  # no water mask: tests the node logic
+
+
+@pytest.mark.shared
+def test_real_network_nodes_inside_bands(futian_nanshan):
+    net = futian_nanshan
+    bands = (5, 10, 15)
+    cell = 250.0
+    gdf = catchments(REAL_ORIGINS, network=net, land=REAL_LAND, bands=bands, cell_size_m=cell)
+    allowance = cell * math.sqrt(2) / 2 / WALK  # centre-to-corner walk, seconds
+    G = net.to_osmnx()
+    pos = {int(k): i for i, k in enumerate(net.osmid)}
+    xy = np.column_stack([net.x, net.y])
+    for (lon, lat), (_, grp) in zip(sorted(REAL_ORIGINS),
+                                     gdf.groupby("origin_id", sort=True), strict=True):
+        ox_, oy_ = TO_M.transform(lon, lat)
+        src = int(np.argmin(np.hypot(net.x - ox_, net.y - oy_)))
+        d = nx.single_source_dijkstra_path_length(G, int(net.osmid[src]), weight="travel_time")
+        t = np.full(net.n_nodes, np.inf)
+        for k, v in d.items():
+            t[pos[k]] = v
+        pts = shapely.points(xy)
+        # access points along stoppable edges every 10 m, timed from networkx
+        edges = net.edges_gdf().reset_index(drop=True)
+        hw = np.asarray(net.highway).astype(str)
+        ok = ~np.isin(hw, NO_ACCESS_HIGHWAYS) & np.isfinite(t[net.source])
+        geoms = edges.geometry.to_crs(4547).values[ok]
+        k = np.maximum(np.ceil(shapely.length(geoms) / 10.0).astype(int), 1)
+        frac = np.concatenate([np.arange(n + 1) / n for n in k])
+        epts = shapely.line_interpolate_point(np.repeat(geoms, k + 1), frac, normalized=True)
+        et = np.repeat(t[net.source][ok], k + 1) + frac * np.repeat(net.travel_time_s[ok], k + 1)
+        axy = np.vstack([xy, shapely.get_coordinates(epts)])
+        at = np.concatenate([t, et])
+        tree = cKDTree(axy)
+        for band, g in zip(grp.band_min, grp.geometry, strict=True):
+            poly = gpd.GeoSeries([g], crs=4326).to_crs(4547).iloc[0]
+            lim = band * 60.0
+            inside = shapely.covers(poly.buffer(1e-6), pts)
+            # every node within T minus the allowance is inside the band
+            must = t <= lim - allowance
+            assert must.sum() > 20
+            assert inside[must].all()
+            # every node inside has an access point within the walk leg: t + d/v ≤ T + allowance
+            best = np.full(net.n_nodes, np.inf)
+            for i in np.flatnonzero(inside):
+                nb = tree.query_ball_point(xy[i], 500.0)
+                dd = np.hypot(*(axy[nb] - xy[i]).T)
+                best[i] = np.min(at[nb] + dd / WALK)
+            assert (best[inside] <= lim + allowance + 1e-6).all()
+            # and most nodes inside are themselves reached in time (the rest: viaducts
+            # and one-way pairs passing over reached land)
+            assert np.mean(t[inside] <= lim + allowance) > 0.9
+
+
+@pytest.mark.shared
+def test_real_network_grid_agrees_with_fine_reference(futian_nanshan):
+    kw = {"network": futian_nanshan, "land": REAL_LAND, "bands": (10, 15)}
+    coarse = catchments(REAL_ORIGINS[:1], **kw)  # default 250 m
+    fine = catchments(REAL_ORIGINS[:1], cell_size_m=50.0, **kw)
+    for a, b in zip(coarse.geometry, fine.geometry, strict=True):
+        am = gpd.GeoSeries([a, b], crs=4326).to_crs(4547)
+        sym = am.iloc[0].symmetric_difference(am.iloc[1]).area
+        # stated tolerance: area within 10 %, symmetric difference within 25 % of the area
+        assert am.iloc[0].area == pytest.approx(am.iloc[1].area, rel=0.10)
+        assert sym / am.iloc[1].area < 0.25

@@ -1,0 +1,63 @@
+"""Tests of ``corridor-geo catchments`` (click runner, in process)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from corridor_geo.cli import main
+from corridor_geo.testing import shared_data_path
+
+pytest.importorskip("corridor_geo.corridor")
+pytest.importorskip("corridor_geo.graph")
+pytest.importorskip("corridor_geo.routing")
+
+PBF = "osm/shenzhen_futian_nanshan_drive_2024-10.osm.pbf"
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, ["--quiet", "catchments", *args], catch_exceptions=False)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("fmt", ["gpkg", "parquet"])
+def test_cli_writes_and_is_byte_identical(tmp_path, fmt):
+    pbf = str(shared_data_path(PBF))
+    args = ["--origins", "node_sz_bay_super_hq", "core_sz_hitech_zone", "--bands", "5,10",
+            "--network", pbf, "--format", fmt]
+    r1 = _run(*args, "--out", str(tmp_path / "a"))
+    assert r1.exit_code == 0, r1.output
+    # reversed origin order, second run: the same bytes
+    args[1:3] = args[2:0:-1]
+    r2 = _run(*args, "--out", str(tmp_path / "b"))
+    assert r2.exit_code == 0, r2.output
+    name = f"catchments.{fmt}"
+    for f in (name, "map.html"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    gdf = gpd.read_parquet(tmp_path / "a" / name) if fmt == "parquet" else \
+        gpd.read_file(tmp_path / "a" / name, layer="catchments")
+    assert gdf.crs.to_epsg() == 4326
+    assert sorted(set(gdf.origin_id)) == ["core_sz_hitech_zone", "node_sz_bay_super_hq"]
+    assert list(gdf.band_min) == [5, 10, 5, 10]
+    assert (gdf.area_km2 > 0).all()
+    assert "catchments.gpkg" not in {p.name for p in (tmp_path / "a").iterdir()} or fmt == "gpkg"
+    html = (tmp_path / "a" / "map.html").read_text(encoding="utf-8")
+    assert "OpenStreetMap" in html
+    assert "Catchment" in html
+
+
+def test_cli_unknown_origin_is_one_line_exit_2(tmp_path):
+    r = CliRunner().invoke(main, ["catchments", "--origins", "core_nowhere", "--out",
+                                  str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert r.output.strip().count("\n") == 0
+    assert "core_nowhere" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_bad_bands(tmp_path):
+    r = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
+                                  "--bands", "15,abc", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert "--bands" in r.output

@@ -1,0 +1,219 @@
+"""load_network: OSM files, the scgraph default, clipping and bad input (real shared extracts)."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import osmium
+import osmnx as ox
+import pytest
+from shapely.geometry import box
+
+from corridor_geo import settings
+from corridor_geo.errors import CorridorGeoError, NetworkSourceError
+from corridor_geo.graph import DEV_BBOX, load_network
+from corridor_geo.routing import travel_times
+from corridor_geo.testing import shared_data_path
+
+PBF = "osm/shenzhen_futian_nanshan_drive_2024-10.osm.pbf"
+HITECH = "osm/shenzhen_nanshan_hitech_full_2021-03.osm"
+LONGGANG = "osm/shenzhen_longgang_center_2019-11.osm"
+
+pytestmark = pytest.mark.shared
+
+
+@pytest.fixture(scope="module")
+def drive_pbf():
+    return load_network(shared_data_path(PBF), network_type="drive")
+
+
+@pytest.fixture(scope="module")
+def osmnx_drive(tmp_path_factory):
+    """osmnx's own graph of the same PBF (converted to XML with osmium)."""
+    xml = tmp_path_factory.mktemp("xml") / "futian.osm"
+    writer = osmium.SimpleWriter(str(xml))
+    for obj in osmium.FileProcessor(str(shared_data_path(PBF))):
+        writer.add(obj)
+    writer.close()
+    return ox.graph_from_xml(xml)
+
+
+def test_pbf_drive_lengths_equal_osmnx(drive_pbf, osmnx_drive):
+    net, G = drive_pbf, osmnx_drive
+    # every intersection osmnx keeps is in our network (we also keep way-to-way joints)
+    ids = np.array(list(G.nodes))
+    assert np.isin(ids, net.osmid).all()
+    origins = net.node_index(ids[[0, 500, 1500, 3000, 4500]])
+    got = travel_times(net, origins, weight="length_m", on_island="ignore")
+    for row, o in zip(got, origins, strict=True):
+        ref = nx.single_source_dijkstra_path_length(G, int(net.osmid[o]), weight="length")
+        rid = np.array(list(ref))
+        np.testing.assert_allclose(row[net.node_index(rid)], np.array(list(ref.values())),
+                                   rtol=1e-9)
+        # nodes osmnx cannot reach are unreached by us too
+        unreached = np.setdiff1d(ids, rid)
+        assert np.isinf(row[net.node_index(unreached)]).all()
+
+
+def test_pbf_one_way_streets(drive_pbf, osmnx_drive):
+    net, G = drive_pbf, osmnx_drive
+    assert net.oneway.any() and (~net.oneway).any()
+    ids = np.array(list(G.nodes))
+    a, b = ids[100], ids[2000]
+    ia, ib = net.node_index([a, b])
+    t = travel_times(net, [ia, ib], weight="length_m", on_island="ignore")
+    ab, ba = t[0, ib], t[1, ia]
+    assert ab != pytest.approx(ba, rel=1e-3)  # one-way streets make the trips differ
+    assert ab == pytest.approx(nx.shortest_path_length(G, a, b, weight="length"), rel=1e-9)
+    assert ba == pytest.approx(nx.shortest_path_length(G, b, a, weight="length"), rel=1e-9)
+
+
+def test_pbf_meta_and_speeds(drive_pbf):
+    net = drive_pbf
+    assert net.mode == "drive"
+    assert net.meta["network_type"] == "drive"
+    assert len(net.meta["source_sha256"]) == 64
+    # travel time = length / speed; motorway without maxspeed at 100 km/h
+    mw = (np.asarray(net.highway) == "motorway") & np.isnan(net.maxspeed_kmh)
+    if mw.any():
+        np.testing.assert_allclose(net.travel_time_s[mw], net.length_m[mw] / (100 / 3.6))
+    has = np.isfinite(net.maxspeed_kmh)
+    np.testing.assert_allclose(net.travel_time_s[has],
+                               net.length_m[has] / (net.maxspeed_kmh[has] / 3.6))
+    # edge length equals the great-circle length of its geometry (osmnx's radius)
+    from corridor_geo.network import haversine_m
+
+    e = np.flatnonzero(np.diff(net.geom_offsets) > 3)[0]
+    a, b = net.geom_offsets[e], net.geom_offsets[e + 1]
+    lon, lat = net.geom_lon[a:b], net.geom_lat[a:b]
+    assert net.length_m[e] == pytest.approx(haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum())
+
+
+def test_walk_network_hitech_is_bidirectional():
+    net = load_network(shared_data_path(HITECH), network_type="walk")
+    drive = load_network(shared_data_path(HITECH), network_type="drive")
+    assert net.mode == "walk"
+    assert not net.oneway.any()
+    # every edge has its reverse (walkers ignore one-way streets)
+    fwd = set(zip(net.source.tolist(), net.target.tolist(), strict=True))
+    assert all((v, u) in fwd for u, v in fwd)
+    hw = set(np.asarray(net.highway))
+    assert {"footway"} & hw  # walk includes footpaths ...
+    assert not {"footway", "steps", "pedestrian"} & set(np.asarray(drive.highway))  # drive doesn't
+    np.testing.assert_allclose(net.travel_time_s, net.length_m / (4.8 / 3.6))
+    G = net.to_osmnx()
+    o = 5
+    t = travel_times(net, [o], on_island="ignore")[0]
+    ref = nx.single_source_dijkstra_path_length(G, int(net.osmid[o]), weight="travel_time")
+    np.testing.assert_allclose(t[net.node_index(list(ref))], list(ref.values()), rtol=1e-12)
+
+
+def test_longgang_drive_equals_osmnx_xml():
+    path = shared_data_path(LONGGANG)
+    net = load_network(path, network_type="drive")
+    assert net.meta["osm_date"].startswith("2019")
+    # osmnx's graph of the same file, restricted to the same drive ways
+    G = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    keep = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
+            if (u, v) and set(np.atleast_1d(d.get("osmid"))) <= set(net.way_id.tolist())]
+    H = G.edge_subgraph(keep)
+    for o in (0, 100, 200):
+        ref = nx.single_source_dijkstra_path_length(H, int(net.osmid[o]), weight="length")
+        got = travel_times(net, [o], weight="length_m", on_island="ignore")[0]
+        rid = np.array([k for k in ref if k in set(net.osmid.tolist())])
+        np.testing.assert_allclose(got[net.node_index(rid)], [ref[k] for k in rid], rtol=1e-9)
+
+
+def test_bbox_clip_keeps_only_inside(drive_pbf):
+    bb = (114.02, 22.52, 114.08, 22.56)
+    net = load_network(shared_data_path(PBF), bbox=bb)
+    assert 0 < net.n_nodes < drive_pbf.n_nodes
+    assert (net.lon >= bb[0]).all() and (net.lon <= bb[2]).all()
+    assert (net.geom_lat >= bb[1]).all() and (net.geom_lat <= bb[3]).all()
+    same = load_network(shared_data_path(PBF), polygon=box(*bb))
+    assert same.n_edges == net.n_edges
+
+
+def test_default_scgraph_builds_caches_reloads():
+    with pytest.warns(None if False else Warning) if False else _nullcontext():
+        net = load_network()
+    assert net.mode == "drive"
+    assert 2_500 < net.n_nodes < 8_000
+    w, s, e, n = DEV_BBOX
+    assert (net.lon > w).all() and (net.lon < e).all() and (net.lat > s).all() and (net.lat < n).all()
+    names = set(np.asarray(net.name))
+    assert {"Guangshen Expressway", "Yanjiang Expressway"} <= names
+    exp = np.asarray(net.highway) == "expressway"
+    np.testing.assert_allclose(net.travel_time_s[exp], net.length_m[exp] / (90 / 3.6))
+    np.testing.assert_allclose(net.travel_time_s[~exp], net.length_m[~exp] / (40 / 3.6))
+    # every scgraph edge is two-way
+    fwd = set(zip(net.source.tolist(), net.target.tolist(), strict=True))
+    assert all((v, u) in fwd for u, v in fwd)
+    again = load_network()
+    assert again.meta.get("cache_key") == net.meta.get("cache_key")
+    np.testing.assert_array_equal(again.travel_time_s, net.travel_time_s)
+    # walk: same arterials, no expressways, walking speed
+    walk = load_network(network_type="walk")
+    assert "expressway" not in set(np.asarray(walk.highway))
+    # faster expressways change times
+    fast = load_network(speeds={"expressway": 120})
+    assert fast.travel_time_s.sum() < net.travel_time_s.sum()
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_missing_file_is_clear_error(tmp_path):
+    with pytest.raises(NetworkSourceError, match="not found.*nope.osm.pbf"):
+        load_network(tmp_path / "nope.osm.pbf")
+
+
+def test_pbf_not_covering_area():
+    with pytest.raises(NetworkSourceError, match=r"no drive ways inside the requested area.*covers"):
+        load_network(shared_data_path(PBF), bbox=(113.2, 23.0, 113.3, 23.1))  # Guangzhou
+
+
+def test_unknown_network_type():
+    with pytest.raises(CorridorGeoError, match="unknown network type 'boat'"):
+        load_network(shared_data_path(PBF), network_type="boat")
+
+
+def test_unknown_suffix_and_bad_bbox(tmp_path):
+    bad = tmp_path / "roads.shp"
+    bad.write_text("x")
+    with pytest.raises(NetworkSourceError, match="unknown network file type"):
+        load_network(bad)
+    with pytest.raises(CorridorGeoError, match="bbox"):
+        load_network(shared_data_path(PBF), bbox=(114.1, 22.5, 114.0, 22.6))
+
+
+def test_garbage_osm_file(tmp_path):
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"not a pbf at all")
+    with pytest.raises(NetworkSourceError, match="bad.osm.pbf"):
+        load_network(bad)
+
+
+def test_graphml_source_roundtrip(drive_pbf, tmp_path):
+    path = tmp_path / "futian.graphml"
+    ox.save_graphml(drive_pbf.to_osmnx(), path)
+    net = load_network(path)
+    assert net.n_nodes == drive_pbf.n_nodes and net.n_edges == drive_pbf.n_edges
+    np.testing.assert_allclose(np.sort(net.length_m), np.sort(drive_pbf.length_m))
+
+
+def test_progress_bar_only_when_asked(capsys, tmp_path):
+    load_network(shared_data_path(LONGGANG), cache=False)
+    assert "ways" not in capsys.readouterr().err
+    old = settings.progress
+    settings.progress = True
+    try:
+        load_network(shared_data_path(LONGGANG), cache=False)
+    finally:
+        settings.progress = old
+    assert "ways" in capsys.readouterr().err

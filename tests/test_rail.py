@@ -1,0 +1,151 @@
+"""Rail model: speed profile, distances, services, as_of, user timetables."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from _multimodal_toy import toy_corridor
+from pyproj import Geod
+
+from corridor_geo.errors import DataValidationError, UnknownIdError
+from corridor_geo.rail import (
+    LinkSpec,
+    RailParameters,
+    StopSpec,
+    active_link_ids,
+    build_services,
+    link_specs_from_corridor,
+    read_scheduled_times,
+    run_time_s,
+)
+
+GEOD = Geod(ellps="WGS84")
+
+
+def test_run_time_trapezoid_by_hand():
+    # 20 km at 180 km/h = 50 m/s, a = 0.5, b = 0.625:
+    # ramps 2500 m + 2000 m; cruise 15500 m / 50 = 310 s; ramps 100 s + 80 s
+    assert run_time_s(20_000, cruise_kmh=180, accel_ms2=0.5, brake_ms2=0.625) == \
+        pytest.approx(310 + 100 + 80)
+
+
+def test_run_time_triangle_by_hand():
+    # 1 km with a = b = 0.5 at 300 km/h never reaches cruise: peak sqrt(2*1000*.25/1) = 22.36
+    vp = math.sqrt(500.0)
+    assert run_time_s(1000, cruise_kmh=300, accel_ms2=0.5, brake_ms2=0.5) == \
+        pytest.approx(2 * vp / 0.5)
+    # continuity at the switch distance
+    v = 50.0
+    d = v * v / 1.0
+    assert run_time_s(d, cruise_kmh=180, accel_ms2=0.5, brake_ms2=0.5) == pytest.approx(
+        run_time_s(d - 1e-6, cruise_kmh=180, accel_ms2=0.5, brake_ms2=0.5), abs=1e-4)
+
+
+def _services(**kw):
+    c = toy_corridor()
+    specs = link_specs_from_corridor(c, link_ids=kw.pop("link_ids", ["l1", "l2"]))
+    return {s.id: s for s in build_services(specs, **kw)}
+
+
+def test_two_stop_service_recomputed_by_hand():
+    svc = _services()["l2"]
+    p = RailParameters()
+    # no km posts, no length: geodesic B-D x circuity 1.2 at the operating speed 200 km/h
+    d = GEOD.inv(114.1, 22.5, 114.1, 22.6)[2] * p.circuity
+    v = 200 / 3.6
+    a, b = p.modes["high_speed_rail"].accel_ms2, p.modes["high_speed_rail"].brake_ms2
+    by_hand = (d / v + v / (2 * a) + v / (2 * b)) / 60
+    assert svc.stops == ("st_b", "st_d")
+    assert svc.distance_method == ("geodesic_circuity",)
+    assert svc.seg_km[0] == pytest.approx(d / 1000)
+    assert svc.in_vehicle_min("st_b", "st_d") == pytest.approx(by_hand)
+    assert svc.in_vehicle_min("st_d", "st_b") == pytest.approx(by_hand)
+
+
+def test_km_posts_and_dwell():
+    svc = _services()["l1"]
+    assert svc.distance_method == ("km_post", "km_post")
+    assert svc.seg_km == (10.0, 10.0)
+    prof = RailParameters().modes["intercity_rail"]
+    one = run_time_s(10_000, cruise_kmh=100, accel_ms2=prof.accel_ms2,
+                     brake_ms2=prof.brake_ms2) / 60
+    assert svc.in_vehicle_min("st_a", "st_c") == pytest.approx(2 * one + prof.dwell_min)
+    assert svc.distance_km("st_c", "st_a") == 20.0
+
+
+def test_design_speed_factor_when_no_operating_speed():
+    c = toy_corridor()
+    c.links.loc[c.links.id == "l2", "operating_speed_kmh"] = None
+    spec = next(s for s in link_specs_from_corridor(c) if s.id == "l2")
+    assert spec.cruise_kmh == pytest.approx(250 * 0.9)
+    assert spec.speed_source == "design×factor"
+
+
+def test_length_prorated_and_unplaced_stop():
+    stops = (StopSpec("a", "A", 114.0, 22.5), StopSpec(None, "ghost"),
+             StopSpec("b", "B", 114.2, 22.5))
+    geo = GEOD.inv(114.0, 22.5, 114.2, 22.5)[2] / 1000
+    spec = LinkSpec("x", "X", "intercity_rail", stops, cruise_kmh=120.0, length_km=geo * 1.1)
+    (svc,) = build_services([spec])
+    assert svc.distance_method == ("length_prorated",)
+    assert svc.seg_km[0] == pytest.approx(geo * 1.1)
+    prof = RailParameters().modes["intercity_rail"]
+    half = run_time_s(geo * 1.1 * 500, cruise_kmh=120, accel_ms2=prof.accel_ms2,
+                      brake_ms2=prof.brake_ms2) / 60
+    # the train also stops at the unplaced stop, assumed half-way
+    assert svc.seg_min[0] == pytest.approx(2 * half + prof.dwell_min)
+
+
+def test_as_of_and_edits_select_links():
+    links = toy_corridor().links
+    assert active_link_ids(links, as_of=2015) == ["l1"]
+    assert active_link_ids(links, as_of=2020) == ["l1", "l2"]
+    assert active_link_ids(links, as_of=None) == ["l1", "l2"]
+    assert active_link_ids(links, as_of=None, enable=["l3"], close=["l1"]) == ["l2", "l3"]
+    with pytest.raises(UnknownIdError, match="close matches"):
+        active_link_ids(links, as_of=None, close=["l4"])
+
+
+def test_headway_and_speed_factor_edits():
+    s = _services(headway_min={"l1": 12.0}, speed_factors={"l2": 0.5})
+    base = _services()
+    assert s["l1"].headway_min == 12.0
+    assert base["l1"].headway_min == RailParameters().modes["intercity_rail"].headway_min
+    assert s["l2"].cruise_kmh == 100.0
+    prof = RailParameters().modes["high_speed_rail"]
+    assert s["l2"].seg_min[0] == pytest.approx(run_time_s(
+        base["l2"].seg_km[0] * 1000, cruise_kmh=100, accel_ms2=prof.accel_ms2,
+        brake_ms2=prof.brake_ms2) / 60)
+
+
+def test_express_pattern():
+    p = RailParameters(express_stops={"l1": ("st_a", "st_c")},
+                       express_headway_min={"l1": 20.0})
+    s = _services(params=p)
+    assert s["l1/express"].stops == ("st_a", "st_c")
+    assert s["l1/express"].in_vehicle_min("st_a", "st_c") < s["l1"].in_vehicle_min("st_a",
+                                                                                    "st_c")
+
+
+def test_scheduled_times_override(tmp_path):
+    f = tmp_path / "times.csv"
+    f.write_text("from,to,minutes,link_id,comment\nAlpha,丙站,15,l1,x\n", encoding="utf-8")
+    times = read_scheduled_times(f, resolve=toy_corridor().resolve)
+    assert times[0].from_id == "st_a" and times[0].to_id == "st_c"
+    s = _services(scheduled=times)["l1"]
+    assert s.in_vehicle_min("st_a", "st_c") == pytest.approx(15.0)
+    assert s.scheduled
+
+
+def test_scheduled_times_bad_rows(tmp_path):
+    f = tmp_path / "times.csv"
+    f.write_text("from,to,minutes\nst_a,st_c,soon\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"row 1, field minutes"):
+        read_scheduled_times(f)
+    f.write_text("from,to\nst_a,st_c\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="minutes"):
+        read_scheduled_times(f)
+    f.write_text("from,to,minutes\nst_a,st_d,10\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="no rail service"):
+        _services(scheduled=read_scheduled_times(f))
