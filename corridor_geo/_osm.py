@@ -57,7 +57,7 @@ def check_network_type(network_type: str) -> str:
 
 
 def network_filter(network_type: str) -> str:
-    """osmnx's Overpass way filter for *network_type* (the same filter as online)."""
+    """Osmnx's Overpass way filter for *network_type* (the same filter as online)."""
     from osmnx import _overpass  # osmnx<3 is pinned; its filters define the network types
 
     return str(_overpass._get_network_filter(NETWORK_TYPES[check_network_type(network_type)]))

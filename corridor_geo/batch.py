@@ -47,6 +47,9 @@ __all__ = ["BatchItem", "BatchReport", "SchedulerError", "run_batch"]
 
 Status = Literal["done", "skipped", "failed"]
 
+#: Seconds to wait for a remote scheduler before giving up.
+CONNECT_TIMEOUT_S = 10.0
+
 
 class SchedulerError(CorridorGeoError):
     """The Dask scheduler cannot be reached or the cluster cannot start."""
@@ -156,14 +159,14 @@ def _connect(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
 
     if scheduler is not None:
         try:
-            return Client(scheduler, timeout="10s"), None
+            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise SchedulerError(
                 f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
     try:
         cluster = LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True,
-            host="127.0.0.1", dashboard_address=None, scheduler_port=0,
+            host="127.0.0.1", dashboard_address="127.0.0.1:0", scheduler_port=0,
         )
     except (OSError, TimeoutError) as exc:
         raise SchedulerError(f"cannot start a local Dask cluster: {exc}") from None

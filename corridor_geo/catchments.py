@@ -43,6 +43,9 @@ MODES = ("drive", "walk", "transit")
 METHODS = ("grid", "concave_hull", "buffer")
 #: Default grid cell size by mode, metres (see docs/catchments.md for the reasoning).
 DEFAULT_CELL_SIZE_M: dict[str, float] = {"drive": 250.0, "transit": 250.0, "walk": 100.0}
+#: Default longest off-network leg (m) on OSM street networks and on the scgraph default.
+MAX_OFF_NETWORK_M = 500.0
+MAX_OFF_NETWORK_SCGRAPH_M = 1000.0
 #: Ratio passed to :func:`shapely.concave_hull` by the ``"concave_hull"`` method.
 CONCAVE_RATIO = 0.2
 #: Buffers of the ``"buffer"`` method, as in the osmnx isochrone notebook (metres).
@@ -78,7 +81,7 @@ def catchments(
     method: str = "grid",
     cell_size_m: float | None = None,
     off_network_speed_kmh: float = 4.8,
-    max_off_network_m: float = 500.0,
+    max_off_network_m: float | None = None,
     population: gpd.GeoDataFrame | str | Path | None = None,
     population_column: str = "population",
     land: BaseGeometry | None = None,
@@ -108,8 +111,10 @@ def catchments(
     off_network_speed_kmh
         Walking speed of the leg between the network and a cell.
     max_off_network_m
-        Longest off-network leg, metres; land farther from any reached node is not
-        reached.
+        Longest off-network leg, metres; land farther from any reached access point is
+        not reached. Default 500 m on OSM street networks and 1000 m on the bundled
+        major-road network (``scgraph``), whose arterials are ~1-2 km apart with the
+        local streets between them missing.
     population
         Optional population layer (GeoDataFrame or file path) of polygons with counts;
         adds a ``population`` column by areal weighting in EPSG:4547.
@@ -147,7 +152,8 @@ def catchments(
                         ("snap_max_m", snap_max_m)):
         if not (math.isfinite(value) and value > 0):
             raise CorridorGeoError(f"{name} must be a positive number, got {value!r}")
-    if not (math.isfinite(max_off_network_m) and max_off_network_m >= 0):
+    if max_off_network_m is not None and not (
+            math.isfinite(max_off_network_m) and max_off_network_m >= 0):
         raise CorridorGeoError(f"max_off_network_m must be ≥ 0, got {max_off_network_m!r}")
 
     items = _as_items(origins)
@@ -161,6 +167,9 @@ def catchments(
     pop_layer = _read_population(population, population_column) if population is not None else None
 
     net = _network_for(mode, network)
+    if max_off_network_m is None:
+        major_roads_only = str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
+        max_off_network_m = MAX_OFF_NETWORK_SCGRAPH_M if major_roads_only else MAX_OFF_NETWORK_M
     from corridor_geo.routing import snap_points
 
     snapped = snap_points(net, np.array([o.lon for o in orig]), np.array([o.lat for o in orig]),

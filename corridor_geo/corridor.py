@@ -391,5 +391,5 @@ def load_corridor(
     else:
         enable = set(include_planned)
         _check_link_ids(data, enable)
-    extra = None if extra_nodes is None else _read_extras(extra_nodes, data)
+    extra = _read_extras(extra_nodes, data) if extra_nodes else None
     return _assemble(data, as_of=as_of, enable=enable, extra=extra)

@@ -373,10 +373,9 @@ def _rows(path: Path, model: type[BaseModel]) -> list[Any]:
 
 
 def _place_frame(rows: Sequence[BaseModel], extra: Sequence[str]) -> gpd.GeoDataFrame:
-    data = [r.model_dump() for r in rows]
+    data = [{"area_km2": None, "area_source": ""} | r.model_dump() for r in rows]
     df = pd.DataFrame(data, columns=[*PLACE_COLUMNS, *extra, "lon", "lat"])
     df["area_km2"] = pd.to_numeric(df["area_km2"], errors="coerce").astype("float64")
-    df["area_source"] = df["area_source"].fillna("").astype(str)
     if "axis_order" in df:
         df["axis_order"] = df["axis_order"].astype("Int64")
     geom = gpd.points_from_xy(df.pop("lon"), df.pop("lat"), crs=settings.WGS84)

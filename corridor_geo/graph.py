@@ -135,7 +135,8 @@ def _as_polygon(polygon: Any, bbox: Any) -> BaseGeometry | None:
                 f"got {type(polygon).__name__}"
             )
         if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise CorridorGeoError(f"polygon must be a non-empty (Multi)Polygon, got {geom.geom_type}")
+            raise CorridorGeoError(
+                f"polygon must be a non-empty (Multi)Polygon, got {geom.geom_type}")
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
             raise CorridorGeoError(f"polygon bounds {geom.bounds} are not WGS84 lon/lat")
@@ -156,7 +157,7 @@ def _as_polygon(polygon: Any, bbox: Any) -> BaseGeometry | None:
 
 
 def _default_polygon() -> BaseGeometry:
-    """The corridor polygon (three cities), or :data:`DEV_BBOX` when unavailable."""
+    """Return the corridor polygon (three cities), or :data:`DEV_BBOX` when unavailable."""
     try:
         from corridor_geo.corridor import load_corridor
 
@@ -214,7 +215,8 @@ def _build_from_osm_file(path: Path, *, network_type: str, clip: BaseGeometry | 
         if have is None and len(raw.node_lon) and np.isfinite(raw.node_lon).any():
             have = (np.nanmin(raw.node_lon), np.nanmin(raw.node_lat),
                     np.nanmax(raw.node_lon), np.nanmax(raw.node_lat))
-        where = "" if clip is None else f" inside the requested area {_osm.describe_bounds(clip.bounds)}"
+        where = ("" if clip is None else
+                 f" inside the requested area {_osm.describe_bounds(clip.bounds)}")
         raise NetworkSourceError(
             f"{path} holds no {network_type} ways{where}; the file covers "
             f"{_osm.describe_bounds(have)} (west, south, east, north)"
@@ -233,14 +235,14 @@ def _build_from_graphml(path: Path, *, network_type: str, clip: BaseGeometry | N
     import osmnx as ox
 
     try:
-        G = ox.load_graphml(path)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad source file
+        g = ox.load_graphml(path)
+    except Exception as exc:
         raise NetworkSourceError(f"cannot read GraphML file {path}: {exc}") from exc
     if clip is not None:
-        G = ox.truncate.truncate_graph_polygon(G, clip)
+        g = ox.truncate.truncate_graph_polygon(g, clip)
     meta = {**_file_meta(path), "osm_date": None, "network_type": network_type,
             "speed_model_version": SPEED_MODEL_VERSION}
-    return Network.from_osmnx(G, mode=network_type, speeds=speeds, meta=meta)
+    return Network.from_osmnx(g, mode=network_type, speeds=speeds, meta=meta)
 
 
 # --------------------------------------------------------------------------- overpass
@@ -254,7 +256,7 @@ def _build_from_overpass(*, network_type: str, clip: BaseGeometry, speeds: Any,
         ox.settings.overpass_url = settings.overpass_url
         ox.settings.cache_folder = str(settings.cache_dir() / "overpass")
         ox.settings.use_cache = True
-        G = ox.graph_from_polygon(clip, network_type=network_type, simplify=True,
+        g = ox.graph_from_polygon(clip, network_type=network_type, simplify=True,
                                   retain_all=retain_all)
     except (requests.RequestException, ox._errors.InsufficientResponseError,
             ox._errors.ResponseStatusCodeError, ValueError) as exc:
@@ -268,7 +270,7 @@ def _build_from_overpass(*, network_type: str, clip: BaseGeometry, speeds: Any,
     meta = {"source": f"overpass:{settings.overpass_url}", "source_sha256": None,
             "osm_date": None, "network_type": network_type,
             "speed_model_version": SPEED_MODEL_VERSION, "clip_bounds": list(clip.bounds)}
-    return Network.from_osmnx(G, mode=network_type, speeds=speeds, meta=meta)
+    return Network.from_osmnx(g, mode=network_type, speeds=speeds, meta=meta)
 
 
 # --------------------------------------------------------------------------- scgraph
@@ -367,7 +369,8 @@ def scgraph_network(
     arrays = _scgraph_arrays(polygon)
     if not len(arrays["source"]):
         raise NetworkSourceError(
-            f"the scgraph-data world highways have no roads inside {_osm.describe_bounds(polygon.bounds)}"
+            "the scgraph-data world highways have no roads inside "
+            f"{_osm.describe_bounds(polygon.bounds)}"
         )
     cls, name = _expressway_edges(arrays)
     table = dict(SCGRAPH_SPEEDS)

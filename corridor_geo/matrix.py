@@ -152,6 +152,7 @@ def _legs(mm: MultimodalNetwork, pts: Sequence[_Point], *, egress: bool) -> _Leg
             dmeth = np.where(res["covered"], "drive_network", "drive_fallback")
         else:
             drive, dmeth = dfall, np.full((n_p, n_s), "drive_fallback", dtype=object)
+        drive = np.where(geo_m <= p.max_drive_leg_km * 1000.0, drive, np.inf)
         cands.append(("drive", drive, p.pickup_min if egress else p.park_min))
         ctx["drive_method"] = dmeth
     for name, t, pen in cands:

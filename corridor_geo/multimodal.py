@@ -88,6 +88,9 @@ class MultimodalParameters(BaseModel):
     max_snap_walk_m, max_snap_drive_m
         A point farther than this from every node is *not covered* by that network and
         uses the fallback.
+    max_drive_leg_km
+        Longest straight-line distance of a car access or egress leg of a transit trip
+        (beyond it the trip is a drive trip, not transit).
     park_min
         Parking and walking to the station entrance (car access, and drive trips).
     pickup_min
@@ -117,6 +120,7 @@ class MultimodalParameters(BaseModel):
     connector_drive_kmh: PositiveFloat = 20.0
     max_snap_walk_m: PositiveFloat = 500.0
     max_snap_drive_m: PositiveFloat = 3000.0
+    max_drive_leg_km: PositiveFloat = 50.0
     park_min: float = Field(default=8.0, ge=0)
     pickup_min: float = Field(default=5.0, ge=0)
     access_modes: tuple[Literal["walk", "drive"], ...] = ("walk", "drive")

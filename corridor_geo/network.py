@@ -102,7 +102,7 @@ class Network:
 
     Examples
     --------
-    >>> net = Network.from_osmnx(G, mode="drive")  # doctest: +SKIP
+    >>> net = Network.from_osmnx(g, mode="drive")  # doctest: +SKIP
     >>> net.csr("length_m")  # doctest: +SKIP
     """
 
@@ -384,15 +384,15 @@ class Network:
         Examples
         --------
         >>> import networkx as nx
-        >>> G = net.to_osmnx()  # doctest: +SKIP
-        >>> nx.shortest_path_length(G, u, v, weight="travel_time")  # doctest: +SKIP
+        >>> g = net.to_osmnx()  # doctest: +SKIP
+        >>> nx.shortest_path_length(g, u, v, weight="travel_time")  # doctest: +SKIP
         """
         import networkx as nx
 
-        G = nx.MultiDiGraph(crs="epsg:4326", created_with="corridor_geo",
+        g = nx.MultiDiGraph(crs="epsg:4326", created_with="corridor_geo",
                             mode=self.mode, source=str(self.meta.get("source", "")))
         ids = self.osmid.tolist()
-        G.add_nodes_from(
+        g.add_nodes_from(
             (i, {"x": lo, "y": la})
             for i, lo, la in zip(ids, self.lon.tolist(), self.lat.tolist(), strict=True)
         )
@@ -418,13 +418,13 @@ class Network:
                 attrs["maxspeed"] = f"{self.maxspeed_kmh[e]:g}"
             if npts[e] > 2:
                 attrs["geometry"] = geoms[e]
-            G.add_edge(ids[src[e]], ids[tgt[e]], **attrs)
-        return G
+            g.add_edge(ids[src[e]], ids[tgt[e]], **attrs)
+        return g
 
     @classmethod
     def from_osmnx(
         cls,
-        G: nx.MultiDiGraph,
+        g: nx.MultiDiGraph,  # osmnx's G
         *,
         mode: str = "drive",
         speeds: Mapping[str, float] | None = None,
@@ -440,7 +440,7 @@ class Network:
 
         Parameters
         ----------
-        G
+        g
             The graph. Projected graphs must keep ``lon``/``lat`` node attributes.
         mode
             Network type of the result.
@@ -458,9 +458,9 @@ class Network:
 
         if mode not in MODES:
             raise CorridorGeoError(f"unknown network type {mode!r}; expected one of {MODES}")
-        crs = str(G.graph.get("crs", "epsg:4326")).lower()
+        crs = str(g.graph.get("crs", "epsg:4326")).lower()
         projected = crs not in ("epsg:4326", "wgs84", "+proj=longlat +datum=wgs84 +no_defs")
-        node_ids = list(G.nodes)
+        node_ids = list(g.nodes)
         try:
             osmid = np.array(node_ids, dtype=np.int64)
         except (TypeError, ValueError, OverflowError):
@@ -468,15 +468,15 @@ class Network:
         index = {k: i for i, k in enumerate(node_ids)}
         kx, ky = ("lon", "lat") if projected else ("x", "y")
         try:
-            lon = np.array([G.nodes[k][kx] for k in node_ids], dtype=np.float64)
-            lat = np.array([G.nodes[k][ky] for k in node_ids], dtype=np.float64)
+            lon = np.array([g.nodes[k][kx] for k in node_ids], dtype=np.float64)
+            lat = np.array([g.nodes[k][ky] for k in node_ids], dtype=np.float64)
         except KeyError as exc:
             raise CorridorGeoError(
                 f"graph nodes need {kx!r}/{ky!r} coordinates (WGS84); missing {exc}"
             ) from None
         src, tgt, length, ttime, hw, nm, way, ow, ms = ([] for _ in range(9))
         offs, glon, glat = [0], [], []
-        for u, v, d in G.edges(data=True):
+        for u, v, d in g.edges(data=True):
             iu, iv = index[u], index[v]
             src.append(iu)
             tgt.append(iv)

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
@@ -273,7 +274,7 @@ def path_geometry(net: Network, path: Sequence[int], *,
         i = int(path[0]) if len(path) else 0
         return shapely.LineString([(net.lon[i], net.lat[i])] * 2)
     parts = []
-    for k, (u, v) in enumerate(zip(path[:-1], path[1:], strict=True)):
+    for k, (u, v) in enumerate(itertools.pairwise(path)):
         e = net.edge_index(int(u), int(v), weight=weight)
         a, b = int(net.geom_offsets[e]), int(net.geom_offsets[e + 1])
         xy = np.column_stack([net.geom_lon[a:b], net.geom_lat[a:b]])

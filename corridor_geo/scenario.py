@@ -841,6 +841,9 @@ def _write_gpkg(gdf: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    import pandas as pd
+
+    df = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
     text = df.to_csv(index=False, float_format=f"%.{_ROUND}f", lineterminator="\n")
     atomic_write_text(path, text)
 
@@ -858,7 +861,10 @@ def _md_table(df: pd.DataFrame) -> str:
         cells = []
         for v in rec:
             if isinstance(v, float):
-                cells.append("–" if v != v else f"{v:,.1f}")
+                if v != v:  # NaN
+                    cells.append("–")
+                else:
+                    cells.append(f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
             else:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
@@ -866,29 +872,25 @@ def _md_table(df: pd.DataFrame) -> str:
 
 
 def _static_plots(result: RunResult, tmp: Path) -> list[str]:
-    """Write the report's PNGs; return their file names."""
+    """Write the report's PNGs (catchment areas and travel-time heatmap per mode)."""
+    from corridor_geo import figures
+
     names: list[str] = []
-    try:
-        from corridor_geo import figures
-    except ImportError:
-        return names
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    plots = [("catchment_areas.png", "catchment_areas", result.catchments),
-             ("matrix_heatmap.png", "matrix_heatmap", result.matrix)]
-    for fname, func_name, data in plots:
-        func = getattr(figures, func_name, None)
-        if func is None:
-            continue
-        fig = func(data)
-        fig = getattr(fig, "figure", fig)
-        with atomic_path(tmp / fname) as p:
-            fig.savefig(p, dpi=100, metadata={"Software": None})
-        plt.close(fig)
-        names.append(fname)
+    places = result.corridor.places() if result.corridor is not None else None
+    labels = ({str(i): str(n) for i, n in zip(places["id"], places["name_en"], strict=True)}
+              if places is not None else None)
+    for mode in result.scenario.scenario.modes:
+        cat = result.catchments[result.catchments["mode"] == mode]
+        if len(cat):
+            fname = f"catchments_{mode}.png"
+            figures.save_figure(figures.catchment_bars(cat), tmp / fname)
+            names.append(fname)
+        mat = result.matrix[result.matrix["mode"] == mode]
+        if len(mat):
+            fname = f"matrix_{mode}.png"
+            figures.save_figure(figures.matrix_heatmap(mat, mode=mode, labels=labels),
+                                tmp / fname)
+            names.append(fname)
     return names
 
 
@@ -917,7 +919,8 @@ def _report(result: RunResult, pngs: list[str]) -> str:
                    f"mean {mean} min, max {mx} min")
     out.append("")
     for png in pngs:
-        out += [f"![{png[:-4].replace('_', ' ')}]({png})", ""]
+        what = "Catchment areas" if png.startswith("catchments") else "Travel times"
+        out += [f"![{what}, {png[:-4].split('_', 1)[1]}]({png})", ""]
     out += ["Files: " + ", ".join(result.files), "",
             "Map data © OpenStreetMap contributors (ODbL).", ""]
     return "\n".join(out)
@@ -972,6 +975,13 @@ def _write_run(result: RunResult, tmp: Path) -> None:
     atomic_write_json(tmp / "summary.json", result.summary)
 
 
+def _umask_mode(folder: Path) -> None:
+    """Give a temporary output folder the usual permissions (mkdtemp makes it 0700)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    folder.chmod(0o777 & ~mask)
+
+
 def run_scenario(
     scenario: Scenario | str | os.PathLike[str],
     *,
@@ -1016,8 +1026,8 @@ def run_scenario(
         if out_dir is None:
             return _analyse(res, bar=bar)
         with atomic_dir(out_dir) as tmp, _log_to(tmp / "run.log"):
-            logger.info("scenario %s (%s), corridor_geo inputs hash %s", s.name, s._label(),
-                        "pending")
+            _umask_mode(tmp)
+            logger.info("scenario %s (%s)", s.name, s._label())
             result = _analyse(res, bar=bar)
             logger.info("inputs hash %s", result.summary["inputs_hash"])
             bar.set_postfix_str("writing")
@@ -1061,6 +1071,17 @@ class Comparison:
     out: Path | None = None
 
 
+def _polygonal(geom: Any) -> Any:
+    """Return the (Multi)Polygon part of *geom* (differences can leave slivers of lines)."""
+    import shapely
+
+    parts = [p for p in shapely.get_parts(shapely.make_valid(geom))
+             if p.geom_type == "Polygon" and p.area > 1.0]  # drop < 1 m² slivers
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
 def _difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     import geopandas as gpd
     import shapely
@@ -1077,7 +1098,9 @@ def _difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame) -> gpd.GeoDataFr
         gs = empty if gs is None or gs.is_empty else shapely.make_valid(gs)
         for change, geom in (("gained", shapely.difference(gs, gb)),
                              ("lost", shapely.difference(gb, gs))):
-            geom = shapely.make_valid(geom)
+            geom = _polygonal(geom)
+            if geom.is_empty:
+                continue
             rows.append({"origin_id": k[0], "mode": k[1], "band_min": k[2], "change": change,
                          "area_km2": round(float(geom.area) / 1e6, _ROUND), "geometry": geom})
     gdf = gpd.GeoDataFrame(rows, columns=[*key, "change", "area_km2", "geometry"],
@@ -1147,6 +1170,10 @@ def compare(
     ctx = atomic_dir(out_dir) if out_dir is not None else contextlib.nullcontext(None)
     with ctx as tmp, (_log_to(tmp / "run.log") if tmp is not None
                       else contextlib.nullcontext()):
+        if tmp is not None:
+            _umask_mode(tmp)
+            logger.info("compare %s (%s) with base %s (%s)", ss.name, ss._label(), sb.name,
+                        sb._label())
         with _progress(2 + 2 * len(sb.modes), sb.name, progress) as bar:
             r_base = _analyse(rb, bar=bar)
         with _progress(2 + 2 * len(ss.modes), ss.name, progress) as bar:
@@ -1229,8 +1256,10 @@ def _compare_report(comp: Comparison) -> str:
     changed = mc[np.abs(mc["change_min"].to_numpy(dtype=float)) > 0.05]
     changed = changed.sort_values(["change_min", "mode", "from_id", "to_id"], kind="stable")
     for mode, st in comp.summary["matrix_changes"].items():
+        saving = st["largest_saving_min"]
+        best = f"largest saving {saving:.1f} min" if saving and saving > 0 else "no saving"
         out.append(f"- {mode}: {st['n_faster']} of {st['n_pairs']} pairs faster, "
-                   f"{st['n_slower']} slower; largest saving {st['largest_saving_min']} min")
+                   f"{st['n_slower']} slower; {best}")
     out.append("")
     if len(changed):
         out += ["Largest changes (minutes; negative = faster in the scenario):", "",

@@ -62,3 +62,18 @@ def test_blank_page_is_detected(tmp_path):
     assert any("undefinedFunction" in e for e in report.errors)
     assert report.pixel_std < 0.01
     assert report.overlay_labels == []
+
+
+def test_bundled_corridor_map_in_browser(tmp_path):
+    """The map of the bundled corridor (the demo's first map) opens without errors."""
+    corridor_mod = pytest.importorskip("corridor_geo.corridor")
+    corridor = corridor_mod.load_corridor()
+    path = maps.save_map(maps.corridor_map(corridor, tiles=None), tmp_path / "corridor.html")
+    assert path.stat().st_size < 5_000_000
+    report = open_map_in_browser(path)
+    assert report.errors == []
+    for label in ["Corridor", "City boundaries", "Main axis", "Core platforms",
+                  "Innovation nodes", "Stations"]:
+        assert label in report.overlay_labels
+    assert report.n_paths > len(corridor.platforms) + len(corridor.links)
+    assert report.pixel_std > 0.02

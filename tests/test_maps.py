@@ -243,3 +243,15 @@ def test_layers_added_after_base_map_still_get_the_control(corridor):
     html = maps.map_html(m)
     control = html.index("L.control.layers(")
     assert html.index("feature_group_") < control  # layers defined before the control
+
+
+def test_jquery_inlined_only_when_a_popup_needs_it():
+    import folium
+
+    plain = maps.map_html(maps.base_map(tiles=None))
+    assert "jquery-3.7.1" not in plain
+    m = maps.base_map(tiles=None)
+    folium.CircleMarker([22.9, 113.9], popup=folium.Popup("松山湖")).add_to(m)
+    html = maps.map_html(m)
+    assert "corridor_geo/_vendor/jquery-3.7.1/jquery.min.js" in html
+    assert external_urls(html) == []

@@ -66,7 +66,8 @@ def test_as_of_switches_lines_off_and_scenario_on():
     assert math.isfinite(after.rail_times("st_a", "st_d")["minutes"])
     planned = _mm(edits=NetworkEdits(enable_links=["l3"]))
     r = planned.rail_times("st_a", "st_d")
-    assert r["transfer"] == 0.0 and r["stations"] == ["st_a", "st_d"]
+    assert r["transfer"] == 0.0
+    assert r["stations"] == ["st_a", "st_d"]
     closed = _mm(edits=NetworkEdits(close_links=["l1"]))
     assert [s.id for s in closed.services] == ["l2"]
 
@@ -77,7 +78,8 @@ def test_added_link_with_coordinates():
                                             operating_speed_kmh=160, headway_min=6)])
     mm = _mm(edits=edits)
     svc = next(s for s in mm.services if s.id == "x")
-    assert svc.stops == ("st_c", "x:echo") and svc.headway_min == 6
+    assert svc.stops == ("st_c", "x:echo")
+    assert svc.headway_min == 6
     assert math.isfinite(mm.rail_times("st_a", "x:echo")["minutes"])
 
 
@@ -106,6 +108,7 @@ def test_fallback_access_is_labelled_and_recomputable():
                                          + cell.transfer_min + cell.egress_min)
 
 
+@pytest.mark.shared
 def test_futian_to_hitech_park_through_real_streets():
     """Walk + rail + walk on the real Futian-Nanshan streets.
 
@@ -138,7 +141,8 @@ def test_futian_to_hitech_park_through_real_streets():
     for u, v, data in net.to_osmnx().edges(data=True):
         if u != v and data["length"] < g.get_edge_data(u, v, {"length": math.inf})["length"]:
             g.add_edge(u, v, length=data["length"])
-    snap_o, d_o = mm.walk.snap(np.array([114.05118]), np.array([22.54132]))
+    futian = corridor.stations.set_index("id").geometry["st_futian"]
+    snap_o, d_o = mm.walk.snap(np.array([futian.x]), np.array([futian.y]))
     snap_s, d_s = mm.walk.snap(np.array([114.0600]), np.array([22.5400]))
     metres = nx.shortest_path_length(g, int(net.osmid[snap_o[0]]), int(net.osmid[snap_s[0]]),
                                      weight="length")

@@ -132,7 +132,8 @@ def test_scheduled_times_override(tmp_path):
     f = tmp_path / "times.csv"
     f.write_text("from,to,minutes,link_id,comment\nAlpha,丙站,15,l1,x\n", encoding="utf-8")
     times = read_scheduled_times(f, resolve=toy_corridor().resolve)
-    assert times[0].from_id == "st_a" and times[0].to_id == "st_c"
+    assert times[0].from_id == "st_a"
+    assert times[0].to_id == "st_c"
     s = _services(scheduled=times)["l1"]
     assert s.in_vehicle_min("st_a", "st_c") == pytest.approx(15.0)
     assert s.scheduled

@@ -65,8 +65,12 @@ def test_defaults():
     assert s.bands == [30.0, 60.0]
     assert s.destinations is None
     assert s.network == "default"
-    assert s.edits.enable_links == [] and s.edits.speed_factors == {}
-    assert s.outputs.map and s.outputs.report and s.outputs.catchments and s.outputs.matrix
+    assert s.edits.enable_links == []
+    assert s.edits.speed_factors == {}
+    assert s.outputs.map
+    assert s.outputs.report
+    assert s.outputs.catchments
+    assert s.outputs.matrix
     assert s.source is None
 
 
@@ -233,5 +237,7 @@ def test_check_out_dir_on_unwritable_mount():
 def test_nan_safe_rounding():
     from corridor_geo.scenario import _r
 
-    assert _r(math.nan) is None and _r(math.inf) is None and _r(1.234567) == 1.2346
+    assert _r(math.nan) is None
+    assert _r(math.inf) is None
+    assert _r(1.234567) == 1.2346
     assert json.dumps(_r(2)) == "2.0"

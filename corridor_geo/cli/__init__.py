@@ -76,9 +76,9 @@ def _fail(exc: BaseException, *, debug: bool) -> None:
     if isinstance(exc, FileNotFoundError):
         click.echo(f"corridor-geo: error: file not found: {exc.filename or exc}", err=True)
         sys.exit(2)
-    if isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError):
-        click.echo(f"corridor-geo: error: cannot write or read {exc.filename or exc}: "
-                   f"{exc.strerror}", err=True)
+    if isinstance(exc, OSError) and exc.filename:
+        click.echo(f"corridor-geo: error: cannot write or read {exc.filename}: "
+                   f"{exc.strerror or exc}", err=True)
         sys.exit(2)
     click.echo(f"corridor-geo: internal error: {type(exc).__name__}: {exc} "
                "(re-run with --debug for the traceback and report it)", err=True)

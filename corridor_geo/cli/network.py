@@ -1,0 +1,61 @@
+"""``corridor-geo network build|info``: build, cache and describe street networks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["network"]
+
+_TYPES = click.Choice(["drive", "walk", "bike"])
+
+
+def _summary(net) -> dict:  # noqa: ANN001 - corridor_geo Network
+    import numpy as np
+
+    hw, counts = np.unique(np.asarray(net.highway), return_counts=True)
+    return {
+        "mode": net.mode,
+        "n_nodes": net.n_nodes,
+        "n_edges": net.n_edges,
+        "length_km": round(float(net.length_m.sum()) / 1000, 3),
+        "bounds": [round(float(v), 6) for v in (net.lon.min(), net.lat.min(),
+                                                  net.lon.max(), net.lat.max())],
+        "highway": {str(h): int(c) for h, c in zip(hw, counts, strict=True)},
+        "meta": net.meta,
+    }
+
+
+@click.group()
+def network() -> None:
+    """Street networks: build into the cache, or describe one (© OpenStreetMap contributors)."""
+
+
+@network.command()
+@click.argument("source", default="default")
+@click.option("--type", "network_type", type=_TYPES, default="drive", show_default=True)
+@click.option("--bbox", nargs=4, type=float, default=None,
+              metavar="WEST SOUTH EAST NORTH", help="Clip box in WGS84 degrees.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write the network (npz + meta.json) to this folder.")
+def build(source: str, network_type: str, bbox: tuple[float, ...] | None,
+          out_dir: Path | None) -> None:
+    """Build the network from SOURCE ('default', 'overpass', .osm, .osm.pbf, .graphml)."""
+    from corridor_geo.graph import load_network
+
+    net = load_network(source, network_type=network_type, bbox=bbox or None)
+    if out_dir is not None:
+        net.save(out_dir)
+    click.echo(json.dumps(_summary(net), ensure_ascii=False, indent=2, sort_keys=True))
+
+
+@network.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def info(folder: Path) -> None:
+    """Describe a network written with ``network build --out FOLDER``."""
+    from corridor_geo.cache import read_network
+
+    click.echo(json.dumps(_summary(read_network(folder)), ensure_ascii=False, indent=2,
+                          sort_keys=True))

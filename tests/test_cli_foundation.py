@@ -1,0 +1,137 @@
+"""Tests of the foundation commands: demo, extent, distances, nodes, and the error funnel."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from pyproj import Geod
+
+from corridor_geo.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_help_lists_commands(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["--help"])
+    assert res.exit_code == 0
+    for cmd in ("demo", "extent", "distances", "nodes"):
+        assert cmd in res.output
+
+
+@pytest.mark.parametrize("cmd", ["demo", "extent", "distances", "nodes"])
+def test_every_command_has_help(runner: CliRunner, cmd: str) -> None:
+    res = runner.invoke(main, [cmd, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Usage:" in res.output
+
+
+def test_extent_json_against_plan(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["extent", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["plan_area_km2"] == 11836
+    assert d["plan_length_km"] == 180
+    # acceptance: area within 5 % of the plan's 11,836 km²
+    assert abs(d["area_km2"] - 11836) / 11836 < 0.05
+    # the length compared with the plan is named and within 10 % of ~180 km
+    compared = d[d["length_compared_with_plan"]]
+    assert abs(compared - 180) / 180 < 0.10
+    # the polyline through all ten cores is necessarily longer than the plan axis
+    assert d["axis_length_km"] > compared
+
+
+def test_distances_json_matches_pyproj(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["distances", "--ids", "广州南", "深圳北", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = {(r["from_id"], r["to_id"]): r for r in json.loads(res.output)}
+    # station coordinates from OSM (geodata/stations.csv), computed independently here
+    _, _, dist_m = Geod(ellps="WGS84").inv(113.26404, 22.99141, 114.02395, 22.61204)
+    assert rows[("st_gz_south", "st_sz_north")]["distance_km"] == pytest.approx(
+        dist_m / 1000, abs=0.002)
+    assert rows[("st_gz_south", "st_gz_south")]["distance_km"] == 0
+
+
+def test_distances_csv_to_file(runner: CliRunner, tmp_path) -> None:
+    out = tmp_path / "d.csv"
+    res = runner.invoke(main, ["distances", "--format", "csv", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("from_id,to_id")
+    assert len(lines) == 1 + 10 * 10  # the 10 cores by default
+
+
+def test_unknown_id_is_one_line_exit_2(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["distances", "--ids", "深圳北站站站", "nowhere_xyz"])
+    assert res.exit_code == 2
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    assert "unknown" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_nodes_lists_all_kinds(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["nodes", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    kinds = {r["kind"] for r in rows}
+    assert {"core_platform", "innovation_node", "station", "interchange"} <= kinds
+    assert sum(r["kind"] == "core_platform" for r in rows) == 10
+
+
+def test_nodes_bad_extra_nodes_file(runner: CliRunner, tmp_path) -> None:
+    bad = tmp_path / "mine.csv"
+    bad.write_text("id,name_en,lon\nx1,Lab,113.9\n", encoding="utf-8")
+    res = runner.invoke(main, ["nodes", "--extra-nodes", str(bad)])
+    assert res.exit_code == 2
+    assert "mine.csv" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_demo_writes_map_and_tables(runner: CliRunner, tmp_path) -> None:
+    out = tmp_path / "demo"
+    res = runner.invoke(main, ["--quiet", "demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["map.html", "extent.json", "width_profile.csv", "places.csv",
+                            "links.csv", "distances.csv"])
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "OpenStreetMap contributors" in html
+    # Chinese names in popups (folium writes GeoJSON with \\u escapes)
+    assert "松山湖" in html or "\\u677e\\u5c71\\u6e56" in html
+    extent = json.loads((out / "extent.json").read_text(encoding="utf-8"))
+    assert extent["area_km2"] > 0
+    # deterministic: a second run gives the same bytes
+    out2 = tmp_path / "demo2"
+    assert runner.invoke(main, ["--quiet", "demo", "--out", str(out2)]).exit_code == 0
+    for name in names:
+        assert (out / name).read_bytes() == (out2 / name).read_bytes(), name
+
+
+def test_demo_unwritable_output_leaves_nothing(runner: CliRunner, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = runner.invoke(main, ["demo", "--out", str(blocker / "sub")])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.browser
+def test_demo_map_opens_in_chromium(runner: CliRunner, tmp_path) -> None:
+    from corridor_geo.testing import open_map_in_browser
+
+    out = tmp_path / "demo"
+    assert runner.invoke(main, ["--quiet", "demo", "--out", str(out)]).exit_code == 0
+    report = open_map_in_browser(out / "map.html")
+    assert report.errors == []
+    labels = " ".join(report.overlay_labels)
+    for layer in ("Corridor", "Core platforms", "Stations"):
+        assert layer.lower() in labels.lower(), report.overlay_labels
+    assert "OpenStreetMap contributors" in report.attribution
+    assert report.n_paths > 10
+    assert report.pixel_std > 0.02  # not a blank screenshot (0..1 scale)

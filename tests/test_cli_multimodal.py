@@ -1,0 +1,75 @@
+"""CLI: ``corridor-geo matrix`` and ``corridor-geo validate-times``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from corridor_geo.cli import main
+
+FIXTURE = Path(__file__).parent / "fixtures" / "observed_times.csv"
+
+
+def _run(*args):
+    return CliRunner().invoke(main, ["--quiet", *args], catch_exceptions=False)
+
+
+def test_matrix_acceptance_json():
+    r = _run("matrix", "--mode", "transit", "--from", "广州南", "--to", "深圳北",
+             "--format", "json")
+    assert r.exit_code == 0, r.output
+    cells = json.loads(r.output)
+    assert len(cells) == 1
+    c = cells[0]
+    assert (c["from"], c["to"], c["mode"]) == ("st_gz_south", "st_sz_north", "transit")
+    assert set(c["breakdown"]) == {"access", "wait", "in_vehicle", "transfer", "egress"}
+    assert c["minutes"] == pytest.approx(sum(c["breakdown"].values()), abs=0.3)
+    assert c["distance_km"] > 90
+
+
+def test_matrix_several_values_and_coordinates():
+    r = _run("matrix", "--mode", "best", "--from", "core_sz_hitech_zone", "松山湖",
+             "--to", "core_gz_pazhou", "113.95,22.54", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 + 4
+    assert "113.950000,22.540000" in r.output
+    r = _run("matrix", "--from", "core_sz_hitech_zone", "--to", "core_gz_pazhou",
+             "--as-of", "2015", "--no-streets")
+    assert r.exit_code == 0, r.output
+    assert "fallback" in r.output
+
+
+def test_matrix_unknown_name_exits_2():
+    r = CliRunner().invoke(main, ["matrix", "--from", "广州男", "--to", "深圳北"])
+    assert r.exit_code == 2
+    assert "unknown" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_validate_times_json_and_table():
+    r = _run("validate-times", str(FIXTURE), "--no-streets", "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert len(out["rows"]) == 5
+    row = out["rows"][0]
+    assert {"from", "to", "observed_min", "modelled_min", "error_pct"} <= set(row)
+    assert row["error_pct"] == pytest.approx(
+        100 * (row["modelled_min"] - row["observed_min"]) / row["observed_min"], abs=0.1)
+    assert out["summary"]["n"] == 5
+    r = _run("validate-times", str(FIXTURE), "--no-streets")
+    assert r.exit_code == 0
+    assert "MAPE" in r.output
+
+
+def test_validate_times_bad_file(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("from,to\na,b\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate-times", str(f)])
+    assert r.exit_code == 2
+    assert "minutes" in r.output
+    r = CliRunner().invoke(main, ["validate-times", str(tmp_path / "missing.csv")])
+    assert r.exit_code == 2

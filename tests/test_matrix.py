@@ -1,0 +1,123 @@
+"""Travel-time matrix: symmetry, physical lower bound, records, bundled defaults."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from _multimodal_toy import toy_corridor
+from pyproj import Geod
+
+from corridor_geo.errors import CorridorGeoError, UnknownIdError
+from corridor_geo.matrix import COLUMNS, matrix_to_records, travel_time_matrix
+from corridor_geo.multimodal import MultimodalNetwork, MultimodalParameters
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _lower_bound_ok(df, mm):
+    top = max(s.cruise_kmh for s in mm.services)
+    for r in df.itertuples():
+        a, b = r.geometry.coords[0], r.geometry.coords[-1]
+        d_km = GEOD.inv(a[0], a[1], b[0], b[1])[2] / 1000
+        assert r.minutes >= d_km / top * 60 - 1e-9, (r.from_id, r.to_id)
+
+
+def test_toy_transit_symmetric_and_bounded():
+    # walking access only: with car access/taxi egress (different penalties at the two
+    # ends) the fastest combination may legitimately differ by direction
+    c = toy_corridor()
+    walk = MultimodalParameters(access_modes=("walk",), egress_modes=("walk",))
+    mm = MultimodalNetwork.build(c, street=False, params=walk)
+    ids = ["st_a", "st_b", "st_c", "st_d"]
+    df = travel_time_matrix(c, ids, ids, mode="transit", network=mm)
+    assert list(df.columns) == COLUMNS
+    assert len(df) == 16
+    assert df.crs.to_epsg() == 4326
+    rail = (df.wait_min + df.in_vehicle_min + df.transfer_min).to_numpy().reshape(4, 4)
+    np.testing.assert_allclose(rail, rail.T)
+    tot = df.minutes.to_numpy().reshape(4, 4)
+    assert np.all(np.diag(tot) == 0)
+    np.testing.assert_allclose(df.minutes, df.access_min + df.wait_min + df.in_vehicle_min
+                               + df.transfer_min + df.egress_min)
+    _lower_bound_ok(df, mm)
+
+
+def test_toy_best_and_drive_fallback():
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False)
+    df = travel_time_matrix(c, ["st_a"], ["st_c", (114.21, 22.51)], mode="drive", network=mm)
+    p = mm.params
+    km = GEOD.inv(114.0, 22.5, 114.2, 22.5)[2] / 1000 * p.drive_circuity
+    assert df.minutes.iloc[0] == pytest.approx(km / p.drive_fallback_kmh * 60 + p.park_min)
+    assert df.distance_km.iloc[0] == pytest.approx(km)
+    assert set(df.access_method) == {"drive_fallback"}
+    assert df.to_id.iloc[1] == "114.210000,22.510000"
+    best = travel_time_matrix(c, ["st_a"], ["st_c"], mode="best", network=mm)
+    tr = travel_time_matrix(c, ["st_a"], ["st_c"], mode="transit", network=mm)
+    assert best.minutes.iloc[0] == min(df.minutes.iloc[0], tr.minutes.iloc[0])
+
+
+def test_records_and_errors():
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False)
+    df = travel_time_matrix(c, ["Alpha"], ["丁站"], mode="transit", network=mm)
+    rec = matrix_to_records(df)
+    json.dumps(rec, allow_nan=False)
+    assert rec[0]["from"] == "st_a"
+    assert rec[0]["to"] == "st_d"
+    assert set(rec[0]["breakdown"]) == {"access", "wait", "in_vehicle", "transfer", "egress"}
+    assert sum(rec[0]["breakdown"].values()) == pytest.approx(rec[0]["minutes"], abs=0.3)
+    with pytest.raises(UnknownIdError):
+        travel_time_matrix(c, ["Alfa"], ["st_d"], network=mm)
+    with pytest.raises(CorridorGeoError, match="mode"):
+        travel_time_matrix(c, ["st_a"], ["st_d"], mode="bike", network=mm)
+    with pytest.raises(CorridorGeoError, match="prebuilt"):
+        travel_time_matrix(c, ["st_a"], ["st_d"], network=mm, as_of=2015)
+    off = MultimodalNetwork.build(toy_corridor(2015), street=False)
+    unreachable = travel_time_matrix(c, ["st_a"], ["st_d"], mode="transit", network=off)
+    # before 2020 only line 1 runs: st_d is reached by taxi from st_b (egress fallback)
+    assert unreachable.egress_method.iloc[0] == "drive_fallback"
+    walk = MultimodalParameters(access_modes=("walk",), egress_modes=("walk",))
+    off = MultimodalNetwork.build(toy_corridor(2015), street=False, params=walk)
+    none = travel_time_matrix(c, ["st_a"], ["st_d"], mode="transit", network=off)
+    assert math.isinf(none.minutes.iloc[0])
+    assert matrix_to_records(none)[0]["minutes"] is None
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from corridor_geo.corridor import load_corridor
+
+    c = load_corridor()
+    return c, MultimodalNetwork.build(c)
+
+
+def test_bundled_gz_south_to_sz_north(bundled):
+    c, mm = bundled
+    df = travel_time_matrix(c, ["广州南"], ["深圳北"], mode="transit", network=mm)
+    r = df.iloc[0]
+    assert (r.from_id, r.to_id) == ("st_gz_south", "st_sz_north")
+    # published facts: 102 km; G trains take 29-40 min; the model must be in that range
+    assert 28 <= r.in_vehicle_min <= 45
+    assert r.distance_km == pytest.approx(102, rel=0.1)
+    assert r.board_station == "st_gz_south"
+    assert r.alight_station == "st_sz_north"
+
+
+def test_bundled_cores_all_pairs(bundled):
+    c, mm = bundled
+    ids = list(c.platforms["id"])
+    df = travel_time_matrix(c, ids, ids, mode="transit", network=mm)
+    assert len(df) == 100
+    assert np.isfinite(df.minutes).all()
+    _lower_bound_ok(df[df.from_id != df.to_id], mm)
+    best = travel_time_matrix(c, ids, ids, mode="best", network=mm)
+    drive = travel_time_matrix(c, ids, ids, mode="drive", network=mm)
+    assert (best.minutes.to_numpy() <= drive.minutes.to_numpy() + 1e-9).all()
+    assert (best.minutes.to_numpy() <= df.minutes.to_numpy() + 1e-9).all()
+    # as_of 2010: no XRL (opened 2011), no intercity lines
+    old = MultimodalNetwork.build(c, as_of=2010, street=False)
+    assert {s.link_id for s in old.services} == {"guangshen_railway"}

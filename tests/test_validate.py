@@ -1,0 +1,65 @@
+"""Validation of modelled against observed times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _multimodal_toy import toy_corridor
+
+from corridor_geo.errors import DataValidationError
+from corridor_geo.matrix import travel_time_matrix
+from corridor_geo.multimodal import MultimodalNetwork
+from corridor_geo.validate import read_observed, validate_times
+
+FIXTURE = Path(__file__).parent / "fixtures" / "observed_times.csv"
+
+
+def test_rows_and_summary_by_hand(tmp_path):
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False)
+    f = tmp_path / "obs.csv"
+    f.write_text("from,to,minutes,extra\nAlpha,Charlie,10,x\n丙站,st_b,8,y\nst_a,st_d,40,z\n",
+                 encoding="utf-8")
+    rows, s = validate_times(c, f, network=mm)
+    l1 = next(x for x in mm.services if x.id == "l1")
+    ac = l1.in_vehicle_min("st_a", "st_c")
+    cb = l1.in_vehicle_min("st_c", "st_b")
+    ad = travel_time_matrix(c, ["st_a"], ["st_d"], mode="best", network=mm).minutes.iloc[0]
+    assert list(rows.comparison) == ["station_to_station", "station_to_station",
+                                     "door_to_door"]
+    assert list(rows.service[:2]) == ["l1", "l1"]
+    assert rows.modelled_min.tolist() == pytest.approx([ac, cb, ad])
+    errs = [ac - 10, cb - 8, ad - 40]
+    assert rows.error_pct.tolist() == pytest.approx([100 * errs[0] / 10, 100 * errs[1] / 8,
+                                                     100 * errs[2] / 40])
+    assert s["n"] == 3
+    assert s["n_station_to_station"] == 2
+    assert s["n_door_to_door"] == 1
+    assert s["mae_min"] == pytest.approx(sum(abs(e) for e in errs) / 3)
+    assert s["bias_min"] == pytest.approx(sum(errs) / 3)
+    assert s["mape_pct"] == pytest.approx(
+        (abs(errs[0]) / 10 + abs(errs[1]) / 8 + abs(errs[2]) / 40) / 3 * 100)
+
+
+def test_bad_tables(tmp_path):
+    f = tmp_path / "obs.csv"
+    f.write_text("from,to,min\na,b,3\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="minutes"):
+        read_observed(f)
+    f.write_text("from,to,minutes\nst_a,st_b,-3\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 1, field minutes"):
+        read_observed(f)
+    f.write_text("from,to,minutes\nst_a,Zulu,3\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 1, field to"):
+        validate_times(toy_corridor(), f, street=False)
+
+
+def test_fixture_on_bundled_data():
+    from corridor_geo.corridor import load_corridor
+
+    rows, s = validate_times(load_corridor(), FIXTURE, street=False)
+    assert s["n"] == 5
+    assert rows.comparison.tolist()[:4] == ["station_to_station"] * 4
+    assert rows.comparison.iloc[4] == "door_to_door"
+    assert rows.service.iloc[1] == "guangshen_railway/express"
