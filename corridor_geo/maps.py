@@ -93,8 +93,8 @@ MODE_STYLE: dict[str, dict[str, Any]] = {
     "expressway": {"color": "#e08214", "weight": 3, "label": "expressway"},
 }
 STATUS_DASH = {"open": None, "under_construction": "2 7", "planned": "10 8"}
-CONFIDENCE_OPACITY = {"high": 0.9, "medium": 0.6, "low": 0.35}
-CONFIDENCE_DASH = {"high": None, "medium": "5 3", "low": "2 3"}
+CONFIDENCE_OPACITY = {"high": 0.9, "medium": 0.6, "low": 0.35, "unknown": 0.5}
+CONFIDENCE_DASH = {"high": None, "medium": "5 3", "low": "2 3", "unknown": "6 2 1 2"}
 _MODE_PRIORITY = ("high_speed_rail", "intercity_rail", "conventional_rail", "expressway")
 _BAND_COLOURS = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#deebf7", "#f7fbff")
 _CHANGE_STYLE = {"gained": "#1a9850", "lost": "#d73027"}
@@ -479,10 +479,11 @@ def add_places_layer(
     """
     _require_gdf(places, "places", ["id", "name_en", "name_zh", "kind", "confidence"],
                  geom_types=("Point",))
-    bad = sorted(set(places["confidence"]) - set(CONFIDENCE_RADIUS_M))
+    bad = sorted(set(places["confidence"]) - set(CONFIDENCE_OPACITY))
     if bad:
         raise DataValidationError(
-            f"places: confidence must be one of high, medium, low, got {bad[0]!r}",
+            "places: confidence must be one of high, medium, low, unknown (user nodes), "
+            f"got {bad[0]!r}",
             field="confidence",
         )
     station_modes = station_modes or {}
@@ -503,6 +504,7 @@ def add_places_layer(
             "district": col("district"),
             "area": col("area_km2", "{:,.1f} km²"),
             "confidence": [f"{c} (±{CONFIDENCE_RADIUS_M[c] / 1000:g} km)"
+                           if c in CONFIDENCE_RADIUS_M else "unknown (user-supplied)"
                            for c in places["confidence"]],
             "source": col("source"),
         },
@@ -545,7 +547,8 @@ def add_places_layer(
         ).add_to(fg)
         out.append(fg)
     if uncertainty:
-        keep = ~places["kind"].isin(["station", "interchange"]).to_numpy()
+        keep = (~places["kind"].isin(["station", "interchange"])
+                & places["confidence"].isin(list(CONFIDENCE_RADIUS_M))).to_numpy()
         if keep.any():
             sub = places[keep]
             radius = sub["confidence"].map(CONFIDENCE_RADIUS_M).to_numpy()

@@ -255,3 +255,14 @@ def test_jquery_inlined_only_when_a_popup_needs_it():
     html = maps.map_html(m)
     assert "corridor_geo/_vendor/jquery-3.7.1/jquery.min.js" in html
     assert external_urls(html) == []
+
+
+def test_user_nodes_with_unknown_confidence_are_drawn(tmp_path) -> None:
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.maps import corridor_map, map_html
+
+    f = tmp_path / "mine.csv"
+    f.write_text("id,name_en,lon,lat\nlab1,My Test Lab,113.95,22.55\n", encoding="utf-8")
+    html = map_html(corridor_map(load_corridor(extra_nodes=f), axis=False, tiles=None))
+    assert "My Test Lab" in html
+    assert "unknown (user-supplied)" in html
