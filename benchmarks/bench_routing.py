@@ -10,13 +10,13 @@ One run prints every figure recorded in benchmarks/README.md::
 3. routing: one origin to all nodes, and 17 origins with a 90-minute cutoff, with
    ``corridor_geo.routing.travel_times`` vs networkx Dijkstra on the GraphML graph
    (times asserted equal);
-4. memory: peak RSS growth of loading each format, each in a fresh subprocess.
+4. memory: peak RSS growth (Linux VmHWM after resetting it with /proc/self/clear_refs)
+   while loading each format and running one Dijkstra, each in a fresh subprocess.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,8 +28,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _status_mb(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{key} not in /proc/self/status")
+
+
+def _start_measure() -> float:
+    """Current RSS, after resetting the peak-RSS mark (Linux: clear_refs 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
+
+
+def _peak_since(before: float) -> float:
+    return _status_mb("VmHWM") - before
 
 
 def _memory_child(kind: str, path: str) -> None:
@@ -37,7 +50,7 @@ def _memory_child(kind: str, path: str) -> None:
         from corridor_geo.cache import read_network
         from corridor_geo.routing import travel_times
 
-        before = _rss_mb()
+        before = _start_measure()
         net = read_network(path)
         net.csr("travel_time_s")  # include the routing matrix
         travel_times(net, [0], on_island="ignore")
@@ -45,10 +58,10 @@ def _memory_child(kind: str, path: str) -> None:
         import networkx as nx
         import osmnx as ox
 
-        before = _rss_mb()
+        before = _start_measure()
         g = ox.load_graphml(path)
         nx.single_source_dijkstra_path_length(g, next(iter(g.nodes)), weight="travel_time")
-    print(f"{_rss_mb() - before:.1f}")
+    print(f"{_peak_since(before):.1f}")
 
 
 def _timed(fn, repeat: int = 1):
@@ -63,6 +76,8 @@ def _timed(fn, repeat: int = 1):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--min-nodes", type=int, default=300_000)
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="keep the written files here and reuse them on the next run")
     ap.add_argument("--memory-child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_child:
@@ -76,16 +91,18 @@ def main() -> None:
     from corridor_geo.cache import read_network, save_network
     from corridor_geo.routing import components, travel_times
 
-    with tempfile.TemporaryDirectory(prefix="bench_routing_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench_routing_") as tmp_:
+        tmp = args.workdir or Path(tmp_)
         t_build, net = _timed(lambda: build_tiled_network(min_nodes=args.min_nodes))
         print(f"tiled network: {net.n_nodes:,} nodes, {net.n_edges:,} edges "
               f"({net.meta['tiles'][0]}x{net.meta['tiles'][1]} tiles), built in {t_build:.1f} s")
         cache_dir = Path(tmp) / "net"
         graphml = Path(tmp) / "net.graphml"
         t_save, _ = _timed(lambda: save_network(net, cache_dir))
-        t_gml, _ = _timed(lambda: write_graphml(net, graphml))
-        print(f"written: corridor_geo cache {t_save:.2f} s, GraphML {t_gml:.1f} s "
-              f"({graphml.stat().st_size / 2**20:.0f} MB)")
+        if not graphml.exists():
+            t_gml, _ = _timed(lambda: write_graphml(net, graphml))
+            print(f"written: corridor_geo cache {t_save:.2f} s, GraphML {t_gml:.1f} s "
+                  f"({graphml.stat().st_size / 2**20:.0f} MB)")
 
         # 1. load
         t_load, loaded = _timed(lambda: read_network(cache_dir), repeat=3)
@@ -129,6 +146,7 @@ def main() -> None:
         def child(kind: str, path: Path) -> float:
             out = subprocess.run([sys.executable, __file__, "--memory-child", kind, str(path)],
                                  check=True, capture_output=True, text=True)
+            print(f"  [{kind} child] {out.stdout.strip()!r}")
             return float(out.stdout.strip().splitlines()[-1])
 
         m_ours = child("cache", cache_dir)

@@ -131,7 +131,7 @@ def node_cell_pairs(grid: Grid, x: np.ndarray, y: np.ndarray, nodes: np.ndarray,
         _, (niy, nix) = ndimage.distance_transform_edt(~land, return_indices=True)
     else:
         niy = nix = None
-    k = int(math.ceil(radius / grid.cell)) + 1
+    k = math.ceil(radius / grid.cell) + 1
     oy, ox = np.mgrid[-k:k + 1, -k:k + 1]
     ox = ox.ravel()
     oy = oy.ravel()

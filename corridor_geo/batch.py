@@ -97,7 +97,7 @@ class BatchReport:
         return sum(i.status == status for i in self.items)
 
     def to_dict(self) -> dict[str, Any]:
-        """Content of ``batch.json`` (no timestamps, no absolute paths)."""
+        """Return the content of ``batch.json`` (no timestamps; paths as given)."""
         return {
             "scenarios": [asdict(i) for i in self.items],
             "counts": {s: self.count(s) for s in ("done", "skipped", "failed")},

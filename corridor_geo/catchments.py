@@ -261,7 +261,8 @@ def _resolve_origins(items: list[str | tuple[float, float]],
         isinstance(o, str) for o in items) else None
     for o in items:
         if isinstance(o, str):
-            assert corridor is not None and places is not None
+            assert corridor is not None
+            assert places is not None
             pid = corridor.resolve(o)
             row = places.loc[pid]
             pt = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid
@@ -307,15 +308,12 @@ def _network_for(mode: str, network: Network | None) -> Network:
     if mode == "transit":
         if network is not None:
             return network
-        try:
-            from corridor_geo import multimodal
-        except ImportError:
-            multimodal = None  # type: ignore[assignment]
-        if multimodal is None or not hasattr(multimodal, "catchment_network"):
-            raise CorridorGeoError(
-                "transit catchments need the multimodal network (corridor_geo.multimodal), "
-                "which is not available in this version; use --mode drive or walk")
-        return multimodal.catchment_network()  # pragma: no cover - wired when available
+        # The multimodal model (corridor_geo.multimodal) gives origin-destination times
+        # between stations and places, not node times over a network, which is what a
+        # grid catchment needs.
+        raise CorridorGeoError(
+            "transit catchments need node times from the multimodal network, which "
+            "corridor_geo.multimodal does not provide yet; use mode 'drive' or 'walk'")
     if network is None:
         from corridor_geo.graph import load_network
 
@@ -460,8 +458,8 @@ def _buffer_method(net: Network, x: np.ndarray, y: np.ndarray, t: np.ndarray,
 
 def _areal_population(geoms: list[BaseGeometry], zones: gpd.GeoDataFrame,
                       column: str) -> np.ndarray:
-    """Population inside each geometry: sum of count × (area of overlap / zone area)."""
-    zg = zones.geometry.values
+    """Return the population in each geometry: Σ count × overlap area / zone area."""
+    zg = zones.geometry.array
     zarea = shapely.area(np.asarray(zg))
     counts = zones[column].to_numpy(dtype=float)
     tree = shapely.STRtree(np.asarray(zg))

@@ -118,6 +118,13 @@ def corridor_figure(
             for name, g in zip(pl["name_en"], pl.geometry, strict=True):
                 ax.annotate(str(name), (g.x, g.y), xytext=(4, 3), textcoords="offset points",
                             fontsize=7, zorder=6)
+    if polygon is not None:
+        # frame the corridor itself: links such as the Ganzhou-Shenzhen HSR run far beyond it
+        minx, miny, maxx, maxy = gpd.GeoSeries([polygon], crs=settings.WGS84).to_crs(
+            crs).total_bounds
+        pad = 0.04 * max(maxx - minx, maxy - miny)
+        ax.set_xlim(minx - pad, maxx + pad)
+        ax.set_ylim(miny - pad, maxy + pad)
     ax.set_aspect("equal")
     ax.set_axis_off()
     ax.set_title("Guangzhou–Shenzhen Science and Technology Innovation Corridor")

@@ -93,6 +93,7 @@ _MAX_FILE_BYTES = 1 << 20  # a scenario file is small; refuse anything larger th
 #: fixed timestamp written into GeoPackages (gpkg_contents.last_change) for byte-identical files
 _GPKG_DATE = "2000-01-01T00:00:00.000Z"
 _ROUND = 4  # decimals of floats in summary.json / CSV
+_GRID_M = 0.1  # precision grid (m, EPSG:4547) of the gained/lost overlay
 
 
 # ====================================================================== the model
@@ -947,6 +948,12 @@ def _edits_text(e: Edits) -> str:
     return "; ".join(parts) or "none"
 
 
+def _map_corridor(res: ResolvedScenario) -> Any:
+    """Return the corridor as the scenario sees it (closed links left out of the map)."""
+    closed = res.scenario.edits.close_links
+    return res.corridor.with_links(disable=closed) if closed else res.corridor
+
+
 def _write_run(result: RunResult, tmp: Path) -> None:
     s = result.scenario.scenario
     o = s.outputs
@@ -960,7 +967,7 @@ def _write_run(result: RunResult, tmp: Path) -> None:
     if o.map:
         from corridor_geo.maps import corridor_map
 
-        m = corridor_map(result.corridor, catchments=result.catchments,
+        m = corridor_map(_map_corridor(result.scenario), catchments=result.catchments,
                          matrix=result.matrix)
         _save_map(m, tmp / "map.html")
         files.append("map.html")
@@ -1096,8 +1103,10 @@ def _difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame) -> gpd.GeoDataFr
         empty = shapely.Polygon()
         gb = empty if gb is None or gb.is_empty else shapely.make_valid(gb)
         gs = empty if gs is None or gs.is_empty else shapely.make_valid(gs)
-        for change, geom in (("gained", shapely.difference(gs, gb)),
-                             ("lost", shapely.difference(gb, gs))):
+        # overlay on a 0.1 m grid (OverlayNG with snapping): robust where the polygons of
+        # the two runs share edges up to floating-point noise
+        for change, geom in (("gained", shapely.difference(gs, gb, grid_size=_GRID_M)),
+                             ("lost", shapely.difference(gb, gs, grid_size=_GRID_M))):
             geom = _polygonal(geom)
             if geom.is_empty:
                 continue
@@ -1233,7 +1242,7 @@ def _write_compare(comp: Comparison, tmp: Path) -> None:
     _write_gpkg(comp.difference, tmp / "difference.gpkg", layer="difference")
     from corridor_geo.maps import corridor_map
 
-    m = corridor_map(comp.scenario.corridor, difference=comp.difference)
+    m = corridor_map(_map_corridor(comp.scenario.scenario), difference=comp.difference)
     _save_map(m, tmp / "map.html")
     atomic_write_text(tmp / "report.md", _compare_report(comp))
     atomic_write_json(tmp / "summary.json", comp.summary)
@@ -1254,7 +1263,9 @@ def _compare_report(comp: Comparison) -> str:
     out += [_md_table(pd.DataFrame(rows)), "", "## Travel-time changes", ""]
     mc = comp.matrix_changes
     changed = mc[np.abs(mc["change_min"].to_numpy(dtype=float)) > 0.05]
-    changed = changed.sort_values(["change_min", "mode", "from_id", "to_id"], kind="stable")
+    changed = changed.assign(_abs=changed["change_min"].abs()).sort_values(
+        ["_abs", "mode", "from_id", "to_id"], ascending=[False, True, True, True],
+        kind="stable").drop(columns="_abs")
     for mode, st in comp.summary["matrix_changes"].items():
         saving = st["largest_saving_min"]
         best = f"largest saving {saving:.1f} min" if saving and saving > 0 else "no saving"

@@ -57,7 +57,6 @@ OVERVIEW: list[_Cell] = [
     import corridor_geo as cg
     from corridor_geo import crs, figures, maps
 
-    pd.set_option("display.precision", 1)
     pd.set_option("display.max_colwidth", 60)
 
     corridor = cg.load_corridor()
@@ -113,7 +112,7 @@ OVERVIEW: list[_Cell] = [
     """),
     _code("""
     extent = cg.corridor_extent(corridor)
-    extent.to_frame()[["figure", "value", "unit", "plan", "diff", "diff_pct"]]
+    extent.to_frame()[["figure", "value", "unit", "plan", "diff", "diff_pct"]].round(1)
     """),
     _md("""
     The width profile along the plan axis: wide across Guangzhou and northern Dongguan
@@ -221,7 +220,6 @@ CATCHMENTS: list[_Cell] = [
     import corridor_geo as cg
     from corridor_geo import figures, maps
 
-    pd.set_option("display.precision", 1)
     pd.set_option("display.max_colwidth", 80)
 
     corridor = cg.load_corridor()
@@ -232,15 +230,16 @@ CATCHMENTS: list[_Cell] = [
     ## Drive catchments
 
     One catchment per origin and band: the land reachable by car within 30 and 60 minutes
-    (free-flow speeds), including a short walk (≤ 500 m) off the road network. Areas are in
-    km² (EPSG:4547); `platforms_reached` lists the core platforms reached within the band.
+    (free-flow speeds), including a short walk (≤ 500 m) off the road network; the method
+    is described in `docs/catchments.md`. Areas are in km² (EPSG:4547);
+    `platforms_reached` lists the core platforms reached within the band.
     """),
     _code("""
     origins = ["core_gz_pazhou", "core_dg_songshan_lake", "core_sz_hitech_zone"]
     catch = cg.catchments(origins, mode="drive", bands=(30, 60), corridor=corridor,
                           network=network)
     catch[["origin_name_en", "band_min", "area_km2", "n_platforms_reached",
-           "platforms_reached"]]
+           "platforms_reached"]].round(1)
     """),
     _code("""
     land_km2 = cg.corridor_extent(corridor).area_km2
@@ -294,7 +293,7 @@ CATCHMENTS: list[_Cell] = [
              ("core_dg_songshan_lake", "core_sz_hitech_zone")]
     breakdown = ["minutes", "access_min", "wait_min", "in_vehicle_min", "transfer_min",
                  "egress_min", "access_method", "egress_method", "rail_stations"]
-    transit.set_index(["from_id", "to_id"]).loc[pairs, breakdown]
+    transit.set_index(["from_id", "to_id"]).loc[pairs, breakdown].round(1)
     """),
     _code("""
     both = drive[["from_id", "to_id", "minutes"]].merge(
@@ -346,6 +345,7 @@ SCENARIOS: list[_Cell] = [
     `docs/scenario.schema.json`. Everything runs offline on the bundled data.
     """),
     _code("""
+    import warnings
     from pathlib import Path
 
     import pandas as pd
@@ -355,6 +355,8 @@ SCENARIOS: list[_Cell] = [
 
     pd.set_option("display.precision", 1)
     pd.set_option("display.max_colwidth", 80)
+    # progress bars are off below; tqdm still warns when ipywidgets is not installed
+    warnings.filterwarnings("ignore", message="IProgress not found")
 
     # the scenarios/ folder of the repository (this folder or a parent of it)
     here = Path.cwd().resolve()
@@ -419,8 +421,11 @@ SCENARIOS: list[_Cell] = [
     _md("""
     ## Gained and lost areas
 
-    The areas reached only with the new line (green) or only without it (red), over the
-    2029 corridor (the new line is drawn with the other links).
+    The areas reached within a band only in the scenario (green, *gained*) or only in the
+    base (red, *lost*), over the 2029 corridor (the new line is drawn with the other
+    links). A new railway changes transit catchments only; where this version computes
+    catchments by car alone, the HSR comparison has no gained or lost area and its
+    effect is the travel-time change above.
     """),
     _code("""
     print(f"{len(comp.difference)} gained/lost polygons, "
@@ -428,6 +433,26 @@ SCENARIOS: list[_Cell] = [
     m = maps.corridor_map(comp.scenario.corridor, difference=comp.difference, districts=False,
                           height=600)
     m
+    """),
+    _md("""
+    ## Another what-if: peak congestion on the Guangshen Expressway
+
+    `guangshen_peak_congestion` slows the Guangzhou–Shenzhen Expressway (广深高速) to 45 %
+    of its free-flow speed, everything else unchanged. Car catchments shrink: the *lost*
+    areas (red) are what the six platforms no longer reach within each band at the
+    morning peak.
+    """),
+    _code("""
+    peak = compare(base, scenarios["guangshen_peak_congestion"], progress=False)
+    lost = peak.catchment_changes.query("mode == 'drive'")
+    lost.pivot_table(index="origin_id", columns="band_min", values="change_pct").round(1)
+    """),
+    _md("""
+    Change in car catchment area, % (negative = smaller at the peak). The lost areas:
+    """),
+    _code("""
+    maps.corridor_map(peak.scenario.corridor, difference=peak.difference, districts=False,
+                      stations=False, height=600)
     """),
 ]
 

@@ -7,6 +7,7 @@ hand-computed population sums, and a fine-grid reference run.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import geopandas as gpd
@@ -85,9 +86,9 @@ def _origin(x, y):
 
 def _nx_times(net: Network, x: float, y: float) -> np.ndarray:
     """Node times from networkx (independent of corridor_geo.routing)."""
-    G = net.to_osmnx()
+    graph = net.to_osmnx()
     node = int(np.argmin(np.hypot(net.x - (x + X0), net.y - (y + Y0))))
-    d = nx.single_source_dijkstra_path_length(G, int(net.osmid[node]), weight="travel_time")
+    d = nx.single_source_dijkstra_path_length(graph, int(net.osmid[node]), weight="travel_time")
     pos = {int(k): i for i, k in enumerate(net.osmid)}
     t = np.full(net.n_nodes, np.inf)
     for k, v in d.items():
@@ -161,7 +162,7 @@ def test_bands_nested_and_clipped_to_land():
         for _, grp in gdf.groupby("origin_id"):
             geoms = list(grp.sort_values("band_min").geometry)
             areas = list(grp.sort_values("band_min").area_km2)
-            for small, big in zip(geoms, geoms[1:], strict=False):
+            for small, big in itertools.pairwise(geoms):
                 # nested up to floating-point slivers of the WGS84 round trip (< 1 m²)
                 assert _metric_geom(small).difference(_metric_geom(big)).area < 1.0
             assert areas == sorted(areas)
@@ -205,7 +206,8 @@ def test_population_hand_computed():
     ])
     zones = gpd.GeoDataFrame(
         {"population": [1000.0, 500.0, 200.0, np.nan]},
-        geometry=shapely.transform(shapely.segmentize(local, 50.0), lambda c: c + [X0, Y0]),
+        geometry=shapely.transform(shapely.segmentize(local, 50.0),
+                                   lambda c: c + np.array([X0, Y0])),
         crs="EPSG:4547")
     gdf = catchments([_origin(1000, 1000)], network=net, land=land, bands=(60,),
                      cell_size_m=100, population=zones)
@@ -254,7 +256,7 @@ def test_real_network_nodes_inside_bands(futian_nanshan):
     cell = 250.0
     gdf = catchments(REAL_ORIGINS, network=net, land=REAL_LAND, bands=bands, cell_size_m=cell)
     allowance = cell * math.sqrt(2) / 2 / WALK  # centre-to-corner walk, seconds
-    G = net.to_osmnx()
+    graph = net.to_osmnx()
     pos = {int(k): i for i, k in enumerate(net.osmid)}
     xy = np.column_stack([net.x, net.y])
     for (lon, lat), (_, grp) in zip(sorted(REAL_ORIGINS),
@@ -262,7 +264,7 @@ def test_real_network_nodes_inside_bands(futian_nanshan):
         # the origin node as snapped by corridor_geo (largest strongly connected
         # component); the times themselves come from networkx
         src = int(snap_points(net, [lon], [lat], max_distance_m=2000).node[0])
-        d = nx.single_source_dijkstra_path_length(G, int(net.osmid[src]), weight="travel_time")
+        d = nx.single_source_dijkstra_path_length(graph, int(net.osmid[src]), weight="travel_time")
         t = np.full(net.n_nodes, np.inf)
         for k, v in d.items():
             t[pos[k]] = v
@@ -291,6 +293,22 @@ def test_real_network_nodes_inside_bands(futian_nanshan):
             # and most nodes inside are themselves reached in time (the rest: viaducts
             # and one-way pairs passing over reached land)
             assert np.mean(t[inside] <= lim + allowance) > 0.9
+
+
+@pytest.mark.shared
+def test_real_population_layer_against_geopandas_overlay(futian_nanshan):
+    path = shared_data_path("population/shenzhen_taz491_population.gpkg")
+    gdf = catchments(REAL_ORIGINS[:1], network=futian_nanshan, land=REAL_LAND, bands=(10, 15),
+                     population=path)
+    zones = gpd.read_file(path).to_crs(4547)
+    zones["population"] = zones["population"].fillna(0.0)
+    zones["zone_area"] = zones.area
+    for band, g, pop in zip(gdf.band_min, gdf.geometry, gdf.population, strict=True):
+        band_gdf = gpd.GeoDataFrame({"band": [band]}, geometry=[g], crs=4326).to_crs(4547)
+        ov = gpd.overlay(zones, band_gdf, how="intersection")
+        expected = float((ov["population"] * ov.area / ov["zone_area"]).sum())
+        assert expected > 10_000
+        assert pop == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.shared

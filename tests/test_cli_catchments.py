@@ -61,3 +61,11 @@ def test_cli_bad_bands(tmp_path):
                                   "--bands", "15,abc", "--out", str(tmp_path / "o")])
     assert r.exit_code == 2
     assert "--bands" in r.output
+
+
+def test_cli_transit_not_available_is_clear(tmp_path):
+    r = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
+                                  "--mode", "transit", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert "transit" in r.output
+    assert r.output.strip().count("\n") == 0

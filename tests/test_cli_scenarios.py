@@ -209,7 +209,11 @@ _field_values = {
 }
 _scenario_dict = st.fixed_dictionaries({}, optional={
     **_field_values, "junk": _value})
+# a valid scenario with one field replaced: reaches the semantic checks more often
+_one_field_off = st.sampled_from(sorted(_field_values)).flatmap(
+    lambda k: _field_values[k].map(lambda v: {**GOOD, k: v}))
 _raw_yaml = st.one_of(
+    _one_field_off.map(lambda d: yaml.safe_dump(d, allow_unicode=True)),
     _scenario_dict.map(lambda d: yaml.safe_dump(d, allow_unicode=True)),
     _scenario_dict.map(lambda d: yaml.safe_dump(d)).flatmap(
         lambda s: st.integers(0, max(0, len(s) - 1)).map(lambda k: s[:k])),  # truncated

@@ -30,7 +30,8 @@ EXPECTED = ["01_corridor_overview.ipynb", "02_catchments_and_travel_times.ipynb"
 def _generator() -> ModuleType:
     path = ROOT / "scripts" / "make_notebooks.py"
     spec = importlib.util.spec_from_file_location("make_notebooks", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -241,3 +241,214 @@ def test_nan_safe_rounding():
     assert _r(math.inf) is None
     assert _r(1.234567) == 1.2346
     assert json.dumps(_r(2)) == "2.0"
+
+
+# ----------------------------------------------------------------------------- runs
+
+SMALL = {
+    "name": "small",
+    "as_of": 2025,
+    "origins": ["core_dg_songshan_lake", "core_sz_hitech_zone"],
+    "modes": ["drive"],
+    "bands": [15, 30],
+}
+
+
+def _small(tmp_path: Path, name: str = "small.yaml", **changes) -> Path:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump({**SMALL, **changes}), encoding="utf-8")
+    return p
+
+
+def test_difference_of_nested_squares_by_hand():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from corridor_geo.scenario import _difference
+
+    def frame(size_m):
+        g = gpd.GeoSeries([box(500_000, 2_500_000, 500_000 + size_m, 2_500_000 + size_m)],
+                          crs="EPSG:4547").to_crs("EPSG:4326")
+        return gpd.GeoDataFrame({"origin_id": ["o"], "mode": ["drive"], "band_min": [30]},
+                                geometry=g.values, crs="EPSG:4326")
+
+    d = _difference(frame(1000), frame(2000))
+    assert list(d["change"]) == ["gained"]  # nothing lost: no empty "lost" row
+    assert d["area_km2"].iloc[0] == pytest.approx(3.0, rel=1e-6)  # 2x2 - 1x1 km²
+    d2 = _difference(frame(2000), frame(1000))
+    assert list(d2["change"]) == ["lost"]
+    assert d2["area_km2"].iloc[0] == pytest.approx(3.0, rel=1e-6)
+
+
+def test_expressway_factor_reaches_the_street_edges(tmp_path):
+    import numpy as np
+
+    from corridor_geo.scenario import _scenario_streets, street_network
+
+    res = Scenario.from_yaml(_small(
+        tmp_path, edits={"speed_factors": {"gs_expressway": 0.5, "arterial": 0.8}})).resolve()
+    street, drive, by_class = _scenario_streets(res)
+    base = street_network("default")
+    gs = np.asarray(base.name == "Guangshen Expressway")
+    art = np.asarray(base.highway == "arterial")
+    assert gs.sum() > 0
+    assert by_class == {"arterial": 0.8}
+    np.testing.assert_allclose(street.travel_time_s[gs], base.travel_time_s[gs] / 0.5)
+    np.testing.assert_allclose(street.travel_time_s[~gs], base.travel_time_s[~gs])
+    np.testing.assert_allclose(drive.travel_time_s[art], base.travel_time_s[art] / 0.8)
+
+
+def test_run_outputs_are_complete_consistent_and_byte_identical(tmp_path):
+    import geopandas as gpd
+    import pandas as pd
+
+    from corridor_geo.scenario import run_scenario
+
+    p = _small(tmp_path)
+    r1 = run_scenario(p, out=tmp_path / "a", progress=False)
+    run_scenario(p, out=tmp_path / "b", progress=False)
+    names = sorted(f.name for f in (tmp_path / "a").iterdir())
+    assert names == ["catchments.gpkg", "catchments_drive.png", "map.html", "matrix.csv",
+                     "matrix_drive.png", "report.md", "run.log", "summary.json"]
+    for name in names:
+        if name != "run.log":
+            a, b = (tmp_path / d / name for d in "ab")
+            assert a.read_bytes() == b.read_bytes(), name
+    assert "INFO" in (tmp_path / "a" / "run.log").read_text()
+
+    # summary figures recomputed independently from the written files
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    gdf = gpd.read_file(tmp_path / "a" / "catchments.gpkg", layer="catchments")
+    assert len(gdf) == len(summary["catchments"]) == 2 * 2
+    areas = gdf.to_crs("EPSG:4547").area / 1e6
+    for row, area in zip(summary["catchments"], areas, strict=True):
+        assert row["area_km2"] == pytest.approx(area, rel=1e-3)
+    by_key = {(r["origin_id"], r["band_min"]): r["area_km2"] for r in summary["catchments"]}
+    for o in SMALL["origins"]:
+        assert by_key[(o, 15.0)] < by_key[(o, 30.0)]  # bands nest
+    mat = pd.read_csv(tmp_path / "a" / "matrix.csv")
+    pairs = mat[mat["from_id"] != mat["to_id"]]
+    assert summary["matrix"]["drive"]["n_pairs"] == len(pairs) == 2
+    assert summary["matrix"]["drive"]["mean_min"] == pytest.approx(pairs["minutes"].mean(),
+                                                                   abs=1e-3)
+    assert summary["inputs_hash"] == Scenario.from_yaml(p).inputs_hash()
+    assert r1.out == tmp_path / "a"
+    report = (tmp_path / "a" / "report.md").read_text()
+    assert "![Catchment areas, drive](catchments_drive.png)" in report
+    assert "OpenStreetMap contributors" in report
+
+
+def test_failed_run_leaves_no_half_written_folder(tmp_path, monkeypatch):
+    from corridor_geo import scenario as mod
+
+    p = _small(tmp_path, outputs={"map": False, "report": False})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("previous run")
+
+    def boom(result, tmp):
+        (tmp / "matrix.csv").write_text("half")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(mod, "_write_run", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        mod.run_scenario(p, out=out, progress=False)
+    assert sorted(f.name for f in out.iterdir()) == ["old.txt"]  # previous output kept
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["out", "small.yaml"]
+
+
+def test_peak_congestion_only_slows_driving(tmp_path):
+    from corridor_geo.scenario import compare
+
+    base = _small(tmp_path, "base.yaml", origins=["core_gz_science_city",
+                                                  "core_dg_binhaiwan", "core_sz_hitech_zone"],
+                  bands=[45])
+    peak = _small(tmp_path, "peak.yaml", origins=["core_gz_science_city",
+                                                  "core_dg_binhaiwan", "core_sz_hitech_zone"],
+                  bands=[45], edits={"speed_factors": {"gs_expressway": 0.45}})
+    c = compare(base, peak, progress=False)
+    ch = c.matrix_changes[c.matrix_changes["from_id"] != c.matrix_changes["to_id"]]
+    assert (ch["change_min"] >= -1e-9).all()  # congestion never makes a trip faster
+    assert (ch["change_min"] > 1.0).any()  # and slows some along the expressway
+    assert (c.catchment_changes["change_km2"] <= 1e-6).all()
+    assert set(c.difference["change"]) <= {"lost"}
+
+
+def test_second_hsr_speeds_up_transit_where_it_stops(tmp_path):
+    from corridor_geo.scenario import compare
+
+    common = {"origins": ["core_gz_pazhou", "core_dg_songshan_lake", "core_sz_hitech_zone"],
+              "modes": ["drive", "transit"], "bands": [30]}
+    base = _small(tmp_path, "base.yaml", **common)
+    hsr = _small(tmp_path, "hsr.yaml", as_of=2029,
+                 edits={"enable_links": ["gz_sz_2nd_hsr"]}, **common)
+    c = compare(base, hsr, out=tmp_path / "cmp", progress=False)
+    mc = c.matrix_changes[c.matrix_changes["from_id"] != c.matrix_changes["to_id"]]
+    drive = mc[mc["mode"] == "drive"]
+    transit = mc[mc["mode"] == "transit"].set_index(["from_id", "to_id"])["change_min"]
+    assert (drive["change_min"].abs() < 1e-9).all()  # a railway does not change driving
+    assert (transit <= 1e-9).all()  # a new line never makes transit slower
+    # Pazhou is near Yuzhu, a stop of the new line; Songshan Lake is served via Dongguan
+    assert transit[("core_gz_pazhou", "core_dg_songshan_lake")] < -5.0
+    files = sorted(f.name for f in (tmp_path / "cmp").iterdir())
+    assert files == ["catchment_changes.csv", "difference.gpkg", "map.html",
+                     "matrix_changes.csv", "report.md", "run.log", "summary.json"]
+    summ = json.loads((tmp_path / "cmp" / "summary.json").read_text())
+    assert summ["matrix_changes"]["transit"]["n_faster"] >= 2
+    assert summ["matrix_changes"]["transit"]["n_slower"] == 0
+
+
+@pytest.mark.shared
+def test_population_is_counted_in_catchments(tmp_path):
+    import geopandas as gpd
+
+    from corridor_geo.scenario import run_scenario
+    from corridor_geo.testing import shared_data_path
+
+    zones = shared_data_path("population/shenzhen_taz491_population.gpkg")
+    p = _small(tmp_path, origins=["core_sz_hitech_zone"], bands=[10, 20],
+               population={"file": str(zones), "column": "population"},
+               outputs={"map": False, "report": False})
+    r = run_scenario(p, out=tmp_path / "out", progress=False)
+    pops = [row["population"] for row in r.summary["catchments"]]
+    assert 0 < pops[0] <= pops[1]  # nested bands hold nested populations
+    total = gpd.read_file(zones)["population"].fillna(0).sum()
+    assert pops[1] < total
+
+
+def test_population_column_must_exist(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    zones = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame({"pop": [1]}, geometry=[box(113.9, 22.5, 114.0, 22.6)],
+                     crs="EPSG:4326").to_file(zones)
+    p = _small(tmp_path, population={"file": "zones.gpkg"})
+    from corridor_geo.scenario import run_scenario
+
+    with pytest.raises(ScenarioError) as info:
+        run_scenario(p, out=tmp_path / "out", progress=False)
+    assert str(info.value) == (f"{p}: population.column: column 'population' not in "
+                               "zones.gpkg (columns: pop)")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_example_comparisons(tmp_path):
+    # acceptance: the high-speed-line scenario shows where access improves; the peak
+    # congestion scenario only loses (this pair of runs also exercises the gained/lost
+    # overlay on real, partly coincident catchment polygons)
+    from corridor_geo.scenario import compare
+
+    base = ROOT / "scenarios" / "baseline_2025.yaml"
+    hsr = compare(base, ROOT / "scenarios" / "second_gz_sz_hsr_2029.yaml",
+                  out=tmp_path / "hsr", progress=False)
+    t = hsr.matrix_changes[(hsr.matrix_changes["mode"] == "transit")
+                           & (hsr.matrix_changes["from_id"] != hsr.matrix_changes["to_id"])]
+    assert (t["change_min"] <= 1e-9).all()
+    assert (t["change_min"] < -5).sum() >= 4
+    peak = compare(base, ROOT / "scenarios" / "guangshen_peak_congestion.yaml",
+                   out=tmp_path / "peak", progress=False)
+    assert (peak.matrix_changes["change_min"] >= -1e-9).all()
+    assert (peak.catchment_changes["change_km2"] <= 1e-6).all()
+    assert peak.summary["matrix_changes"]["drive"]["n_slower"] > 0

@@ -58,7 +58,8 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 @click.option("--network", "network_src", default="default", show_default=True,
               help="Street network: 'default' (bundled major roads) or an .osm/.osm.pbf file.")
 @click.option("--population", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Population polygons (GeoPackage etc.) with a 'population' column.")
+              default=None,
+              help="Population polygons (GeoPackage etc.) with a 'population' column.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder.")
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg",
