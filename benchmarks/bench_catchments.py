@@ -89,8 +89,13 @@ def main() -> None:
 
     graph = net.to_osmnx()
     xy = {int(k): (float(x), float(y)) for k, x, y in zip(net.osmid, net.x, net.y, strict=True)}
+    print(f"corridor_geo grid: {t_grid:.2f} s; now the osmnx notebook method...", flush=True)
     t0 = time.perf_counter()
-    base = {int(net.osmid[i]): osmnx_notebook(graph, int(net.osmid[i]), BANDS, xy) for i in nodes}
+    base = {}
+    for k, i in enumerate(nodes, 1):
+        base[int(net.osmid[i])] = osmnx_notebook(graph, int(net.osmid[i]), BANDS, xy)
+        print(f"  osmnx notebook: origin {k}/{nodes.size} done, "
+              f"{time.perf_counter() - t0:.1f} s so far", flush=True)
     t_base = time.perf_counter() - t0
 
     # rows of `grid` are sorted by origin id = f"point_{lon}_{lat}"; map back to nodes

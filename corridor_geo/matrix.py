@@ -95,21 +95,32 @@ def _geodesic_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
 
 
 def _layer_times(layer: _Layer, plon: np.ndarray, plat: np.ndarray, tlon: np.ndarray,
-                 tlat: np.ndarray, *, reverse: bool, circuity: float) -> dict[str, Any]:
-    """Seconds from each point to each target through *layer* (inf where not covered)."""
+                 tlat: np.ndarray, *, reverse: bool, circuity: float,
+                 fallback_ms: float | None = None) -> dict[str, Any]:
+    """Seconds from each point to each target through *layer* (inf where not covered).
+
+    With *fallback_ms*, ``sec_joined`` also gives, for ends beyond the snap distance, the
+    time with a straight-line × circuity connector at that fallback speed to the nearest
+    node (used by drive trips: a sparse major-road network should carry the long part).
+    """
     pn, pd_ = layer.snap(plon, plat)
     tn, td = layer.snap(tlon, tlat)
     uniq, inv = np.unique(pn, return_inverse=True)
     graph = layer.time.T.tocsr() if reverse else layer.time
     dist, pred = dijkstra(graph, indices=uniq, return_predecessors=True)
     d = dist[inv][:, tn]
+    cov_p, cov_t = pd_ <= layer.max_snap_m, td <= layer.max_snap_m
     conn_p = pd_ * circuity / layer.connector_ms
     conn_t = td * circuity / layer.connector_ms
     sec = conn_p[:, None] + d + conn_t[None, :]
-    cov = (pd_ <= layer.max_snap_m)[:, None] & (td <= layer.max_snap_m)[None, :]
-    sec = np.where(cov, sec, np.inf)
-    return {"sec": sec, "covered": cov, "pred": pred, "inv": inv, "pn": pn, "tn": tn,
-            "pd": pd_, "td": td}
+    cov = cov_p[:, None] & cov_t[None, :]
+    out = {"sec": np.where(cov, sec, np.inf), "covered": cov, "pred": pred, "inv": inv,
+           "pn": pn, "tn": tn, "pd": pd_, "td": td}
+    if fallback_ms is not None:
+        jp = np.where(cov_p, conn_p, pd_ * circuity / fallback_ms)
+        jt = np.where(cov_t, conn_t, td * circuity / fallback_ms)
+        out["sec_joined"] = jp[:, None] + d + jt[None, :]
+    return out
 
 
 def _legs(mm: MultimodalNetwork, pts: Sequence[_Point], *, egress: bool) -> _Legs:
@@ -208,12 +219,16 @@ def _drive_cells(mm: MultimodalNetwork, orig: Sequence[_Point],
     res = None
     if mm.drive is not None:
         res = _layer_times(mm.drive, olon, olat, dlon, dlat, reverse=False,
-                           circuity=p.drive_circuity)
+                           circuity=p.drive_circuity, fallback_ms=p.drive_fallback_kmh / 3.6)
     cells = []
     for i, o in enumerate(orig):
         for j, d in enumerate(dest):
-            if res is not None and res["covered"][i, j] and math.isfinite(res["sec"][i, j]):
-                minutes = float(res["sec"][i, j]) / 60.0
+            joined = res["sec_joined"][i, j] if res is not None else np.inf
+            # a straight-line trip is used only when the network offers no route at all,
+            # or when it is no faster than the straight line itself (short trips)
+            direct_s = geo_m[i, j] * p.drive_circuity / (p.drive_fallback_kmh / 3.6)
+            if math.isfinite(joined) and joined <= direct_s:
+                minutes = float(joined) / 60.0
                 pred = res["pred"][res["inv"][i]]
                 nodes = _path(pred, int(res["tn"][j]))
                 a, b = np.asarray(nodes[:-1]), np.asarray(nodes[1:])
@@ -221,17 +236,20 @@ def _drive_cells(mm: MultimodalNetwork, orig: Sequence[_Point],
                 km += (res["pd"][i] + res["td"][j]) * p.drive_circuity / 1000.0
                 coords = [(o.lon, o.lat)] + [(float(mm.drive.lon[n]), float(mm.drive.lat[n]))
                                              for n in nodes] + [(d.lon, d.lat)]
-                meth = "drive_network"
+                cov_o = bool(res["pd"][i] <= mm.drive.max_snap_m)
+                cov_d = bool(res["td"][j] <= mm.drive.max_snap_m)
+                meth_o = "drive_network" if cov_o else "drive_network+fallback_connector"
+                meth_d = "drive_network" if cov_d else "drive_network+fallback_connector"
             else:
                 km = float(geo_m[i, j]) * p.drive_circuity / 1000.0
                 minutes = km / p.drive_fallback_kmh * 60.0
                 coords = [(o.lon, o.lat), (d.lon, d.lat)]
-                meth = "drive_fallback"
+                meth_o = meth_d = "drive_fallback"
             same = o.id == d.id or geo_m[i, j] < 1.0
             cells.append(_cell(o, d, "drive", minutes=0.0 if same else minutes + p.park_min,
                                km=0.0 if same else km, access=0.0, wait=0.0,
                                ivt=0.0 if same else minutes, transfer=0.0,
-                               egress=0.0 if same else p.park_min, am=meth, em=meth,
+                               egress=0.0 if same else p.park_min, am=meth_o, em=meth_d,
                                coords=coords))
     return cells
 

@@ -235,3 +235,13 @@ def test_cli_network_build_and_info(tmp_path):
     res = runner.invoke(main, ["network", "build", str(tmp_path / "none.osm.pbf")])
     assert res.exit_code == 2
     assert "not found" in res.output
+
+
+def test_disk_backed_node_index_gives_same_network(drive_pbf, monkeypatch):
+    # big files (> 64 MB, e.g. a Geofabrik province) keep node locations on disk
+    from corridor_geo import _osm
+
+    monkeypatch.setattr(_osm, "_FILE_INDEX_ABOVE", 0)
+    net = load_network(shared_data_path(PBF), cache=False)
+    np.testing.assert_array_equal(net.osmid, drive_pbf.osmid)
+    np.testing.assert_array_equal(net.length_m, drive_pbf.length_m)
