@@ -121,3 +121,35 @@ def test_bundled_cores_all_pairs(bundled):
     # as_of 2010: no XRL (opened 2011), no intercity lines
     old = MultimodalNetwork.build(c, as_of=2010, street=False)
     assert {s.link_id for s in old.services} == {"guangshen_railway"}
+
+
+def test_transit_node_times_match_the_matrix_plus_a_walk():
+    """Node times for transit catchments agree with the door-to-door matrix (two code paths)."""
+    from pyproj import Geod
+
+    from corridor_geo.matrix import transit_node_times
+    from corridor_geo.network import Network
+
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False)
+    geod = Geod(ellps="WGS84")
+    # walk network: A - B - C along the stations' parallel, and E 1.1 km north of C
+    lon = [114.0, 114.1, 114.2, 114.2]
+    lat = [22.5, 22.5, 22.5, 22.51]
+    pairs = [(0, 1), (1, 2), (2, 3)]
+    src = [a for a, b in pairs] + [b for a, b in pairs]
+    tgt = [b for a, b in pairs] + [a for a, b in pairs]
+    length = [geod.inv(lon[a], lat[a], lon[b], lat[b])[2] for a, b in zip(src, tgt, strict=True)]
+    walk_ms = mm.params.walk_kmh / 3.6
+    net = Network.from_edges(osmid=[1, 2, 3, 4], lon=lon, lat=lat, source=src, target=tgt,
+                             length_m=length, travel_time_s=[d / walk_ms for d in length],
+                             highway=["footway"] * 6, name=[""] * 6, mode="walk")
+    t = transit_node_times(mm, net, [114.0], [22.5])[0]
+    cell = travel_time_matrix(c, ["st_a"], ["st_c"], mode="transit", network=mm)
+    d_ce = geod.inv(114.2, 22.5, 114.2, 22.51)[2]
+    expected_e = float(cell.minutes.iloc[0]) * 60 + d_ce / walk_ms
+    assert t[3] == pytest.approx(expected_e, rel=1e-6)
+    assert t[0] == pytest.approx(0.0, abs=1e-3)  # the origin's own node: walked there directly
+    # a cutoff below the arrival time leaves the far bank unreached
+    t_cut = transit_node_times(mm, net, [114.0], [22.5], cutoff_s=expected_e - 60)[0]
+    assert np.isinf(t_cut[3])
