@@ -86,6 +86,7 @@ def catchments(
     population_column: str = "population",
     land: BaseGeometry | None = None,
     snap_max_m: float = 2000.0,
+    multimodal: Any = None,
 ) -> gpd.GeoDataFrame:
     """Travel-time catchments around one or many origins, one row per origin and band.
 
@@ -125,7 +126,14 @@ def catchments(
         outside it is part of a catchment, and off-network legs do not cross gaps in it.
     snap_max_m
         Largest distance from an origin (or a platform, for ``platforms_reached``) to
-        the network node it starts from.
+        the network node it starts from. Not applied to transit origins, whose access
+        leg (walk, or car and park, to a station) is part of the transit model.
+    multimodal
+        For ``mode="transit"``: the :class:`~corridor_geo.multimodal.MultimodalNetwork`
+        (default: built from *corridor*). Node times are door to node by walk, rail and
+        walk (:func:`corridor_geo.matrix.transit_node_times`); *network* is then the walk
+        network the final walk uses (default ``load_network("default",
+        network_type="walk")``).
 
     Returns
     -------
@@ -172,11 +180,24 @@ def catchments(
         max_off_network_m = MAX_OFF_NETWORK_SCGRAPH_M if major_roads_only else MAX_OFF_NETWORK_M
     from corridor_geo.routing import snap_points
 
-    snapped = snap_points(net, np.array([o.lon for o in orig]), np.array([o.lat for o in orig]),
-                          max_distance_m=snap_max_m)
-    src = np.asarray(snapped.node, dtype=np.int64)
+    olon = np.array([o.lon for o in orig])
+    olat = np.array([o.lat for o in orig])
+    if mode == "transit":
+        from corridor_geo.matrix import transit_node_times
+        from corridor_geo.multimodal import MultimodalNetwork
+
+        if corridor is None:
+            from corridor_geo.corridor import load_corridor
+
+            corridor = load_corridor()
+        mm = multimodal if multimodal is not None else MultimodalNetwork.build(corridor)
+        snapped = snap_points(net, olon, olat, max_distance_m=math.inf)
+        times = transit_node_times(mm, net, olon, olat, cutoff_s=limits[-1] * 60.0)
+    else:
+        snapped = snap_points(net, olon, olat, max_distance_m=snap_max_m)
+        src = np.asarray(snapped.node, dtype=np.int64)
+        times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0)
     snap_m = np.asarray(snapped.distance_m, dtype=np.float64)
-    times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0)
 
     land_wgs = land if land is not None else (corridor.polygon if corridor is not None else None)
     land_m = _to_metric(land_wgs) if land_wgs is not None else None
@@ -305,21 +326,14 @@ def _read_population(population: gpd.GeoDataFrame | str | Path,
 
 
 def _network_for(mode: str, network: Network | None) -> Network:
-    if mode == "transit":
-        if network is not None:
-            return network
-        # The multimodal model (corridor_geo.multimodal) gives origin-destination times
-        # between stations and places, not node times over a network, which is what a
-        # grid catchment needs.
-        raise CorridorGeoError(
-            "transit catchments need node times from the multimodal network, which "
-            "corridor_geo.multimodal does not provide yet; use mode 'drive' or 'walk'")
+    # transit catchments end with a walk from the alighting station: a walk network
+    net_type = "walk" if mode == "transit" else mode
     if network is None:
         from corridor_geo.graph import load_network
 
-        return load_network("default", network_type=mode)
-    net_mode = getattr(network, "mode", mode)
-    if net_mode != mode:
+        return load_network("default", network_type=net_type)
+    net_mode = getattr(network, "mode", net_type)
+    if net_mode != net_type:
         raise CorridorGeoError(f"mode {mode!r} does not match the network's mode {net_mode!r}")
     return network
 

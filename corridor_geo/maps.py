@@ -126,7 +126,8 @@ def _require_gdf(
             field="geometry",
         )
     if geom_types is not None and len(obj):
-        bad = ~obj.geometry.geom_type.isin([*geom_types, None]) & obj.geometry.notna()
+        g = obj.geometry
+        bad = ~g.geom_type.isin([*geom_types, None]) & g.notna() & ~g.is_empty
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataValidationError(

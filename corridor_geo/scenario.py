@@ -673,15 +673,6 @@ def _scenario_streets(res: ResolvedScenario) -> tuple[Any, Any, dict[str, float]
     return street, drive, by_class
 
 
-def _transit_catchment_network(mm: Any) -> Any:
-    """Return the graph transit catchments route on, when the multimodal module offers one."""
-    for name in ("catchment_network", "to_network"):
-        method = getattr(mm, name, None)
-        if callable(method):
-            return method()
-    return None
-
-
 def _analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     """Compute the matrix and catchments of a resolved scenario (nothing written)."""
     import geopandas as gpd
@@ -715,18 +706,17 @@ def _analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
         mats.append(m)
         bar.update()
         bar.set_postfix_str(f"catchments {mode}")
-        net = drive if mode == "drive" else _transit_catchment_network(mm)
-        if net is None:
-            note = (f"catchments for mode {mode} are not available in this version "
-                    "(the multimodal network offers no catchment graph); matrix only")
-            logger.warning(note)
-            notes.append(note)
-        else:
+        if mode in ("drive", "transit"):
             logger.info("catchments, mode %s, bands %s", mode, s.bands)
             c = _catchments(list(res.origins), mode=mode, bands=list(s.bands),
-                            corridor=corridor, network=net, population=population,
-                            snap_max_m=s.snap_max_m)
+                            corridor=corridor, network=drive if mode == "drive" else None,
+                            multimodal=mm, population=population, snap_max_m=s.snap_max_m)
             cats.append(c.assign(mode=mode))
+        else:
+            note = (f"no catchments for mode {mode}: a catchment is drawn per mode "
+                    "(drive, transit); matrix only")
+            logger.warning(note)
+            notes.append(note)
         bar.update()
     matrix = gpd.GeoDataFrame(pd.concat(mats, ignore_index=True), geometry="geometry",
                               crs=mats[0].crs)

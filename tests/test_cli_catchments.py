@@ -63,9 +63,26 @@ def test_cli_bad_bands(tmp_path):
     assert "--bands" in r.output
 
 
-def test_cli_transit_not_available_is_clear(tmp_path):
-    r = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
-                                  "--mode", "transit", "--out", str(tmp_path / "o")])
-    assert r.exit_code == 2
-    assert "transit" in r.output
-    assert r.output.strip().count("\n") == 0
+def test_cli_transit_reaches_along_the_rail_line(tmp_path):
+    """Walk + rail + walk: from Guangzhou South the 90-min band reaches Shenzhen North,
+    102 km down the XRL, and agrees with the transit matrix."""
+    import shapely
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.matrix import travel_time_matrix
+
+    out = tmp_path / "o"
+    r = CliRunner().invoke(main, ["catchments", "--origins", "广州南", "--mode", "transit",
+                                  "--bands", "30,90", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    gdf = gpd.read_file(out / "catchments.gpkg")
+    band90 = gdf[gdf.band_min == 90].geometry.iloc[0]
+    band30 = gdf[gdf.band_min == 30].geometry.iloc[0]
+    sz_north = shapely.Point(114.02395, 22.61204)
+    cell = travel_time_matrix(load_corridor(), ["st_gz_south"], ["st_sz_north"], mode="transit")
+    assert float(cell.minutes.iloc[0]) < 90
+    assert band90.distance(sz_north) < 0.01  # within ~1 km (the grid and the walk allowance)
+    assert band30.distance(sz_north) > 0.5   # not reached in 30 minutes
+    assert (gdf["mode"] == "transit").all()
+
+
