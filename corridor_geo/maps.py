@@ -65,6 +65,10 @@ __all__ = [
 
 #: Default simplification tolerance in metres (EPSG:4547).
 DEFAULT_SIMPLIFY_TOLERANCE_M = 20.0
+#: Tolerance used by :func:`corridor_map` for catchment and difference polygons, which
+#: come from a 250 m travel-time grid: a fifth of a cell, below one screen pixel until
+#: zoom 11 (the corridor-wide view opens at zoom 8-9).
+CATCHMENT_SIMPLIFY_TOLERANCE_M = 50.0
 #: Radius of the coordinate-uncertainty circle drawn for each confidence level.
 CONFIDENCE_RADIUS_M = {"high": 300.0, "medium": 2000.0, "low": 3000.0}
 #: Attribution shown on every map (HTML).
@@ -1003,11 +1007,15 @@ def corridor_map(
     if boundaries is not None and len(boundaries):
         add_boundaries_layer(m, boundaries, simplify_tolerance_m=simplify_tolerance_m,
                              levels=("city", "district") if districts else ("city",))
+    # catchments come from a travel-time grid (250 m cells by default): a coarser
+    # tolerance removes stair-step vertices without losing real detail
+    cat_tol = (None if simplify_tolerance_m is None
+               else max(simplify_tolerance_m, CATCHMENT_SIMPLIFY_TOLERANCE_M))
     if catchments is not None:
         add_catchments_layer(m, catchments, group_by=catchments_group_by,
-                             simplify_tolerance_m=simplify_tolerance_m)
+                             simplify_tolerance_m=cat_tol)
     if difference is not None:
-        add_difference_layer(m, difference, simplify_tolerance_m=simplify_tolerance_m)
+        add_difference_layer(m, difference, simplify_tolerance_m=cat_tol)
     if axis is None:
         axis = _default_axis(corridor)
     if axis is not None and axis is not False:

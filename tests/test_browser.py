@@ -77,3 +77,50 @@ def test_bundled_corridor_map_in_browser(tmp_path):
         assert label in report.overlay_labels
     assert report.n_paths > len(corridor.platforms) + len(corridor.links)
     assert report.pixel_std > 0.02
+
+
+def _scenario(path, name, *, as_of, enable=()):
+    lines = [f"name: {name}", f"as_of: {as_of}", "origins: [core_sz_hitech_zone, core_gz_pazhou]",
+             "modes: [drive, transit]", "bands: [30, 60]"]
+    if enable:
+        lines += ["edits:", f"  enable_links: [{', '.join(enable)}]"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _check_cli_map(path, *layers):
+    report = open_map_in_browser(path)
+    assert report.errors == []
+    labels = " ".join(report.overlay_labels).lower()
+    for layer in layers:
+        assert layer.lower() in labels, report.overlay_labels
+    assert "OpenStreetMap contributors" in report.attribution
+    assert report.pixel_std > 0.02
+
+
+def test_catchments_cli_map_in_browser(tmp_path):
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    out = tmp_path / "c"
+    r = CliRunner().invoke(main, ["-q", "catchments", "--origins", "core_dg_songshan_lake",
+                                  "--mode", "drive", "--bands", "30,60", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    _check_cli_map(out / "map.html", "Catchment ≤ 60 min", "Core platforms")
+
+
+def test_run_and_compare_cli_maps_in_browser(tmp_path):
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    base = _scenario(tmp_path / "base.yaml", "base", as_of=2025)
+    hsr = _scenario(tmp_path / "hsr.yaml", "hsr", as_of=2029, enable=["gz_sz_2nd_hsr"])
+    r = CliRunner().invoke(main, ["-q", "run", str(base), "--out", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    _check_cli_map(tmp_path / "run" / "map.html", "Catchment ≤ 60 min", "Travel times")
+    r = CliRunner().invoke(main, ["-q", "compare", str(base), str(hsr),
+                                  "--out", str(tmp_path / "cmp")])
+    assert r.exit_code == 0, r.output
+    _check_cli_map(tmp_path / "cmp" / "map.html", "gained")

@@ -266,3 +266,29 @@ def test_user_nodes_with_unknown_confidence_are_drawn(tmp_path) -> None:
     html = map_html(corridor_map(load_corridor(extra_nodes=f), axis=False, tiles=None))
     assert "My Test Lab" in html
     assert "unknown (user-supplied)" in html
+
+
+@pytest.fixture(scope="module")
+def real_core_catchments():
+    """Drive catchments of all 10 cores × 4 bands on the bundled default network."""
+    from corridor_geo.catchments import catchments
+    from corridor_geo.corridor import load_corridor
+
+    corridor = load_corridor()
+    # the Bio-Valley point is 6.5 km from the nearest major road of the default network
+    gdf = catchments(list(corridor.platforms["id"]), mode="drive", bands=(15, 30, 45, 60),
+                     corridor=corridor, snap_max_m=7000)
+    return corridor, gdf
+
+
+def test_corridor_wide_real_catchment_map_under_5_mb(real_core_catchments, tmp_path) -> None:
+    from corridor_geo.maps import corridor_map, save_map
+
+    corridor, gdf = real_core_catchments
+    assert len(gdf) == 40
+    path = save_map(corridor_map(corridor, catchments=gdf), tmp_path / "map.html")
+    size = path.stat().st_size
+    assert size < 5_000_000, f"{size / 1e6:.2f} MB"
+    html = path.read_text(encoding="utf-8")
+    assert "Catchment \\u2264 60 min (drive)" in html  # JSON-escaped in the page
+    assert "OpenStreetMap contributors" in html
