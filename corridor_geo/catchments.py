@@ -194,7 +194,8 @@ def catchments(
         snapped = snap_points(net, olon, olat, max_distance_m=math.inf)
         times = transit_node_times(mm, net, olon, olat, cutoff_s=limits[-1] * 60.0)
     else:
-        snapped = snap_points(net, olon, olat, max_distance_m=snap_max_m)
+        snapped = snap_points(net, olon, olat, max_distance_m=snap_max_m,
+                              labels=[o.id for o in orig])
         src = np.asarray(snapped.node, dtype=np.int64)
         times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0)
     snap_m = np.asarray(snapped.distance_m, dtype=np.float64)

@@ -86,3 +86,19 @@ def test_cli_transit_reaches_along_the_rail_line(tmp_path):
     assert (gdf["mode"] == "transit").all()
 
 
+
+
+def test_cli_origin_far_from_network_names_it_and_the_option(tmp_path):
+    # the Bio-Valley point is ~6.5 km from the bundled major-road network
+    r = CliRunner().invoke(main, ["catchments", "--origins", "core_sz_bio_valley",
+                                  "--bands", "30", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert "core_sz_bio_valley" in r.output
+    assert "--snap-max" in r.output
+    assert not (tmp_path / "o").exists()
+    r = CliRunner().invoke(main, ["catchments", "--origins", "core_sz_bio_valley",
+                                  "--bands", "30", "--snap-max", "7000",
+                                  "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    gdf = gpd.read_file(tmp_path / "o" / "catchments.gpkg")
+    assert gdf["origin_snap_m"].iloc[0] > 6000

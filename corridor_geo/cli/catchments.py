@@ -60,13 +60,16 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 @click.option("--population", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None,
               help="Population polygons (GeoPackage etc.) with a 'population' column.")
+@click.option("--snap-max", "snap_max_m", type=click.FloatRange(min=0, min_open=True),
+              default=2000.0, show_default=True,
+              help="Largest distance (m) from an origin to the network node it starts from.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder.")
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg",
               show_default=True, help="catchments.gpkg or catchments.parquet (GeoParquet).")
 def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
                cell_size_m: float | None, network_src: str, population: Path | None,
-               out_dir: Path, fmt: str) -> None:
+               snap_max_m: float, out_dir: Path, fmt: str) -> None:
     """Travel-time catchments around ORIGINS, written to OUT with a map.
 
     Writes catchments.gpkg (or catchments.parquet) with one row per origin and band,
@@ -78,7 +81,7 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
     from corridor_geo._io import atomic_write_text
     from corridor_geo.catchments import catchments as build
     from corridor_geo.corridor import load_corridor
-    from corridor_geo.errors import CorridorGeoError
+    from corridor_geo.errors import CorridorGeoError, SnapError
     from corridor_geo.maps import corridor_map, map_html
 
     try:
@@ -87,12 +90,18 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
         raise CorridorGeoError(f"--bands: expected minutes like 15,30,60, got {bands!r}") from None
     corridor = load_corridor()
     network = None
-    if network_src != "default" and mode != "transit":
+    if network_src != "default":
         from corridor_geo.graph import load_network
 
-        network = load_network(network_src, network_type=mode)
-    gdf = build(list(origins), mode=mode, bands=limits, corridor=corridor, network=network,
-                method=method, cell_size_m=cell_size_m, population=population)
+        # transit catchments end with a walk from the station: they need a walk network
+        network = load_network(network_src,
+                               network_type="walk" if mode == "transit" else mode)
+    try:
+        gdf = build(list(origins), mode=mode, bands=limits, corridor=corridor, network=network,
+                    method=method, cell_size_m=cell_size_m, population=population,
+                    snap_max_m=snap_max_m)
+    except SnapError as exc:
+        raise SnapError(f"{exc}; use --snap-max to allow a longer start") from None
     html = map_html(corridor_map(corridor, catchments=gdf))
     name = "catchments.parquet" if fmt == "parquet" else "catchments.gpkg"
     # everything is computed before anything is written; each file is replaced atomically
