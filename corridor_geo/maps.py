@@ -131,9 +131,10 @@ def _require_gdf(
         )
     if geom_types is not None and len(obj):
         g = obj.geometry
-        bad = ~g.geom_type.isin([*geom_types, None]) & g.notna() & ~g.is_empty
+        present = ~shapely.is_missing(g.to_numpy()) & ~g.is_empty.to_numpy()
+        bad = ~g.geom_type.isin([*geom_types, None]).to_numpy() & present
         if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
+            i = int(np.flatnonzero(bad)[0])
             raise DataValidationError(
                 f"{what}: expected {'/'.join(geom_types)} geometries, "
                 f"got {obj.geometry.iloc[i].geom_type}",

@@ -423,9 +423,9 @@ SCENARIOS: list[_Cell] = [
 
     The areas reached within a band only in the scenario (green, *gained*) or only in the
     base (red, *lost*), over the 2029 corridor (the new line is drawn with the other
-    links). A new railway changes transit catchments only; where this version computes
-    catchments by car alone, the HSR comparison has no gained or lost area and its
-    effect is the travel-time change above.
+    links). A new railway changes transit catchments only (walk + rail + walk, see
+    `docs/catchments.md`): the green patches are the land newly reached on foot from the
+    stations the new line puts within each band. Car catchments do not change.
     """),
     _code("""
     print(f"{len(comp.difference)} gained/lost polygons, "
