@@ -25,17 +25,23 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from scipy.sparse.csgraph import dijkstra
 
 from corridor_geo import settings
 from corridor_geo.errors import CorridorGeoError, DataValidationError
-from corridor_geo.multimodal import MultimodalNetwork, NetworkEdits, _Layer, _path
+from corridor_geo.multimodal import (
+    MultimodalNetwork,
+    NetworkEdits,
+    _dedup,
+    _Layer,
+    _path,
+    _street_layer,
+)
 
 __all__ = ["COLUMNS", "matrix_to_records", "resolve_points", "travel_time_matrix"]
 
 _GEOD = Geod(ellps="WGS84")
-_TO_METRIC_XY = Transformer.from_crs(settings.WGS84, settings.METRIC_CRS, always_xy=True)
 MODES = ("drive", "transit", "best")
 COLUMNS = ["from_id", "to_id", "mode", "minutes", "distance_km", "access_min", "wait_min",
            "in_vehicle_min", "transfer_min", "egress_min", "access_method", "egress_method",
@@ -437,63 +443,38 @@ def transit_node_times(mm: MultimodalNetwork, net: Any, lon: Any, lat: Any, *,
     --------
     >>> t = transit_node_times(mm, walk_net, [113.89], [22.925], cutoff_s=5400)  # doctest: +SKIP
     """
-    from scipy.spatial import cKDTree
-
     lon = np.atleast_1d(np.asarray(lon, float))
     lat = np.atleast_1d(np.asarray(lat, float))
-    pts = [_Point(f"p{i}", float(a), float(b)) for i, (a, b) in enumerate(zip(lon, lat,
-                                                                               strict=True))]
+    pts = [_Point(f"p{i}", float(a), float(b))
+           for i, (a, b) in enumerate(zip(lon, lat, strict=True))]
     p = mm.params
-    n = len(net.lon)
-    src = np.asarray(net.source, dtype=np.int64)
-    tgt = np.asarray(net.target, dtype=np.int64)
-    t = np.asarray(net.travel_time_s, dtype=float)
     walk_ms = p.walk_kmh / 3.6
-    tree = cKDTree(np.column_stack([np.asarray(net.x, float), np.asarray(net.y, float)]))
-
-    def snap(lo: np.ndarray, la: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x, y = _TO_METRIC_XY.transform(lo, la)
-        d, i = tree.query(np.column_stack([x, y]))
-        return np.asarray(i, dtype=np.int64), np.asarray(d, float)
-
+    layer = _street_layer(net, name="walk", time_s=None, max_snap_m=p.max_snap_walk_m,
+                          connector_kmh=p.walk_kmh, symmetric=False)
+    n, k = layer.n_street, len(pts)
+    base = layer.time.tocoo()
+    # super-source n + i for origin i, linked to the origin's node (a direct walk) and to
+    # every alighting station's node with its arrival time: one Dijkstra for all origins
+    o_node, o_dist = layer.snap(lon, lat)
+    rows = [np.asarray(base.row, np.int64), n + np.arange(k)]
+    cols = [np.asarray(base.col, np.int64), o_node]
+    wts = [np.asarray(base.data, float), o_dist * p.walk_circuity / walk_ms]
     st = mm.stations
-    n_s = len(st)
-    out = np.full((len(pts), n), np.inf)
-    o_node, o_dist = snap(lon, lat)
-    if n_s:
-        acc = _legs(mm, pts, egress=False).minutes                 # (o, s) minutes
+    if len(st):
+        acc = _legs(mm, pts, egress=False).minutes                          # (o, s)
         arrive = np.min(acc[:, :, None] + mm._rail_dist[None, :, :], axis=1)  # (o, s)
         arrive = arrive + st["exit_min"].to_numpy(float)[None, :]
-        s_node, s_dist = snap(st["lon"].to_numpy(float), st["lat"].to_numpy(float))
-        s_ok = s_dist <= p.max_snap_walk_m
-    for k in range(len(pts)):
-        # a super-source (index n) linked to the origin's node and to every alighting
-        # station's node with its arrival time: one Dijkstra gives walk-on times
-        e_t = [o_dist[k] * p.walk_circuity / walk_ms]
-        e_v = [o_node[k]]
-        if n_s:
-            a = arrive[k] * 60.0 + s_dist * p.walk_circuity / walk_ms
-            use = s_ok & np.isfinite(a)
-            e_t.extend(a[use].tolist())
-            e_v.extend(s_node[use].tolist())
-        rows = np.concatenate([src, np.full(len(e_v), n)])
-        cols = np.concatenate([tgt, np.asarray(e_v, dtype=np.int64)])
-        w = np.concatenate([t, np.asarray(e_t, float)])
-        w = np.maximum(w, 1e-9)  # scipy drops explicit zeros
-        d = dijkstra(_min_dupes(rows, cols, w, n + 1), indices=[n],
-                     limit=np.inf if cutoff_s is None else float(cutoff_s))[0, :n]
-        out[k] = d
+        s_node, s_dist = layer.snap(st["lon"].to_numpy(float), st["lat"].to_numpy(float))
+        sec = arrive * 60.0 + (s_dist * p.walk_circuity / walk_ms)[None, :]
+        use = (s_dist <= p.max_snap_walk_m)[None, :] & np.isfinite(sec)
+        oi, si = np.nonzero(use)
+        rows.append(n + oi)
+        cols.append(s_node[si])
+        wts.append(sec[oi, si])
+    r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(wts)
+    graph, _ = _dedup(r, c, w, np.zeros_like(w), n + k)  # keeps the fastest parallel edge
+    out = dijkstra(graph, indices=n + np.arange(k),
+                   limit=np.inf if cutoff_s is None else float(cutoff_s))[:, :n]
     if cutoff_s is not None:
         out = np.where(out <= cutoff_s, out, np.inf)
     return out
-
-
-def _min_dupes(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int) -> Any:
-    """CSR matrix keeping the minimum weight of parallel edges (scipy would sum them)."""
-    import scipy.sparse as sp
-
-    order = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[order], cols[order], w[order]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sp.csr_array((w[first], (rows[first], cols[first])), shape=(n, n))
