@@ -45,8 +45,8 @@ _LAZY: dict[str, str] = {
     "travel_times": "corridor_geo.routing",
     "snap_points": "corridor_geo.routing",
     # multimodal
-    "MultimodalNetwork": "corridor_geo.multimodal",
-    "travel_time_matrix": "corridor_geo.matrix",
+    "MultimodalNetwork": "corridor_geo.transit",
+    "travel_time_matrix": "corridor_geo.transit",
     # catchments
     "catchments": "corridor_geo.catchments",
     # maps

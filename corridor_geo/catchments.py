@@ -97,7 +97,7 @@ def catchments(
         ``(lon, lat)`` WGS84 points, or a list mixing both. Duplicates are dropped;
         results do not depend on the order given (rows are sorted by origin id).
     mode
-        ``"drive"``, ``"walk"`` or ``"transit"`` (needs :mod:`corridor_geo.multimodal`).
+        ``"drive"``, ``"walk"`` or ``"transit"`` (needs :mod:`corridor_geo.transit`).
     bands
         Upper limits of the bands in minutes, e.g. ``(15, 30, 45, 60, 90)``.
     corridor
@@ -129,9 +129,9 @@ def catchments(
         the network node it starts from. Not applied to transit origins, whose access
         leg (walk, or car and park, to a station) is part of the transit model.
     multimodal
-        For ``mode="transit"``: the :class:`~corridor_geo.multimodal.MultimodalNetwork`
+        For ``mode="transit"``: the :class:`~corridor_geo.transit.MultimodalNetwork`
         (default: built from *corridor*). Node times are door to node by walk, rail and
-        walk (:func:`corridor_geo.matrix.transit_node_times`); *network* is then the walk
+        walk (:func:`corridor_geo.transit.transit_node_times`); *network* is then the walk
         network the final walk uses (default ``load_network("default",
         network_type="walk")``).
 
@@ -183,8 +183,7 @@ def catchments(
     olon = np.array([o.lon for o in orig])
     olat = np.array([o.lat for o in orig])
     if mode == "transit":
-        from corridor_geo.matrix import transit_node_times
-        from corridor_geo.multimodal import MultimodalNetwork
+        from corridor_geo.transit import MultimodalNetwork, transit_node_times
 
         if corridor is None:
             from corridor_geo.corridor import load_corridor

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
 
-__all__ = ["MODES", "Network", "haversine_m"]
+__all__ = ["MODES", "Network", "csr_from_edges", "haversine_m"]
 
 #: Network types (modes) a Network can have.
 MODES = ("drive", "walk", "bike")
@@ -41,6 +41,62 @@ MODES = ("drive", "walk", "bike")
 EARTH_RADIUS_M = 6_371_009.0
 
 _TO_METRIC = pyproj.Transformer.from_crs(settings.WGS84, settings.METRIC_CRS, always_xy=True)
+
+
+def csr_from_edges(
+    source: Any, target: Any, weight: Any, n_nodes: int, *, attributes: Any = ()
+) -> tuple[sp.csr_array, list[sp.csr_array]]:
+    """Build a routing matrix from edge arrays (the one CSR construction of the package).
+
+    Self-loops and edges with a non-finite weight are dropped (they never shorten a
+    path); of parallel edges the cheapest is kept. Zero weights are kept as explicit
+    entries (``scipy.sparse.csgraph`` treats them as edges).
+
+    Parameters
+    ----------
+    source, target
+        Node index per edge.
+    weight
+        Cost per edge (non-negative).
+    n_nodes
+        Number of nodes (the matrix is ``n_nodes × n_nodes``).
+    attributes
+        Further arrays per edge (e.g. lengths); each is returned as a matrix with the
+        same sparsity, holding the value of the edge kept.
+
+    Returns
+    -------
+    tuple
+        ``(weight matrix, [attribute matrices])``.
+
+    Examples
+    --------
+    >>> m, (length,) = csr_from_edges([0, 0, 1], [1, 1, 1], [5.0, 3.0, 1.0], 2,
+    ...                               attributes=[[50.0, 30.0, 10.0]])
+    >>> m.toarray().tolist(), length.toarray().tolist()
+    ([[0.0, 3.0], [0.0, 0.0]], [[0.0, 30.0], [0.0, 0.0]])
+    """
+    src = np.asarray(source, dtype=np.int64)
+    tgt = np.asarray(target, dtype=np.int64)
+    w = np.asarray(weight, dtype=np.float64)
+    attrs = [np.asarray(a, dtype=np.float64) for a in attributes]
+    if not (src.shape == tgt.shape == w.shape) or any(a.shape != w.shape for a in attrs):
+        raise CorridorGeoError("source, target, weight and attributes must have one value per "
+                               f"edge (shapes {src.shape}, {tgt.shape}, {w.shape})")
+    keep = (src != tgt) & np.isfinite(w)
+    if (w[keep] < 0).any():
+        raise CorridorGeoError(f"edge weights must be non-negative, got {float(w[keep].min())}")
+    src, tgt, w = src[keep], tgt[keep], w[keep]
+    order = np.lexsort((w, tgt, src))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (src[order][1:] != src[order][:-1]) | (tgt[order][1:] != tgt[order][:-1])
+    sel = order[first]
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src[sel], minlength=n_nodes), out=indptr[1:])
+    idx, ptr = tgt[sel].astype(np.int32), indptr.astype(np.int32)
+    shape = (n_nodes, n_nodes)
+    mat = sp.csr_array((w[sel], idx, ptr), shape=shape)
+    return mat, [sp.csr_array((a[keep][sel], idx, ptr), shape=shape) for a in attrs]
 
 
 def haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
@@ -201,8 +257,9 @@ class Network:
     def csr(self, weight: str | np.ndarray = "travel_time_s") -> sp.csr_array:
         """Sparse adjacency matrix for routing (``n_nodes × n_nodes``).
 
-        Parallel edges are reduced to the cheapest one; self-loops are dropped (they
-        never shorten a path). Explicit zero weights are kept as edges.
+        Built by :func:`csr_from_edges`: parallel edges are reduced to the cheapest one;
+        self-loops are dropped (they never shorten a path). Explicit zero weights are
+        kept as edges.
 
         Parameters
         ----------
@@ -217,18 +274,8 @@ class Network:
         key = f"csr:{weight}" if isinstance(weight, str) else None
         if key and key in self._cache:
             return self._cache[key]
-        w = self._weight_array(weight)
-        keep = self.source != self.target
-        src, tgt, ww = self.source[keep], self.target[keep], w[keep]
-        order = np.lexsort((ww, tgt, src))
-        src, tgt, ww = src[order], tgt[order], ww[order]
-        first = np.ones(len(src), dtype=bool)
-        first[1:] = (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])
-        src, tgt, ww = src[first], tgt[first], ww[first]
-        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(src, minlength=self.n_nodes), out=indptr[1:])
-        mat = sp.csr_array((ww, tgt.astype(np.int32), indptr.astype(np.int32)),
-                           shape=(self.n_nodes, self.n_nodes))
+        mat, _ = csr_from_edges(self.source, self.target, self._weight_array(weight),
+                                self.n_nodes)
         if key:
             self._cache[key] = mat
         return mat

@@ -46,6 +46,7 @@ __all__ = [
     "link_specs_from_corridor",
     "read_scheduled_times",
     "run_time_s",
+    "stop_positions_km",
 ]
 
 RAIL_MODES = ("high_speed_rail", "intercity_rail", "conventional_rail")
@@ -436,6 +437,19 @@ class RailService:
 
 def _geodesic_km(s1: StopSpec, s2: StopSpec) -> float:
     return _GEOD.inv(s1.lon, s1.lat, s2.lon, s2.lat)[2] / 1000.0
+
+
+def stop_positions_km(spec: LinkSpec, params: RailParameters) -> tuple[np.ndarray, list[str]]:
+    """Position (km along the line) of every stop of *spec*, and the method per gap.
+
+    The distance model shared by rail services and expressway links (see
+    :func:`_positions_km`).
+
+    Examples
+    --------
+    >>> pos, methods = stop_positions_km(spec, RailParameters())  # doctest: +SKIP
+    """
+    return _positions_km(spec, params)
 
 
 def _positions_km(spec: LinkSpec, params: RailParameters) -> tuple[np.ndarray, list[str]]:

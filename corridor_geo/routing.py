@@ -1,8 +1,20 @@
-"""Routing on a :class:`~corridor_geo.network.Network`: shortest paths, snapping, islands.
+"""The routing core: one graph type, one snapping rule, one Dijkstra entry point.
 
-* :func:`travel_times` — many-source Dijkstra (``scipy.sparse.csgraph.dijkstra``) with an
-  optional cutoff; one row per origin, ``inf`` where a node is not reached.
-* :func:`snap_points` — nearest network node by a KD-tree on EPSG:4547 coordinates,
+Every analysis routes through this module (catchments, the multimodal network, matrices,
+transit catchments):
+
+* :class:`Graph` — a routing graph (CSR travel times in seconds and lengths in metres,
+  node coordinates) built with :func:`~corridor_geo.network.csr_from_edges`, the one CSR
+  construction. :meth:`Graph.from_network` makes a layer of a street network;
+  :meth:`Graph.from_edges` joins layers (e.g. streets + expressway links + interchange
+  nodes) into one graph; :meth:`Graph.edges` gives a layer's edges back to be joined.
+* :func:`shortest_times` — the one Dijkstra entry point (``scipy.sparse.csgraph``):
+  one row per source, or multi-source searches (``groups``) with a starting cost per
+  source (``initial_s``), an optional cutoff, reverse searches and predecessors.
+* :func:`travel_times` — :func:`shortest_times` on a
+  :class:`~corridor_geo.network.Network` with island checks; one row per origin, ``inf``
+  where a node is not reached.
+* :func:`snap_points` — nearest node of a Network or Graph by a KD-tree on EPSG:4547 coordinates,
   with a maximum snap distance (:class:`~corridor_geo.errors.SnapError` beyond it).
   By default points snap only to the largest strongly connected component, so a
   snapped origin can always reach, and be reached from, the bulk of the network.
@@ -10,7 +22,8 @@
   component smaller than ``island_max_nodes`` nodes (other than the largest) is an
   island: :func:`travel_times` warns (:class:`IslandWarning`) or, with
   ``on_island="raise"``, raises :class:`~corridor_geo.errors.UnreachableError`.
-* :func:`shortest_path` and :func:`path_geometry` — node path and its drawn geometry.
+* :func:`shortest_path` and :func:`path_geometry` — node path and its drawn geometry;
+  :func:`path_from_predecessors` reads a path out of :func:`shortest_times`' predecessors.
 
 Examples
 --------
@@ -21,26 +34,34 @@ Examples
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 import pyproj
+import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
 
 from corridor_geo import settings
 from corridor_geo.errors import CorridorGeoError, SnapError, UnreachableError
-from corridor_geo.network import Network
+from corridor_geo.network import Network, csr_from_edges
 
 __all__ = [
+    "Graph",
     "IslandWarning",
     "SnapResult",
     "components",
+    "csr_from_edges",
     "island_origins",
+    "path_from_predecessors",
     "path_geometry",
     "shortest_path",
+    "shortest_times",
     "snap_points",
     "travel_times",
 ]
@@ -61,7 +82,148 @@ class SnapResult(NamedTuple):
     distance_m: np.ndarray
 
 
-def components(net: Network) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(eq=False)
+class Graph:
+    """A routing graph: one layer (e.g. streets) or several joined (streets + links).
+
+    Build with :meth:`from_network` or :meth:`from_edges` (both through
+    :func:`~corridor_geo.network.csr_from_edges`: cheapest of parallel edges kept,
+    self-loops and non-finite weights dropped).
+
+    Attributes
+    ----------
+    time
+        CSR matrix of edge travel times (s), ``n_nodes × n_nodes``.
+    length
+        CSR matrix of the same edges' lengths (m), same sparsity as *time*.
+    lon, lat
+        Node coordinates (WGS84).
+    x, y
+        Node coordinates in ``settings.METRIC_CRS``.
+    n_snap
+        Points snap to the first *n_snap* nodes only (the street nodes of a joined
+        graph; nodes added by other layers, e.g. interchanges, are reached by edges).
+    name
+        Label of the graph (``"drive"``, ``"walk"``, ``"rail"``...).
+
+    Examples
+    --------
+    >>> g = Graph.from_edges([0, 1], [1, 2], [60.0, 30.0], [500.0, 250.0],
+    ...                      lon=[114.0, 114.005, 114.0075], lat=[22.5, 22.5, 22.5])
+    >>> shortest_times(g, [0]).tolist()
+    [[0.0, 60.0, 90.0]]
+    """
+
+    time: sp.csr_array
+    length: sp.csr_array
+    lon: np.ndarray
+    lat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    n_snap: int
+    name: str = ""
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.time.shape[0])
+
+    @classmethod
+    def from_edges(cls, source: Any, target: Any, time_s: Any, length_m: Any, *, lon: Any,
+                   lat: Any, n_snap: int | None = None, name: str = "") -> Graph:
+        """Graph of edge arrays (one value per edge) over nodes at *lon*, *lat*.
+
+        Parameters
+        ----------
+        source, target
+            Node indices per edge.
+        time_s, length_m
+            Travel time (s) and length (m) per edge; of parallel edges the fastest is kept
+            with its length.
+        lon, lat
+            Node coordinates (WGS84); their length is the number of nodes.
+        n_snap
+            Snap only to the first *n_snap* nodes (default: all).
+        name
+            Label.
+
+        Returns
+        -------
+        Graph
+        """
+        lon_a = np.asarray(lon, dtype=np.float64)
+        lat_a = np.asarray(lat, dtype=np.float64)
+        n = len(lon_a)
+        time, (length,) = csr_from_edges(source, target, time_s, n, attributes=[length_m])
+        x, y = _TO_METRIC.transform(lon_a, lat_a)
+        return cls(time, length, lon_a, lat_a, np.asarray(x, np.float64),
+                   np.asarray(y, np.float64), n if n_snap is None else int(n_snap), name)
+
+    @classmethod
+    def from_network(cls, net: Network, *, time_s: Any = None, symmetric: bool = False,
+                     name: str | None = None) -> Graph:
+        """Make the layer of a street network.
+
+        Parameters
+        ----------
+        net
+            The :class:`~corridor_geo.network.Network`.
+        time_s
+            Travel time per edge (default ``net.travel_time_s``), e.g. a walking time.
+        symmetric
+            Add every edge in both directions (walking ignores one-way rules).
+        name
+            Label (default ``net.mode``).
+
+        Returns
+        -------
+        Graph
+
+        Examples
+        --------
+        >>> walk = Graph.from_network(net, time_s=net.length_m / 1.33,  # doctest: +SKIP
+        ...                           symmetric=True, name="walk")
+        """
+        src = np.asarray(net.source, dtype=np.int64)
+        tgt = np.asarray(net.target, dtype=np.int64)
+        length = np.asarray(net.length_m, dtype=np.float64)
+        t = np.asarray(net.travel_time_s if time_s is None else time_s, dtype=np.float64)
+        if symmetric:
+            src, tgt = np.concatenate([src, tgt]), np.concatenate([tgt, src])
+            length, t = np.concatenate([length, length]), np.concatenate([t, t])
+        time, (lmat,) = csr_from_edges(src, tgt, t, net.n_nodes, attributes=[length])
+        return cls(time, lmat, np.asarray(net.lon, np.float64), np.asarray(net.lat, np.float64),
+                   np.asarray(net.x, np.float64), np.asarray(net.y, np.float64), net.n_nodes,
+                   net.mode if name is None else name)
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(source, target, time_s, length_m)`` of the edges, to join with other layers.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([0], [1], [6.0], [50.0], lon=[114.0, 114.1], lat=[22.5, 22.5])
+        >>> [a.tolist() for a in g.edges()]
+        [[0], [1], [6.0], [50.0]]
+        """
+        t, ln = self.time, self.length  # same sparsity (built together)
+        row = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(t.indptr))
+        return (row, np.asarray(t.indices, np.int64), np.asarray(t.data, np.float64),
+                np.asarray(ln.data, np.float64))
+
+    def reversed_time(self) -> sp.csr_array:
+        """CSR of the reversed edges (for searches towards a node). Cached."""
+        got = self._cache.get("reversed")
+        if got is None:
+            got = self._cache["reversed"] = sp.csr_array(self.time.T.tocsr())
+        return got
+
+
+def _adjacency(g: Network | Graph) -> sp.csr_array:
+    return g.csr("length_m") if isinstance(g, Network) else g.time
+
+
+def components(net: Network | Graph) -> tuple[np.ndarray, np.ndarray]:
     """Strongly connected components: (label per node, size per label). Cached on *net*.
 
     Examples
@@ -70,7 +232,7 @@ def components(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """
     got = net._cache.get("scc")
     if got is None:
-        _, labels = connected_components(net.csr("length_m"), directed=True, connection="strong")
+        _, labels = connected_components(_adjacency(net), directed=True, connection="strong")
         got = (labels, np.bincount(labels))
         net._cache["scc"] = got
     return got
@@ -91,16 +253,158 @@ def island_origins(net: Network, nodes: Any, *, island_max_nodes: int = ISLAND_M
     return (lab != np.argmax(sizes)) & (sizes[lab] <= island_max_nodes)
 
 
-def _check_nodes(net: Network, nodes: Any) -> np.ndarray:
+def _check_nodes(net: Network | Graph | sp.csr_array, nodes: Any) -> np.ndarray:
     idx = np.atleast_1d(np.asarray(nodes))
+    n = int(net.shape[0]) if isinstance(net, sp.csr_array) else net.n_nodes
     if idx.dtype.kind not in "iu":
+        if idx.size == 0:
+            return idx.astype(np.int64)
         raise CorridorGeoError(f"origins must be node indices (integers), got dtype {idx.dtype}")
-    bad = (idx < 0) | (idx >= net.n_nodes)
+    bad = (idx < 0) | (idx >= n)
     if bad.any():
         raise CorridorGeoError(
-            f"node index {int(idx[bad][0])} is out of range (network has {net.n_nodes} nodes)"
+            f"node index {int(idx[bad][0])} is out of range (network has {n} nodes)"
         )
     return idx.astype(np.int64)
+
+
+def _matrix(graph: Network | Graph | sp.csr_array, weight: str | np.ndarray,
+            reverse: bool) -> sp.csr_array:
+    if isinstance(graph, Network):
+        m = graph.csr(weight)
+        return sp.csr_array(m.T.tocsr()) if reverse else m
+    if isinstance(graph, Graph):
+        if not (isinstance(weight, str) and weight == "travel_time_s"):
+            raise CorridorGeoError("a Graph routes on its travel times only "
+                                   "(weight='travel_time_s')")
+        return graph.reversed_time() if reverse else graph.time
+    return sp.csr_array(graph.T.tocsr()) if reverse else graph
+
+
+@overload
+def shortest_times(graph: Network | Graph | sp.csr_array, sources: Any, *,
+                   cutoff_s: float | None = ..., initial_s: Any = ..., groups: Any = ...,
+                   reverse: bool = ..., weight: str | np.ndarray = ...,
+                   return_predecessors: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def shortest_times(graph: Network | Graph | sp.csr_array, sources: Any, *,
+                   cutoff_s: float | None = ..., initial_s: Any = ..., groups: Any = ...,
+                   reverse: bool = ..., weight: str | np.ndarray = ...,
+                   return_predecessors: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def shortest_times(
+    graph: Network | Graph | sp.csr_array,
+    sources: Any,
+    *,
+    cutoff_s: float | None = None,
+    initial_s: Any = None,
+    groups: Any = None,
+    reverse: bool = False,
+    weight: str | np.ndarray = "travel_time_s",
+    return_predecessors: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Compute costs from sources to every node (the one Dijkstra entry point).
+
+    Parameters
+    ----------
+    graph
+        A :class:`Graph`, a :class:`~corridor_geo.network.Network` (routed on *weight*)
+        or a CSR matrix of non-negative edge costs.
+    sources
+        Source node indices.
+    cutoff_s
+        Costs above this are ``inf`` (and the search stops there).
+    initial_s
+        Cost already spent at each source (default 0), e.g. the time to reach it.
+    groups
+        Group label per source (integers ``0..k-1``): the sources of one group form one
+        multi-source search and one output row (its cost at a node is the minimum over
+        the group's sources of ``initial_s`` + path). Default: one row per source.
+    reverse
+        Search along reversed edges (costs *to* the sources).
+    weight
+        Edge weight of a Network (``"travel_time_s"``, ``"length_m"`` or an array).
+    return_predecessors
+        Also return the predecessor of each node on its shortest path (``-9999`` for a
+        source and for unreached nodes), for :func:`path_from_predecessors`.
+
+    Returns
+    -------
+    numpy.ndarray or tuple
+        ``(n_rows, n_nodes)`` float64 costs (``inf`` where unreached), and with
+        *return_predecessors* the ``(n_rows, n_nodes)`` int32 predecessors.
+
+    Examples
+    --------
+    >>> g = Graph.from_edges([0, 1, 2], [1, 2, 0], [10.0, 10.0, 10.0], [1.0] * 3,
+    ...                      lon=[114.0, 114.1, 114.2], lat=[22.5] * 3)
+    >>> shortest_times(g, [0, 1]).tolist()
+    [[0.0, 10.0, 20.0], [20.0, 0.0, 10.0]]
+    >>> shortest_times(g, [0, 1], groups=[0, 0], initial_s=[0.0, 5.0]).tolist()
+    [[0.0, 5.0, 15.0]]
+    >>> shortest_times(g, [0], cutoff_s=15).tolist()
+    [[0.0, 10.0, inf]]
+    """
+    mat = _matrix(graph, weight, reverse)
+    n = int(mat.shape[0])
+    idx = _check_nodes(mat, sources)
+    if cutoff_s is not None and not cutoff_s >= 0:
+        raise CorridorGeoError(f"cutoff_s must be a non-negative number, got {cutoff_s!r}")
+    limit = np.inf if cutoff_s is None else float(cutoff_s)
+    if initial_s is None and groups is None:
+        if not len(idx):
+            empty = np.zeros((0, n))
+            return (empty, np.zeros((0, n), np.int32)) if return_predecessors else empty
+        got = dijkstra(mat, directed=True, indices=idx, limit=limit,
+                       return_predecessors=return_predecessors)
+        if return_predecessors:
+            return np.atleast_2d(got[0]), np.atleast_2d(got[1])
+        return np.atleast_2d(got)
+    # super-source k per group, linked to its sources with their initial cost
+    grp = np.arange(len(idx)) if groups is None else np.asarray(groups, dtype=np.int64)
+    init = np.zeros(len(idx)) if initial_s is None else np.asarray(initial_s, np.float64)
+    if grp.shape != idx.shape or init.shape != idx.shape:
+        raise CorridorGeoError(f"groups and initial_s need one value per source ({len(idx)})")
+    if len(grp) and grp.min() < 0:
+        raise CorridorGeoError("groups must be integers 0..k-1")
+    k = int(grp.max()) + 1 if len(grp) else 0
+    if not k:
+        empty = np.zeros((0, n))
+        return (empty, np.zeros((0, n), np.int32)) if return_predecessors else empty
+    coo = mat.tocoo()
+    both, _ = csr_from_edges(np.concatenate([np.asarray(coo.row, np.int64), n + grp]),
+                             np.concatenate([np.asarray(coo.col, np.int64), idx]),
+                             np.concatenate([np.asarray(coo.data, np.float64), init]), n + k)
+    got = dijkstra(both, directed=True, indices=n + np.arange(k), limit=limit,
+                   return_predecessors=return_predecessors)
+    dist = np.atleast_2d(got[0] if return_predecessors else got)[:, :n]
+    if cutoff_s is not None:
+        dist = np.where(dist <= limit, dist, np.inf)
+    if not return_predecessors:
+        return dist
+    pred = np.atleast_2d(got[1])[:, :n].copy()
+    pred[pred >= n] = -9999
+    return dist, pred
+
+
+def path_from_predecessors(predecessors: np.ndarray, target: int) -> list[int]:
+    """Node path from the source of a predecessor row to *target* (source first).
+
+    Examples
+    --------
+    >>> g = Graph.from_edges([0, 1], [1, 2], [1.0, 1.0], [1.0, 1.0], lon=[114.0] * 3,
+    ...                      lat=[22.5] * 3)
+    >>> _, pred = shortest_times(g, [0], return_predecessors=True)
+    >>> path_from_predecessors(pred[0], 2)
+    [0, 1, 2]
+    """
+    out = [int(target)]
+    while predecessors[out[-1]] >= 0:
+        out.append(int(predecessors[out[-1]]))
+    return out[::-1]
 
 
 def travel_times(
@@ -153,15 +457,11 @@ def travel_times(
             if on_island == "raise":
                 raise UnreachableError(msg)
             warnings.warn(msg, IslandWarning, stacklevel=2)
-    if not len(idx):
-        return np.zeros((0, net.n_nodes))
-    limit = np.inf if cutoff_s is None else float(cutoff_s)
-    out = dijkstra(net.csr(weight), directed=True, indices=idx, limit=limit)
-    return np.atleast_2d(out)
+    return shortest_times(net, idx, cutoff_s=cutoff_s, weight=weight)
 
 
 def snap_points(
-    net: Network,
+    net: Network | Graph,
     lon: Any,
     lat: Any,
     *,
@@ -169,18 +469,20 @@ def snap_points(
     labels: Sequence[Any] | None = None,
     main_component: bool = True,
 ) -> SnapResult:
-    """Snap WGS84 points to their nearest network node.
+    """Snap WGS84 points to their nearest network node: the one snapping rule.
 
     Distances are planar in EPSG:4547 (scale error < 0.03 % across the corridor).
 
     Parameters
     ----------
     net
-        The network.
+        The :class:`~corridor_geo.network.Network` or :class:`Graph` (whose first
+        ``n_snap`` nodes are the candidates).
     lon, lat
         Point coordinates (WGS84 degrees), scalars or arrays.
     max_distance_m
-        Largest allowed snap distance; a point farther from the network raises.
+        Largest allowed snap distance; a point farther from the network raises
+        (``math.inf``: never; callers with a fallback compare ``distance_m`` themselves).
     labels
         Names of the points, used in error messages (default: their position).
     main_component
@@ -202,8 +504,6 @@ def snap_points(
     >>> res = snap_points(net, [114.0579], [22.5431], max_distance_m=300,
     ...                   labels=["Futian"])  # doctest: +SKIP
     """
-    from scipy.spatial import cKDTree
-
     lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     if lon_a.shape != lat_a.shape:
@@ -215,18 +515,19 @@ def snap_points(
     key = f"kdtree:{main_component}"
     got = net._cache.get(key)
     if got is None:
+        n_cand = net.n_snap if isinstance(net, Graph) else net.n_nodes
         if main_component:
             comp, sizes = components(net)
-            cand = np.flatnonzero(comp == np.argmax(sizes))
+            cand = np.flatnonzero(comp[:n_cand] == np.argmax(sizes))
         else:
-            cand = np.arange(net.n_nodes)
+            cand = np.arange(n_cand)
         got = (cKDTree(np.column_stack([net.x[cand], net.y[cand]])), cand)
         net._cache[key] = got
     tree, cand = got
     px, py = _TO_METRIC.transform(lon_a, lat_a)
     dist, pos = tree.query(np.column_stack([px, py]))
     far = dist > max_distance_m
-    if far.any():
+    if far.any() and not math.isinf(max_distance_m):
         i = int(np.flatnonzero(far)[0])
         name = labels[i] if labels is not None else f"#{i}"
         raise SnapError(
@@ -252,14 +553,11 @@ def shortest_path(
     >>> path = shortest_path(net, 0, 42)  # doctest: +SKIP
     """
     o, t = (int(v) for v in _check_nodes(net, [origin, target]))
-    dist, pred = dijkstra(net.csr(weight), directed=True, indices=o, return_predecessors=True)
-    if not np.isfinite(dist[t]):
+    dist, pred = shortest_times(net, [o], weight=weight, return_predecessors=True)
+    if not np.isfinite(dist[0, t]):
         raise UnreachableError(f"node {t} (osmid {int(net.osmid[t])}) cannot be reached from "
                                f"node {o} (osmid {int(net.osmid[o])})")
-    path = [t]
-    while path[-1] != o:
-        path.append(int(pred[path[-1]]))
-    return path[::-1]
+    return path_from_predecessors(pred[0], t)
 
 
 def path_geometry(net: Network, path: Sequence[int], *,

@@ -305,8 +305,8 @@ class ResolvedScenario:
     corridor: Any = field(default=None, repr=False, compare=False)
 
     def network_edits(self) -> Any:
-        """Return the :class:`corridor_geo.multimodal.NetworkEdits` of the scenario."""
-        from corridor_geo.multimodal import NetworkEdits
+        """Return the :class:`corridor_geo.transit.NetworkEdits` of the scenario."""
+        from corridor_geo.transit import NetworkEdits
 
         e = self.scenario.edits
         return NetworkEdits(
@@ -322,7 +322,7 @@ class ResolvedScenario:
 
 
 def _new_link(link: AddLink, stops: tuple[str | tuple[str, float, float], ...]) -> Any:
-    from corridor_geo import multimodal
+    from corridor_geo.transit import multimodal
 
     cls = getattr(multimodal, "NewLink", None)
     kwargs: dict[str, Any] = {
@@ -679,8 +679,7 @@ def _analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     import pandas as pd
 
     from corridor_geo.catchments import catchments as _catchments
-    from corridor_geo.matrix import travel_time_matrix
-    from corridor_geo.multimodal import MultimodalNetwork
+    from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
     s = res.scenario
     corridor = res.corridor

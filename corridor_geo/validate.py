@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from corridor_geo.errors import DataValidationError, UnknownIdError
-from corridor_geo.matrix import travel_time_matrix
-from corridor_geo.multimodal import MultimodalNetwork
+from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
 __all__ = ["read_observed", "validate_times"]
 
@@ -79,7 +78,7 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
     observed
         Path of the user's CSV or a DataFrame with ``from, to, observed_min``.
     network
-        A prebuilt :class:`~corridor_geo.multimodal.MultimodalNetwork` (default: built
+        A prebuilt :class:`~corridor_geo.transit.MultimodalNetwork` (default: built
         from *corridor* with the default street network, or *street*).
     street
         Passed to :meth:`MultimodalNetwork.build` when *network* is None.

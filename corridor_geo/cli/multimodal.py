@@ -67,7 +67,7 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
     import pandas as pd
 
     from corridor_geo.corridor import load_corridor
-    from corridor_geo.matrix import matrix_to_records, travel_time_matrix
+    from corridor_geo.transit import matrix_to_records, travel_time_matrix
 
     corridor = load_corridor(as_of=as_of)
     df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=mode,

@@ -1,0 +1,51 @@
+"""Transit: rail services and expressways joined to street networks, matrices, catchments.
+
+One subpackage for everything multimodal, routed through :mod:`corridor_geo.routing`:
+
+* :mod:`~corridor_geo.transit.multimodal` — :class:`MultimodalNetwork` (drive layer =
+  streets + expressway links; walk layer; rail layer of services), its parameters and
+  scenario edits (:class:`NetworkEdits`, :class:`NewLink`);
+* :mod:`~corridor_geo.transit.matrix` — :func:`travel_time_matrix` (drive, transit,
+  best) with breakdowns and route geometry, :func:`matrix_to_records`;
+* :mod:`~corridor_geo.transit.catchment` — :func:`transit_node_times`, door-to-node
+  transit times for transit catchments.
+
+The old import paths ``corridor_geo.multimodal`` and ``corridor_geo.matrix`` re-export
+these names.
+
+Examples
+--------
+>>> from corridor_geo.corridor import load_corridor  # doctest: +SKIP
+>>> mm = MultimodalNetwork.build(load_corridor(), street=False)  # doctest: +SKIP
+>>> travel_time_matrix(mm.corridor, ["广州南"], ["深圳北"], network=mm)  # doctest: +SKIP
+"""
+
+from corridor_geo.transit.catchment import transit_node_times
+from corridor_geo.transit.matrix import (
+    COLUMNS,
+    MODES,
+    matrix_to_records,
+    resolve_points,
+    travel_time_matrix,
+)
+from corridor_geo.transit.multimodal import (
+    MultimodalNetwork,
+    MultimodalParameters,
+    NetworkEdits,
+    NewLink,
+    StreetLayer,
+)
+
+__all__ = [
+    "COLUMNS",
+    "MODES",
+    "MultimodalNetwork",
+    "MultimodalParameters",
+    "NetworkEdits",
+    "NewLink",
+    "StreetLayer",
+    "matrix_to_records",
+    "resolve_points",
+    "transit_node_times",
+    "travel_time_matrix",
+]
