@@ -18,6 +18,7 @@ False
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import unicodedata
@@ -33,27 +34,78 @@ from shapely.geometry import LineString
 
 from corridor_geo import settings
 from corridor_geo.data import PLACE_COLUMNS, GeoData, read_extra_nodes, read_geodata
-from corridor_geo.errors import DataValidationError, UnknownIdError
+from corridor_geo.errors import DataValidationError, UnknownIdError, UnlocatedPlaceError
 
 __all__ = ["Corridor", "load_corridor"]
 
 PathLike = str | os.PathLike[str]
 
-_PAREN = re.compile(r"\s*\([^)]*\)\s*")
-_SPACE = re.compile(r"[\s\-‐‑–—_]+")
-_SUFFIX = re.compile(r"(\s*(railway station|train station|station|stn)|站)$")
+_PAREN = re.compile(r"\([^)]*\)")
+# separators ignored by look-ups: "Songshan Lake" = "songshanlake" = "Songshan-Lake",
+# "Bao'an" = "Baoan", "坂雪岗·科技城" = "坂雪岗科技城"
+_SEP = re.compile(r"[\s\-‐‑–—_'’`·・.,]+")
+_SUFFIX = re.compile(r"(railwaystation|trainstation|station|stn|站)$")
+_KIND_LABEL = {"core_platform": "core platform", "innovation_node": "innovation node",
+               "user_node": "user node"}
 
 
 def _norm(text: str) -> str:
-    """Normalise a name for look-up: NFKC (full-width → ASCII), case-folded, one space."""
+    """Normalise a name for look-up: NFKC (full-width → half-width), case-folded, no spaces.
+
+    Examples
+    --------
+    >>> _norm("Ｓｏｎｇｓｈａｎ  Lake") == _norm("songshan-lake") == "songshanlake"
+    True
+    """
     text = unicodedata.normalize("NFKC", str(text)).casefold()
-    return _SPACE.sub(" ", text).strip()
+    return _SEP.sub("", text)
 
 
 def _short(text: str) -> str:
-    """Short form of a normalised name: no parenthetical parts, no trailing 站/station."""
-    text = _PAREN.sub(" ", text).strip()
-    return _SPACE.sub(" ", _SUFFIX.sub("", text)).strip()
+    """Short key of a name: no parenthetical parts, no trailing 站/station, normalised."""
+    text = unicodedata.normalize("NFKC", str(text)).casefold()
+    return _SUFFIX.sub("", _norm(_PAREN.sub(" ", text)))
+
+
+@dataclass
+class _Index:
+    """Look-up tables of :meth:`Corridor.resolve` (normalised key → ids)."""
+
+    ids: dict[str, set[str]] = field(default_factory=dict)
+    full: dict[str, set[str]] = field(default_factory=dict)
+    short: dict[str, set[str]] = field(default_factory=dict)
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    label: dict[str, str] = field(default_factory=dict)
+    name: dict[str, str] = field(default_factory=dict)
+    unlocated: set[str] = field(default_factory=set)
+
+    def suggest(self, key: str, n: int = 5) -> list[str]:
+        """Return the ids of the places most likely meant by an unknown query.
+
+        Names that contain the query come first (closest length first), then names
+        contained in the query, then close spellings (difflib ratio >= 0.6).
+        """
+        if not key:
+            return []
+        scores: dict[str, float] = {}
+        for name_key, pid in self.keys:
+            if pid in self.unlocated:
+                continue
+            if key in name_key:  # the user typed the start or a part of this name
+                score = 2.5 - abs(len(name_key) - len(key)) / max(len(name_key), len(key))
+            elif len(name_key) >= 2 and name_key in key:  # the name is part of the query
+                score = 2.0 - abs(len(name_key) - len(key)) / max(len(name_key), len(key))
+            else:
+                score = difflib.SequenceMatcher(None, key, name_key).ratio()
+                if score < 0.6:
+                    continue
+            scores[pid] = max(scores.get(pid, 0.0), score)
+        for id_key, pids in self.ids.items():
+            score = difflib.SequenceMatcher(None, key, id_key).ratio()
+            if score >= 0.8:
+                for pid in pids:
+                    scores[pid] = max(scores.get(pid, 0.0), score)
+        return sorted(scores, key=lambda p: (-scores[p], p))[:n]
 
 
 @dataclass(eq=False, kw_only=True)
@@ -67,11 +119,20 @@ class Corridor:
     platforms
         GeoDataFrame (EPSG:4326) of the 10 core platforms, ordered by ``axis_order``.
     nodes
-        GeoDataFrame of the named innovation nodes followed by the user's extra nodes
-        (``kind == "user_node"``).
+        GeoDataFrame of the plan's innovation nodes that have a point, followed by the
+        user's extra nodes (``kind == "user_node"``).
+    unlocated_nodes
+        DataFrame (no geometry) of the plan's innovation nodes that no source locates
+        (``confidence == "unknown"``): listed so that the plan's 37 nodes are all
+        accounted for, but left out of ``nodes``, ``places()``, maps, matrices and
+        catchments. Give one a point with an extra-nodes file holding its ``id``.
     stations
         GeoDataFrame of the rail stations and expressway interchanges served by the
         links in ``links``.
+    districts
+        GeoDataFrame of districts (``kind == "district"``) at the representative point a
+        district name resolves to (its CBD or government seat, see ``source``), so that
+        "天河", "Nanshan" or "福田区" can be used wherever a place is expected.
     links
         GeoDataFrame, one row per link in service, with a LineString through its stops.
     link_stops
@@ -95,6 +156,8 @@ class Corridor:
     stations: gpd.GeoDataFrame
     links: gpd.GeoDataFrame
     link_stops: pd.DataFrame
+    districts: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
+    unlocated_nodes: pd.DataFrame = field(default_factory=pd.DataFrame)
     as_of: int | None = None
     metric_crs: str = settings.METRIC_CRS
     _data: GeoData = field(repr=False)
@@ -166,7 +229,7 @@ class Corridor:
 
     # ------------------------------------------------------------------ places
     def places(self) -> gpd.GeoDataFrame:
-        """Platforms, nodes and stations in one GeoDataFrame.
+        """Platforms, nodes, stations and districts in one GeoDataFrame.
 
         Returns
         -------
@@ -177,47 +240,55 @@ class Corridor:
         Examples
         --------
         >>> sorted(load_corridor().places()["kind"].unique())
-        ['core_platform', 'innovation_node', 'interchange', 'station']
+        ['core_platform', 'district', 'innovation_node', 'interchange', 'station']
         """
         cols = [*PLACE_COLUMNS, "axis_order"]
         parts = [df.reindex(columns=[*cols, "geometry"])
-                 for df in (self.platforms, self.nodes, self.stations)]
+                 for df in (self.platforms, self.nodes, self.stations, self.districts)
+                 if len(df)]
         out = pd.concat(parts, ignore_index=True)
         out["axis_order"] = out["axis_order"].astype("Int64")
         out["area_km2"] = out["area_km2"].astype("float64")
         return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.WGS84)
 
     @cached_property
-    def _index(self) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]],
-                              list[str]]:
-        ids: dict[str, set[str]] = {}
-        full: dict[str, set[str]] = {}
-        short: dict[str, set[str]] = {}
-        candidates: list[str] = []
-        for df in (self.platforms, self.nodes, self.stations):
+    def _index(self) -> _Index:
+        ix = _Index()
+        frames = [self.platforms, self.nodes, self.stations, self.districts,
+                  self.unlocated_nodes]
+        for df in frames:
+            if not len(df):
+                continue
             aliases = df["aliases"] if "aliases" in df.columns else pd.Series("", index=df.index)
-            for pid, en, zh, al in zip(df["id"], df["name_en"], df["name_zh"], aliases,
-                                       strict=True):
-                ids.setdefault(_norm(pid), set()).add(pid)
+            for pid, en, zh, kind, city, al in zip(df["id"], df["name_en"], df["name_zh"],
+                                                   df["kind"], df["city"], aliases, strict=True):
+                ix.label[pid] = f"{en}, {_KIND_LABEL.get(kind, kind)}, {city or '?'}"
+                ix.name[pid] = str(en)
+                if df is self.unlocated_nodes:
+                    ix.unlocated.add(pid)
+                ix.ids.setdefault(_norm(pid), set()).add(pid)
                 names = [en, zh, *(str(al).split(";") if isinstance(al, str) else [])]
                 for name in names:
                     if not isinstance(name, str) or not name.strip():
                         continue
-                    candidates.append(name.strip())
                     for part in {name, *name.split(" / ")}:
                         key = _norm(part)
-                        full.setdefault(key, set()).add(pid)
-                        short.setdefault(_short(key), set()).add(pid)
-                candidates.append(pid)
-        return ids, full, short, candidates
+                        ix.full.setdefault(key, set()).add(pid)
+                        ix.short.setdefault(_short(part), set()).add(pid)
+                        ix.keys.append((key, pid))
+        return ix
 
     def resolve(self, query: str) -> str:
-        """Return the id of a platform, node or station given its id or a name.
+        """Return the id of a platform, node, station or district given its id or a name.
 
-        Tried in order: the id (case-insensitive); a full English or Chinese name or
-        alias; the short form (without parenthetical parts and a trailing
-        "站"/"station"), so "广州南", "深圳北", "Guangzhou South" all work.
-        Case and full-width/half-width forms are ignored.
+        Tried in order: the id; a full English or Chinese name or alias (districts:
+        "天河", "Tianhe", "南山区", "Futian CBD"; Songshan Lake: "Songshanhu",
+        "Song Shan Lake"); the short form (without parenthetical parts and a trailing
+        "站"/"station"), so "广州南", "深圳北", "Guangzhou South" all work. Case,
+        full-width/half-width forms (NFKC), spaces, hyphens and apostrophes are ignored.
+        A district resolves to its representative point (``districts``); a bare
+        district name wins over a station's short name ("福田" is the district, "福田站"
+        the station).
 
         Parameters
         ----------
@@ -232,24 +303,34 @@ class Corridor:
         Raises
         ------
         UnknownIdError
-            No match (the message lists close matches) or several matches at the same
-            level (``ambiguous`` lists them).
+            No match (the message lists the places whose names contain the query or are
+            close to it, with kind and city) or several matches at the same level
+            (``ambiguous`` lists them, the message with their names, kinds and cities).
+        UnlocatedPlaceError
+            The query names one of the plan's nodes that has no known point.
 
         Examples
         --------
         >>> corridor = load_corridor()
         >>> corridor.resolve("Guangzhou South"), corridor.resolve("松山湖")
         ('st_gz_south', 'core_dg_songshan_lake')
+        >>> corridor.resolve("天河"), corridor.resolve("ＮＡＮＳＨＡＮ")
+        ('dist_gz_tianhe', 'dist_sz_nanshan')
         """
-        ids, full, short, candidates = self._index
+        ix = self._index
         key = _norm(query)
-        for table, k in ((ids, key), (full, key), (short, _short(key))):
+        for table, k in ((ix.ids, key), (ix.full, key), (ix.short, _short(query))):
             found = table.get(k)
-            if found and len(found) == 1:
-                return next(iter(found))
-            if found:
-                raise UnknownIdError(query, candidates, ambiguous=found)
-        raise UnknownIdError(query, candidates)
+            if not found:
+                continue
+            located = found - ix.unlocated
+            if len(located) == 1:
+                return next(iter(located))
+            if located:
+                raise UnknownIdError(query, ambiguous=located, labels=ix.label)
+            pid = sorted(found)[0]
+            raise UnlocatedPlaceError(query, f"{ix.name[pid]} ({pid})")
+        raise UnknownIdError(query, suggestions=ix.suggest(key), labels=ix.label)
 
     def resolve_many(self, queries: Iterable[str]) -> list[str]:
         """Resolve several ids or names (see :meth:`resolve`), keeping their order.
@@ -303,13 +384,23 @@ def _assemble(data: GeoData, *, as_of: int | None, enable: Iterable[str] = (),
     places = data.places
     platforms = places[places["kind"] == "core_platform"].sort_values("axis_order")
     nodes = places[places["kind"] == "innovation_node"].drop(columns="axis_order")
+    missing = nodes.geometry.isna().to_numpy()
+    # a user file may locate a bundled node that has no point (same id)
+    supplied = nodes["id"].isin(set(extra["id"]) if extra is not None else set()).to_numpy()
+    unlocated = pd.DataFrame(nodes[missing & ~supplied].drop(columns="geometry"))
+    unlocated = unlocated.reset_index(drop=True)
+    nodes = nodes[~missing]
     if extra is not None and len(extra):
         nodes = pd.concat([nodes, extra], ignore_index=True)
     nodes = gpd.GeoDataFrame(nodes.reset_index(drop=True), geometry="geometry",
                              crs=settings.WGS84)
+    districts = data.districts if data.districts is not None else gpd.GeoDataFrame(
+        columns=[*PLACE_COLUMNS, "geometry"], geometry="geometry", crs=settings.WGS84)
     return Corridor(
         platforms=platforms.reset_index(drop=True),
+        districts=districts.reset_index(drop=True),
         nodes=nodes,
+        unlocated_nodes=unlocated,
         stations=stations,
         links=_link_frame(links, stops, stations),
         link_stops=stops,
@@ -323,8 +414,11 @@ def _assemble(data: GeoData, *, as_of: int | None, enable: Iterable[str] = (),
 
 def _read_extras(extra_nodes: PathLike | Sequence[PathLike], data: GeoData) -> gpd.GeoDataFrame:
     paths = [extra_nodes] if isinstance(extra_nodes, str | os.PathLike) else list(extra_nodes)
-    taken = dict.fromkeys(data.places["id"], "the bundled geodata")
+    unlocated = set(data.places.loc[data.places.geometry.isna().to_numpy(), "id"])
+    taken = dict.fromkeys(set(data.places["id"]) - unlocated, "the bundled geodata")
     taken.update(dict.fromkeys(data.stations["id"], "the bundled geodata"))
+    if data.districts is not None:
+        taken.update(dict.fromkeys(data.districts["id"], "the bundled geodata"))
     frames = []
     for p in paths:
         gdf = read_extra_nodes(p)

@@ -8,13 +8,17 @@ the file, the 1-based data row (header excluded), the field and what was expecte
 Files (see ``geodata/README.md``):
 
 ``places.csv``
-    the 10 core platforms and the named innovation nodes;
+    the 10 core platforms and the plan's 37 innovation nodes (a node whose coordinate
+    is not known has empty ``lon``/``lat`` and ``confidence = "unknown"``);
 ``stations.csv``
     rail stations and expressway interchanges served by the links;
 ``links.csv``
     one row per transport link;
 ``link_stops.csv``
-    the ordered stops of every link (``link_id, seq, stop_id, km_post, opened, note``).
+    the ordered stops of every link (``link_id, seq, stop_id, km_post, opened, note``);
+``districts.csv`` (optional)
+    districts (and Dongguan's city centre) with the representative point a district
+    name resolves to (its CBD or government seat), for :meth:`Corridor.resolve`.
 
 Examples
 --------
@@ -63,9 +67,11 @@ __all__ = [
     "read_geodata",
 ]
 
-#: ``kind`` values of places (platforms, nodes, stations, user nodes).
-PLACE_KINDS = ("core_platform", "innovation_node", "station", "interchange", "user_node")
-#: coordinate confidence of bundled places (user nodes may also be ``"unknown"``).
+#: ``kind`` values of places (platforms, nodes, stations, districts, user nodes).
+PLACE_KINDS = ("core_platform", "innovation_node", "station", "interchange", "district",
+               "user_node")
+#: coordinate confidence of located places (a bundled node without a point and a user node
+#: without a stated confidence are ``"unknown"``).
 CONFIDENCE_LEVELS = ("high", "medium", "low")
 #: ``mode`` values of links.
 LINK_MODES = ("expressway", "conventional_rail", "high_speed_rail", "intercity_rail")
@@ -81,7 +87,8 @@ PLACES_FILE = "places.csv"
 STATIONS_FILE = "stations.csv"
 LINKS_FILE = "links.csv"
 LINK_STOPS_FILE = "link_stops.csv"
-_FILES = (PLACES_FILE, STATIONS_FILE, LINKS_FILE, LINK_STOPS_FILE)
+DISTRICTS_FILE = "districts.csv"
+_FILES = (PLACES_FILE, STATIONS_FILE, LINKS_FILE, LINK_STOPS_FILE, DISTRICTS_FILE)
 
 
 # --------------------------------------------------------------------------- row models
@@ -108,6 +115,8 @@ _OptYear = Annotated[
     Annotated[int, Field(ge=1800, le=2100)] | None, BeforeValidator(_empty_to_none)
 ]
 _Confidence = Literal["high", "medium", "low"]
+_OptLon = Annotated[_Lon | None, BeforeValidator(_empty_to_none)]
+_OptLat = Annotated[_Lat | None, BeforeValidator(_empty_to_none)]
 
 
 class _Row(BaseModel):
@@ -117,7 +126,11 @@ class _Row(BaseModel):
 
 
 class PlaceRow(_Row):
-    """One row of ``places.csv`` (a core platform or a named innovation node)."""
+    """One row of ``places.csv`` (a core platform or an innovation node).
+
+    ``lon``/``lat`` are empty exactly when ``confidence`` is ``"unknown"`` (a node of the
+    plan that no source locates); core platforms always have a point.
+    """
 
     id: _Id
     name_en: _Text
@@ -125,11 +138,11 @@ class PlaceRow(_Row):
     kind: Literal["core_platform", "innovation_node"]
     city: _Text
     district: str = ""
-    lon: _Lon
-    lat: _Lat
+    lon: Annotated[_OptLon, Field(validate_default=True)] = None
+    lat: Annotated[_OptLat, Field(validate_default=True)] = None
     area_km2: _OptPositive = None
     area_source: str = ""
-    confidence: _Confidence
+    confidence: Literal["high", "medium", "low", "unknown"]
     axis_order: Annotated[
         Annotated[int, Field(ge=1)] | None,
         BeforeValidator(_empty_to_none),
@@ -143,6 +156,28 @@ class PlaceRow(_Row):
     def _area_has_source(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("area_km2") is not None and not value:
             raise ValueError("an area needs its source: expected a non-empty text")
+        return value
+
+    @field_validator("lat")
+    @classmethod
+    def _lon_lat_together(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if "lon" in info.data and (info.data["lon"] is None) != (value is None):
+            raise ValueError("lon and lat must both be given or both be empty")
+        return value
+
+    @field_validator("confidence")
+    @classmethod
+    def _point_matches_confidence(cls, value: str, info: ValidationInfo) -> str:
+        lon = info.data.get("lon")
+        if value == "unknown" and lon is not None:
+            raise ValueError("'unknown' is only for a place without lon/lat; expected "
+                             "high, medium or low for a located place")
+        if value != "unknown" and lon is None:
+            raise ValueError(f"{value!r} given but lon/lat are empty; expected 'unknown' for a "
+                             "place that cannot be located, or a WGS84 lon/lat")
+        if value == "unknown" and info.data.get("kind") == "core_platform":
+            raise ValueError("a core platform needs a point: expected lon/lat and high, "
+                             "medium or low")
         return value
 
     @field_validator("axis_order")
@@ -163,6 +198,23 @@ class StationRow(_Row):
     name_en: _Text
     name_zh: _Text
     kind: Literal["station", "interchange"]
+    city: _Text
+    district: str = ""
+    lon: _Lon
+    lat: _Lat
+    confidence: _Confidence
+    osm_name: str = ""
+    aliases: str = ""
+    source: _Text
+
+
+class DistrictRow(_Row):
+    """One row of ``districts.csv`` (a district and the point its name resolves to)."""
+
+    id: _Id
+    name_en: _Text
+    name_zh: _Text
+    kind: Literal["district"]
     city: _Text
     district: str = ""
     lon: _Lon
@@ -335,8 +387,10 @@ class GeoData:
     Attributes
     ----------
     places
-        GeoDataFrame (EPSG:4326) of core platforms and named innovation nodes:
-        :data:`PLACE_COLUMNS` + ``axis_order`` (Int64), ``aliases``, ``geometry``.
+        GeoDataFrame (EPSG:4326) of the core platforms and the plan's innovation nodes:
+        :data:`PLACE_COLUMNS` + ``axis_order`` (Int64), ``aliases``, ``geometry``. Nodes
+        that no source locates have ``confidence == "unknown"`` and a missing (``None``)
+        geometry; :func:`~corridor_geo.corridor.load_corridor` keeps them apart.
     stations
         GeoDataFrame of stations and interchanges: :data:`PLACE_COLUMNS` +
         ``osm_name``, ``aliases``, ``geometry``.
@@ -347,17 +401,23 @@ class GeoData:
         DataFrame: ``link_id, seq, stop_id, km_post`` (float, NaN if unknown),
         ``opened`` (Int64: year the stop was first served when later than its link),
         ``note``.
+    districts
+        GeoDataFrame of districts (``kind == "district"``): :data:`PLACE_COLUMNS` +
+        ``osm_name``, ``aliases``, ``geometry`` (the representative point); empty when
+        the folder has no ``districts.csv``.
     """
 
     places: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame
     links: pd.DataFrame
     link_stops: pd.DataFrame
+    districts: gpd.GeoDataFrame | None = None
 
     def copy(self) -> GeoData:
         """Return a deep copy (the cached tables are never handed out)."""
+        districts = None if self.districts is None else self.districts.copy()
         return GeoData(self.places.copy(), self.stations.copy(), self.links.copy(),
-                       self.link_stops.copy())
+                       self.link_stops.copy(), districts)
 
 
 def _fields(model: type[BaseModel]) -> tuple[list[str], list[str]]:
@@ -378,7 +438,11 @@ def _place_frame(rows: Sequence[BaseModel], extra: Sequence[str]) -> gpd.GeoData
     df["area_km2"] = pd.to_numeric(df["area_km2"], errors="coerce").astype("float64")
     if "axis_order" in df:
         df["axis_order"] = df["axis_order"].astype("Int64")
-    geom = gpd.points_from_xy(df.pop("lon"), df.pop("lat"), crs=settings.WGS84)
+    lon = pd.to_numeric(df.pop("lon"), errors="coerce")
+    lat = pd.to_numeric(df.pop("lat"), errors="coerce")
+    geom = gpd.points_from_xy(lon, lat, crs=settings.WGS84)
+    # a place without a point (confidence "unknown") gets a missing geometry, not POINT EMPTY
+    geom = gpd.GeoSeries(geom, crs=settings.WGS84).where(lon.notna().to_numpy(), None)
     return gpd.GeoDataFrame(df, geometry=geom, crs=settings.WGS84)
 
 
@@ -450,8 +514,15 @@ def _build(folder: Path) -> GeoData:
                 path=p_links, row=row, field="id",
             )
 
+    p_districts = folder / DISTRICTS_FILE
+    districts: list[DistrictRow] = _rows(p_districts, DistrictRow) if p_districts.is_file() else []
+    _check_unique([r.id for r in districts], path=p_districts,
+                  taken={r.id: PLACES_FILE for r in places}
+                  | {r.id: STATIONS_FILE for r in stations})
+
     places_gdf = _place_frame(places, ["axis_order", "aliases"])
     stations_gdf = _place_frame(stations, ["osm_name", "aliases"])
+    districts_gdf = _place_frame(districts, ["osm_name", "aliases"])
     links_df = pd.DataFrame([r.model_dump() for r in links], columns=list(LinkRow.model_fields))
     for col in ("design_speed_kmh", "operating_speed_kmh", "length_km"):
         links_df[col] = pd.to_numeric(links_df[col], errors="coerce").astype("float64")
@@ -461,7 +532,7 @@ def _build(folder: Path) -> GeoData:
     stops_df["seq"] = stops_df["seq"].astype("int64")
     stops_df["km_post"] = pd.to_numeric(stops_df["km_post"], errors="coerce").astype("float64")
     stops_df["opened"] = stops_df["opened"].astype("Int64")
-    return GeoData(places_gdf, stations_gdf, links_df, stops_df)
+    return GeoData(places_gdf, stations_gdf, links_df, stops_df, districts_gdf)
 
 
 def _unknown_msg(value: str, known: Sequence[str], what: str, where: str) -> str:

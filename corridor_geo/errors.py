@@ -8,7 +8,7 @@ value at fault and what was expected.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "NetworkSourceError",
     "SnapError",
     "UnknownIdError",
+    "UnlocatedPlaceError",
     "UnreachableError",
 ]
 
@@ -79,6 +80,11 @@ class UnknownIdError(CorridorGeoError, KeyError):
         When the query matched several entries, their ids.
     what
         What kind of thing was looked up (for the message).
+    suggestions
+        Close matches worked out by the caller (default: :func:`difflib.get_close_matches`
+        over *candidates*).
+    labels
+        Text shown after an id in the message (e.g. its name, kind and city).
     """
 
     def __init__(
@@ -88,22 +94,51 @@ class UnknownIdError(CorridorGeoError, KeyError):
         *,
         ambiguous: Iterable[str] = (),
         what: str = "platform, node or station",
+        suggestions: Iterable[str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         self.query = query
         self.ambiguous = sorted(ambiguous)
-        self.suggestions = difflib.get_close_matches(
-            query, sorted(set(candidates)), n=5, cutoff=0.5
+        self.suggestions = (
+            list(suggestions) if suggestions is not None
+            else difflib.get_close_matches(query, sorted(set(candidates)), n=5, cutoff=0.5)
         )
+        labels = labels or {}
+
+        def show(item: str) -> str:
+            return f"{item} ({labels[item]})" if item in labels else item
+
         if self.ambiguous:
-            msg = f"{query!r} is ambiguous: it matches {', '.join(self.ambiguous)}"
+            msg = (f"{query!r} is ambiguous: it matches "
+                   f"{'; '.join(show(a) for a in self.ambiguous)}; give an id or a fuller name")
         else:
             msg = f"unknown {what} {query!r}"
             if self.suggestions:
-                msg += f"; close matches: {', '.join(self.suggestions)}"
+                msg += f"; close matches: {'; '.join(show(s) for s in self.suggestions)}"
         super().__init__(msg)
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class UnlocatedPlaceError(UnknownIdError):
+    """A name or id matches a place of the plan that has no coordinate.
+
+    Examples
+    --------
+    >>> "no known location" in str(UnlocatedPlaceError("node_x", "Node X"))
+    True
+    """
+
+    def __init__(self, query: str, name: str) -> None:
+        self.query = query
+        self.ambiguous = []
+        self.suggestions = []
+        KeyError.__init__(
+            self,
+            f"{query!r} is {name}, which has no known location (confidence 'unknown'); "
+            "give it a point in an extra-nodes file with the same id, or use another place",
+        )
 
 
 class NetworkSourceError(CorridorGeoError):

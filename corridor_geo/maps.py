@@ -1032,7 +1032,13 @@ def corridor_map(
     if frames:
         places = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     if matrix is not None:
-        add_matrix_layer(m, matrix, places=places, simplify_tolerance_m=simplify_tolerance_m)
+        # a matrix may start or end at a district's representative point (not drawn as a place)
+        districts = getattr(corridor, "districts", None)
+        lookup = places
+        if districts is not None and len(districts):
+            lookup = gpd.GeoDataFrame(pd.concat([f for f in (places, districts) if f is not None],
+                                                ignore_index=True), crs=districts.crs)
+        add_matrix_layer(m, matrix, places=lookup, simplify_tolerance_m=simplify_tolerance_m)
     if places is not None:
         add_places_layer(m, places, station_modes=_station_modes(corridor))
     return m

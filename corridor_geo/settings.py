@@ -59,6 +59,23 @@ def geodata_dir() -> Path:
     return _PKG.parent / "geodata"
 
 
+def sources_file() -> Path:
+    """Return ``SOURCES.md``: the data sources and licences every map's attribution cites.
+
+    In an installed wheel it is ``corridor_geo/SOURCES.md``; in a source checkout the
+    repository's top-level file.
+
+    Examples
+    --------
+    >>> "OpenStreetMap" in sources_file().read_text(encoding="utf-8")
+    True
+    """
+    inside = _PKG / "SOURCES.md"
+    if inside.is_file():
+        return inside
+    return _PKG.parent / "SOURCES.md"
+
+
 def shared_data_dir() -> Path:
     """Return the folder of the third-party extracts (may not exist).
 

@@ -13,7 +13,7 @@ import shapely
 import corridor_geo as cg
 from corridor_geo import settings
 from corridor_geo.corridor import Corridor, load_corridor
-from corridor_geo.errors import DataValidationError, UnknownIdError
+from corridor_geo.errors import DataValidationError, UnknownIdError, UnlocatedPlaceError
 
 FIX = Path(__file__).parent / "fixtures" / "data"
 THREE = {"Guangzhou", "Dongguan", "Shenzhen"}
@@ -38,18 +38,25 @@ def test_public_entry_point(corridor):
 def test_tables_and_columns(corridor):
     assert len(corridor.platforms) == 10
     assert corridor.platforms["axis_order"].tolist() == list(range(1, 11))
-    assert len(corridor.nodes) == 7
+    assert len(corridor.nodes) == 7  # the located nodes of the plan's 37
     assert set(corridor.nodes["kind"]) == {"innovation_node"}
+    assert len(corridor.unlocated_nodes) == 30
+    assert set(corridor.unlocated_nodes["confidence"]) == {"unknown"}
+    assert "geometry" not in corridor.unlocated_nodes.columns
+    all_nodes = pd.concat([corridor.nodes, corridor.unlocated_nodes])
+    assert all_nodes["city"].value_counts().to_dict() == {"Shenzhen": 15, "Guangzhou": 13,
+                                                          "Dongguan": 9}
+    assert len(corridor.districts) == 21
     cols = ["id", "name_en", "name_zh", "kind", "city", "district", "area_km2",
             "area_source", "confidence", "source", "geometry"]
-    for df in (corridor.platforms, corridor.nodes, corridor.stations):
+    for df in (corridor.platforms, corridor.nodes, corridor.stations, corridor.districts):
         assert isinstance(df, gpd.GeoDataFrame)
         assert df.crs.equals(settings.WGS84)
         assert set(cols) <= set(df.columns)
         assert (df.geom_type == "Point").all()
     places = corridor.places()
     assert places.columns.tolist() == [*cols[:-1], "axis_order", "geometry"]
-    assert len(places) == 10 + 7 + len(corridor.stations)
+    assert len(places) == 10 + 7 + len(corridor.stations) + 21
     assert places["id"].is_unique
 
 
@@ -139,6 +146,18 @@ def test_stations_lie_in_their_city():
     assert joined.loc[~in_three, "b"].isna().all()  # HK, Huizhou, ... lie outside
 
 
+def test_district_points_lie_in_their_district(corridor):
+    # independent truth: the cnmaps district polygons (Dongguan has none: its city polygon)
+    b = corridor.boundaries
+    d = b[b["level"] == "district"][["name_zh", "geometry"]]
+    joined = gpd.sjoin(corridor.districts, d, how="left", predicate="within")
+    gz_sz = joined[joined["city"] != "Dongguan"]
+    assert len(gz_sz) == 20
+    assert (gz_sz["district"].str.split().str[-1] == gz_sz["name_zh_right"]).all()
+    dg = b[(b["level"] == "city") & (b["city"] == "Dongguan")].geometry.iloc[0]
+    assert corridor.districts.set_index("id").geometry["dist_dg_centre"].within(dg)
+
+
 def test_boundaries_and_polygon_are_lazy(corridor):
     c = load_corridor()
     assert "boundaries" not in c.__dict__
@@ -184,6 +203,35 @@ def test_returned_tables_are_copies():
         ("qianhai", "node_sz_qianhai"),
         ("Shenzhen Airport", "st_sz_airport"),
         ("黄村立交", "ic_huangcun"),
+        # districts and CBDs (issue 15): Chinese, English, pinyin; case/width/spacing-blind
+        ("天河", "dist_gz_tianhe"),
+        ("天河区", "dist_gz_tianhe"),
+        ("Tianhe", "dist_gz_tianhe"),
+        ("ＴＩＡＮＨＥ", "dist_gz_tianhe"),
+        ("tianhe  district", "dist_gz_tianhe"),
+        ("Zhujiang New Town", "dist_gz_tianhe"),
+        ("珠江新城", "dist_gz_tianhe"),
+        ("Nanshan", "dist_sz_nanshan"),
+        ("南山", "dist_sz_nanshan"),
+        ("福田", "dist_sz_futian"),
+        ("福田区", "dist_sz_futian"),
+        ("Futian CBD", "dist_sz_futian"),
+        ("福田站", "st_futian"),  # the station keeps its full name
+        ("罗湖", "dist_sz_luohu"),
+        ("罗湖站", "st_shenzhen"),
+        ("Bao an", "dist_sz_baoan"),
+        ("Baoan", "dist_sz_baoan"),
+        ("Bao'an District", "dist_sz_baoan"),
+        ("番禺", "dist_gz_panyu"),
+        ("东莞市中心", "dist_dg_centre"),
+        # Songshan Lake spelling variants
+        ("Songshanhu", "core_dg_songshan_lake"),
+        ("Song Shan Lake", "core_dg_songshan_lake"),
+        ("songshan-lake", "core_dg_songshan_lake"),
+        ("ＳＯＮＧＳＨＡＮ ＬＡＫＥ", "core_dg_songshan_lake"),
+        ("松山湖高新区", "core_dg_songshan_lake"),
+        ("Songshan Lake North", "st_songshanhu_north"),
+        ("广州中新知识城", "core_gz_knowledge_city"),
     ],
 )
 def test_resolve(corridor, query, expected):
@@ -193,7 +241,8 @@ def test_resolve(corridor, query, expected):
 def test_resolve_unknown_and_ambiguous(corridor):
     with pytest.raises(UnknownIdError) as info:
         corridor.resolve("shenzhen nort")
-    assert "Shenzhen North railway station" in info.value.suggestions
+    assert info.value.suggestions[0] == "st_sz_north"
+    assert "Shenzhen North railway station, station, Shenzhen" in str(info.value)
     assert "close matches" in str(info.value)
     with pytest.raises(UnknownIdError) as info:
         corridor.resolve("st_sz_nort")
@@ -201,6 +250,19 @@ def test_resolve_unknown_and_ambiguous(corridor):
     with pytest.raises(UnknownIdError) as info:
         corridor.resolve("麻涌互通")  # on both expressways
     assert info.value.ambiguous == ["ic_gs_machong", "ic_yj_machong"]
+    # an ambiguous name lists its candidates with kind and city
+    assert "Machong interchange (Guangshen Expwy), interchange, Dongguan" in str(info.value)
+    # suggestions: the place meant first (a name the query starts)
+    with pytest.raises(UnknownIdError) as info:
+        corridor.resolve("天河智")
+    assert info.value.suggestions[0] == "node_gz_tianhe_smart_city"
+    assert "Tianhe Smart City, innovation node, Guangzhou" in str(info.value)
+    with pytest.raises(UnknownIdError) as info:
+        corridor.resolve("松山")
+    assert info.value.suggestions[0] == "core_dg_songshan_lake"
+    # a node of the plan without a point: a clear error, not "unknown"
+    with pytest.raises(UnlocatedPlaceError, match="no known location"):
+        corridor.resolve("node_sz_unnamed_15")
     assert corridor.resolve("麻涌互通（沿江高速）") == "ic_yj_machong"
     # a station of a planned line is unknown until the line is enabled
     with pytest.raises(UnknownIdError):
@@ -227,6 +289,21 @@ def test_extra_nodes_are_added():
     single = load_corridor(extra_nodes=str(FIX / "extra_nodes_ok.csv"))
     assert len(single.nodes) == 9
     assert "user_dg_campus" in _ids(single.with_links(enable=["shenjiang_rail"]).nodes)
+
+
+def test_extra_node_locates_a_bundled_node_without_a_point(tmp_path):
+    f = tmp_path / "mine.csv"
+    f.write_text("id,name,lon,lat,confidence\n"
+                 "node_dg_unnamed_09,My Dongguan node,113.8,22.95,low\n", encoding="utf-8")
+    c = load_corridor(extra_nodes=f)
+    assert "node_dg_unnamed_09" not in set(c.unlocated_nodes["id"])
+    assert len(c.unlocated_nodes) == 29
+    assert c.resolve("node_dg_unnamed_09") == "node_dg_unnamed_09"
+    assert c.resolve("My Dongguan node") == "node_dg_unnamed_09"
+    # a located bundled node cannot be overridden
+    f.write_text("id,name,lon,lat\nnode_sz_qianhai,Q,113.8,22.5\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="already used"):
+        load_corridor(extra_nodes=f)
 
 
 def test_extra_nodes_errors():

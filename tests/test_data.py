@@ -24,7 +24,7 @@ from corridor_geo.testing import shared_data_path
 
 FIX = Path(__file__).parent / "fixtures" / "data"
 GEOD = Geod(ellps="WGS84")
-FILES = ("places.csv", "stations.csv", "links.csv", "link_stops.csv")
+FILES = ("places.csv", "stations.csv", "links.csv", "link_stops.csv", "districts.csv")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,17 @@ def gd():
 def test_counts_published_in_the_plan(gd):
     kinds = gd.places["kind"].value_counts()
     assert kinds["core_platform"] == 10  # "一廊十核多节点": 10 cores
-    assert kinds["innovation_node"] == 7  # the 7 nodes named in sources (of 37)
+    # "37 innovation nodes: Guangzhou 13, Shenzhen 15, Dongguan 9" (the 2017 plan)
+    nodes = gd.places[gd.places["kind"] == "innovation_node"]
+    assert kinds["innovation_node"] == 37
+    assert nodes["city"].value_counts().to_dict() == {"Shenzhen": 15, "Guangzhou": 13,
+                                                      "Dongguan": 9}
+    # 7 are named and located in public sources; the other 30 are kept without a point
+    located = nodes.geometry.notna()
+    assert located.sum() == 7
+    assert set(nodes.loc[~located, "confidence"]) == {"unknown"}
+    assert set(nodes.loc[located, "confidence"]) <= {"high", "medium", "low"}
+    assert gd.places.loc[gd.places["kind"] == "core_platform"].geometry.notna().all()
     cores = gd.places[gd.places["kind"] == "core_platform"]
     assert sorted(cores["axis_order"]) == list(range(1, 11))
     assert gd.places.loc[gd.places["kind"] != "core_platform", "axis_order"].isna().all()
@@ -51,8 +61,10 @@ def test_ids_unique_across_files(gd):
 def test_enums_and_ranges(gd):
     assert set(gd.links["mode"]) <= set(LINK_MODES)
     assert set(gd.links["status"]) <= set(LINK_STATUSES)
-    for df in (gd.places, gd.stations):
+    assert set(gd.places["confidence"]) <= {"high", "medium", "low", "unknown"}
+    for df in (gd.stations, gd.districts):
         assert set(df["confidence"]) <= {"high", "medium", "low"}
+    for df in (gd.places, gd.stations, gd.districts):
         assert (df["source"].str.len() > 0).all()
         assert df.crs.equals(settings.WGS84)
     assert set(gd.stations["kind"]) == {"station", "interchange"}
@@ -147,6 +159,26 @@ def test_stations_in_three_city_box_or_named_elsewhere(gd):
     assert others == {"Hong Kong", "Huizhou", "Zhongshan", "Jiangmen", "Ganzhou"}
 
 
+def test_sources_are_public(gd):
+    # a user can follow every source: no path that exists only beside the repository
+    for df in (gd.places, gd.districts):
+        assert not df["source"].str.contains("shared/").any()
+    named = gd.places[gd.places.geometry.notna()]
+    assert named["source"].str.contains("http://", regex=False).all()
+
+
+def test_district_points_equal_the_osm_points(gd):
+    path = shared_data_path("rail/osm_rail_stations_2025-01.gpkg")
+    osm = gpd.read_file(path)
+    assert len(gd.districts) == 21  # 11 Guangzhou + 9 Shenzhen districts + Dongguan centre
+    for row in gd.districts.itertuples():
+        cand = osm[osm["name"] == row.osm_name]
+        assert len(cand), row.id
+        d = np.hypot(cand.geometry.x - row.geometry.x, cand.geometry.y - row.geometry.y).min()
+        assert d < 1e-5, (row.id, row.osm_name, d)
+        assert "© OpenStreetMap contributors" in row.source
+
+
 def test_readers_return_copies(gd):
     first = read_geodata()
     first.stations.loc[0, "name_en"] = "changed"
@@ -184,6 +216,12 @@ def _edit(path: Path, row: int, field: str, value: str) -> None:
         ("places.csv", 4, "axis_order", "2", "each of 1..10 once"),
         ("places.csv", 5, "area_source", "", "needs its source"),
         ("places.csv", 6, "kind", "park", "'core_platform' or 'innovation_node'"),
+        ("places.csv", 12, "confidence", "unknown", "only for a place without lon/lat"),
+        ("places.csv", 20, "confidence", "low", "expected 'unknown' for a place"),
+        ("places.csv", 3, "confidence", "unknown", "only for a place without lon/lat"),
+        ("places.csv", 20, "lat", "22.9", "both be given or both be empty"),
+        ("districts.csv", 2, "kind", "town", "'district'"),
+        ("districts.csv", 3, "id", "st_futian", "already used in stations.csv"),
         ("stations.csv", 7, "confidence", "certain", "'high', 'medium' or 'low'"),
         ("stations.csv", 9, "id", "St North", "should match pattern"),
         ("stations.csv", 10, "id", "st_guangzhou", "duplicate id 'st_guangzhou'"),

@@ -106,7 +106,8 @@ def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None) -> None:
 
 @click.command()
 @click.option("--kind", type=click.Choice(["all", "core_platform", "innovation_node", "station",
-                                           "interchange"]), default="all", show_default=True)
+                                           "interchange", "district", "user_node"]),
+              default="all", show_default=True)
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
 @click.option("--extra-nodes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               multiple=True, help="GeoJSON, GeoPackage or CSV (lon/lat) of your own nodes.")
