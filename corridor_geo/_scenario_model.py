@@ -8,7 +8,6 @@ analysis stack.
 from __future__ import annotations
 
 import difflib
-import itertools
 import types
 import typing
 from pathlib import Path
@@ -26,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from corridor_geo._bands import check_bands
 from corridor_geo.errors import CorridorGeoError, DataValidationError
 
 __all__ = [
@@ -239,10 +239,7 @@ class ScenarioModel(_Model):
     @field_validator("bands")
     @classmethod
     def _increasing(cls, value: list[float]) -> list[float]:
-        for a, b in itertools.pairwise(value):
-            if b <= a:
-                got = ", ".join(f"{v:g}" for v in value)
-                raise ValueError(f"must be strictly increasing (got {got})")
+        check_bands(value)  # the one band rule of the API and CLI (ValueError -> field error)
         return value
 
     @field_validator("origins", "destinations", "modes")

@@ -28,6 +28,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _grid
+from corridor_geo._bands import check_bands
 from corridor_geo.errors import CorridorGeoError, DataValidationError, SnapError
 from corridor_geo.settings import METRIC_CRS, WGS84
 
@@ -99,7 +100,9 @@ def catchments(
     mode
         ``"drive"``, ``"walk"`` or ``"transit"`` (needs :mod:`corridor_geo.transit`).
     bands
-        Upper limits of the bands in minutes, e.g. ``(15, 30, 45, 60, 90)``.
+        Upper limits of the bands in minutes, strictly increasing, e.g.
+        ``(15, 30, 45, 60, 90)``; ``(60, 30)`` or a repeated value is an error (the same
+        rule as the CLI's ``--bands`` and scenario files).
     corridor
         The corridor (default :func:`corridor_geo.corridor.load_corridor`): resolves ids,
         gives the platforms counted as reached and the land mask.
@@ -242,13 +245,11 @@ def catchments(
 
 
 def _check_bands(bands: Sequence[float]) -> list[float]:
+    # one rule for API, CLI and scenario files: strictly increasing, else an error
     try:
-        vals = [float(b) for b in bands]
-    except (TypeError, ValueError):
-        raise CorridorGeoError(f"bands must be numbers of minutes, got {bands!r}") from None
-    if not vals or any(not (math.isfinite(v) and v > 0) for v in vals):
-        raise CorridorGeoError(f"bands must be positive minutes, got {list(bands)!r}")
-    return sorted(set(vals))
+        return check_bands(bands)
+    except ValueError as exc:
+        raise CorridorGeoError(f"bands {exc}") from None
 
 
 def _as_items(origins: Any) -> list[str | tuple[float, float]]:

@@ -33,6 +33,7 @@ import shapely
 from shapely.geometry import LineString
 
 from corridor_geo import settings
+from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.data import PLACE_COLUMNS, GeoData, read_extra_nodes, read_geodata
 from corridor_geo.errors import DataValidationError, UnknownIdError, UnlocatedPlaceError
 
@@ -164,6 +165,31 @@ class Corridor:
     _extra: gpd.GeoDataFrame | None = field(default=None, repr=False)
     _enable: frozenset[str] = field(default=frozenset(), repr=False)
     _disable: frozenset[str] = field(default=frozenset(), repr=False)
+
+    # ------------------------------------------------------------------ display
+    def _summary(self) -> list[tuple[str, object]]:
+        users = int((self.nodes["kind"] == "user_node").sum()) if len(self.nodes) else 0
+        return [
+            ("platforms", len(self.platforms)),
+            ("innovation nodes", len(self.nodes) - users),
+            ("nodes without a point", len(self.unlocated_nodes)),
+            ("user nodes", users),
+            ("stations", int((self.stations["kind"] == "station").sum())),
+            ("interchanges", int((self.stations["kind"] == "interchange").sum())),
+            ("districts", len(self.districts)),
+            ("links", len(self.links)),
+            ("as_of", self.as_of),
+            ("enabled", sorted(self._enable) or None),
+            ("disabled", sorted(self._disable) or None),
+        ]
+
+    def __repr__(self) -> str:
+        return summary_text("Corridor", self._summary())
+
+    def _repr_html_(self) -> str:
+        return summary_html("Corridor", self._summary(),
+                            note="tables: platforms, nodes, unlocated_nodes, stations, "
+                                 "districts, links, link_stops; places() joins them")
 
     # ------------------------------------------------------------------ boundaries
     @cached_property

@@ -54,6 +54,7 @@ from pydantic import (
 )
 
 from corridor_geo import settings
+from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.errors import DataValidationError
 
 __all__ = [
@@ -412,6 +413,18 @@ class GeoData:
     links: pd.DataFrame
     link_stops: pd.DataFrame
     districts: gpd.GeoDataFrame | None = None
+
+    def _summary(self) -> list[tuple[str, object]]:
+        n = 0 if self.districts is None else len(self.districts)
+        return [("places", len(self.places)), ("stations", len(self.stations)),
+                ("links", len(self.links)), ("link stops", len(self.link_stops)),
+                ("districts", n)]
+
+    def __repr__(self) -> str:
+        return summary_text("GeoData", self._summary())
+
+    def _repr_html_(self) -> str:
+        return summary_html("GeoData", self._summary())
 
     def copy(self) -> GeoData:
         """Return a deep copy (the cached tables are never handed out)."""

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 import shapely
 
 from corridor_geo import settings
+from corridor_geo._repr import summary_html
 from corridor_geo.errors import CorridorGeoError
 
 if TYPE_CHECKING:
@@ -195,9 +196,17 @@ class Network:
         """Number of directed edges (parallel edges included)."""
         return len(self.source)
 
+    def _summary(self) -> list[tuple[str, object]]:
+        return [("mode", self.mode), ("nodes", self.n_nodes), ("edges", self.n_edges),
+                ("source", self.meta.get("source")), ("OSM date", self.meta.get("osm_date")),
+                ("memory (MB)", self.nbytes / 1e6)]
+
     def __repr__(self) -> str:
         return (f"Network(mode={self.mode!r}, n_nodes={self.n_nodes}, n_edges={self.n_edges}, "
                 f"source={self.meta.get('source')!r})")
+
+    def _repr_html_(self) -> str:
+        return summary_html("Network", self._summary())
 
     @property
     def nbytes(self) -> int:

@@ -151,6 +151,11 @@ def test_to_dict_is_json_ready_and_has_the_cli_keys(real_extent) -> None:
     frame = real_extent.to_frame()
     assert {"figure", "value", "plan", "diff", "diff_pct", "definition"} <= set(frame.columns)
     assert "11836.0" in real_extent.to_text()
+    # one area figure is printed (the EPSG:6933 cross-check agrees to < 0.1 km2, issue 15)
+    areas = [f for f in frame["figure"] if f.startswith("area")]
+    assert areas == ["area"]
+    assert real_extent.to_text().count("km2") == sum(frame["unit"] == "km2") == 1
+    assert "area_equal_area_diff_km2" not in d
 
 
 def test_unknown_plan_waypoint() -> None:

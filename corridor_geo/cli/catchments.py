@@ -78,6 +78,7 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
 
     Example: corridor-geo catchments --origins core_dg_songshan_lake --bands 30,60 --out out/
     """
+    from corridor_geo._bands import check_bands
     from corridor_geo._io import atomic_write_text
     from corridor_geo.catchments import catchments as build
     from corridor_geo.corridor import load_corridor
@@ -85,9 +86,9 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
     from corridor_geo.maps import corridor_map, map_html
 
     try:
-        limits = [float(b) for b in split_values([bands])]
-    except ValueError:
-        raise CorridorGeoError(f"--bands: expected minutes like 15,30,60, got {bands!r}") from None
+        limits = check_bands(split_values([bands]))  # the API's and scenario files' rule
+    except ValueError as exc:
+        raise CorridorGeoError(f"--bands: {exc}; expected minutes like 15,30,60") from None
     corridor = load_corridor()
     network = None
     if network_src != "default":

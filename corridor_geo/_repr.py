@@ -1,0 +1,68 @@
+"""Short text and HTML summaries of result objects (``__repr__`` and ``_repr_html_``).
+
+Result objects hold tables of thousands of rows, geometries and networks; printing them
+field by field (the dataclass default) gives reprs of tens of thousands of characters. Each
+public result class instead describes itself as a list of ``(label, value)`` pairs; this
+module turns that list into a one-line repr and a small HTML table for Jupyter (the same
+idea as GeoDataFrame's summary, but of counts and key figures, never of the data).
+
+Examples
+--------
+>>> summary_text("Thing", [("rows", 3), ("area (km²)", 11996.04)])
+'<Thing: rows=3, area (km²)=11,996.0>'
+>>> "<table" in summary_html("Thing", [("rows", 3)])
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+__all__ = ["MAX_REPR", "fmt", "summary_html", "summary_text"]
+
+#: longest repr text (characters); longer values are cut with "…".
+MAX_REPR = 300
+_MAX_VALUE = 80
+
+Items = Sequence[tuple[str, object]]
+
+
+def fmt(value: object) -> str:
+    """Format one summary value: thousands separators, one decimal for floats, short text."""
+    if value is None:
+        text = "–"
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    elif isinstance(value, float):
+        text = "–" if math.isnan(value) else f"{value:,.1f}"
+    elif isinstance(value, list | tuple | set | frozenset):
+        parts = [str(v) for v in (sorted(value) if isinstance(value, set | frozenset)
+                                  else value)]
+        text = ", ".join(parts) if parts else "–"
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
+
+
+def summary_text(title: str, items: Items) -> str:
+    """Return a one-line repr ``<Title: label=value, ...>`` of at most :data:`MAX_REPR` chars."""
+    body = ", ".join(f"{k}={fmt(v)}" for k, v in items)
+    text = f"<{title}: {body}>" if body else f"<{title}>"
+    return text if len(text) <= MAX_REPR else text[: MAX_REPR - 2] + "…>"
+
+
+def summary_html(title: str, items: Items, *, note: str | None = None) -> str:
+    """Return a small HTML table (title, one row per item, optional note); text is escaped."""
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+        f"<td style='text-align:left'>{html.escape(fmt(v))}</td></tr>"
+        for k, v in items
+    )
+    foot = f"<p style='margin:2px 0'><small>{html.escape(note)}</small></p>" if note else ""
+    return (f"<div><strong>{html.escape(title)}</strong>"
+            f"<table>{rows}</table>{foot}</div>")
