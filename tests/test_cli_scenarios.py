@@ -234,3 +234,22 @@ def test_generated_scenario_files_never_give_a_traceback(tmp_path, text):
         assert r.stderr.startswith(f"corridor-geo: error: {p}: "), r.stderr
     assert "Traceback" not in r.stderr
     event(f"exit code {r.exit_code}")
+
+
+def test_compare_summary_is_per_band_not_summed():
+    # issue 15: nested bands (30 min inside 60 min) must not be added together
+    from corridor_geo.cli.scenarios import _band_lines
+
+    rows = [{"origin_id": "core_a", "mode": "drive", "band_min": b, "area_base_km2": base,
+             "area_scenario_km2": scen, "change_km2": scen - base, "gained_km2": g,
+             "lost_km2": 0.0}
+            for b, base, scen, g in [(30.0, 100.0, 110.0, 10.0), (60.0, 400.0, 425.4, 25.4)]]
+    lines = _band_lines(rows)
+    assert lines == [
+        "  drive 30 min: core_a: 100.0 -> 110.0 km² (gained 10.0, lost 0.0)",
+        "  drive 60 min: core_a: 400.0 -> 425.4 km² (gained 25.4, lost 0.0)",
+    ]
+    assert not any("35.4" in line for line in lines)  # the old, double-counted sum
+    many = [dict(rows[0], origin_id=f"o{i}") for i in range(4)]
+    assert _band_lines(many) == ["  drive 30 min: gained 40.0 km², lost 0.0 km² "
+                                 "(added up over 4 origins; see catchment_changes.csv)"]

@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -81,10 +82,35 @@ def compare(ctx: click.Context, base: str, scenario: str, out_dir: str | None) -
     out = _require_out(out_dir)
     comp = _compare(sb, ss, out=out, progress=settings.progress)
     if not _quiet(ctx):
-        gained = comp.difference.loc[comp.difference["change"] == "gained", "area_km2"].sum()
-        lost = comp.difference.loc[comp.difference["change"] == "lost", "area_km2"].sum()
-        click.echo(f"{ss.name} vs {sb.name}: gained {gained:,.1f} km², lost {lost:,.1f} km² "
-                   f"(summed over origins and bands); wrote {comp.out}")
+        click.echo(f"{ss.name} vs {sb.name}: wrote {comp.out}")
+        for line in _band_lines(comp.summary["catchment_changes"]):
+            click.echo(line)
+
+
+def _band_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Return one summary line per mode and band (origins one by one when few).
+
+    The bands are nested (the 60-min catchment contains the 30-min one), so adding them up
+    would count the same km² twice; with more than 3 origins the origins of a band are
+    added up, and the line says so.
+    """
+    by_band: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    for r in rows:
+        by_band.setdefault((str(r["mode"]), float(r["band_min"])), []).append(r)
+    lines = []
+    for (mode, band), grp in sorted(by_band.items()):
+        head = f"  {mode} {band:g} min:"
+        if len(grp) <= 3:
+            for r in grp:
+                lines.append(f"{head} {r['origin_id']}: {r['area_base_km2']:,.1f} -> "
+                             f"{r['area_scenario_km2']:,.1f} km² (gained "
+                             f"{r['gained_km2']:,.1f}, lost {r['lost_km2']:,.1f})")
+        else:
+            gained = sum(float(r["gained_km2"]) for r in grp)
+            lost = sum(float(r["lost_km2"]) for r in grp)
+            lines.append(f"{head} gained {gained:,.1f} km², lost {lost:,.1f} km² "
+                         f"(added up over {len(grp)} origins; see catchment_changes.csv)")
+    return lines
 
 
 @click.command()
