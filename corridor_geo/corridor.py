@@ -78,6 +78,7 @@ class _Index:
     keys: list[tuple[str, str]] = field(default_factory=list)
     label: dict[str, str] = field(default_factory=dict)
     name: dict[str, str] = field(default_factory=dict)
+    kind: dict[str, str] = field(default_factory=dict)
     unlocated: set[str] = field(default_factory=set)
 
     def suggest(self, key: str, n: int = 5) -> list[str]:
@@ -290,6 +291,7 @@ class Corridor:
                                                    df["kind"], df["city"], aliases, strict=True):
                 ix.label[pid] = f"{en}, {_KIND_LABEL.get(kind, kind)}, {city or '?'}"
                 ix.name[pid] = str(en)
+                ix.kind[pid] = str(kind)
                 if df is self.unlocated_nodes:
                     ix.unlocated.add(pid)
                 ix.ids.setdefault(_norm(pid), set()).add(pid)
@@ -304,7 +306,7 @@ class Corridor:
                         ix.keys.append((key, pid))
         return ix
 
-    def resolve(self, query: str) -> str:
+    def resolve(self, query: str, *, districts: bool = True) -> str:
         """Return the id of a platform, node, station or district given its id or a name.
 
         Tried in order: the id; a full English or Chinese name or alias (districts:
@@ -320,6 +322,10 @@ class Corridor:
         ----------
         query
             An id or name.
+        districts
+            ``False`` leaves districts out of the look-up, so that a bare name means the
+            station, platform or node as before districts existed (used for observed rail
+            times, where "福田" means Futian station, not the district).
 
         Returns
         -------
@@ -345,8 +351,11 @@ class Corridor:
         """
         ix = self._index
         key = _norm(query)
-        for table, k in ((ix.ids, key), (ix.full, key), (ix.short, _short(query))):
+        levels = ((ix.ids, key), (ix.full, key), (ix.short, _short(query)))
+        for table, k in levels:
             found = table.get(k)
+            if found and not districts:
+                found = {p for p in found if ix.kind.get(p) != "district"}
             if not found:
                 continue
             located = found - ix.unlocated

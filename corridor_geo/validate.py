@@ -104,7 +104,8 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         ids = []
         for f, q in (("from", r[0]), ("to", r[1])):
             try:
-                ids.append(corridor.resolve(str(q)))
+                # observed times name stations: "福田" is Futian station, not the district
+                ids.append(corridor.resolve(str(q), districts=False))
             except UnknownIdError as exc:
                 raise DataValidationError(str(exc), path=path, row=n, field=f) from None
         a, b = ids

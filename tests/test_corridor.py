@@ -260,6 +260,10 @@ def test_resolve_unknown_and_ambiguous(corridor):
     with pytest.raises(UnknownIdError) as info:
         corridor.resolve("松山")
     assert info.value.suggestions[0] == "core_dg_songshan_lake"
+    # observed rail times name stations: districts can be left out of the look-up
+    assert corridor.resolve("福田", districts=False) == "st_futian"
+    assert corridor.resolve("罗湖", districts=False) == "st_shenzhen"
+    assert corridor.resolve("松山湖", districts=False) == "core_dg_songshan_lake"
     # a node of the plan without a point: a clear error, not "unknown"
     with pytest.raises(UnlocatedPlaceError, match="no known location"):
         corridor.resolve("node_sz_unnamed_15")
