@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-import corridor_geo as cg
 from corridor_geo._bands import check_bands
+from corridor_geo.catchments import catchments
 from corridor_geo.cli import main
 from corridor_geo.errors import CorridorGeoError
 from corridor_geo.scenario import Scenario
@@ -29,7 +29,7 @@ def test_rule():
 
 def test_api_rejects():
     with pytest.raises(CorridorGeoError, match=r"bands must be strictly increasing \(got 60, 30\)"):
-        cg.catchments(["core_dg_songshan_lake"], bands=(60, 30))
+        catchments(["core_dg_songshan_lake"], bands=(60, 30))
 
 
 def test_cli_rejects(tmp_path):
