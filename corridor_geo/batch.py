@@ -96,6 +96,23 @@ class BatchReport:
         """Return the number of scenarios with *status*."""
         return sum(i.status == status for i in self.items)
 
+    def _summary(self) -> list[tuple[str, object]]:
+        failed = [i.name for i in self.items if i.status == "failed"]
+        return [("scenarios", len(self.items)), ("done", self.count("done")),
+                ("skipped", self.count("skipped")), ("failed", self.count("failed")),
+                ("failed scenarios", failed or None), ("out", str(self.out))]
+
+    def __repr__(self) -> str:
+        from corridor_geo._repr import summary_text
+
+        return summary_text("BatchReport", self._summary())
+
+    def _repr_html_(self) -> str:
+        from corridor_geo._repr import summary_html
+
+        return summary_html("BatchReport", self._summary(),
+                            note="items: one BatchItem per scenario; to_dict(): batch.json")
+
     def to_dict(self) -> dict[str, Any]:
         """Return the content of ``batch.json`` (no timestamps; paths as given)."""
         return {

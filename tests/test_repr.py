@@ -78,3 +78,23 @@ def test_helpers_escape_and_cut():
     long = summary_text("T", [("k", "x" * 1000)] * 10)
     assert len(long) <= MAX_REPR
     assert long.endswith("…>")
+
+
+def test_batch_report(tmp_path):
+    from corridor_geo.batch import BatchItem, BatchReport
+
+    items = tuple(BatchItem(path=f"s{i}.yaml", name=f"s{i}", status="done",
+                            message="", inputs_hash="x" * 64) for i in range(500))
+    rep = BatchReport(items=(*items, BatchItem(path="bad.yaml", name="bad", status="failed",
+                                               message="boom")), out=tmp_path)
+    text, _ = _check(rep, "scenarios=501", "done=500", "failed=1")
+    assert "failed scenarios=bad" in text
+    assert "x" * 64 not in text  # not the items
+
+
+def test_multimodal_network_html():
+    from corridor_geo.transit.multimodal import MultimodalNetwork
+
+    page = MultimodalNetwork()._repr_html_()
+    assert page.count("<table") == 1
+    assert "rail services" in page

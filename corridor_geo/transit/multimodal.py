@@ -347,6 +347,18 @@ class MultimodalNetwork:
                 f"drive={'yes' if self.drive else 'fallback'}, "
                 f"walk={'yes' if self.walk else 'fallback'})")
 
+    def _repr_html_(self) -> str:
+        from corridor_geo._repr import summary_html
+
+        return summary_html("MultimodalNetwork", [
+            ("as_of", self.as_of), ("rail services", len(self.services)),
+            ("stations", len(self.stations)), ("expressways", len(self.expressways)),
+            ("links in service", len(self.link_ids)),
+            ("links not modelled", sorted(self.skipped_links) or None),
+            ("drive layer", "street network" if self.drive else "fallback"),
+            ("walk layer", "street network" if self.walk else "fallback"),
+        ])
+
     # ------------------------------------------------------------------ build
     @classmethod
     def build(cls, corridor: Corridor, *, street: Network | Literal[False] | None = None,
