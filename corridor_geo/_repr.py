@@ -19,8 +19,10 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["MAX_REPR", "fmt", "summary_html", "summary_text"]
+__all__ = ["MAX_REPR", "comparison_items", "fmt", "resolved_items", "run_items",
+           "summary_html", "summary_text"]
 
 #: longest repr text (characters); longer values are cut with "…".
 MAX_REPR = 300
@@ -66,3 +68,44 @@ def summary_html(title: str, items: Items, *, note: str | None = None) -> str:
     foot = f"<p style='margin:2px 0'><small>{html.escape(note)}</small></p>" if note else ""
     return (f"<div><strong>{html.escape(title)}</strong>"
             f"<table>{rows}</table>{foot}</div>")
+
+
+# --------------------------------------------------------------------------- scenarios
+def resolved_items(r: Any) -> list[tuple[str, object]]:
+    """Summary of a :class:`~corridor_geo.scenario.ResolvedScenario`."""
+    s = r.scenario
+    return [("name", s.name), ("as_of", s.as_of), ("origins", len(r.origins)),
+            ("destinations", len(r.destinations)), ("modes", list(s.modes)),
+            ("bands (min)", [f"{b:g}" for b in s.bands]),
+            ("network", r.network_source)]
+
+
+def run_items(r: Any) -> list[tuple[str, object]]:
+    """Summary of a :class:`~corridor_geo.scenario.RunResult`."""
+    s = r.scenario.scenario
+    m, c = r.matrix, r.catchments
+    return [("scenario", s.name), ("as_of", s.as_of), ("modes", list(s.modes)),
+            ("bands (min)", [f"{b:g}" for b in s.bands]),
+            ("origins", len(r.scenario.origins)),
+            ("matrix rows", len(m)), ("catchment polygons", len(c)),
+            ("out", None if r.out is None else str(r.out))]
+
+
+def comparison_items(c: Any) -> list[tuple[str, object]]:
+    """Summary of a :class:`~corridor_geo.scenario.Comparison`: per mode and per band."""
+    summary = c.summary
+    items: list[tuple[str, object]] = [
+        ("base", summary["base"]["name"]), ("scenario", summary["scenario"]["name"])]
+    for mode, st in summary["matrix_changes"].items():
+        items.append((f"{mode} pairs", f"{st['n_faster']} faster, {st['n_slower']} slower "
+                                       f"of {st['n_pairs']}"))
+    bands: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    for row in summary["catchment_changes"]:
+        bands.setdefault((str(row["mode"]), float(row["band_min"])), []).append(row)
+    for (mode, band), rows in sorted(bands.items()):
+        gained = sum(float(r["gained_km2"]) for r in rows)
+        lost = sum(float(r["lost_km2"]) for r in rows)
+        items.append((f"{mode} {band:g} min", f"+{gained:,.1f} / -{lost:,.1f} km² "
+                                              f"({len(rows)} origin{'s' * (len(rows) != 1)})"))
+    items.append(("out", None if c.out is None else str(c.out)))
+    return items

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from corridor_geo import settings
+from corridor_geo import _repr, settings
 from corridor_geo._io import atomic_dir, atomic_path, atomic_write_json, atomic_write_text
 from corridor_geo._scenario_model import (
     LINK_MODES,
@@ -303,6 +303,12 @@ class ResolvedScenario:
     network_source: str
     add_link_stops: tuple[tuple[str | tuple[str, float, float], ...], ...] = ()
     corridor: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return _repr.summary_text("ResolvedScenario", _repr.resolved_items(self))
+
+    def _repr_html_(self) -> str:
+        return _repr.summary_html("ResolvedScenario", _repr.resolved_items(self))
 
     def network_edits(self) -> Any:
         """Return the :class:`corridor_geo.transit.NetworkEdits` of the scenario."""
@@ -581,6 +587,13 @@ class RunResult:
     corridor: Any = None
     out: Path | None = None
     files: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return _repr.summary_text("RunResult", _repr.run_items(self))
+
+    def _repr_html_(self) -> str:
+        return _repr.summary_html("RunResult", _repr.run_items(self),
+                                  note="matrix, catchments: the tables; summary: summary.json")
 
 
 def _as_scenario(s: Scenario | str | os.PathLike[str]) -> Scenario:
@@ -1065,6 +1078,13 @@ class Comparison:
     difference: gpd.GeoDataFrame
     summary: dict[str, Any]
     out: Path | None = None
+
+    def __repr__(self) -> str:
+        return _repr.summary_text("Comparison", _repr.comparison_items(self))
+
+    def _repr_html_(self) -> str:  # per band: nested bands are never added together
+        return _repr.summary_html("Comparison", _repr.comparison_items(self),
+                                  note="catchment_changes, matrix_changes, difference: tables")
 
 
 def _polygonal(geom: Any) -> Any:

@@ -372,6 +372,14 @@ def test_peak_congestion_only_slows_driving(tmp_path):
     assert (ch["change_min"] > 1.0).any()  # and slows some along the expressway
     assert (c.catchment_changes["change_km2"] <= 1e-6).all()
     assert set(c.difference["change"]) <= {"lost"}
+    # short repr and an HTML summary per mode and band, not the tables (issue 15)
+    from corridor_geo._repr import MAX_REPR
+
+    for obj in (c, c.base, c.base.scenario):
+        assert len(repr(obj)) <= MAX_REPR
+        assert obj._repr_html_().count("<table") == 1
+    lost = c.difference.loc[c.difference["change"] == "lost", "area_km2"].sum()
+    assert f"drive 45 min=+0.0 / -{lost:,.1f} km² (3 origins)" in repr(c)
 
 
 def test_second_hsr_speeds_up_transit_where_it_stops(tmp_path):
@@ -447,6 +455,9 @@ def test_example_comparisons(tmp_path):
                            & (hsr.matrix_changes["from_id"] != hsr.matrix_changes["to_id"])]
     assert (t["change_min"] <= 1e-9).all()
     assert (t["change_min"] < -5).sum() >= 4
+    # the README tour ends with this call: its repr is one short line (was ~43,000 chars)
+    assert len(repr(hsr)) <= 300
+    assert len(hsr._repr_html_()) < 4000
     peak = compare(base, ROOT / "scenarios" / "guangshen_peak_congestion.yaml",
                    out=tmp_path / "peak", progress=False)
     assert (peak.matrix_changes["change_min"] >= -1e-9).all()
