@@ -161,7 +161,7 @@ def test_stations_in_three_city_box_or_named_elsewhere(gd):
 
 def test_sources_are_public(gd):
     # a user can follow every source: no path that exists only beside the repository
-    for df in (gd.places, gd.districts):
+    for df in (gd.places, gd.stations, gd.districts):
         assert not df["source"].str.contains("shared/").any()
     named = gd.places[gd.places.geometry.notna()]
     assert named["source"].str.contains("http://", regex=False).all()
