@@ -83,6 +83,19 @@ def test_nodes_lists_all_kinds(runner: CliRunner) -> None:
     assert sum(r["kind"] == "core_platform" for r in rows) == 10
 
 
+def test_nodes_lists_the_plans_37_nodes(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["nodes", "--kind", "innovation_node", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert len(rows) == 37  # Guangzhou 13, Shenzhen 15, Dongguan 9 (the 2017 plan)
+    cities = [r["city"] for r in rows]
+    assert (cities.count("Guangzhou"), cities.count("Shenzhen"), cities.count("Dongguan")) == (
+        13, 15, 9)
+    unknown = [r for r in rows if r["confidence"] == "unknown"]
+    assert len(unknown) == 30
+    assert all(r["lon"] is None and r["lat"] is None for r in unknown)
+
+
 def test_nodes_bad_extra_nodes_file(runner: CliRunner, tmp_path) -> None:
     bad = tmp_path / "mine.csv"
     bad.write_text("id,name_en,lon\nx1,Lab,113.9\n", encoding="utf-8")

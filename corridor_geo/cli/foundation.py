@@ -112,7 +112,13 @@ def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None) -> None:
 @click.option("--extra-nodes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               multiple=True, help="GeoJSON, GeoPackage or CSV (lon/lat) of your own nodes.")
 def nodes(kind: str, fmt: str, extra_nodes: tuple[Path, ...]) -> None:
-    """List platforms, innovation nodes, stations and interchanges (WGS84)."""
+    """List platforms, innovation nodes, stations, interchanges and districts (WGS84).
+
+    The plan's innovation nodes that have no known point are listed too, with empty
+    lon/lat and confidence "unknown".
+    """
+    import pandas as pd
+
     from corridor_geo.corridor import load_corridor
 
     corridor = load_corridor(extra_nodes=list(extra_nodes) or None)
@@ -122,6 +128,9 @@ def nodes(kind: str, fmt: str, extra_nodes: tuple[Path, ...]) -> None:
     df = places.drop(columns="geometry").copy()
     df.insert(len(df.columns), "lon", places.geometry.x.round(6))
     df.insert(len(df.columns), "lat", places.geometry.y.round(6))
+    if kind in ("all", "innovation_node") and len(corridor.unlocated_nodes):
+        df = pd.concat([df, corridor.unlocated_nodes.reindex(columns=df.columns)],
+                       ignore_index=True)
     cols = ["id", "name_en", "name_zh", "kind", "city", "confidence", "lon", "lat"]
     if fmt == "table":
         df = df[[c for c in cols if c in df.columns]]
