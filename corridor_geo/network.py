@@ -315,8 +315,12 @@ class Network:
         new = copy.copy(self)
         new.meta = dict(self.meta)
         new._cache = {}
-        if "geometry" in self._cache:
-            new._cache["geometry"] = self._cache["geometry"]
+        # caches of the arc structure only (not of weights): geometry, and the
+        # contraction-hierarchy topology (corridor_geo._ch), so a copy with new travel
+        # times re-customizes the hierarchy instead of rebuilding it
+        for key in ("geometry", "ch_arcs", "ch_topology", "ch_bound_ref", "scc"):
+            if key in self._cache:
+                new._cache[key] = self._cache[key]
         return new
 
     def with_travel_times(self, travel_time_s: Any) -> Network:

@@ -253,13 +253,14 @@ def island_origins(net: Network, nodes: Any, *, island_max_nodes: int = ISLAND_M
     return (lab != np.argmax(sizes)) & (sizes[lab] <= island_max_nodes)
 
 
-def _check_nodes(net: Network | Graph | sp.csr_array, nodes: Any) -> np.ndarray:
+def _check_nodes(net: Network | Graph | sp.csr_array, nodes: Any, *, what: str = "origins"
+                 ) -> np.ndarray:
     idx = np.atleast_1d(np.asarray(nodes))
     n = int(net.shape[0]) if isinstance(net, sp.csr_array) else net.n_nodes
     if idx.dtype.kind not in "iu":
         if idx.size == 0:
             return idx.astype(np.int64)
-        raise CorridorGeoError(f"origins must be node indices (integers), got dtype {idx.dtype}")
+        raise CorridorGeoError(f"{what} must be node indices (integers), got dtype {idx.dtype}")
     bad = (idx < 0) | (idx >= n)
     if bad.any():
         raise CorridorGeoError(
@@ -415,8 +416,10 @@ def travel_times(
     weight: str | np.ndarray = "travel_time_s",
     on_island: Literal["warn", "raise", "ignore"] = "warn",
     island_max_nodes: int = ISLAND_MAX_NODES,
+    targets: Any | None = None,
+    method: Literal["auto", "ch", "dijkstra"] = "auto",
 ) -> np.ndarray:
-    """Shortest travel times from each origin to every node.
+    """Shortest travel times from each origin to every node, or to the given *targets*.
 
     Parameters
     ----------
@@ -433,17 +436,31 @@ def travel_times(
         other than the largest with at most *island_max_nodes* nodes).
     island_max_nodes
         Size threshold of an island.
+    targets
+        Node indices of the destinations: the result is then ``(n_origins, n_targets)``
+        and nothing of size origins × all nodes is allocated (origin × destination
+        matrices). ``None`` (default): every node (one-to-all, Dijkstra).
+    method
+        With *targets* only: ``"ch"`` — customizable contraction hierarchies (needs
+        the optional ``pyroutingkit``; weights rounded to a power-of-two quantum of
+        ~1e-5 s, see :mod:`corridor_geo._ch`), ``"dijkstra"`` (:func:`shortest_times`
+        in chunks, from the targets on reversed edges when they are fewer), or
+        ``"auto"`` (CH when both sides have at least 100 distinct nodes and
+        pyroutingkit is installed).
 
     Returns
     -------
     numpy.ndarray
-        ``(n_origins, n_nodes)`` float64; ``inf`` where unreached.
+        ``(n_origins, n_nodes)`` — or ``(n_origins, n_targets)`` — float64; ``inf``
+        where unreached.
 
     Examples
     --------
     >>> t = travel_times(net, [0, 10], cutoff_s=5400)  # doctest: +SKIP
+    >>> od = travel_times(net, [0, 10], targets=[5, 6, 7])  # doctest: +SKIP
     """
     idx = _check_nodes(net, origins)
+    tidx = None if targets is None else _check_nodes(net, targets, what="targets")
     if cutoff_s is not None and not cutoff_s >= 0:
         raise CorridorGeoError(f"cutoff_s must be a non-negative number, got {cutoff_s!r}")
     if on_island != "ignore" and len(idx):
@@ -457,6 +474,10 @@ def travel_times(
             if on_island == "raise":
                 raise UnreachableError(msg)
             warnings.warn(msg, IslandWarning, stacklevel=2)
+    if tidx is not None:
+        from corridor_geo._ch import od_times
+
+        return od_times(net, idx, tidx, weight=weight, cutoff_s=cutoff_s, method=method)
     return shortest_times(net, idx, cutoff_s=cutoff_s, weight=weight)
 
 
