@@ -25,8 +25,9 @@ Two methods:
     the unrounded weights by at most ``q/2`` per edge of the path (measured: < 1 ms on
     the real extracts and the 325k-node tiled graph).
 ``"dijkstra"``
-    ``scipy.sparse.csgraph.dijkstra`` from the origins (or from the targets on the
-    reversed graph when they are fewer), in chunks, keeping only the target columns.
+    :func:`corridor_geo.routing.shortest_times` (the one Dijkstra entry point) from the
+    origins (or from the targets on the reversed graph when they are fewer), in chunks,
+    keeping only the target columns.
 
 ``"auto"`` picks ``"ch"`` when ``pyroutingkit`` is installed and both sides have at
 least :data:`CH_MIN_SIDE` distinct nodes (then the hierarchy pays for its preprocessing
@@ -53,7 +54,7 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from corridor_geo import settings
 from corridor_geo.errors import CorridorGeoError
@@ -88,20 +89,38 @@ def _weighted_csr(net: Network, weight: str | np.ndarray) -> sp.csr_array:
 
 
 def _arcs(net: Network) -> tuple[np.ndarray, np.ndarray, str]:
-    """Tail and head (uint32) of the routing arcs, and a hash of them (the topology key)."""
+    """Tail and head (uint32) of the hierarchy's arcs, and a hash of them (topology key).
+
+    One arc per distinct (source, target) pair of the network's edges, self-loops left
+    out, whatever the weights: the same topology serves every metric, and an arc whose
+    weight is infinite (a closed road) gets RoutingKit's infinity.
+    """
     got = net._cache.get("ch_arcs")
     if got is None:
-        csr = net.csr("length_m")  # arc structure is the same for every weight
-        tail = np.repeat(np.arange(net.n_nodes, dtype=np.uint32), np.diff(csr.indptr))
-        head = csr.indices.astype(np.uint32)
+        keep = np.flatnonzero(net.source != net.target)
+        s, t = net.source[keep], net.target[keep]  # edges are sorted by (source, target)
+        first = np.ones(len(s), dtype=bool)
+        first[1:] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
+        starts = np.flatnonzero(first)
+        tail, head = s[starts].astype(np.uint32), t[starts].astype(np.uint32)
         h = hashlib.sha256()
         h.update(b"corridor_geo-cch-1")
         h.update(np.int64(net.n_nodes).tobytes())
-        h.update(np.ascontiguousarray(csr.indptr, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(tail).tobytes())
         h.update(np.ascontiguousarray(head).tobytes())
-        got = (tail, head, h.hexdigest()[:24])
+        got = (tail, head, h.hexdigest()[:24], keep, starts)
         net._cache["ch_arcs"] = got
-    return got
+    return got[0], got[1], got[2]
+
+
+def _arc_weights(net: Network, weight: str | np.ndarray) -> np.ndarray:
+    """Weight of each hierarchy arc: the cheapest of its parallel edges (may be inf)."""
+    _arcs(net)
+    _, _, _, keep, starts = net._cache["ch_arcs"]
+    w = net._weight_array(weight)[keep]
+    if not len(starts):
+        return np.zeros(0)
+    return np.minimum.reduceat(w, starts)
 
 
 def _topology_dir(key: str) -> Path:
@@ -170,15 +189,19 @@ def _path_bound(net: Network, csr: sp.csr_array) -> float:
     node weights and the heaviest arc between each pair of SCCs (relaxed level by
     level, vectorised; falls back to the sum of all arcs on a very deep DAG).
     """
-    from corridor_geo.routing import components
+    from corridor_geo.routing import components, shortest_times
 
-    labels, sizes = components(net)
+    if csr.nnz == net.csr("length_m").nnz:  # same arcs as the network's components
+        labels, sizes = components(net)
+    else:  # arcs with an infinite weight are not in *csr*
+        _, labels = connected_components(csr, directed=True, connection="strong")
+        sizes = np.bincount(labels)
     big = int(np.argmax(sizes))
     main = labels == big
     root = int(np.flatnonzero(main)[0])
     w = np.where(np.isfinite(csr.data), csr.data, 0.0)
-    fwd = dijkstra(csr, directed=True, indices=root)
-    bwd = dijkstra(csr.T.tocsr(), directed=True, indices=root)
+    fwd = shortest_times(csr, [root])[0]
+    bwd = shortest_times(csr, [root], reverse=True)[0]
     lu = np.repeat(labels, np.diff(csr.indptr))
     lv = labels[csr.indices]
     same = lu == lv
@@ -274,7 +297,7 @@ def metric(net: Network, weight: str | np.ndarray = "travel_time_s") -> tuple[An
     topo = topology(net)
     q = quantum(net, weight)
     m = prk.CCHMetric(topo)
-    m.customize(_int_weights(_weighted_csr(net, weight).data, q))
+    m.customize(_int_weights(_arc_weights(net, weight), q))
     got = (m, q)
     if key:
         net._cache[key] = got
@@ -283,7 +306,7 @@ def metric(net: Network, weight: str | np.ndarray = "travel_time_s") -> tuple[An
 
 def customize(m: Any, net: Network, weight: str | np.ndarray, q: float) -> None:
     """Re-customize metric *m* with new arc weights (same arcs, same quantum)."""
-    m.customize(_int_weights(_weighted_csr(net, weight).data, q))
+    m.customize(_int_weights(_arc_weights(net, weight), q))
 
 
 # ---------------------------------------------------------------------- queries

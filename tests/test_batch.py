@@ -148,3 +148,104 @@ def test_examples_on_default_local_cluster_then_all_skipped(tmp_path):
                 "run.log"} <= files
     rep2 = run_batch(paths, out=out, n_workers=2, progress=False)
     assert _status(rep2) == {p.stem: "skipped" for p in paths}
+
+
+# ------------------------------------------------------------------ a real cluster
+def _wait_for(pred, timeout: float, what: str):
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _same_outputs(a: Path, b: Path) -> list[str]:
+    """Files that differ between two scenario folders (run.log holds timestamps)."""
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    return [n for n in names if n != "run.log" and (a / n).read_bytes() != (b / n).read_bytes()]
+
+
+@pytest.mark.slow
+def test_examples_on_separate_scheduler_and_workers_survive_a_killed_worker(tmp_path):
+    """`dask scheduler` + two `dask worker` processes on 127.0.0.1; `corridor-geo batch
+    --scheduler` on the example scenarios; one worker killed mid-batch."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from distributed import Client
+
+    from corridor_geo.scenario import run_scenario
+
+    src = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", src)
+    paths = sorted(src.glob("*.yaml"))
+    # the reference: each scenario run locally, in this process
+    for p in paths:
+        run_scenario(p, out=tmp_path / "local" / p.stem, progress=False)
+
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    sched_file = tmp_path / "scheduler.json"
+    procs: list[subprocess.Popen] = []
+
+    def spawn(*args: str, log: str) -> subprocess.Popen:
+        with open(tmp_path / log, "wb") as fh:  # the child keeps its own handle
+            p = subprocess.Popen([sys.executable, "-m", "dask", *args], env=env, stdout=fh,
+                                 stderr=subprocess.STDOUT)
+        procs.append(p)
+        return p
+
+    try:
+        spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--scheduler-file", str(sched_file), log="scheduler.log")
+        _wait_for(sched_file.exists, 60, "the scheduler file")
+        address = json.loads(_wait_for(lambda: sched_file.read_text() or None, 30,
+                                       "scheduler address"))["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        for k in range(2):  # no nanny: killing the process kills the worker for good
+            spawn("worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                  "--no-nanny", "--no-dashboard", "--name", f"w{k}", log=f"worker{k}.log")
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+            pids = client.run(os.getpid)
+            assert set(pids.values()).isdisjoint({os.getpid()})  # separate processes
+            batch = subprocess.Popen(
+                [sys.executable, "-c", "from corridor_geo.cli import main; main()", "batch",
+                 *map(str, paths),
+                 "--out", str(tmp_path / "cluster"), "--scheduler", address],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            procs.append(batch)
+
+            def busy_worker():
+                running = {w: ts for w, ts in client.processing().items()
+                           if any(str(t).startswith("corridor_geo-scenario-") for t in ts)}
+                return sorted(running)[0] if len(running) == 2 else None
+
+            victim = _wait_for(busy_worker, 300, "both workers running a scenario")
+            os.kill(pids[victim], signal.SIGKILL)
+            out, _ = batch.communicate(timeout=1200)
+            text = out.decode()
+            assert batch.returncode == 0, text
+            assert "3 done, 0 skipped, 0 failed" in text
+            assert len(client.scheduler_info()["workers"]) == 1  # the victim stayed dead
+        for p in paths:
+            assert _same_outputs(tmp_path / "local" / p.stem, tmp_path / "cluster" / p.stem) == []
+        report = json.loads((tmp_path / "cluster" / "batch.json").read_text())
+        assert report["counts"] == {"done": 3, "failed": 0, "skipped": 0}
+        # resumes: a second call against the surviving worker skips the finished scenarios
+        rep = run_batch(paths, out=tmp_path / "cluster", scheduler=address, progress=False)
+        assert _status(rep) == {p.stem: "skipped" for p in paths}
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
