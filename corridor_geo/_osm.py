@@ -138,7 +138,10 @@ def read_osm_file(
     network_type
         ``"drive"``, ``"walk"`` or ``"bike"``.
     bbox
-        Unused by the reader (clipping happens in :func:`build_edges`); kept for symmetry.
+        Clip box (west, south, east, north): ways with no node inside it are dropped while
+        streaming, so memory follows the kept ways, not the file (the exact clip to a
+        polygon/bbox still happens in :func:`build_edges`; a way with no node inside
+        would contribute nothing there).
     progress
         Show tqdm progress.
     """
@@ -165,6 +168,8 @@ def read_osm_file(
     lats: list[float] = []
     tags: list[dict[str, str]] = []
     latest = ""
+    seen = [math.inf, math.inf, -math.inf, -math.inf]  # bounds of every way read
+    w_, s_, e_, n_ = bbox if bbox is not None else (-math.inf, -math.inf, math.inf, math.inf)
     big = path.stat().st_size > _FILE_INDEX_ABOVE
     with tempfile.TemporaryDirectory(prefix="corridor_geo_osm_") as tmp:
         # node locations live in libosmium's C++ index (on disk for big files)
@@ -179,17 +184,27 @@ def read_osm_file(
                 if not passes(t):
                     continue
                 n0 = len(refs)
+                inside = bbox is None
                 for nd in w.nodes:
                     loc = nd.location
                     if loc.valid():
+                        x, y = loc.lon, loc.lat
                         refs.append(nd.ref)
-                        lons.append(loc.lon)
-                        lats.append(loc.lat)
+                        lons.append(x)
+                        lats.append(y)
+                        if not inside and w_ <= x <= e_ and s_ <= y <= n_:
+                            inside = True
                     else:  # node missing from the extract: treated as outside
                         refs.append(nd.ref)
                         lons.append(math.nan)
                         lats.append(math.nan)
-                if len(refs) - n0 < 2:
+                if bbox is not None and len(refs) > n0:
+                    xs = [v for v in lons[n0:] if v == v]
+                    if xs:
+                        ys = [v for v in lats[n0:] if v == v]
+                        seen[0], seen[2] = min(seen[0], *xs), max(seen[2], *xs)
+                        seen[1], seen[3] = min(seen[1], *ys), max(seen[3], *ys)
+                if len(refs) - n0 < 2 or not inside:
                     del refs[n0:], lons[n0:], lats[n0:]
                     continue
                 way_ids.append(w.id)
@@ -199,6 +214,8 @@ def read_osm_file(
                     latest = max(latest, w.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
         except RuntimeError as exc:
             raise NetworkSourceError(f"cannot read OSM file {path}: {exc}") from exc
+    if file_bounds is None and bbox is not None and math.isfinite(seen[0]):
+        file_bounds = (seen[0], seen[1], seen[2], seen[3])
     refs_a = np.array(refs, dtype=np.int64)
     ids, first = np.unique(refs_a, return_index=True)
     lon_a = np.array(lons, dtype=np.float64)[first]

@@ -208,7 +208,8 @@ def _file_is_fresh(path: Path) -> Any:
 
 def _build_from_osm_file(path: Path, *, network_type: str, clip: BaseGeometry | None,
                          speeds: Any, retain_all: bool, progress: bool) -> Network:
-    raw = _osm.read_osm_file(path, network_type=network_type, progress=progress)
+    raw = _osm.read_osm_file(path, network_type=network_type, progress=progress,
+                             bbox=None if clip is None else clip.bounds)
     arrays = _osm.build_edges(raw, network_type=network_type, polygon=clip)
     if not arrays or not len(arrays["source"]):
         have = raw.file_bounds

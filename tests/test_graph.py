@@ -137,6 +137,22 @@ def test_bbox_clip_keeps_only_inside(drive_pbf):
     assert same.n_edges == net.n_edges
 
 
+def test_reader_drops_ways_outside_the_clip_box_same_network():
+    # memory follows the kept ways: ways with no node in the box are not even read
+    from corridor_geo import _osm
+
+    bb = (114.02, 22.52, 114.06, 22.56)
+    full = _osm.read_osm_file(shared_data_path(PBF), network_type="drive")
+    cut = _osm.read_osm_file(shared_data_path(PBF), network_type="drive", bbox=bb)
+    assert 0 < len(cut.way_ids) < len(full.way_ids) / 2
+    assert len(cut.refs) < len(full.refs) / 2
+    a = _osm.build_edges(full, network_type="drive", polygon=box(*bb))
+    b = _osm.build_edges(cut, network_type="drive", polygon=box(*bb))
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
 def test_default_scgraph_builds_caches_reloads():
     net = load_network()
     assert net.mode == "drive"
