@@ -409,6 +409,8 @@ def _assemble(data: GeoData, *, as_of: int | None, enable: Iterable[str] = (),
     links = links[keep.to_numpy(dtype=bool)].reset_index(drop=True)
 
     stops = data.link_stops[data.link_stops["link_id"].isin(set(links["id"]))]
+    if "status" in stops.columns:  # built but not open (e.g. Baiyun Airport East)
+        stops = stops[stops["status"].ne("not_open").to_numpy(dtype=bool)]
     if as_of is not None:
         later = stops["opened"].notna() & (stops["opened"].fillna(0) > as_of)
         stops = stops[~later.to_numpy(dtype=bool)]

@@ -250,7 +250,12 @@ class LinkStopRow(_Row):
     stop_id: _Id
     km_post: _OptNonNeg = None
     opened: _OptYear = None
+    status: Literal["open", "not_open"] = "open"
     note: str = ""
+    source: str = ""
+    confidence: Annotated[
+        Literal["high", "medium", "low", ""], BeforeValidator(lambda v: v or "")
+    ] = ""
 
 
 class UserNodeRow(BaseModel):

@@ -31,6 +31,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 from pyproj import Geod
 
+from corridor_geo._rail_tables import RailTables, ServicePattern, load_rail_tables
 from corridor_geo.errors import DataValidationError, UnknownIdError
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "active_link_ids",
     "build_services",
     "link_specs_from_corridor",
+    "profile_time_s",
     "read_scheduled_times",
     "run_time_s",
     "stop_positions_km",
@@ -74,6 +76,9 @@ class ModeProfile(BaseModel):
         Time from the station forecourt to the platform (ID and security check, walking).
     station_exit_min
         Time from the platform to the station forecourt.
+    running_margin
+        Timetable allowance: fraction added to the pure running time of every run
+        (recovery margin, speed restrictions the data do not list).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -86,21 +91,24 @@ class ModeProfile(BaseModel):
     default_design_kmh: PositiveFloat
     station_entry_min: float = Field(ge=0)
     station_exit_min: float = Field(ge=0)
+    running_margin: float = Field(default=0.0, ge=0, le=1.0)
 
 
 def _default_modes() -> dict[str, ModeProfile]:
-    # Sources and reasoning: docs/rail_model.md. All values are assumptions of typical
-    # Chinese practice, not fitted to any timetable.
+    # Sources and reasoning: docs/rail_model.md. Assumptions of typical Chinese practice,
+    # except the values marked as fitted.
     return {
+        # dwell and running_margin fitted by scripts/calibrate_times.py (docs/rail_model.md)
         "high_speed_rail": ModeProfile(
-            accel_ms2=0.5, brake_ms2=0.6, dwell_min=2.0, headway_min=15.0,
+            accel_ms2=0.5, brake_ms2=0.6, dwell_min=2.5, headway_min=15.0,
             operating_factor=0.9, default_design_kmh=250.0,
-            station_entry_min=10.0, station_exit_min=4.0,
+            station_entry_min=10.0, station_exit_min=4.0, running_margin=0.35,
         ),
+        # accel/brake, dwell and running_margin fitted by scripts/calibrate_times.py
         "intercity_rail": ModeProfile(
-            accel_ms2=0.6, brake_ms2=0.7, dwell_min=1.0, headway_min=30.0,
+            accel_ms2=0.36, brake_ms2=0.42, dwell_min=1.0, headway_min=30.0,
             operating_factor=0.9, default_design_kmh=160.0,
-            station_entry_min=8.0, station_exit_min=3.0,
+            station_entry_min=8.0, station_exit_min=3.0, running_margin=0.05,
         ),
         "conventional_rail": ModeProfile(
             accel_ms2=0.4, brake_ms2=0.5, dwell_min=2.0, headway_min=30.0,
@@ -160,26 +168,15 @@ class RailParameters(BaseModel):
     transfer_min: float = Field(default=8.0, ge=0)
     wait_factor: float = Field(default=0.5, ge=0)
     max_wait_min: float | None = Field(default=None, gt=0)
-    headway_by_link: dict[str, PositiveFloat] = Field(default_factory=lambda: {
-        "gsh_xrl": 10.0,        # Guangzhou South - Shenzhen North: trains every few minutes at peak
-        "suishen_icr": 45.0,    # "about 22 train pairs per day" (links.csv) over ~16.5 h
-        "guanhui_icr": 40.0,
-        "foguan_icr": 30.0,
-    })
+    # Headways, express patterns and speed limits of the bundled lines are data
+    # (geodata/services.csv, rail_speed_limits.csv); these parameters are for user links
+    # and what-if edits.
+    headway_by_link: dict[str, PositiveFloat] = Field(default_factory=dict)
     speed_by_link: dict[str, PositiveFloat] = Field(default_factory=dict)
-    segment_speed_kmh: dict[str, PositiveFloat] = Field(default_factory=lambda: {
-        # links.csv: "200 between Shenzhen North and the border"
-        "gsh_xrl:st_sz_north:st_futian": 200.0,
-        "gsh_xrl:st_futian:st_hk_west_kowloon": 200.0,
-    })
-    express_stops: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
-        # links.csv: fast EMUs stop only at a few stations
-        "guangshen_railway": ("st_gz_east", "st_changping", "st_shenzhen"),
-    })
-    express_headway_min: dict[str, PositiveFloat] = Field(
-        default_factory=lambda: {"guangshen_railway": 20.0})
-    stopping_headway_min: dict[str, PositiveFloat] = Field(
-        default_factory=lambda: {"guangshen_railway": 60.0})
+    segment_speed_kmh: dict[str, PositiveFloat] = Field(default_factory=dict)
+    express_stops: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    express_headway_min: dict[str, PositiveFloat] = Field(default_factory=dict)
+    stopping_headway_min: dict[str, PositiveFloat] = Field(default_factory=dict)
 
     def profile(self, mode: str) -> ModeProfile:
         """Return the :class:`ModeProfile` of *mode* (a clear error for an unknown mode)."""
@@ -247,6 +244,7 @@ class StopSpec:
     lon: float = math.nan
     lat: float = math.nan
     km_post: float = math.nan
+    served: bool = True
 
     @property
     def placed(self) -> bool:
@@ -266,6 +264,7 @@ class LinkSpec:
     length_km: float = math.nan
     headway_min: float | None = None
     speed_source: str = "operating"
+    as_of: int | None = None
 
 
 def _num(value: Any) -> float:
@@ -318,32 +317,43 @@ def link_specs_from_corridor(corridor: Any, *, params: RailParameters | None = N
     params = params or RailParameters()
     links = corridor.links
     stations = corridor.stations
-    st_by_id = dict(zip(stations["id"], stations.geometry, strict=True))
+    # the full bundled stop lists (stops not open in as_of included, not served) so that
+    # track distances and positions do not depend on the year
+    full = getattr(corridor, "_data", None)
+    all_stations = full.stations if full is not None else stations
+    st_by_id = dict(zip(all_stations["id"], all_stations.geometry, strict=True))
     names: dict[str, str] = {}
-    if "name_en" in stations.columns:
-        names = dict(zip(stations["id"], stations["name_en"], strict=True))
-    ls = corridor.link_stops
+    if "name_en" in all_stations.columns:
+        names = dict(zip(all_stations["id"], all_stations["name_en"], strict=True))
+    ls_served = corridor.link_stops
+    ls = full.link_stops if full is not None else ls_served
     wanted = None if link_ids is None else set(link_ids)
     specs = []
     for row in links.itertuples(index=False):
         if row.mode not in modes or (wanted is not None and row.id not in wanted):
             continue
         rows = ls[ls["link_id"] == row.id].sort_values("seq")
+        served_ids = set(ls_served.loc[ls_served["link_id"] == row.id, "stop_id"])
         stops = []
         for r in rows.itertuples(index=False):
             stop_opened = _num(getattr(r, "opened", math.nan))
-            if as_of is not None and not math.isnan(stop_opened) and stop_opened > as_of:
-                continue
+            served = str(getattr(r, "status", "open") or "open") == "open" and not (
+                as_of is not None and not math.isnan(stop_opened) and stop_opened > as_of)
             sid = getattr(r, "stop_id", None)
             sid = None if sid is None or (isinstance(sid, float) and math.isnan(sid)) \
                 or pd.isna(sid) else str(sid)
+            if full is not None and sid not in served_ids:
+                served = False
+            if full is None and not served:
+                continue
             label = str(getattr(r, "stop_name", None) or getattr(r, "name", None) or sid or "?")
             geom = st_by_id.get(sid) if sid is not None else None
             if geom is not None and not geom.is_empty:
                 stops.append(StopSpec(sid, names.get(sid, label), geom.x, geom.y,
-                                      _num(getattr(r, "km_post", math.nan))))
+                                      _num(getattr(r, "km_post", math.nan)), served=served))
             else:
-                stops.append(StopSpec(None, label, km_post=_num(getattr(r, "km_post", math.nan))))
+                stops.append(StopSpec(None, label, km_post=_num(getattr(r, "km_post", math.nan)),
+                                      served=served))
         op = _num(getattr(row, "operating_speed_kmh", math.nan))
         design = _num(getattr(row, "design_speed_kmh", math.nan))
         if row.id in params.speed_by_link:
@@ -361,7 +371,8 @@ def link_specs_from_corridor(corridor: Any, *, params: RailParameters | None = N
         specs.append(LinkSpec(
             id=str(row.id), name=str(getattr(row, "name_en", row.id)), mode=str(row.mode),
             stops=tuple(stops), cruise_kmh=float(cruise),
-            length_km=_num(getattr(row, "length_km", math.nan)), speed_source=src))
+            length_km=_num(getattr(row, "length_km", math.nan)), speed_source=src,
+            as_of=as_of))
     return specs
 
 
@@ -452,42 +463,61 @@ def stop_positions_km(spec: LinkSpec, params: RailParameters) -> tuple[np.ndarra
     return _positions_km(spec, params)
 
 
-def _positions_km(spec: LinkSpec, params: RailParameters) -> tuple[np.ndarray, list[str]]:
+def _tables(tables: RailTables | None) -> RailTables:
+    return tables if tables is not None else load_rail_tables()
+
+
+def _positions_km(spec: LinkSpec, params: RailParameters,
+                  tables: RailTables | None = None) -> tuple[np.ndarray, list[str]]:
     """Position (km along the line) of every stop of *spec*, and the method per gap.
 
-    Placed stops: km posts when both ends of a gap have them, else the link length
-    prorated over geodesic gaps (when plausible), else geodesic × circuity. Unplaced
-    stops without km posts are put evenly between their placed neighbours.
+    Per gap between consecutive placed stops: km posts when both ends have them; else
+    the track distance measured on OpenStreetMap railway geometry
+    (``geodata/rail_track_km.csv``, method ``osm_track``); else the geodesic × a factor:
+    the link's published length minus the measured gaps, spread over the unmeasured
+    gaps in proportion to their geodesic lengths (``length_prorated``, when that factor
+    lies in ``prorate_range`` and the stop list spans the link), or ``circuity``
+    (``geodesic_circuity``). Unplaced stops without km posts are put evenly between
+    their placed neighbours.
     """
+    tables = _tables(tables)
     stops = spec.stops
     placed = [i for i, s in enumerate(stops) if s.placed]
     pos = np.full(len(stops), np.nan)
     if len(placed) < 2:
         return pos, []
-    geo = np.array([_geodesic_km(stops[i], stops[j]) for i, j in itertools.pairwise(placed)])
-    chain = float(geo.sum())
-    prorate = (placed[0] == 0 and placed[-1] == len(stops) - 1 and chain > 0
-               and not math.isnan(spec.length_km)
-               and params.prorate_range[0] <= spec.length_km / chain <= params.prorate_range[1])
-    factor = spec.length_km / chain if prorate else params.circuity
-    fallback_method = "length_prorated" if prorate else "geodesic_circuity"
-    methods = []
-    pos[placed[0]] = 0.0
-    for k, (i, j) in enumerate(itertools.pairwise(placed)):
+    pairs = list(itertools.pairwise(placed))
+    geo = np.array([_geodesic_km(stops[i], stops[j]) for i, j in pairs])
+    gap = np.full(len(pairs), np.nan)
+    methods = [""] * len(pairs)
+    for k, (i, j) in enumerate(pairs):
         ki, kj = stops[i].km_post, stops[j].km_post
         if not (math.isnan(ki) or math.isnan(kj)):
-            gap, method = abs(kj - ki), "km_post"
-        else:
-            gap, method = geo[k] * factor, fallback_method
-        pos[j] = pos[i] + gap
-        methods.append(method)
-        inner = range(i + 1, j)
-        for n, m in enumerate(inner, start=1):
+            gap[k], methods[k] = abs(kj - ki), "km_post"
+            continue
+        km = tables.track(spec.id, stops[i].stop_id, stops[j].stop_id)  # type: ignore[arg-type]
+        if km is not None and km > 0:
+            gap[k], methods[k] = km, "osm_track"
+    todo = np.isnan(gap)
+    spans = placed[0] == 0 and placed[-1] == len(stops) - 1
+    factor, fallback = params.circuity, "geodesic_circuity"
+    if todo.any() and spans and not math.isnan(spec.length_km):
+        rest_geo = float(geo[todo].sum())
+        rest = spec.length_km - float(np.nansum(gap))
+        if rest_geo > 0 and params.prorate_range[0] <= rest / rest_geo <= params.prorate_range[1]:
+            factor, fallback = rest / rest_geo, "length_prorated"
+    for k in np.flatnonzero(todo):
+        gap[k], methods[k] = geo[k] * factor, fallback
+    pos[placed[0]] = 0.0
+    for k, (i, j) in enumerate(pairs):
+        pos[j] = pos[i] + gap[k]
+        ki = stops[i].km_post
+        for n, m in enumerate(range(i + 1, j), start=1):
             km = stops[m].km_post
-            if not (math.isnan(km) or math.isnan(ki)) and method == "km_post":
+            if not (math.isnan(km) or math.isnan(ki)) and methods[k] == "km_post":
                 pos[m] = pos[i] + abs(km - ki)
             else:
-                pos[m] = pos[i] + gap * n / (j - i)
+                pos[m] = pos[i] + gap[k] * n / (j - i)
     return pos, methods
 
 
@@ -496,47 +526,166 @@ def _segment_cap(params: RailParameters, link_id: str, a: str, b: str) -> float 
         params.segment_speed_kmh.get(f"{link_id}:{b}:{a}")
 
 
+def profile_time_s(gaps: Sequence[tuple[float, float]], *, accel_ms2: float,
+                   brake_ms2: float) -> float:
+    """Non-stop run over consecutive track sections ``(metres, speed limit km/h)``.
+
+    Start and stop follow the limit of the first and last section (trapezoid); each
+    section is run at its limit. When the run is too short to reach the lowest limit
+    it is a triangle (:func:`run_time_s`). Speed changes between sections are taken
+    as instantaneous (the ramps are short against the sections here).
+
+    Examples
+    --------
+    >>> profile_time_s([(10_000, 200)], accel_ms2=0.5, brake_ms2=0.5) == run_time_s(
+    ...     10_000, cruise_kmh=200, accel_ms2=0.5, brake_ms2=0.5)
+    True
+    """
+    d = sum(g for g, _ in gaps)
+    if d <= 0:
+        return 0.0
+    v0, v1 = gaps[0][1] / 3.6, gaps[-1][1] / 3.6
+    if d < v0 * v0 / (2 * accel_ms2) + v1 * v1 / (2 * brake_ms2) or len(gaps) == 1:
+        return run_time_s(d, cruise_kmh=min(v for _, v in gaps), accel_ms2=accel_ms2,
+                          brake_ms2=brake_ms2)
+    return sum(g / (v / 3.6) for g, v in gaps) + v0 / (2 * accel_ms2) + v1 / (2 * brake_ms2)
+
+
+def _gap_caps(spec: LinkSpec, params: RailParameters, tables: RailTables,
+              speed_factor: float) -> list[float]:
+    """Speed (km/h) on each gap between consecutive stops of *spec* (all stops listed)."""
+    out = []
+    for s1, s2 in itertools.pairwise(spec.stops):
+        v = spec.cruise_kmh
+        if s1.stop_id is not None and s2.stop_id is not None:
+            for cap in (_segment_cap(params, spec.id, s1.stop_id, s2.stop_id),
+                        tables.limit(spec.id, s1.stop_id, s2.stop_id)):
+                if cap is not None:
+                    v = min(v, cap)
+        out.append(v * speed_factor)
+    return out
+
+
+@dataclass
+class _LinkGeom:
+    spec: LinkSpec
+    pos: np.ndarray
+    methods: list[str]
+    caps: list[float]
+    index: dict[str, int]
+
+    def method_between(self, i: int, j: int) -> str:
+        placed = [k for k, s in enumerate(self.spec.stops) if s.placed]
+        gm = {placed[k + 1]: self.methods[k] for k in range(len(self.methods))}
+        ms = {gm[m] for m in placed if i < m <= j}
+        return ms.pop() if len(ms) == 1 else "mixed"
+
+
+def _geom(spec: LinkSpec, params: RailParameters, tables: RailTables,
+          speed_factor: float) -> _LinkGeom:
+    pos, methods = _positions_km(spec, params, tables)
+    index = {s.stop_id: i for i, s in enumerate(spec.stops) if s.placed}
+    return _LinkGeom(spec, pos, methods, _gap_caps(spec, params, tables, speed_factor),
+                     index)  # type: ignore[arg-type]
+
+
+def _run_between(g: _LinkGeom, i: int, j: int, *, halts_unplaced: bool,
+                 prof: ModeProfile, dwell: float) -> float:
+    """Minutes from stop index *i* to *j* of one link (i < j or i > j), dwell at unplaced halts."""
+    lo, hi = min(i, j), max(i, j)
+    stops = g.spec.stops
+    halts = [lo] + ([m for m in range(lo + 1, hi) if not stops[m].placed]
+                    if halts_unplaced else []) + [hi]
+    t = 0.0
+    for u, v in itertools.pairwise(halts):
+        gaps = [((g.pos[k + 1] - g.pos[k]) * 1000.0, g.caps[k]) for k in range(u, v)]
+        t += profile_time_s(gaps, accel_ms2=prof.accel_ms2, brake_ms2=prof.brake_ms2)
+    return t / 60.0 * (1.0 + prof.running_margin) + dwell * (len(halts) - 2)
+
+
 def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: str,
-                   headway: float, pos: np.ndarray, methods: list[str],
-                   params: RailParameters, speed_factor: float) -> RailService:
+                   headway: float, geom: _LinkGeom, params: RailParameters,
+                   speed_factor: float, dwell: float | None = None) -> RailService:
     prof = params.profile(spec.mode)
+    dwell = prof.dwell_min if dwell is None else dwell
     stops = spec.stops
-    placed_idx = [i for i, s in enumerate(stops) if s.placed]
-    gap_method = {placed_idx[k + 1]: methods[k] for k in range(len(methods))}
+    placed_served = [i for i, s in enumerate(stops) if s.placed and s.served]
+    all_stops = list(pattern) == placed_served
     seg_km, seg_min, seg_method = [], [], []
-    all_stops = len(pattern) == len(placed_idx)
     for i, j in itertools.pairwise(pattern):
-        a, b = stops[i].stop_id, stops[j].stop_id
-        cap = _segment_cap(params, spec.id, a, b)  # type: ignore[arg-type]
-        cruise = spec.cruise_kmh * speed_factor
-        if cap is not None:
-            cruise = min(cruise, cap * speed_factor)
-        # an all-stops service also stops at the stops the data cannot place
-        halts = [i] + ([m for m in range(i + 1, j) if not stops[m].placed]
-                       if all_stops else []) + [j]
-        t = 0.0
-        for u, v in itertools.pairwise(halts):
-            t += run_time_s((pos[v] - pos[u]) * 1000.0, cruise_kmh=cruise,
-                            accel_ms2=prof.accel_ms2, brake_ms2=prof.brake_ms2)
-        t = t / 60.0 + prof.dwell_min * (len(halts) - 2)
-        seg_km.append(float(pos[j] - pos[i]))
-        seg_min.append(t)
-        ms = {gap_method[m] for m in placed_idx if i < m <= j}
-        seg_method.append(ms.pop() if len(ms) == 1 else "mixed")
+        seg_km.append(float(geom.pos[j] - geom.pos[i]))
+        seg_min.append(_run_between(geom, i, j, halts_unplaced=all_stops, prof=prof,
+                                    dwell=dwell))
+        seg_method.append(geom.method_between(i, j))
     return RailService(
         id=sid, link_id=spec.id, mode=spec.mode, name=name,
         stops=tuple(stops[i].stop_id for i in pattern),  # type: ignore[misc]
-        seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=prof.dwell_min,
+        seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=dwell,
         headway_min=float(headway), cruise_kmh=float(spec.cruise_kmh * speed_factor),
         distance_method=tuple(seg_method),
         coords=tuple((stops[i].lon, stops[i].lat) for i in pattern))
 
 
+def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
+                     params: RailParameters, tables: RailTables,
+                     headway: float) -> RailService | None:
+    """Build the service of a pattern whose stops lie on one or several links."""
+    links = [geoms[lk] for lk in p.link_ids]
+    wanted = p.stops or ()
+    stops = [s for s in wanted if any(s in g.index and g.spec.stops[g.index[s]].served
+                                      for g in links)]
+    if len(stops) < 2:
+        return None
+    # dwell and start/stop rates of the rolling stock of the line holding most stops
+    main = max(links, key=lambda g: sum(s in g.index for s in stops)).spec
+    prof = params.profile(main.mode)
+    dwell = prof.dwell_min if p.dwell_min is None else p.dwell_min
+    seg_km, seg_min, methods, coords = [], [], [], []
+    for a, b in itertools.pairwise(stops):
+        g = next((g for g in links if a in g.index and b in g.index), None)
+        if g is not None:
+            i, j = g.index[a], g.index[b]
+            seg_km.append(float(abs(g.pos[j] - g.pos[i])))
+            seg_min.append(_run_between(g, i, j, halts_unplaced=False, prof=prof,
+                                        dwell=dwell))
+            methods.append(g.method_between(min(i, j), max(i, j)))
+            continue
+        ga = next(g for g in links if a in g.index)
+        gb = next(g for g in links if b in g.index)
+        sa, sb = ga.spec.stops[ga.index[a]], gb.spec.stops[gb.index[b]]
+        km = tables.track("+".join(p.link_ids), a, b)
+        method = "osm_track"
+        if km is None:
+            km, method = _geodesic_km(sa, sb) * params.circuity, "geodesic_circuity"
+        v = min(ga.spec.cruise_kmh, gb.spec.cruise_kmh)
+        t = run_time_s(km * 1000.0, cruise_kmh=v, accel_ms2=prof.accel_ms2,
+                       brake_ms2=prof.brake_ms2) / 60.0 * (1.0 + prof.running_margin)
+        seg_km.append(float(km))
+        seg_min.append(t)
+        methods.append(method)
+    for s in stops:
+        g = next(g for g in links if s in g.index)
+        st = g.spec.stops[g.index[s]]
+        coords.append((st.lon, st.lat))
+    return RailService(
+        id=p.id, link_id=main.id, mode=main.mode, name=p.name, stops=tuple(stops),
+        seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=dwell,
+        headway_min=float(headway), cruise_kmh=float(main.cruise_kmh),
+        distance_method=tuple(methods), coords=tuple(coords))
+
+
 def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None = None,
                    speed_factors: Mapping[str, float] | None = None,
                    headway_min: Mapping[str, float] | None = None,
-                   scheduled: Iterable[ScheduledTime] = ()) -> list[RailService]:
-    """Build the services (all-stops, plus express patterns) of rail link specs.
+                   scheduled: Iterable[ScheduledTime] = (),
+                   tables: RailTables | None = None) -> list[RailService]:
+    """Build the services of rail link specs: the bundled patterns, or all-stops.
+
+    A link with patterns in ``geodata/services.csv`` (:func:`load_rail_tables`) gets
+    the patterns that run in its ``as_of`` year (all-stops, express, non-stop, and
+    through services running over several links when all of them are in service),
+    serving only stops open that year. A link without patterns gets one all-stops
+    service (plus ``params.express_stops``).
 
     Parameters
     ----------
@@ -547,9 +696,11 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
     speed_factors
         Link id -> factor applied to the cruise speed (scenario edits).
     headway_min
-        Link id -> headway (minutes), overriding ``params``.
+        Link id -> headway (minutes), overriding ``params`` and the patterns.
     scheduled
         User station-to-station times that override the model (:func:`read_scheduled_times`).
+    tables
+        The rail tables (default: the bundled ones).
 
     Returns
     -------
@@ -565,34 +716,61 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
     [('a', 'b')]
     """
     params = params or RailParameters()
+    tables = _tables(tables)
     speed_factors = dict(speed_factors or {})
     headway_min = dict(headway_min or {})
     services: list[RailService] = []
+    specs = list(specs)
+    geoms: dict[str, _LinkGeom] = {}
     for spec in specs:
-        pos, methods = _positions_km(spec, params)
-        placed = [i for i, s in enumerate(spec.stops) if s.placed]
-        if len(placed) < 2:
+        if sum(s.placed for s in spec.stops) >= 2:
+            geoms[spec.id] = _geom(spec, params, tables,
+                                   float(speed_factors.get(spec.id, 1.0)))
+    for spec in specs:
+        geom = geoms.get(spec.id)
+        if geom is None:
+            continue
+        served = [i for i, s in enumerate(spec.stops) if s.placed and s.served]
+        if len(served) < 2:
             continue
         prof = params.profile(spec.mode)
         factor = float(speed_factors.get(spec.id, 1.0))
+        patterns = [p for p in tables.patterns_for(spec.id)
+                    if spec.speed_source != "edit"]
+        if patterns:
+            for p in patterns:
+                if not p.runs_in(spec.as_of) or not all(lk in geoms for lk in p.link_ids):
+                    continue
+                hw = headway_min.get(spec.id, p.headway_min)
+                if p.stops is None:
+                    svc: RailService | None = _build_service(
+                        spec, served, sid=p.id, name=p.name, headway=hw, geom=geom,
+                        params=params, speed_factor=factor, dwell=p.dwell_min)
+                else:
+                    svc = _through_service(p, geoms, params=params, tables=tables,
+                                           headway=hw)
+                if svc is not None and len(svc.stops) >= 2:
+                    services.append(svc)
+            continue
         express = params.express_stops.get(spec.id)
-        ids_at = {spec.stops[i].stop_id: i for i in placed}
-        if express and all(s in ids_at for s in express) and len(express) >= 2 \
-                and spec.id not in headway_min:
+        ids_at = {spec.stops[i].stop_id: i for i in served}
+        has_express = bool(express) and all(s in ids_at for s in express or ()) \
+            and len(express or ()) >= 2
+        if has_express and spec.id not in headway_min:
             hw = params.stopping_headway_min.get(spec.id, prof.headway_min)
         else:
             hw = headway_min.get(spec.id, spec.headway_min or params.headway_by_link.get(
                 spec.id, prof.headway_min))
-        services.append(_build_service(spec, placed, sid=spec.id, name=spec.name,
-                                       headway=hw, pos=pos, methods=methods, params=params,
+        services.append(_build_service(spec, served, sid=spec.id, name=spec.name,
+                                       headway=hw, geom=geom, params=params,
                                        speed_factor=factor))
-        if express and all(s in ids_at for s in express) and len(express) >= 2:
-            pattern = sorted(ids_at[s] for s in express)
+        if has_express:
+            pattern = sorted(ids_at[s] for s in express or ())
             ehw = headway_min.get(spec.id, params.express_headway_min.get(
                 spec.id, prof.headway_min))
             services.append(_build_service(
                 spec, pattern, sid=f"{spec.id}/express", name=f"{spec.name} (express)",
-                headway=ehw, pos=pos, methods=methods, params=params, speed_factor=factor))
+                headway=ehw, geom=geom, params=params, speed_factor=factor))
     services = _apply_scheduled(services, list(scheduled))
     return sorted(services, key=lambda s: s.id)
 

@@ -82,7 +82,7 @@ def test_stop_counts_match_reference_lists(gd):
     expected = {
         "gs_expressway": 20, "yanjiang_expressway": 14, "guangshen_railway": 17, "gsh_xrl": 7,
         "suishen_icr": 15, "suishen_qianhai_ext": 4, "palian_icr": 4, "gz_east_ring_icr": 13,
-        "foguan_icr": 7, "guanhui_icr": 4, "ganshen_hsr": 6, "gz_sz_2nd_hsr": 5,
+        "foguan_icr": 7, "guanhui_icr": 18, "ganshen_hsr": 6, "gz_sz_2nd_hsr": 5,
         "shenjiang_rail": 7, "sz_dg_zc_icr": 4,
     }
     assert gd.link_stops.groupby("link_id").size().to_dict() == expected

@@ -42,7 +42,14 @@ def test_run_time_triangle_by_hand():
         run_time_s(d - 1e-6, cruise_kmh=180, accel_ms2=0.5, brake_ms2=0.5), abs=1e-4)
 
 
+# the hand computations below leave out the fitted timetable allowance
+_BASE = RailParameters()
+NO_MARGIN = _BASE.model_copy(update={"modes": {
+    k: v.model_copy(update={"running_margin": 0.0}) for k, v in _BASE.modes.items()}})
+
+
 def _services(**kw):
+    kw.setdefault("params", NO_MARGIN)
     c = toy_corridor()
     specs = link_specs_from_corridor(c, link_ids=kw.pop("link_ids", ["l1", "l2"]))
     return {s.id: s for s in build_services(specs, **kw)}
@@ -87,7 +94,7 @@ def test_length_prorated_and_unplaced_stop():
              StopSpec("b", "B", 114.2, 22.5))
     geo = GEOD.inv(114.0, 22.5, 114.2, 22.5)[2] / 1000
     spec = LinkSpec("x", "X", "intercity_rail", stops, cruise_kmh=120.0, length_km=geo * 1.1)
-    (svc,) = build_services([spec])
+    (svc,) = build_services([spec], params=NO_MARGIN)
     assert svc.distance_method == ("length_prorated",)
     assert svc.seg_km[0] == pytest.approx(geo * 1.1)
     prof = RailParameters().modes["intercity_rail"]
@@ -120,8 +127,8 @@ def test_headway_and_speed_factor_edits():
 
 
 def test_express_pattern():
-    p = RailParameters(express_stops={"l1": ("st_a", "st_c")},
-                       express_headway_min={"l1": 20.0})
+    p = NO_MARGIN.model_copy(update={"express_stops": {"l1": ("st_a", "st_c")},
+                                     "express_headway_min": {"l1": 20.0}})
     s = _services(params=p)
     assert s["l1/express"].stops == ("st_a", "st_c")
     assert s["l1/express"].in_vehicle_min("st_a", "st_c") < s["l1"].in_vehicle_min("st_a",

@@ -97,10 +97,12 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
-    """Compare modelled times with OBSERVED (CSV: from,to,minutes; extra columns ignored).
+    """Compare modelled times with OBSERVED (CSV: from,to,minutes[,year][,mode]).
 
     Station pairs on a common line are compared with the modelled in-vehicle time of
-    the fastest service; other pairs door to door.
+    the fastest service stopping at both; other pairs door to door. Optional columns:
+    year (the network as of that year) and mode (rail, transit, drive, best, walk).
+    Prints the bias per line (rail link of the service, or the mode).
     """
     import pandas as pd
 
@@ -116,11 +118,16 @@ def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
 
     if fmt == "json":
         recs = [{"from": r["from"], "to": r["to"], "from_id": r["from_id"],
-                 "to_id": r["to_id"], "comparison": r["comparison"], "service": r["service"],
+                 "to_id": r["to_id"], "year": None if pd.isna(r["year"]) else int(r["year"]),
+                 "mode": r["mode"], "comparison": r["comparison"], "service": r["service"],
+                 "line": r["line"],
                  "observed_min": num(r["observed_min"]), "modelled_min": num(r["modelled_min"]),
                  "error_min": num(r["error_min"]), "error_pct": num(r["error_pct"])}
                 for r in rows.to_dict("records")]
         summ = {k: (num(v) if isinstance(v, float) else v) for k, v in summary.items()}
+        summ["per_line"] = [{k: (num(v) if isinstance(v, float) else
+                                 (int(v) if k == "n" else v)) for k, v in rec.items()}
+                            for rec in summary["per_line"]]
         click.echo(_json({"rows": recs, "summary": summ}))
         return
     tab = rows.round(1)
@@ -130,3 +137,9 @@ def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
                f"door-to-door {summary['n_door_to_door']})  "
                f"MAE={summary['mae_min']:.1f} min  MAPE={summary['mape_pct']:.1f}%  "
                f"bias={summary['bias_min']:+.1f} min")
+    if summary["n_station_to_station"]:
+        click.echo(f"rail rows: mean |error| {summary['rail_mape_pct']:.1f}%, worst "
+                   f"{summary['rail_worst_pct']:.1f}%")
+    click.echo("bias per line:")
+    with pd.option_context("display.width", 250):
+        click.echo(pd.DataFrame(summary["per_line"]).round(1).to_string(index=False))

@@ -1,0 +1,261 @@
+"""The bundled rail tables: service patterns, track distances, published lengths, speed limits.
+
+Read from the geodata folder (``services.csv``, ``rail_track_km.csv``,
+``line_lengths.csv``, ``rail_speed_limits.csv``; columns in ``geodata/README.md``),
+validated row by row (a bad row fails with the file, row and field named) and cached.
+A missing file means "no such data" (an empty table), so a user geodata folder made
+for an older version still loads.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corridor_geo.errors import DataValidationError
+
+__all__ = ["LengthCheck", "RailTables", "ServicePattern", "check_line_lengths",
+           "load_rail_tables"]
+
+SERVICES_FILE = "services.csv"
+TRACK_FILE = "rail_track_km.csv"
+LENGTHS_FILE = "line_lengths.csv"
+LIMITS_FILE = "rail_speed_limits.csv"
+_KINDS = ("all_stops", "express", "nonstop", "through")
+_CONF = ("high", "medium", "low")
+LENGTH_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class ServicePattern:
+    """One row of ``services.csv``: a stopping pattern on one link or through several."""
+
+    id: str
+    link_ids: tuple[str, ...]
+    name: str
+    kind: str
+    stops: tuple[str, ...] | None  # None = every served stop of the (single) link
+    first_year: int | None
+    last_year: int | None
+    headway_min: float
+    dwell_min: float | None
+    source: str
+    confidence: str
+
+    def runs_in(self, year: int | None) -> bool:
+        """Return True when the pattern runs in *year* (None: today, i.e. no last year)."""
+        if year is None:
+            return self.last_year is None
+        return (self.first_year is None or self.first_year <= year) and \
+            (self.last_year is None or year <= self.last_year)
+
+
+@dataclass(frozen=True)
+class RailTables:
+    """All bundled rail tables (empty when a file is absent)."""
+
+    services: tuple[ServicePattern, ...] = ()
+    track_km: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    track_method: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    lengths: tuple[dict[str, Any], ...] = ()
+    speed_limits: dict[tuple[str, str, str], float] = field(default_factory=dict)
+
+    def track(self, link_id: str, a: str, b: str) -> float | None:
+        """Measured track km between consecutive stops *a*, *b* (either order), if usable."""
+        for key in ((link_id, a, b), (link_id, b, a)):
+            if key in self.track_km and self.track_method.get(key) == "osm_rail_graph":
+                return self.track_km[key]
+        return None
+
+    def limit(self, link_id: str, a: str, b: str) -> float | None:
+        """Speed limit (km/h) on the gap between consecutive stops *a* and *b*."""
+        return self.speed_limits.get((link_id, a, b)) or self.speed_limits.get((link_id, b, a))
+
+    def patterns_for(self, link_id: str) -> list[ServicePattern]:
+        """Patterns whose first link is *link_id*."""
+        return [p for p in self.services if p.link_ids[0] == link_id]
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+
+
+def _num(path: Path, row: int, rec: dict[str, str], name: str, *, optional: bool = False,
+         positive: bool = True) -> float | None:
+    text = rec.get(name, "")
+    if not text:
+        if optional:
+            return None
+        raise DataValidationError("empty; expected a number", path=path, row=row, field=name)
+    try:
+        val = float(text)
+    except ValueError:
+        raise DataValidationError(f"expected a number, got {text!r}", path=path, row=row,
+                                  field=name) from None
+    if not math.isfinite(val) or (positive and val <= 0) or val < 0:
+        raise DataValidationError(f"expected a {'positive' if positive else 'non-negative'} "
+                                  f"number, got {text!r}", path=path, row=row, field=name)
+    return val
+
+
+def _year(path: Path, row: int, rec: dict[str, str], name: str) -> int | None:
+    text = rec.get(name, "")
+    if not text:
+        return None
+    if not text.isdigit() or not 1800 <= int(text) <= 2100:
+        raise DataValidationError(f"expected a year 1800-2100, got {text!r}", path=path,
+                                  row=row, field=name)
+    return int(text)
+
+
+def _choice(path: Path, row: int, rec: dict[str, str], name: str,
+            allowed: tuple[str, ...]) -> str:
+    val = rec.get(name, "")
+    if val not in allowed:
+        raise DataValidationError(f"got {val!r}; expected one of {', '.join(allowed)}",
+                                  path=path, row=row, field=name)
+    return val
+
+
+@functools.lru_cache(maxsize=4)
+def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
+    del stamp  # part of the cache key only
+    base = Path(folder)
+    p = base / SERVICES_FILE
+    services = []
+    seen: set[str] = set()
+    for n, r in enumerate(_read(p), 1):
+        if not r.get("id") or r["id"] in seen:
+            raise DataValidationError(f"missing or duplicate id {r.get('id')!r}", path=p,
+                                      row=n, field="id")
+        seen.add(r["id"])
+        links = tuple(x for x in r.get("link_ids", "").split(";") if x)
+        if not links:
+            raise DataValidationError("empty; expected link ids separated by ';'", path=p,
+                                      row=n, field="link_ids")
+        stops = None if r.get("stops") == "*" else tuple(
+            x for x in r.get("stops", "").split(";") if x)
+        if stops is not None and len(stops) < 2:
+            raise DataValidationError("expected '*' or at least two station ids", path=p,
+                                      row=n, field="stops")
+        if stops is None and len(links) > 1:
+            raise DataValidationError("a through service must list its stops", path=p,
+                                      row=n, field="stops")
+        first, last = _year(p, n, r, "first_year"), _year(p, n, r, "last_year")
+        if first is not None and last is not None and last < first:
+            raise DataValidationError(f"last_year {last} before first_year {first}", path=p,
+                                      row=n, field="last_year")
+        services.append(ServicePattern(
+            id=r["id"], link_ids=links, name=r.get("name_en") or r["id"],
+            kind=_choice(p, n, r, "kind", _KINDS), stops=stops, first_year=first,
+            last_year=last, headway_min=float(_num(p, n, r, "headway_min") or 0.0),
+            dwell_min=_num(p, n, r, "dwell_min", optional=True, positive=False),
+            source=r.get("source", ""), confidence=_choice(p, n, r, "confidence", _CONF)))
+    p = base / TRACK_FILE
+    track, method = {}, {}
+    for n, r in enumerate(_read(p), 1):
+        key = (r["link_id"], r["from_stop"], r["to_stop"])
+        km = _num(p, n, r, "track_km", optional=True, positive=False)
+        if km is not None:
+            track[key] = km
+            method[key] = r.get("method", "")
+    p = base / LENGTHS_FILE
+    lengths = []
+    for n, r in enumerate(_read(p), 1):
+        lengths.append({**r, "length_km": _num(p, n, r, "length_km"), "row": n})
+    p = base / LIMITS_FILE
+    limits = {}
+    for n, r in enumerate(_read(p), 1):
+        limits[(r["link_id"], r["from_stop"], r["to_stop"])] = float(
+            _num(p, n, r, "max_kmh") or 0.0)
+    return RailTables(tuple(services), track, method, tuple(lengths), limits)
+
+
+def load_rail_tables(folder: str | Path | None = None) -> RailTables:
+    """Load (cached) the rail tables of *folder* (default: the bundled geodata).
+
+    Examples
+    --------
+    >>> t = load_rail_tables()
+    >>> any(p.kind == "through" for p in t.services)
+    True
+    """
+    from corridor_geo import settings
+
+    base = Path(folder) if folder is not None else settings.geodata_dir()
+    stamp = tuple((f, int(s.st_mtime_ns), int(s.st_size)) for f in
+                  (SERVICES_FILE, TRACK_FILE, LENGTHS_FILE, LIMITS_FILE)
+                  if (s := (base / f).stat() if (base / f).exists() else None) is not None)
+    return _load(str(base), stamp)
+
+
+@dataclass(frozen=True)
+class LengthCheck:
+    """Published length of a line section vs the sum of its measured stop-to-stop gaps."""
+
+    link_id: str
+    from_stop: str
+    to_stop: str
+    published_km: float
+    measured_km: float
+    n_gaps: int
+    n_measured: int
+    deviation_pct: float
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        """Within the tolerance, or a reason is recorded, or not all gaps measured."""
+        return (self.n_measured < self.n_gaps or abs(self.deviation_pct) <= 100 * LENGTH_TOLERANCE
+                or bool(self.reason))
+
+
+def check_line_lengths(link_stops: Any, tables: RailTables | None = None) -> list[LengthCheck]:
+    """Compare each ``line_lengths.csv`` row with the sum of the track distances of its gaps.
+
+    Gaps with km posts use them; others the OSM-measured ``rail_track_km.csv`` figure.
+    Rows where not every gap is measured are reported (``n_measured < n_gaps``) but
+    cannot fail; rows off by more than 5 % fail unless ``deviation_reason`` is filled.
+
+    Examples
+    --------
+    >>> from corridor_geo.data import read_geodata
+    >>> bad = [c for c in check_line_lengths(read_geodata().link_stops) if not c.ok]
+    >>> bad
+    []
+    """
+    tables = tables or load_rail_tables()
+    out = []
+    for r in tables.lengths:
+        ls = link_stops[link_stops["link_id"] == r["link_id"]].sort_values("seq")
+        ids = list(ls["stop_id"])
+        kms = dict(zip(ls["stop_id"], ls["km_post"], strict=True))
+        if r["from_stop"] not in ids or r["to_stop"] not in ids:
+            raise DataValidationError(
+                f"{r['from_stop']} or {r['to_stop']} is not a stop of {r['link_id']}",
+                path=LENGTHS_FILE, row=r["row"], field="from_stop")
+        i, j = sorted((ids.index(r["from_stop"]), ids.index(r["to_stop"])))
+        total, measured = 0.0, 0
+        for a, b in zip(ids[i:j], ids[i + 1:j + 1], strict=True):
+            ka, kb = kms.get(a), kms.get(b)
+            if ka is not None and kb is not None and not (math.isnan(ka) or math.isnan(kb)):
+                total += abs(kb - ka)
+                measured += 1
+                continue
+            km = tables.track(r["link_id"], a, b)
+            if km is not None:
+                total += km
+                measured += 1
+        pub = float(r["length_km"])
+        out.append(LengthCheck(r["link_id"], r["from_stop"], r["to_stop"], pub, total, j - i,
+                               measured, 100.0 * (total - pub) / pub,
+                               r.get("deviation_reason", "")))
+    return out

@@ -1,0 +1,164 @@
+"""Calibrate the rail model's general parameters on observed times; print modelled vs observed.
+
+Usage (from the repository root)::
+
+    python scripts/calibrate_times.py [OBSERVED_CSV] [--fit]
+
+``OBSERVED_CSV`` defaults to ``../shared/reference/observed_times_public.csv``
+(columns ``from,to,minutes[,year][,mode][,kind]``, see ``corridor_geo.validate``).
+
+Without ``--fit`` it prints, per rail row, the modelled in-vehicle time of the
+current default parameters (``corridor_geo.rail.RailParameters()``) next to the
+observed one, and the bias per line. With ``--fit`` it first searches a small grid of
+*general* parameters — per rail mode: the timetable allowance ``running_margin``, the
+acceleration/braking rates (one factor on both) and the dwell per stop — minimising
+the mean absolute percentage error of the rail rows plus a penalty on rows worse than
+20 %, and prints the best combination. Nothing per pair is fitted: every parameter
+applies to every run of that mode (documented in ``docs/rail_model.md``). Copy the
+printed values into ``corridor_geo/rail.py`` (``_default_modes``) by hand.
+
+The fit is deterministic (exhaustive grid, ties broken by grid order).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from corridor_geo.corridor import load_corridor  # noqa: E402
+from corridor_geo.rail import (  # noqa: E402
+    RAIL_MODES,
+    RailParameters,
+    build_services,
+    link_specs_from_corridor,
+)
+from corridor_geo.validate import read_observed  # noqa: E402
+
+DEFAULT = ROOT.parent / "shared" / "reference" / "observed_times_public.csv"
+GRID = {
+    "running_margin": [0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35],
+    "rate_factor": [0.6, 0.8, 1.0],
+    "dwell_min": [1.0, 1.5, 2.0, 2.5],
+}
+FIT_MODES = ("high_speed_rail", "intercity_rail")
+
+
+def _rows(path: Path) -> pd.DataFrame:
+    obs = read_observed(path)
+    return obs[(obs["mode"].isna()) | (obs["mode"] == "rail")].reset_index(drop=True)
+
+
+class _Model:
+    """Corridors and link specs per year, cached; services rebuilt per parameter set."""
+
+    def __init__(self, obs: pd.DataFrame) -> None:
+        self.obs = obs
+        self.specs = {}
+        self.ids = []
+        for r in obs.itertuples(index=False):
+            y = None if pd.isna(r.year) else int(r.year)
+            if y not in self.specs:
+                c = load_corridor(as_of=y)
+                self.specs[y] = (c, link_specs_from_corridor(c, modes=RAIL_MODES, as_of=y))
+            c = self.specs[y][0]
+            self.ids.append((y, c.resolve(r[0]), c.resolve(r[1]), bool(r.all_stops)))
+
+    def times(self, params: RailParameters) -> list[tuple[float, str, str]]:
+        svcs = {y: build_services(s, params=params) for y, (_, s) in self.specs.items()}
+        out = []
+        for y, a, b, stopping in self.ids:
+            cands = [(abs(s.stops.index(a) - s.stops.index(b)), s.in_vehicle_min(a, b), s)
+                     for s in svcs[y] if a in s.stops and b in s.stops and a != b]
+            if not cands:
+                out.append((float("nan"), "", ""))
+                continue
+            if stopping:
+                n, t, s = max(cands, key=lambda c: (c[0], -c[1]))
+            else:
+                n, t, s = min(cands, key=lambda c: c[1])
+            out.append((t, s.id, s.link_id))
+        return out
+
+
+def _params(base: RailParameters, values: dict[str, dict[str, float]]) -> RailParameters:
+    modes = dict(base.modes)
+    for mode, v in values.items():
+        p = modes[mode]
+        modes[mode] = p.model_copy(update={
+            "running_margin": v["running_margin"],
+            "accel_ms2": p.accel_ms2 * v["rate_factor"],
+            "brake_ms2": p.brake_ms2 * v["rate_factor"],
+            "dwell_min": v["dwell_min"]})
+    return base.model_copy(update={"modes": modes})
+
+
+def _score(obs: pd.DataFrame, t: list[tuple[float, str, str]]) -> float:
+    m = np.array([x[0] for x in t])
+    err = np.abs(m - obs["observed_min"].to_numpy()) / obs["observed_min"].to_numpy()
+    if not np.isfinite(err).all():
+        return float("inf")
+    return float(err.mean() + 2.0 * np.clip(err - 0.20, 0, None).sum())
+
+
+def report(obs: pd.DataFrame, t: list[tuple[float, str, str]], title: str) -> None:
+    df = obs[["from", "to", "year", "observed_min"]].copy()
+    df["kind"] = np.where(obs["all_stops"], "stopping", "fastest")
+    df["service"] = [x[1] for x in t]
+    df["line"] = [x[2] for x in t]
+    df["modelled_min"] = [x[0] for x in t]
+    df["error_pct"] = 100 * (df["modelled_min"] - df["observed_min"]) / df["observed_min"]
+    print(f"\n== {title}")
+    with pd.option_context("display.width", 200, "display.max_rows", None):
+        print(df.round(1).to_string(index=False))
+        g = df.groupby("line")["error_pct"]
+        print("\nbias per line (%):")
+        print(pd.DataFrame({"n": g.size(), "bias_pct": g.mean(),
+                            "mape_pct": g.apply(lambda x: x.abs().mean())}).round(1)
+              .to_string())
+    e = df["error_pct"].abs()
+    print(f"\nrail rows: mean |error| {e.mean():.1f} %, worst {e.max():.1f} %, "
+          f"rows within 20 %: {(e <= 20).sum()}/{len(e)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("observed", nargs="?", default=str(DEFAULT))
+    ap.add_argument("--fit", action="store_true", help="search the parameter grid first")
+    args = ap.parse_args()
+    obs = _rows(Path(args.observed))
+    model = _Model(obs)
+    base = RailParameters()
+    report(obs, model.times(base), "current defaults")
+    if not args.fit:
+        return
+    keys = list(GRID)
+    combos = [dict(zip(keys, v, strict=True)) for v in itertools.product(*GRID.values())]
+    best = (float("inf"), None)
+    # modes are fitted one after the other (rows of one mode barely depend on the other)
+    chosen: dict[str, dict[str, float]] = {}
+    for mode in FIT_MODES:
+        best = (float("inf"), None)
+        for v in combos:
+            s = _score(obs, model.times(_params(base, {**chosen, mode: v})))
+            if s < best[0]:
+                best = (s, v)
+        chosen[mode] = best[1]  # type: ignore[assignment]
+        print(f"best {mode}: {best[1]} (score {best[0]:.3f})")
+    fitted = _params(base, chosen)
+    for mode in FIT_MODES:
+        p = fitted.modes[mode]
+        print(f"{mode}: accel {p.accel_ms2:.2f} m/s2, brake {p.brake_ms2:.2f} m/s2, "
+              f"dwell {p.dwell_min} min, running_margin {p.running_margin}")
+    report(obs, model.times(fitted), "fitted")
+
+
+if __name__ == "__main__":
+    main()

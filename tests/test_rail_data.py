@@ -1,0 +1,89 @@
+"""The bundled rail tables: stop lists, opening years, service patterns, track lengths."""
+
+from __future__ import annotations
+
+import pytest
+
+from corridor_geo._rail_tables import check_line_lengths, load_rail_tables
+from corridor_geo.corridor import load_corridor
+from corridor_geo.data import read_geodata
+from corridor_geo.multimodal import MultimodalNetwork
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return load_rail_tables()
+
+
+def test_line_lengths_within_5_percent_or_reason(tables):
+    checks = check_line_lengths(read_geodata().link_stops, tables)
+    assert checks, "line_lengths.csv is empty"
+    bad = [c for c in checks if not c.ok]
+    assert bad == []
+    # the fully measured lines match their published lengths (hand-checked figures)
+    full = {(c.link_id, c.to_stop): c for c in checks if c.n_measured == c.n_gaps}
+    assert full[("gsh_xrl", "st_sz_north")].measured_km == pytest.approx(102.5, rel=0.05)
+    assert full[("guanhui_icr", "st_xiaojinkou")].measured_km == pytest.approx(103.1, rel=0.05)
+
+
+def test_length_check_fails_without_reason(tables):
+    from dataclasses import replace
+
+    rows = tuple({**r, "length_km": r["length_km"] * 1.2} if r["link_id"] == "guanhui_icr"
+                 else r for r in tables.lengths)
+    bad = [c for c in check_line_lengths(read_geodata().link_stops, replace(tables, lengths=rows))
+           if not c.ok]
+    assert [c.link_id for c in bad] == ["guanhui_icr"]
+
+
+def test_patterns_reference_known_links_and_stops(tables):
+    gd = read_geodata()
+    links = set(gd.links["id"])
+    for p in tables.services:
+        assert set(p.link_ids) <= links, p.id
+        if p.stops:
+            on = set(gd.link_stops[gd.link_stops["link_id"].isin(p.link_ids)]["stop_id"])
+            assert set(p.stops) <= on, p.id
+
+
+@pytest.fixture(scope="module")
+def services_by_year():
+    out = {}
+    for y in (2016, 2017, 2019, 2024, None):
+        c = load_corridor(as_of=y)
+        out[y] = MultimodalNetwork.build(c, street=False).services
+    return out
+
+
+def test_guanhui_sections_open_by_year(services_by_year):
+    def stops(y):
+        return {s for svc in services_by_year[y] if svc.id == "guanhui_icr/all"
+                for s in svc.stops}
+    assert "st_songshanhu_north" not in stops(2016)   # Dongguan section: 2017-12-28
+    assert {"st_changping_east", "st_xiaojinkou"} <= stops(2016)
+    assert "st_songshanhu_north" in stops(2017)
+    assert "st_dongguan_west" not in stops(2017)
+    assert "st_dongguan_west" in stops(2019)
+    assert len(stops(None)) == 18
+
+
+def test_not_open_stop_never_served(services_by_year):
+    assert all("st_baiyun_airport_east" not in s.stops for s in services_by_year[None])
+
+
+def test_through_service_years(services_by_year):
+    ids = {y: {s.id for s in v} for y, v in services_by_year.items()}
+    assert "suishen_icr/gz_east_through" in ids[2019]
+    assert "suishen_icr/gz_east_through" not in ids[2024]
+    assert "suishen_icr/all" in ids[2024]
+    thr = next(s for s in services_by_year[2019] if s.id == "suishen_icr/gz_east_through")
+    assert thr.stops[:3] == ("st_gz_east", "st_shipai", "st_xintang_south")
+
+
+def test_best_service_named(services_by_year):
+    c = load_corridor()
+    mm = MultimodalNetwork.build(c, street=False)
+    t, svc = mm.fastest_in_vehicle("st_gz_south", "st_sz_north")
+    allstops = next(s for s in mm.services if s.id == "gsh_xrl/all")
+    assert svc.id != "gsh_xrl/all"
+    assert t < allstops.in_vehicle_min("st_gz_south", "st_sz_north")
