@@ -365,7 +365,33 @@ class Corridor:
                 raise UnknownIdError(query, ambiguous=located, labels=ix.label)
             pid = sorted(found)[0]
             raise UnlocatedPlaceError(query, f"{ix.name[pid]} ({pid})")
+        err = self._not_open_error(query)
+        if err is not None:
+            raise err
         raise UnknownIdError(query, suggestions=ix.suggest(key), labels=ix.label)
+
+    def _not_open_error(self, query: str) -> UnknownIdError | None:
+        """Return a StationNotOpenError when *query* names a bundled station not served."""
+        from corridor_geo._opening import opening_year
+        from corridor_geo.errors import StationNotOpenError
+
+        served = set(self.stations["id"])
+        key, short = _norm(query), _short(query)
+        for row in self._data.stations.itertuples(index=False):
+            if row.id in served:
+                continue
+            names = [row.id, row.name_en, row.name_zh,
+                     *(str(row.aliases).split(";") if isinstance(row.aliases, str) else [])]
+            parts = [p for n in names if isinstance(n, str) and n.strip()
+                     for p in {n, *n.split(" / ")}]
+            if key not in {_norm(p) for p in parts} and short not in {_short(p) for p in parts}:
+                continue
+            year, why = opening_year(self._data, row.id)
+            when = f"in {self.as_of}" if self.as_of is not None else "today"
+            if year is not None and (self.as_of is None or year > self.as_of):
+                why = f"it {why}"
+            return StationNotOpenError(query, row.id, f"is not open {when}: {why}", opens=year)
+        return None
 
     def resolve_many(self, queries: Iterable[str]) -> list[str]:
         """Resolve several ids or names (see :meth:`resolve`), keeping their order.

@@ -141,6 +141,29 @@ class UnlocatedPlaceError(UnknownIdError):
         )
 
 
+class StationNotOpenError(UnknownIdError):
+    """A station that exists in the data but is not served in the as-of year.
+
+    Parameters
+    ----------
+    query
+        What the user asked for.
+    station_id
+        The station it names.
+    reason
+        Why it is not served, naming the year it opens when known.
+    opens
+        The first year it is served (None when not known).
+    """
+
+    def __init__(self, query: str, station_id: str, reason: str,
+                 opens: int | None = None) -> None:
+        super().__init__(query)
+        self.station_id = station_id
+        self.opens = opens
+        self.args = (f"station {query!r} ({station_id}) {reason}",)
+
+
 class NetworkSourceError(CorridorGeoError):
     """A network source (file, server, package) cannot give the requested network."""
 

@@ -115,7 +115,8 @@ def test_run_and_compare_cli_maps_in_browser(tmp_path):
 
     from corridor_geo.cli import main
 
-    base = _scenario(tmp_path / "base.yaml", "base", as_of=2025)
+    # 2019 -> 2029: the 2025 intercities at Pazhou and the second HSR give real gains
+    base = _scenario(tmp_path / "base.yaml", "base", as_of=2019)
     hsr = _scenario(tmp_path / "hsr.yaml", "hsr", as_of=2029, enable=["gz_sz_2nd_hsr"])
     r = CliRunner().invoke(main, ["-q", "run", str(base), "--out", str(tmp_path / "run")])
     assert r.exit_code == 0, r.output

@@ -87,3 +87,31 @@ def test_best_service_named(services_by_year):
     allstops = next(s for s in mm.services if s.id == "gsh_xrl/all")
     assert svc.id != "gsh_xrl/all"
     assert t < allstops.in_vehicle_min("st_gz_south", "st_sz_north")
+
+
+@pytest.mark.parametrize(("as_of", "query", "sid", "opens", "text"), [
+    (2014, "福田", "st_futian", 2015, "is not open in 2014: it opens in 2015"),
+    (2016, "松山湖北", "st_songshanhu_north", 2017, "it opens in 2017"),
+    (2018, "Dongguan West", "st_dongguan_west", 2019, "it opens in 2019"),
+    (None, "白云机场东", "st_baiyun_airport_east", None, "built but not open"),
+    (None, "鱼珠", "st_yuzhu", None, "planned"),
+])
+def test_station_not_open_names_the_year(as_of, query, sid, opens, text):
+    from corridor_geo.errors import StationNotOpenError, UnknownIdError
+
+    with pytest.raises(StationNotOpenError) as info:
+        load_corridor(as_of=as_of).resolve(query)
+    err = info.value
+    assert isinstance(err, UnknownIdError)  # callers catching UnknownIdError still work
+    assert err.station_id == sid
+    assert err.opens == opens
+    assert text in str(err)
+    assert "unknown" not in str(err)
+
+
+def test_unknown_name_still_unknown():
+    from corridor_geo.errors import StationNotOpenError, UnknownIdError
+
+    with pytest.raises(UnknownIdError) as info:
+        load_corridor().resolve("Atlantis")
+    assert not isinstance(info.value, StationNotOpenError)
