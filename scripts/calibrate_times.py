@@ -81,9 +81,9 @@ class _Model:
                 out.append((float("nan"), "", ""))
                 continue
             if stopping:
-                n, t, s = max(cands, key=lambda c: (c[0], -c[1]))
+                _, t, s = max(cands, key=lambda c: (c[0], -c[1]))
             else:
-                n, t, s = min(cands, key=lambda c: c[1])
+                _, t, s = min(cands, key=lambda c: c[1])
             out.append((t, s.id, s.link_id))
         return out
 
@@ -109,6 +109,7 @@ def _score(obs: pd.DataFrame, t: list[tuple[float, str, str]]) -> float:
 
 
 def report(obs: pd.DataFrame, t: list[tuple[float, str, str]], title: str) -> None:
+    """Print the per-row table, the bias per line and the summary."""
     df = obs[["from", "to", "year", "observed_min"]].copy()
     df["kind"] = np.where(obs["all_stops"], "stopping", "fastest")
     df["service"] = [x[1] for x in t]
@@ -129,6 +130,7 @@ def report(obs: pd.DataFrame, t: list[tuple[float, str, str]], title: str) -> No
 
 
 def main() -> None:
+    """Print modelled vs observed per row (after an optional grid fit)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("observed", nargs="?", default=str(DEFAULT))
     ap.add_argument("--fit", action="store_true", help="search the parameter grid first")

@@ -38,8 +38,10 @@ output is sorted and rounded to 0.01 km).
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pyproj import Geod
@@ -71,7 +73,7 @@ def _pairs() -> list[tuple[str, str, str]]:
     out = []
     for lid, stops in sorted(by_link.items()):
         seq = [s for _, s in sorted(stops)]
-        out += [(lid, a, b) for a, b in zip(seq, seq[1:], strict=False)]
+        out += [(lid, a, b) for a, b in itertools.pairwise(seq)]
     # through services: the connection between the last stop on one link and the first
     # stop on the next (e.g. Shipai on the Guangshen railway -> Xintang South)
     members = {lid: {s for _, s in v} for lid, v in by_link.items()}
@@ -82,13 +84,13 @@ def _pairs() -> list[tuple[str, str, str]]:
             if len(links) < 2 or r["stops"] == "*":
                 continue
             stops = r["stops"].split(";")
-            for a, b in zip(stops, stops[1:], strict=False):
+            for a, b in itertools.pairwise(stops):
                 if not any(a in members[lk] and b in members[lk] for lk in links):
                     out.append(("+".join(links), a, b))
     return sorted(set(out))
 
 
-def _load_graph(stations: dict[str, tuple[float, float]]):
+def _load_graph(stations: dict[str, tuple[float, float]]) -> tuple[Any, Any]:
     """Step 1: the railway arcs inside the stations' box (node ids kept, weights km)."""
     from scgraph_data.world_railways import world_railways_geograph as g
 
@@ -111,7 +113,8 @@ def _load_graph(stations: dict[str, tuple[float, float]]):
     return nodes[keep], arcs_arr
 
 
-def _project(lon: float, lat: float, nodes: np.ndarray, arcs: np.ndarray):
+def _project(lon: float, lat: float, nodes: np.ndarray,
+             arcs: np.ndarray) -> tuple[int, float, float]:
     """Step 2: nearest arc, position t along it (0..1) and perpendicular distance (m)."""
     k = 111_320.0
     cx = math.cos(math.radians(lat))
@@ -129,6 +132,7 @@ def _project(lon: float, lat: float, nodes: np.ndarray, arcs: np.ndarray):
 
 
 def main() -> None:
+    """Derive the distances and write ``geodata/rail_track_km.csv``."""
     stations = {r["id"]: (float(r["lon"]), float(r["lat"])) for r in _read("stations.csv")}
     pairs = _pairs()
     used = sorted({s for _, a, b in pairs for s in (a, b)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from _multimodal_toy import toy_corridor
 
@@ -63,3 +64,54 @@ def test_fixture_on_bundled_data():
     assert rows.comparison.tolist()[:4] == ["station_to_station"] * 4
     assert rows.comparison.iloc[4] == "door_to_door"
     assert rows.service.iloc[1] == "guangshen_railway/express"
+
+
+def test_year_mode_kind_columns_and_per_line_bias(tmp_path):
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False)
+    f = tmp_path / "obs.csv"
+    f.write_text("from,to,minutes,year,mode,kind\n"
+                 "Alpha,Charlie,10,,rail,fastest\n"
+                 "st_b,st_d,5,,,all-stops service\n"
+                 "st_a,st_d,40,,transit,\n", encoding="utf-8")
+    obs = read_observed(f)
+    assert obs["mode"].fillna("").tolist() == ["rail", "", "transit"]
+    assert obs["all_stops"].tolist() == [False, True, False]
+    rows, s = validate_times(c, obs, network=mm)
+    assert rows["line"].tolist() == ["l1", "l2", "transit"]
+    assert rows["comparison"].tolist() == ["station_to_station", "station_to_station",
+                                           "door_to_door"]
+    per = {r["line"]: r for r in s["per_line"]}
+    l1 = next(x for x in mm.services if x.id == "l1").in_vehicle_min("st_a", "st_c")
+    assert per["l1"]["bias_min"] == pytest.approx(l1 - 10)
+    assert per["l1"]["bias_pct"] == pytest.approx(100 * (l1 - 10) / 10)
+    assert per["l1"]["n"] == 1
+    assert s["rail_mape_pct"] == pytest.approx(
+        (abs(rows.error_pct.iloc[0]) + abs(rows.error_pct.iloc[1])) / 2)
+
+
+def test_year_and_mode_errors(tmp_path):
+    f = tmp_path / "obs.csv"
+    f.write_text("from,to,minutes,year\nst_a,st_b,3,20x1\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 1, field year"):
+        read_observed(f)
+    f.write_text("from,to,minutes,mode\nst_a,st_b,3,boat\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 1, field mode"):
+        read_observed(f)
+    f.write_text("from,to,minutes,mode\nst_a,st_d,3,rail\n", encoding="utf-8")
+    c = toy_corridor()
+    with pytest.raises(DataValidationError, match="no rail service stops at both"):
+        validate_times(c, f, network=MultimodalNetwork.build(c, street=False))
+
+
+def test_year_column_uses_that_years_network():
+    from corridor_geo.corridor import load_corridor
+
+    obs = pd.DataFrame({"from": ["小金口", "小金口"], "to": ["常平东", "常平东"],
+                        "observed_min": [53.0, 53.0], "year": pd.array([2016, 2021], "Int64"),
+                        "mode": ["rail", "rail"], "all_stops": [True, True]})
+    rows, _ = validate_times(load_corridor(), obs, street=False)
+    # same stopping pattern both years: the same time; the year is reported per row
+    assert rows["year"].tolist() == [2016, 2021]
+    assert rows["service"].tolist() == ["guanhui_icr/all", "guanhui_icr/all"]
+    assert rows["modelled_min"].iloc[0] == pytest.approx(rows["modelled_min"].iloc[1])

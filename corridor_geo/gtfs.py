@@ -1,0 +1,356 @@
+"""GTFS in and out for the rail model.
+
+* :func:`export_gtfs` writes modelled :class:`~corridor_geo.rail.RailService` objects
+  as a GTFS feed (a ``.zip`` or a folder): one route per service pattern, one trip per
+  direction, repeated by ``frequencies.txt`` at the pattern's headway over the service
+  day, with shapes (the stations in order) and ``shape_dist_traveled`` (track km), so
+  that gtfs-kit assesses it as a "good feed" and r5py / OpenTripPlanner can load it.
+* :func:`read_gtfs` reads a user's feed (with ``gtfs-kit``) into rail services: one per
+  route and stop sequence (both directions merged), in-vehicle minutes between stops
+  from the timetable, the dwell from the stop times, the headway from
+  ``frequencies.txt`` or from the number of trips. Stops are matched to the corridor's
+  stations by id, name or position (within ``max_match_m``).
+* :func:`apply_timetable` replaces the modelled services of every link a feed covers
+  with the feed's services.
+
+Examples
+--------
+>>> from corridor_geo.gtfs import export_gtfs, read_gtfs  # doctest: +SKIP
+>>> export_gtfs(mm.services, "model_gtfs.zip", stations=mm.stations)  # doctest: +SKIP
+>>> services = read_gtfs("model_gtfs.zip", corridor=corridor)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+
+from corridor_geo.errors import DataValidationError, UnknownIdError
+from corridor_geo.rail import RailService
+
+__all__ = ["apply_timetable", "export_gtfs", "read_gtfs"]
+
+_GEOD = Geod(ellps="WGS84")
+_ROUTE_TYPE = {"high_speed_rail": 2, "intercity_rail": 2, "conventional_rail": 2}
+_MODE_OF_TYPE = {2: "intercity_rail", 100: "conventional_rail", 101: "high_speed_rail",
+                 102: "conventional_rail", 103: "intercity_rail", 106: "intercity_rail",
+                 109: "intercity_rail"}
+
+
+def _hms(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _seconds(text: Any) -> float:
+    if not isinstance(text, str) or not text.strip():
+        return math.nan
+    h, m, s = (int(x) for x in text.strip().split(":"))
+    return float(h * 3600 + m * 60 + s)
+
+
+def _tables(services: Sequence[RailService], stations: pd.DataFrame | None, *,
+            agency_name: str, start: str, end: str,
+            start_date: str, end_date: str) -> dict[str, pd.DataFrame]:
+    names: dict[str, str] = {}
+    if stations is not None and len(stations):
+        col = "name" if "name" in stations.columns else "name_en"
+        names = dict(zip(stations["id"], stations[col], strict=True))
+    stops: dict[str, tuple[str, float, float]] = {}
+    routes, trips, stop_times, freqs, shapes = [], [], [], [], []
+    t0 = _seconds(start)
+    for svc in services:
+        for sid, (lon, lat) in zip(svc.stops, svc.coords, strict=True):
+            stops.setdefault(sid, (names.get(sid, sid), lon, lat))
+        routes.append({"route_id": svc.id, "agency_id": "corridor_geo",
+                       "route_short_name": svc.id, "route_long_name": svc.name,
+                       "route_type": _ROUTE_TYPE.get(svc.mode, 2),
+                       "route_desc": f"modelled {svc.mode.replace('_', ' ')} ({svc.link_id})"})
+        km = np.concatenate([[0.0], np.cumsum(svc.seg_km)])
+        for direction in (0, 1):
+            order = list(range(len(svc.stops)))
+            if direction:
+                order.reverse()
+            trip_id = f"{svc.id}#{direction}"
+            shape_id = f"{svc.id}#{direction}"
+            trips.append({"route_id": svc.id, "service_id": "daily", "trip_id": trip_id,
+                          "direction_id": direction, "shape_id": shape_id,
+                          "trip_headsign": names.get(svc.stops[order[-1]],
+                                                     svc.stops[order[-1]])})
+            t = t0
+            for n, i in enumerate(order):
+                if n:
+                    prev = order[n - 1]
+                    t += svc.seg_min[min(prev, i)] * 60.0
+                arr = t
+                dwell = svc.dwell_min * 60.0 if 0 < n < len(order) - 1 else 0.0
+                dist = abs(km[i] - km[order[0]])
+                stop_times.append({"trip_id": trip_id, "arrival_time": _hms(arr),
+                                   "departure_time": _hms(arr + dwell),
+                                   "stop_id": svc.stops[i], "stop_sequence": n + 1,
+                                   "shape_dist_traveled": round(float(dist), 3)})
+                shapes.append({"shape_id": shape_id, "shape_pt_lat": svc.coords[i][1],
+                               "shape_pt_lon": svc.coords[i][0], "shape_pt_sequence": n + 1,
+                               "shape_dist_traveled": round(float(dist), 3)})
+                t = arr + dwell
+            freqs.append({"trip_id": trip_id, "start_time": start, "end_time": end,
+                          "headway_secs": round(svc.headway_min * 60), "exact_times": 0})
+    return {
+        "agency": pd.DataFrame([{"agency_id": "corridor_geo", "agency_name": agency_name,
+                                 "agency_url": "https://www.openstreetmap.org/copyright",
+                                 "agency_timezone": "Asia/Shanghai", "agency_lang": "zh"}]),
+        "stops": pd.DataFrame([{"stop_id": k, "stop_name": v[0], "stop_lat": round(v[2], 6),
+                                "stop_lon": round(v[1], 6), "location_type": 0}
+                               for k, v in sorted(stops.items())]),
+        "routes": pd.DataFrame(routes),
+        "trips": pd.DataFrame(trips),
+        "stop_times": pd.DataFrame(stop_times),
+        "calendar": pd.DataFrame([{"service_id": "daily", **dict.fromkeys(
+            ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], 1),
+            "start_date": start_date, "end_date": end_date}]),
+        "frequencies": pd.DataFrame(freqs),
+        "shapes": pd.DataFrame(shapes),
+        "feed_info": pd.DataFrame([{
+            "feed_publisher_name": "corridor_geo (modelled, not an operator timetable)",
+            "feed_publisher_url": "https://www.openstreetmap.org/copyright",
+            "feed_lang": "zh", "feed_start_date": start_date, "feed_end_date": end_date}]),
+    }
+
+
+def export_gtfs(services: Iterable[RailService], path: str | Path, *,
+                stations: pd.DataFrame | None = None,
+                agency_name: str = "Modelled rail services (corridor_geo)",
+                start_time: str = "06:00:00", end_time: str = "23:00:00",
+                start_date: str = "20200101", end_date: str = "20351231") -> Path:
+    """Write rail services as a GTFS feed with ``frequencies.txt``.
+
+    Parameters
+    ----------
+    services
+        Services (e.g. ``MultimodalNetwork.services``).
+    path
+        Output ``.zip`` file, or a folder (any other name). Written to a temporary
+        file and renamed, so nothing is half-written.
+    stations
+        Optional table ``id, name`` (or ``name_en``) for stop names.
+    agency_name, start_time, end_time, start_date, end_date
+        Feed metadata and the service day over which ``frequencies.txt`` repeats trips.
+
+    Returns
+    -------
+    pathlib.Path
+        *path*.
+
+    Examples
+    --------
+    >>> export_gtfs(mm.services, "model.zip", stations=mm.stations)  # doctest: +SKIP
+    PosixPath('model.zip')
+    """
+    services = list(services)
+    if not services:
+        raise DataValidationError("no services to export", field="services")
+    path = Path(path)
+    tables = _tables(services, stations, agency_name=agency_name, start=start_time,
+                     end=end_time, start_date=start_date, end_date=end_date)
+    parent = path.parent if str(path.parent) else Path()
+    parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=parent, prefix=".gtfs-") as tmp:
+        folder = Path(tmp) / "feed"
+        folder.mkdir()
+        for name, df in tables.items():
+            df.to_csv(folder / f"{name}.txt", index=False, lineterminator="\n")
+        if path.suffix.lower() == ".zip":
+            staged = Path(tmp) / "feed.zip"
+            with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name in sorted(tables):
+                    info = zipfile.ZipInfo(f"{name}.txt", date_time=(2020, 1, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    zf.writestr(info, (folder / f"{name}.txt").read_bytes())
+            os.replace(staged, path)
+        else:
+            if path.exists():
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            os.replace(folder, path)
+    return path
+
+
+def _match_stops(stops: pd.DataFrame, corridor: Any, max_match_m: float) -> dict[str, str]:
+    """GTFS stop id -> corridor station id (by id, name, then nearest within max_match_m)."""
+    out: dict[str, str] = {}
+    if corridor is None:
+        return {s: s for s in stops["stop_id"]}
+    st = corridor.stations
+    lon = st.geometry.x.to_numpy()
+    lat = st.geometry.y.to_numpy()
+    for r in stops.itertuples(index=False):
+        sid = None
+        for q in (r.stop_id, getattr(r, "stop_name", None)):
+            if not isinstance(q, str) or not q:
+                continue
+            try:
+                cand = corridor.resolve(q)
+            except UnknownIdError:
+                continue
+            if cand in set(st["id"]):
+                sid = cand
+                break
+        if sid is None and len(st):
+            d = _GEOD.inv(np.full(len(st), float(r.stop_lon)), np.full(len(st), float(r.stop_lat)),
+                          lon, lat)[2]
+            k = int(np.argmin(d))
+            if d[k] <= max_match_m:
+                sid = str(st["id"].iloc[k])
+        out[str(r.stop_id)] = sid if sid is not None else str(r.stop_id)
+    return out
+
+
+def _link_of(stop_ids: Sequence[str], corridor: Any, route_id: str) -> tuple[str, str | None]:
+    """Return the corridor link holding most of the stops (else the route id), its mode."""
+    if corridor is None:
+        return route_id, None
+    ls = corridor.link_stops
+    links = corridor.links.set_index("id")
+    best = None
+    for lid, grp in ls.groupby("link_id"):
+        n = len(set(stop_ids) & set(grp["stop_id"]))
+        if n >= 2 and (best is None or (n, -len(grp)) > (best[1], -best[2])):
+            best = (str(lid), n, len(grp))
+    if best is None:
+        return route_id, None
+    return best[0], str(links.loc[best[0], "mode"])
+
+
+def read_gtfs(path: str | Path, *, corridor: Any = None,
+              max_match_m: float = 300.0) -> list[RailService]:
+    """Read a GTFS feed into rail services (one per route and stop sequence).
+
+    Parameters
+    ----------
+    path
+        A GTFS ``.zip`` or folder (read with ``gtfs_kit.read_feed``).
+    corridor
+        Optional :class:`~corridor_geo.corridor.Corridor`: GTFS stops are matched to
+        its stations (by id, then name, then the nearest within *max_match_m*) and each
+        route to the corridor link holding all its stops (``RailService.link_id``),
+        so that :func:`apply_timetable` can replace that link's modelled services.
+    max_match_m
+        Largest distance for matching a stop by position.
+
+    Returns
+    -------
+    list of RailService
+        ``scheduled=True``; ``seg_min`` = median in-vehicle minutes between consecutive
+        stops, ``dwell_min`` = median dwell at intermediate stops, ``headway_min`` from
+        ``frequencies.txt`` (mean headway) or from the trips' first departures.
+
+    Examples
+    --------
+    >>> services = read_gtfs("operator_gtfs.zip", corridor=corridor)  # doctest: +SKIP
+    """
+    import gtfs_kit as gk
+
+    path = Path(path)
+    if not path.exists():
+        raise DataValidationError("file not found", path=path)
+    try:
+        feed = gk.read_feed(path, dist_units="km")
+    except Exception as exc:  # gtfs-kit raises several types for broken feeds
+        raise DataValidationError(f"not a readable GTFS feed: {exc}", path=path) from None
+    for name in ("stops", "routes", "trips", "stop_times"):
+        if getattr(feed, name, None) is None or not len(getattr(feed, name)):
+            raise DataValidationError(f"missing or empty {name}.txt; expected a GTFS feed",
+                                      path=path, field=name)
+    match = _match_stops(feed.stops, corridor, max_match_m)
+    coords = {str(r.stop_id): (float(r.stop_lon), float(r.stop_lat))
+              for r in feed.stops.itertuples(index=False)}
+    st = feed.stop_times.copy()
+    st["arr"] = st["arrival_time"].map(_seconds)
+    st["dep"] = st["departure_time"].map(_seconds)
+    st["arr"] = st["arr"].fillna(st["dep"])
+    st["dep"] = st["dep"].fillna(st["arr"])
+    st = st.sort_values(["trip_id", "stop_sequence"])
+    trips = feed.trips.set_index("trip_id")
+    routes = feed.routes.set_index("route_id")
+    freq = feed.frequencies
+    groups: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+    for trip_id, g in st.groupby("trip_id", sort=True):
+        if trip_id not in trips.index or len(g) < 2:
+            continue
+        gtfs_ids = [str(s) for s in g["stop_id"]]
+        ids = [match[s] for s in gtfs_ids]
+        arr, dep = g["arr"].to_numpy(), g["dep"].to_numpy()
+        if not (np.isfinite(arr).all() and np.isfinite(dep).all()):
+            raise DataValidationError(f"trip {trip_id}: stop times without a time",
+                                      path=path, field="stop_times")
+        seg = (arr[1:] - dep[:-1]) / 60.0
+        dwell = (dep[1:-1] - arr[1:-1]) / 60.0
+        route_id = str(trips.loc[trip_id, "route_id"])
+        key_stops = tuple(ids) if tuple(ids) <= tuple(reversed(ids)) else tuple(reversed(ids))
+        if key_stops != tuple(ids):
+            seg, dwell = seg[::-1], dwell[::-1]
+            gtfs_ids = list(reversed(gtfs_ids))
+        grp = groups.setdefault((route_id, key_stops), {
+            "segs": [], "dwells": [], "deps": [], "trips": [], "gtfs_ids": gtfs_ids})
+        grp["segs"].append(seg)
+        grp["dwells"].append(dwell)
+        grp["deps"].append(float(dep[0]))
+        grp["trips"].append(trip_id)
+    out = []
+    for (route_id, stops), grp in sorted(groups.items()):
+        seg = np.median(np.vstack(grp["segs"]), axis=0)
+        dw = np.concatenate(grp["dwells"])
+        dwell = float(np.median(dw)) if len(dw) else 0.0
+        hw = math.nan
+        if freq is not None and len(freq):
+            f = freq[freq["trip_id"].isin(grp["trips"])]
+            if len(f):
+                hw = float(f["headway_secs"].astype(float).mean()) / 60.0
+        if not math.isfinite(hw):
+            deps = sorted(grp["deps"])
+            n_dir = max(1, len(grp["trips"]) // max(1, len(set(grp["deps"]))))
+            hw = (deps[-1] - deps[0]) / 60.0 / max(len(deps) / n_dir - 1, 1) \
+                if len(deps) > 1 else 60.0
+        link_id, mode = _link_of(stops, corridor, route_id)
+        if mode is None:
+            rtype = int(routes.loc[route_id, "route_type"]) if route_id in routes.index else 2
+            mode = _MODE_OF_TYPE.get(rtype, "intercity_rail")
+        xy = [coords[s] for s in grp["gtfs_ids"]]
+        km = [_GEOD.inv(*xy[i], *xy[i + 1])[2] / 1000.0 for i in range(len(xy) - 1)]
+        name = str(routes.loc[route_id].get("route_long_name") or route_id) \
+            if route_id in routes.index else route_id
+        n_patterns = sum(r == route_id for r, _ in groups)
+        sid = route_id if n_patterns == 1 else f"{route_id}:{stops[0]}-{stops[-1]}-{len(stops)}"
+        out.append(RailService(
+            id=f"gtfs:{sid}", link_id=link_id, mode=mode, name=name, stops=stops,
+            seg_km=tuple(km), seg_min=tuple(float(x) for x in seg), dwell_min=dwell,
+            headway_min=float(hw), cruise_kmh=math.nan,
+            distance_method=("geodesic",) * len(km), coords=tuple(xy), scheduled=True))
+    if not out:
+        raise DataValidationError("no trip with two or more stops", path=path,
+                                  field="stop_times")
+    return out
+
+
+def apply_timetable(services: Iterable[RailService],
+                    timetable: Iterable[RailService]) -> list[RailService]:
+    """Replace the modelled services of every link the timetable covers.
+
+    Examples
+    --------
+    >>> tt = read_gtfs("feed.zip", corridor=corridor)  # doctest: +SKIP
+    >>> merged = apply_timetable(mm.services, tt)  # doctest: +SKIP
+    """
+    timetable = list(timetable)
+    covered = {s.link_id for s in timetable}
+    kept = [s for s in services if s.link_id not in covered]
+    return sorted(kept + timetable, key=lambda s: s.id)

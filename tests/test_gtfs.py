@@ -1,0 +1,106 @@
+"""GTFS export / import of the rail model (gtfs-kit)."""
+
+from __future__ import annotations
+
+import itertools
+import zipfile
+
+import pandas as pd
+import pytest
+
+gk = pytest.importorskip("gtfs_kit")
+
+from corridor_geo.corridor import load_corridor  # noqa: E402
+from corridor_geo.errors import DataValidationError  # noqa: E402
+from corridor_geo.gtfs import apply_timetable, export_gtfs, read_gtfs  # noqa: E402
+from corridor_geo.multimodal import MultimodalNetwork  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def network():
+    return MultimodalNetwork.build(load_corridor(as_of=2021), street=False)
+
+
+@pytest.fixture(scope="module")
+def feed_path(network, tmp_path_factory):
+    return export_gtfs(network.services, tmp_path_factory.mktemp("g") / "model.zip",
+                       stations=network.stations)
+
+
+def test_export_is_a_good_gtfs_feed(feed_path, network):
+    names = set(zipfile.ZipFile(feed_path).namelist())
+    assert {"agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt",
+            "calendar.txt", "frequencies.txt", "shapes.txt"} <= names
+    feed = gk.read_feed(feed_path, dist_units="km")
+    q = dict(zip(gk.assess_quality(feed)["indicator"], gk.assess_quality(feed)["value"],
+                 strict=True))
+    assert q["assessment"] == "good feed"
+    # referential integrity, checked independently of gtfs-kit
+    assert set(feed.stop_times["stop_id"]) <= set(feed.stops["stop_id"])
+    assert set(feed.stop_times["trip_id"]) == set(feed.trips["trip_id"])
+    assert set(feed.trips["route_id"]) == set(feed.routes["route_id"])
+    assert set(feed.frequencies["trip_id"]) == set(feed.trips["trip_id"])
+    assert len(feed.routes) == len(network.services)
+    # times increase along every trip
+    for _, g in feed.stop_times.sort_values(["trip_id", "stop_sequence"]).groupby("trip_id"):
+        t = pd.to_timedelta(g["departure_time"]).dt.total_seconds().to_numpy()
+        assert (t[1:] > t[:-1]).all()
+    # frequencies expand to trips over the day (gtfs-kit's own expansion)
+    assert len(gk.expand_frequencies(feed).trips) > len(feed.trips)
+    hw = feed.frequencies.set_index("trip_id")["headway_secs"]
+    svc = network.services[0]
+    assert hw[f"{svc.id}#0"] == round(svc.headway_min * 60)
+
+
+def test_round_trip_same_station_to_station_times(feed_path, network):
+    corridor = load_corridor(as_of=2021)
+    back = {s.id.removeprefix("gtfs:"): s for s in read_gtfs(feed_path, corridor=corridor)}
+    assert set(back) == {s.id for s in network.services}
+    n = 0
+    for svc in network.services:
+        got = back[svc.id]
+        assert set(got.stops) == set(svc.stops)
+        assert got.link_id == svc.link_id or svc.link_id not in set(corridor.links["id"])
+        assert got.headway_min == pytest.approx(svc.headway_min, abs=0.01)
+        for a, b in itertools.combinations(svc.stops, 2):
+            assert got.in_vehicle_min(a, b) == pytest.approx(svc.in_vehicle_min(a, b), abs=0.5)
+            n += 1
+    assert n > 100
+
+
+def test_timetable_replaces_model_for_covered_links(tmp_path, network):
+    # a user's feed for the XRL only: one non-stop train every 20 min, 40 min on board
+    folder = tmp_path / "user"
+    folder.mkdir()
+    (folder / "agency.txt").write_text(
+        "agency_id,agency_name,agency_url,agency_timezone\na,A,https://x.org,Asia/Shanghai\n")
+    (folder / "stops.txt").write_text(
+        "stop_id,stop_name,stop_lat,stop_lon\nS1,广州南,22.9914,113.2640\n"
+        "S2,深圳北,22.6120,114.0239\n")
+    (folder / "routes.txt").write_text("route_id,agency_id,route_short_name,route_type\n"
+                                       "R,a,R,2\n")
+    (folder / "trips.txt").write_text("route_id,service_id,trip_id\nR,d,T1\n")
+    (folder / "calendar.txt").write_text(
+        "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,"
+        "end_date\nd,1,1,1,1,1,1,1,20200101,20301231\n")
+    (folder / "stop_times.txt").write_text(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "T1,07:00:00,07:00:00,S1,1\nT1,07:40:00,07:40:00,S2,2\n")
+    (folder / "frequencies.txt").write_text(
+        "trip_id,start_time,end_time,headway_secs\nT1,06:00:00,22:00:00,1200\n")
+    corridor = load_corridor(as_of=2021)
+    tt = read_gtfs(folder, corridor=corridor)
+    assert [(s.link_id, s.stops, s.headway_min) for s in tt] == [
+        ("gsh_xrl", ("st_gz_south", "st_sz_north"), 20.0)]
+    assert tt[0].in_vehicle_min("st_gz_south", "st_sz_north") == pytest.approx(40.0)
+    merged = apply_timetable(network.services, tt)
+    assert all(s.scheduled for s in merged if s.link_id == "gsh_xrl")
+    assert any(s.link_id == "guangshen_railway" and not s.scheduled for s in merged)
+
+
+def test_bad_feed_is_a_clear_error(tmp_path):
+    with pytest.raises(DataValidationError, match="file not found"):
+        read_gtfs(tmp_path / "nope.zip")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataValidationError):
+        read_gtfs(tmp_path / "empty")
