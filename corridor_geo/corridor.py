@@ -215,6 +215,19 @@ class Corridor:
         """Every bundled link whatever its status or year (for maps of planned lines)."""
         return _link_frame(self._data.links, self._data.link_stops, self._data.stations)
 
+    def at_year(self, as_of: int | None) -> Corridor:
+        """Return the same corridor (data, switched links, extra nodes) as of another year.
+
+        Examples
+        --------
+        >>> "st_futian" in set(load_corridor().at_year(2014).stations["id"])
+        False
+        """
+        if as_of == self.as_of:
+            return self
+        return _assemble(self._data, as_of=as_of, enable=self._enable,
+                         disable=self._disable, extra=self._extra)
+
     def with_links(
         self, *, enable: Iterable[str] = (), disable: Iterable[str] = ()
     ) -> Corridor:

@@ -97,13 +97,9 @@ def read_observed(path: str | Path) -> pd.DataFrame:
 
 def _corridor_for(corridor: Any, year: int | None) -> Any:
     """Return the corridor as of *year* (same data, links switched on/off, extra nodes)."""
-    if year is None or year == getattr(corridor, "as_of", None) \
-            or getattr(corridor, "_data", None) is None:
+    if year is None or not hasattr(corridor, "at_year"):
         return corridor
-    from corridor_geo.corridor import _assemble
-
-    return _assemble(corridor._data, as_of=year, enable=corridor._enable,
-                     disable=corridor._disable, extra=corridor._extra)
+    return corridor.at_year(year)
 
 
 def _stopping(mm: MultimodalNetwork, a: str, b: str) -> tuple[float, Any] | None:

@@ -524,8 +524,13 @@ class MultimodalNetwork:
                 r = rows.setdefault(sid, {"id": sid, "name": names.get(sid, sid), "lon": lon,
                                           "lat": lat, "kind": "station", "entry_min": 0.0,
                                           "exit_min": 0.0, "services": []})
-                r["entry_min"] = max(r["entry_min"], prof.station_entry_min)
-                r["exit_min"] = max(r["exit_min"], prof.station_exit_min)
+                # the quickest way in/out over the modes served, so that opening a line
+                # never lengthens the trips on another (docs/rail_model.md)
+                first = not r["services"]
+                r["entry_min"] = prof.station_entry_min if first else \
+                    min(r["entry_min"], prof.station_entry_min)
+                r["exit_min"] = prof.station_exit_min if first else \
+                    min(r["exit_min"], prof.station_exit_min)
                 r["services"].append(svc.id)
         for s in self.expressways:
             for stop in s.stops:
