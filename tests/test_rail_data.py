@@ -115,3 +115,14 @@ def test_unknown_name_still_unknown():
     with pytest.raises(UnknownIdError) as info:
         load_corridor().resolve("Atlantis")
     assert not isinstance(info.value, StationNotOpenError)
+
+
+def test_breakdown_names_the_service():
+    mm = MultimodalNetwork.build(load_corridor(), street=False)
+    r = mm.rail_times("st_gz_south", "st_sz_north")
+    t, _ = mm.fastest_in_vehicle("st_gz_south", "st_sz_north")
+    (sid,) = r["services"]
+    svc = next(s for s in mm.services if s.id == sid)
+    assert svc.id != "gsh_xrl/all"  # a faster pattern than the stopping train
+    assert r["in_vehicle"] == pytest.approx(svc.in_vehicle_min("st_gz_south", "st_sz_north"))
+    assert r["in_vehicle"] == pytest.approx(t)

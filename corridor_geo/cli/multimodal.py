@@ -83,7 +83,7 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
     else:
         cols = ["from_id", "to_id", "mode", "minutes", "distance_km", "access_min",
                 "wait_min", "in_vehicle_min", "transfer_min", "egress_min", "access_method",
-                "egress_method"]
+                "egress_method", "board_station", "alight_station"]
         with pd.option_context("display.max_rows", None, "display.width", 250):
             click.echo(tab[cols].to_string(index=False))
         click.echo("(*_fallback: straight-line distance × circuity, no street network; "

@@ -557,6 +557,7 @@ class MultimodalNetwork:
         cat: list[int] = []
         km: list[float] = []
         node_station: list[int] = list(range(n_s)) + list(range(n_s))  # entry, exit
+        node_service: list[str] = [""] * (2 * n_s)
         nxt = 2 * n_s
 
         def add(a: int, b: int, weight: float, c: int, dist: float = 0.0) -> None:
@@ -588,12 +589,14 @@ class MultimodalNetwork:
                         add(dep[pos], arr[pos + 1], svc.seg_min[seg], IVT, svc.seg_km[seg])
                 stations_of = [self._st_index[svc.stops[i]] for i in order]
                 node_station.extend(stations_of + stations_of)
+                node_service.extend([svc.id] * (2 * k))
         for sid in rail_st["id"]:
             st = self._st_index[sid]
             add(n_s + st, st, rp.transfer_min, TRANSFER)
         n = nxt
         node_st = np.asarray(node_station, dtype=np.int64)
         self._rail_node_station = node_st
+        self._rail_node_service = node_service
         time, (length, cats) = csr_from_edges(u, v, w, n,
                                               attributes=[np.asarray(km) * 1000.0, cat])
         st_lon, st_lat = self.stations["lon"].to_numpy(float), self.stations["lat"].to_numpy(float)
@@ -624,7 +627,7 @@ class MultimodalNetwork:
         total = float(self.rail_station_minutes[i, j])
         out: dict[str, Any] = {"minutes": total, "wait": 0.0, "in_vehicle": 0.0,
                                "transfer": 0.0, "distance_km": 0.0, "stations": [],
-                               "coords": []}
+                               "coords": [], "services": []}
         if math.isfinite(total) and self.rail is not None:
             nodes = path_from_predecessors(self._rail_pred[i], n_s + j)
             a, b = np.asarray(nodes[:-1]), np.asarray(nodes[1:])
@@ -634,6 +637,12 @@ class MultimodalNetwork:
             for c, name in ((WAIT, "wait"), (IVT, "in_vehicle"), (TRANSFER, "transfer")):
                 out[name] = float(np.where(cats == c, ws, 0.0).sum())
             out["distance_km"] = float(kms[cats == IVT].sum())
+            used: list[str] = []
+            for x in a[cats == IVT]:
+                name = self._rail_node_service[int(x)]
+                if name and (not used or used[-1] != name):
+                    used.append(name)
+            out["services"] = used
             seq = []
             for node in nodes:
                 s = int(self._rail_node_station[node])
