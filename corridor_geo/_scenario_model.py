@@ -27,6 +27,7 @@ from pydantic import (
 
 from corridor_geo._bands import check_bands
 from corridor_geo.errors import CorridorGeoError, DataValidationError
+from corridor_geo.settings import SNAP_MAX_M
 
 __all__ = [
     "LINK_MODES",
@@ -220,7 +221,7 @@ class ScenarioModel(_Model):
         "('default' = bundled offline network, or a file relative to the scenario).",
     )
     snap_max_m: float = Field(
-        default=3000.0, gt=0, le=20000,
+        default=SNAP_MAX_M, gt=0, le=20000,
         description="Largest distance (m) from an origin to the street node its catchment "
         "starts from (default 3 km: platform points are representative to +-3 km and the "
         "default network holds major roads only).",

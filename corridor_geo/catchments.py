@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from corridor_geo import _grid
 from corridor_geo._bands import check_bands
 from corridor_geo.errors import CorridorGeoError, DataValidationError, SnapError
-from corridor_geo.settings import METRIC_CRS, WGS84
+from corridor_geo.settings import METRIC_CRS, SNAP_MAX_M, WGS84
 
 if TYPE_CHECKING:
     from corridor_geo.corridor import Corridor
@@ -86,7 +86,7 @@ def catchments(
     population: gpd.GeoDataFrame | str | Path | None = None,
     population_column: str = "population",
     land: BaseGeometry | None = None,
-    snap_max_m: float = 2000.0,
+    snap_max_m: float = SNAP_MAX_M,
     multimodal: Any = None,
 ) -> gpd.GeoDataFrame:
     """Travel-time catchments around one or many origins, one row per origin and band.

@@ -164,7 +164,7 @@ class RailParameters(BaseModel):
 
     modes: dict[str, ModeProfile] = Field(default_factory=_default_modes)
     circuity: float = Field(default=1.2, ge=1.0)
-    prorate_range: tuple[float, float] = (1.0, 1.6)
+    prorate_range: tuple[float, float] = (0.8, 1.6)
     transfer_min: float = Field(default=8.0, ge=0)
     wait_factor: float = Field(default=0.5, ge=0)
     max_wait_min: float | None = Field(default=None, gt=0)

@@ -25,6 +25,7 @@ import platformdirs
 
 __all__ = [
     "METRIC_CRS",
+    "SNAP_MAX_M",
     "WGS84",
     "cache_dir",
     "geodata_dir",
@@ -36,6 +37,11 @@ __all__ = [
 WGS84 = "EPSG:4326"
 #: Metric CRS for lengths and areas: CGCS2000 / 3-degree Gauss-Kruger CM 114E.
 METRIC_CRS = "EPSG:4547"
+#: The one default for the largest distance (m) from an origin to the street node its
+#: catchment starts from — API, CLI (``--snap-max``) and scenario files (``snap_max_m``):
+#: platform points are representative to +-3 km and the default network holds major
+#: roads only.
+SNAP_MAX_M = 3000.0
 
 #: Overpass endpoint for online downloads (osmnx's ``settings.overpass_url``).
 overpass_url: str = os.environ.get(

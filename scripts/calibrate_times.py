@@ -69,7 +69,9 @@ class _Model:
                 c = load_corridor(as_of=y)
                 self.specs[y] = (c, link_specs_from_corridor(c, modes=RAIL_MODES, as_of=y))
             c = self.specs[y][0]
-            self.ids.append((y, c.resolve(r[0]), c.resolve(r[1]), bool(r.all_stops)))
+            # observed times name stations: "福田" is Futian station, not the district
+            self.ids.append((y, c.resolve(r[0], districts=False),
+                             c.resolve(r[1], districts=False), bool(r.all_stops)))
 
     def times(self, params: RailParameters) -> list[tuple[float, str, str]]:
         svcs = {y: build_services(s, params=params) for y, (_, s) in self.specs.items()}

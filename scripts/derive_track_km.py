@@ -24,7 +24,8 @@ Steps (each documented in the code below):
    reported next to it.
 4. A pair is flagged (``flag`` column) when a station snaps farther than
    ``MAX_SNAP_M`` from any railway (line missing from the graph), or when the path is
-   more than ``MAX_RATIO`` × the geodesic (the path leaves the line). Flagged pairs keep
+   more than ``MAX_RATIO`` × the geodesic (the path leaves the line), or shorter than
+   ``MIN_RATIO`` × the geodesic (both stations snapped to the same stretch). Flagged pairs keep
    the measured figure but ``corridor_geo.rail`` falls back to geodesic × circuity for
    them (``method`` column says which).
 5. The per-line sums are compared with the published lengths in
@@ -54,6 +55,7 @@ OUT = GEODATA / "rail_track_km.csv"
 RAIL_MODES = {"high_speed_rail", "intercity_rail", "conventional_rail"}
 MAX_SNAP_M = 1500.0
 MAX_RATIO = 1.6
+MIN_RATIO = 0.9
 MARGIN_DEG = 0.3
 _GEOD = Geod(ellps="WGS84")
 
@@ -176,6 +178,9 @@ def main() -> None:
             flags.append("no path on the OSM railway graph")
         elif geo > 0 and km / geo > MAX_RATIO:
             flags.append(f"path longer than {MAX_RATIO} x geodesic (leaves the line)")
+        elif km < MIN_RATIO * geo:
+            flags.append(f"path shorter than {MIN_RATIO} x geodesic (both stations snapped "
+                         "to the same stretch of track)")
         out.append({
             "link_id": lid, "from_stop": a, "to_stop": b,
             "track_km": f"{km:.2f}" if math.isfinite(km) else "",

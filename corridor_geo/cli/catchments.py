@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from corridor_geo.cli._options import MultiValueOption, split_values
+from corridor_geo.settings import SNAP_MAX_M
 
 __all__ = ["catchments", "write_catchments"]
 
@@ -61,7 +62,7 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
               default=None,
               help="Population polygons (GeoPackage etc.) with a 'population' column.")
 @click.option("--snap-max", "snap_max_m", type=click.FloatRange(min=0, min_open=True),
-              default=2000.0, show_default=True,
+              default=SNAP_MAX_M, show_default=True,
               help="Largest distance (m) from an origin to the network node it starts from.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder.")
