@@ -96,6 +96,12 @@ def test_timetable_replaces_model_for_covered_links(tmp_path, network):
     merged = apply_timetable(network.services, tt)
     assert all(s.scheduled for s in merged if s.link_id == "gsh_xrl")
     assert any(s.link_id == "guangshen_railway" and not s.scheduled for s in merged)
+    # the network built with the feed routes on its timetable: 40 min on board, 10 min wait
+    mm = MultimodalNetwork.build(corridor, street=False, timetable=tt)
+    r = mm.rail_times("st_gz_south", "st_sz_north")
+    assert r["in_vehicle"] == pytest.approx(40.0)
+    assert r["wait"] == pytest.approx(mm.params.rail.wait_min(20.0))
+    assert r["services"] == ["gtfs:R"]
 
 
 def test_bad_feed_is_a_clear_error(tmp_path):

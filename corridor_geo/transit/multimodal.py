@@ -366,7 +366,8 @@ class MultimodalNetwork:
               edits: NetworkEdits | None = None,
               params: MultimodalParameters | RailParameters | None = None,
               as_of: int | None = None,
-              scheduled: Sequence[ScheduledTime] = ()) -> MultimodalNetwork:
+              scheduled: Sequence[ScheduledTime] = (),
+              timetable: Sequence[RailService] = ()) -> MultimodalNetwork:
         """Build the multimodal network of *corridor*.
 
         Parameters
@@ -388,6 +389,9 @@ class MultimodalNetwork:
             Year; default ``corridor.as_of``.
         scheduled
             User station-to-station times overriding the rail model.
+        timetable
+            Services read from a GTFS feed (:func:`corridor_geo.gtfs.read_gtfs`): they
+            replace the modelled services of every link they cover.
 
         Returns
         -------
@@ -436,6 +440,10 @@ class MultimodalNetwork:
                     field="enable_links")
         self.services = build_services(rail_specs, params=rp, speed_factors=rail_factors,
                                        headway_min=edits.headway_min, scheduled=scheduled)
+        if timetable:
+            covered = {s.link_id for s in timetable}
+            self.services = sorted([s for s in self.services if s.link_id not in covered]
+                                   + list(timetable), key=lambda s: s.id)
         self.expressways = [s for s in specs if s.mode == "expressway"
                             and s.id not in self.skipped_links]
         self._exp_factor = {s.id: float(rail_factors.get(s.id, 1.0)) for s in self.expressways}
