@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
 from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
-
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ def _to_metric_array(geoms: np.ndarray) -> np.ndarray:
                              lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1])))
 
 
-def _edge_points(net: Network, edges: np.ndarray, *,
+def _edge_points(net: Any, edges: np.ndarray, *,
                  spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Points every *spacing* metres along *edges* (metric x, y, edge index, fraction).
 
@@ -253,38 +253,6 @@ def _edge_points(net: Network, edges: np.ndarray, *,
     return xy[:, 0], xy[:, 1], e, frac
 
 
-def _grid_method(net: Network, x: np.ndarray, y: np.ndarray, times: np.ndarray,
-                 limits_s: list[float], *, cell: float, land: BaseGeometry | None,
-                 speed_ms: float, radius: float) -> list[list[BaseGeometry]]:
-    # The grid covers the whole network (not just what these origins reach), so a
-    # cell and its land component never depend on the other origins asked for.
-    grid = make_grid(x, y, cell=cell, margin=radius + cell)
-    if land is not None:
-        mask = land_cells(grid, land)
-    else:
-        mask = np.ones((grid.ny, grid.nx), dtype=bool)
-    reached = np.isfinite(times).any(axis=0)
-    src = np.asarray(net.source, dtype=np.int64)
-    tt = np.asarray(net.travel_time_s, dtype=np.float64)
-    hw = np.asarray(net.highway, dtype=object).astype(str)
-    # access points along edges a vehicle (or walker) may stop on: not along
-    # access-controlled roads, which are only left at their junction nodes
-    stop_ok = ~np.isin(hw, NO_ACCESS_HIGHWAYS)
-    cand = np.flatnonzero(reached[src] & stop_ok)
-    ex, ey, e_idx, e_frac = _edge_points(net, cand, spacing=max(cell / 2.0, 50.0))
-    ax, ay = np.concatenate([x, ex]), np.concatenate([y, ey])
-    n = x.size
-    serving = np.concatenate([np.flatnonzero(reached), n + np.arange(ex.size)])
-    pairs = node_cell_pairs(grid, ax, ay, serving, radius=radius, land=mask)
-    out = []
-    for t in times:
-        at = np.concatenate([t, t[src[e_idx]] + e_frac * tt[e_idx]])
-        ct = cell_times(pairs, at, speed_ms=speed_ms)
-        keep = ct <= limits_s[-1]
-        out.append(band_polygons(grid, pairs.cells[keep], ct[keep], limits_s, land))
-    return out
-
-
 def grid_method(net, x: np.ndarray, y: np.ndarray, times: np.ndarray,
                 limits_s: list[float], *, cell: float, land: BaseGeometry | None,
                 speed_ms: float, radius: float, cells_out: list | None = None
@@ -293,10 +261,8 @@ def grid_method(net, x: np.ndarray, y: np.ndarray, times: np.ndarray,
     # The grid covers the whole network (not just what these origins reach), so a
     # cell and its land component never depend on the other origins asked for.
     grid = make_grid(x, y, cell=cell, margin=radius + cell)
-    if land is not None:
-        mask = land_cells(grid, land)
-    else:
-        mask = np.ones((grid.ny, grid.nx), dtype=bool)
+    mask = (land_cells(grid, land) if land is not None
+            else np.ones((grid.ny, grid.nx), dtype=bool))
     reached = np.isfinite(times).any(axis=0)
     src = np.asarray(net.source, dtype=np.int64)
     tt = np.asarray(net.travel_time_s, dtype=np.float64)
