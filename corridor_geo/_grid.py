@@ -14,14 +14,20 @@ i.e. the best network time plus a bounded straight off-network leg at walking sp
 that does not cross water (cells on another land component — the far bank of a river
 or an estuary wider than about a cell — are not reachable on foot from that node).
 
-The static part (which node may serve which cell, and how far it is) depends only on
-the network, the grid and the land, so it is computed once as flat "pair" arrays sorted
-by cell; the per-origin part is then a gather, an add and a ``np.minimum.reduceat``.
+The static part (which access point may serve which cell, and how far it is) depends
+only on the network, the grid, the land and the walking speed. :class:`GridIndex` holds
+it for one network: the grid covers the whole network, but the (cell, access point)
+pairs are built tile by tile (``TILE`` × ``TILE`` cells) when an origin first reaches a
+tile, and kept, so a catchment costs in proportion to the area it reaches, not to the
+size of the network. Per origin a tile is then a gather, an add and a
+``np.minimum.reduceat``. Band polygons are traced from the cell raster in one pass per
+band (``rasterio.features.shapes``, GDAL's polygonize) and clipped to the land.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +35,11 @@ import shapely
 from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["Grid", "Pairs", "band_polygons", "cell_times", "land_cells", "make_grid",
-           "node_cell_pairs"]
+__all__ = ["TILE", "Grid", "GridIndex", "band_polygons", "edge_points", "land_cells",
+           "make_grid"]
+
+#: Side of a tile of the pair index, in cells (64 × 250 m = 16 km).
+TILE = 64
 
 
 @dataclass(frozen=True)
@@ -93,133 +102,327 @@ def land_cells(grid: Grid, land: BaseGeometry) -> np.ndarray:
     return mask
 
 
-@dataclass(frozen=True)
-class Pairs:
-    """Static (cell, node, distance) pairs sorted by cell; ``starts`` indexes each cell's run."""
-
-    cell: np.ndarray  # int64 flat cell index (iy * nx + ix), sorted
-    node: np.ndarray  # int64 node index
-    dist: np.ndarray  # float64 metres, centre to node
-    cells: np.ndarray  # unique cells (sorted)
-    starts: np.ndarray  # first pair of each unique cell
-
-
-def node_cell_pairs(grid: Grid, x: np.ndarray, y: np.ndarray, nodes: np.ndarray, *,
-                    radius: float, land: np.ndarray, chunk: int = 20_000) -> Pairs:
-    """All (cell, node) pairs with centre-to-node distance ≤ *radius* on one land component.
+def edge_points(length: np.ndarray, lines: np.ndarray, edges: np.ndarray, *,
+                spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Points every *spacing* metres along *edges* (metric x, y, edge index, fraction).
 
     Parameters
     ----------
-    grid
-        The grid.
-    x, y
-        Metric coordinates of *all* network nodes.
-    nodes
-        Indices of the nodes that may serve cells (e.g. the nodes reached by any origin).
-    radius
-        Longest off-network leg, metres.
-    land
-        Mask from :func:`land_cells`.
-    chunk
-        Nodes per vectorised block (bounds memory use).
+    length
+        Length (m) of every edge of the network.
+    lines
+        Metric LineStrings of *edges* (same order).
+    edges
+        Edge indices.
+    spacing
+        Distance between points; an edge gets ``floor(length / spacing)`` interior points
+        at equal fractions of its length.
     """
-    # Land components (4-connected): an off-network leg never joins two of them.
-    labels, _ = ndimage.label(land)
-    # A node standing over water (bridge, coastal road outside a generalised coastline)
-    # belongs to the component of its nearest land cell.
-    if land.any():
-        _, (niy, nix) = ndimage.distance_transform_edt(~land, return_indices=True)
-    else:
-        niy = nix = None
-    k = math.ceil(radius / grid.cell) + 1
-    oy, ox = np.mgrid[-k:k + 1, -k:k + 1]
-    ox = ox.ravel()
-    oy = oy.ravel()
-    out_c, out_n, out_d = [], [], []
-    nodes = np.asarray(nodes, dtype=np.int64)
-    for s in range(0, nodes.size, chunk):
-        nd = nodes[s:s + chunk]
-        px, py = x[nd], y[nd]
-        nix0 = np.floor((px - grid.x0) / grid.cell).astype(np.int64)
-        niy0 = np.floor((py - grid.y0) / grid.cell).astype(np.int64)
-        inside = (nix0 >= 0) & (nix0 < grid.nx) & (niy0 >= 0) & (niy0 < grid.ny)
-        node_lab = np.zeros(nd.size, dtype=labels.dtype)
-        if niy is not None:
-            node_lab[inside] = labels[niy[niy0[inside], nix0[inside]],
-                                      nix[niy0[inside], nix0[inside]]]
-        cix = nix0[:, None] + ox[None, :]
-        ciy = niy0[:, None] + oy[None, :]
-        cx = grid.x0 + (cix + 0.5) * grid.cell
-        cy = grid.y0 + (ciy + 0.5) * grid.cell
-        d = np.hypot(cx - px[:, None], cy - py[:, None])
-        ok = (d <= radius) & (cix >= 0) & (cix < grid.nx) & (ciy >= 0) & (ciy < grid.ny)
-        ok &= (node_lab > 0)[:, None]
-        ciy_c = np.where(ok, ciy, 0)
-        cix_c = np.where(ok, cix, 0)
-        ok &= labels[ciy_c, cix_c] == node_lab[:, None]
-        out_c.append((ciy * grid.nx + cix)[ok])
-        out_n.append(np.broadcast_to(nd[:, None], ok.shape)[ok])
-        out_d.append(d[ok])
-    cell = np.concatenate(out_c) if out_c else np.zeros(0, np.int64)
-    node = np.concatenate(out_n) if out_n else np.zeros(0, np.int64)
-    dist = np.concatenate(out_d) if out_d else np.zeros(0, np.float64)
-    order = np.lexsort((node, cell))  # deterministic order
-    cell, node, dist = cell[order], node[order], dist[order]
-    cells, starts = np.unique(cell, return_index=True)
-    return Pairs(cell=cell, node=node, dist=dist, cells=cells, starts=starts)
+    k = np.floor(length[edges] / spacing).astype(np.int64)  # interior points per edge
+    keep = k > 0
+    edges, k, lines = edges[keep], k[keep], lines[keep]
+    if edges.size == 0:
+        z = np.zeros(0)
+        return z, z, np.zeros(0, dtype=np.int64), z
+    e = np.repeat(edges, k)
+    j = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k) + 1
+    frac = j / np.repeat(k + 1, k)
+    pts = shapely.line_interpolate_point(np.repeat(lines, k), frac, normalized=True)
+    xy = shapely.get_coordinates(pts)
+    return xy[:, 0], xy[:, 1], e, frac
 
 
-def cell_times(pairs: Pairs, node_time_s: np.ndarray, *, speed_ms: float) -> np.ndarray:
-    """Time (s) of each cell in ``pairs.cells``: min over its pairs of node time + walk leg."""
-    if pairs.cell.size == 0:
-        return np.zeros(0)
-    val = node_time_s[pairs.node] + pairs.dist / speed_ms
-    return np.minimum.reduceat(val, pairs.starts)
+@dataclass(frozen=True)
+class _Tile:
+    """Pairs of one tile: cells (flat, sorted, unique), run starts, access points."""
+
+    cells: np.ndarray  # int64 flat index of each cell that has a pair
+    starts: np.ndarray  # first pair of each cell
+    pair_ap: np.ndarray  # int32 local access point of each pair
+    walk_s: np.ndarray  # float64 centre-to-point distance / walking speed of each pair
+    ap_base: np.ndarray  # int64 node whose time the access point takes
+    ap_extra: np.ndarray  # float64 time added to it (0 for nodes; fraction of the edge)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.cells, self.starts, self.pair_ap, self.walk_s,
+                                      self.ap_base, self.ap_extra))
 
 
-def _row_runs(grid: Grid, flat: np.ndarray) -> np.ndarray:
-    """Boxes (one per run of consecutive cells in a grid row) for sorted flat cell indices."""
-    if flat.size == 0:
-        return np.zeros(0, dtype=object)
-    flat = np.sort(flat)
-    # a new run starts where the index is not the previous + 1 or a new row begins
-    brk = np.ones(flat.size, dtype=bool)
-    brk[1:] = (np.diff(flat) != 1) | (flat[1:] % grid.nx == 0)
-    first = flat[brk]
-    last = flat[np.r_[brk[1:], True]]
-    xe, ye = grid.edges()
-    iy = first // grid.nx
-    return shapely.box(xe[first % grid.nx], ye[iy], xe[last % grid.nx + 1], ye[iy + 1])
+class GridIndex:
+    """The static part of the grid method for one network, land, cell size and leg.
+
+    Access points are the network nodes plus points every *spacing* metres along the
+    edges where ``stop_ok`` (a vehicle may stop: not along access-controlled roads). An
+    access point serves the cells whose centre is within *radius* and on the same land
+    component (4-connected land cells; a point over water belongs to the component of
+    its nearest land cell). The grid covers the whole network so that a cell never
+    depends on which origins are asked for; pairs are built per tile on first use.
+
+    Parameters
+    ----------
+    x, y
+        Metric node coordinates.
+    source, travel_time_s, length_m
+        Per edge: source node index, travel time (s), length (m).
+    stop_ok
+        Per edge: whether access points are placed along it.
+    geom_offsets, geom_lon, geom_lat
+        Ragged WGS84 edge geometries: vertices ``geom_offsets[e]:geom_offsets[e + 1]``;
+        only the edges near a tile are projected, when the tile is built.
+    to_metric, to_lonlat
+        Vectorised ``(lon, lat) -> (x, y)`` and ``(x, y) -> (lon, lat)`` (EPSG:4547).
+    cell, radius, speed_ms, spacing
+        Cell size (m), longest off-network leg (m), walking speed (m/s), access point
+        spacing along edges (m).
+    land
+        Land (metric) or None for "everything is land".
+    """
+
+    def __init__(self, *, x: np.ndarray, y: np.ndarray, source: np.ndarray,
+                 travel_time_s: np.ndarray, length_m: np.ndarray, stop_ok: np.ndarray,
+                 geom_offsets: np.ndarray, geom_lon: np.ndarray, geom_lat: np.ndarray,
+                 to_metric: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                 to_lonlat: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                 cell: float, radius: float, speed_ms: float, spacing: float,
+                 land: BaseGeometry | None) -> None:
+        self.x, self.y = x, y
+        self.source = np.asarray(source, dtype=np.int64)
+        self.tt = np.asarray(travel_time_s, dtype=np.float64)
+        self.length = np.asarray(length_m, dtype=np.float64)
+        self.radius, self.speed_ms, self.spacing = float(radius), float(speed_ms), spacing
+        self.grid = make_grid(x, y, cell=cell, margin=radius + cell)
+        grid = self.grid
+        mask = land_cells(grid, land) if land is not None else np.ones((grid.ny, grid.nx), bool)
+        # Land components (4-connected): an off-network leg never joins two of them.
+        self.labels, _ = ndimage.label(mask)
+        # A point standing over water (bridge, coastal road outside a generalised
+        # coastline) belongs to the component of its nearest land cell.
+        if mask.any():
+            _, (niy, nix) = ndimage.distance_transform_edt(~mask, return_indices=True)
+            self.near_label = self.labels[niy, nix]
+        else:
+            self.near_label = np.zeros_like(self.labels)
+        self.offsets = np.asarray(geom_offsets, dtype=np.int64)
+        self.glon = np.asarray(geom_lon, dtype=np.float64)
+        self.glat = np.asarray(geom_lat, dtype=np.float64)
+        self.to_metric, self.to_lonlat = to_metric, to_lonlat
+        # lon/lat bounding box of every edge (its access points lie inside); the vertex
+        # runs of the edges with vertices are consecutive, so reduceat bounds each one
+        cnt = np.diff(self.offsets)
+        has = np.flatnonzero(cnt > 0)
+        ebox = np.full((cnt.size, 4), np.nan)
+        if has.size:
+            lo = self.offsets[has]
+            gx, gy = self.glon, self.glat
+            ebox[has] = np.column_stack([np.minimum.reduceat(gx, lo), np.minimum.reduceat(gy, lo),
+                                         np.maximum.reduceat(gx, lo), np.maximum.reduceat(gy, lo)])
+        self.edges = np.flatnonzero(np.asarray(stop_ok, dtype=bool) & (cnt > 0))
+        self.ebox = ebox[self.edges]
+        self.tiles: dict[tuple[int, int], _Tile] = {}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the tiles built so far."""
+        return sum(t.nbytes for t in self.tiles.values())
+
+    # ------------------------------------------------------------------ tiles
+    def _tile(self, ti: int, tj: int) -> _Tile:
+        got = self.tiles.get((ti, tj))
+        if got is None:
+            got = self._build_tile(ti, tj)
+            self.tiles[(ti, tj)] = got
+        return got
+
+    def _build_tile(self, ti: int, tj: int) -> _Tile:
+        g = self.grid
+        cx0, cy0 = tj * TILE, ti * TILE
+        cx1, cy1 = min(cx0 + TILE, g.nx), min(cy0 + TILE, g.ny)
+        # access points within the leg of a cell centre of this tile
+        rx0 = g.x0 + (cx0 + 0.5) * g.cell - self.radius
+        rx1 = g.x0 + (cx1 - 0.5) * g.cell + self.radius
+        ry0 = g.y0 + (cy0 + 0.5) * g.cell - self.radius
+        ry1 = g.y0 + (cy1 - 0.5) * g.cell + self.radius
+        nodes = np.flatnonzero((self.x >= rx0) & (self.x <= rx1)
+                               & (self.y >= ry0) & (self.y <= ry1))
+        b = self.ebox
+        lo0, la0, lo1, la1 = _map_rect(self.to_lonlat, rx0, ry0, rx1, ry1, pad=1e-3)
+        sel = self.edges[(b[:, 0] <= lo1) & (b[:, 2] >= lo0) & (b[:, 1] <= la1) & (b[:, 3] >= la0)]
+        sel = sel[self.length[sel] >= self.spacing]  # shorter edges get no interior point
+        ex, ey, e_idx, e_frac = edge_points(self.length, self._lines(sel), sel,
+                                            spacing=self.spacing)
+        inside = (ex >= rx0) & (ex <= rx1) & (ey >= ry0) & (ey <= ry1)
+        ex, ey, e_idx, e_frac = ex[inside], ey[inside], e_idx[inside], e_frac[inside]
+        px = np.concatenate([self.x[nodes], ex])
+        py = np.concatenate([self.y[nodes], ey])
+        base = np.concatenate([nodes, self.source[e_idx]])
+        extra = np.concatenate([np.zeros(nodes.size), e_frac * self.tt[e_idx]])
+        cell, ap, dist = self._pairs(px, py, cx0, cx1, cy0, cy1)
+        # group by cell: a stable sort of the cell's position in the tile (< 2**16: radix)
+        local = ((cell // g.nx - cy0) * TILE + (cell % g.nx - cx0)).astype(np.uint16)
+        order = np.argsort(local, kind="stable")
+        cell, ap, dist = cell[order], ap[order], dist[order]
+        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if cell.size \
+            else np.zeros(0, np.int64)
+        cells = cell[starts]
+        return _Tile(cells=cells, starts=starts, pair_ap=ap.astype(np.int32),
+                     walk_s=dist / self.speed_ms, ap_base=base, ap_extra=extra)
+
+    def _lines(self, edges: np.ndarray) -> np.ndarray:
+        if edges.size == 0:
+            return np.zeros(0, dtype=object)
+        lo, hi = self.offsets[edges], self.offsets[edges + 1]
+        pos = _ranges(lo, hi)
+        idx = np.repeat(np.arange(edges.size), hi - lo)
+        gx, gy = self.to_metric(self.glon[pos], self.glat[pos])
+        return shapely.linestrings(np.column_stack([gx, gy]), indices=idx)
+
+    def _pairs(self, px: np.ndarray, py: np.ndarray, cx0: int, cx1: int, cy0: int, cy1: int,
+               chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(flat cell, point, distance) with the cell in the tile, within the leg, same land."""
+        g = self.grid
+        k = math.ceil(self.radius / g.cell) + 1
+        oy, ox = np.mgrid[-k:k + 1, -k:k + 1]
+        # offsets whose cell centre can be within the leg of some point of the home cell
+        gap = np.hypot(np.maximum(np.abs(ox) - 0.5, 0.0), np.maximum(np.abs(oy) - 0.5, 0.0))
+        near = gap * g.cell <= self.radius * (1 + 1e-9) + 1e-6
+        ox, oy = ox[near], oy[near]
+        out_c, out_p, out_d = [], [], []
+        for s in range(0, px.size, chunk):
+            qx, qy = px[s:s + chunk], py[s:s + chunk]
+            ix0 = np.floor((qx - g.x0) / g.cell).astype(np.int64)
+            iy0 = np.floor((qy - g.y0) / g.cell).astype(np.int64)
+            ok0 = (ix0 >= 0) & (ix0 < g.nx) & (iy0 >= 0) & (iy0 < g.ny)
+            lab = np.zeros(qx.size, dtype=self.labels.dtype)
+            lab[ok0] = self.near_label[iy0[ok0], ix0[ok0]]
+            cix = ix0[:, None] + ox[None, :]
+            ciy = iy0[:, None] + oy[None, :]
+            cx = g.x0 + (cix + 0.5) * g.cell
+            cy = g.y0 + (ciy + 0.5) * g.cell
+            d = np.hypot(cx - qx[:, None], cy - qy[:, None])
+            ok = (d <= self.radius) & (cix >= cx0) & (cix < cx1) & (ciy >= cy0) & (ciy < cy1)
+            ok &= (lab > 0)[:, None]
+            ok &= self.labels[np.where(ok, ciy, 0), np.where(ok, cix, 0)] == lab[:, None]
+            out_c.append((ciy * g.nx + cix)[ok])
+            out_p.append(np.broadcast_to(np.arange(s, s + qx.size)[:, None], ok.shape)[ok])
+            out_d.append(d[ok])
+        if not out_c:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(out_c), np.concatenate(out_p), np.concatenate(out_d)
+
+    # ------------------------------------------------------------------ queries
+    def cell_times(self, t: np.ndarray, *, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """Cells (flat, sorted) with time ≤ *limit* (s) for node times *t*, and their times.
+
+        A cell's time is the minimum over its access points of the point's time plus the
+        walk to the cell centre. Only the tiles within the leg of a reached access point
+        are visited (and built on first use).
+        """
+        g = self.grid
+        reached = np.isfinite(t)
+        if not reached.any():
+            return np.zeros(0, np.int64), np.zeros(0)
+        xs, ys = self.x[reached], self.y[reached]
+        lo_x, hi_x, lo_y, hi_y = xs.min(), xs.max(), ys.min(), ys.max()
+        e = np.isfinite(t[self.source[self.edges]])
+        if e.any():  # points along an edge may lie beyond its end nodes
+            b = self.ebox[e]
+            bx0, by0, bx1, by1 = _map_rect(self.to_metric, b[:, 0].min(), b[:, 1].min(),
+                                           b[:, 2].max(), b[:, 3].max(), pad=50.0)
+            lo_x, lo_y, hi_x, hi_y = min(lo_x, bx0), min(lo_y, by0), max(hi_x, bx1), max(hi_y, by1)
+        r = self.radius
+        ix0 = max(int((lo_x - r - g.x0) // g.cell), 0) // TILE
+        ix1 = min(int((hi_x + r - g.x0) // g.cell), g.nx - 1) // TILE
+        iy0 = max(int((lo_y - r - g.y0) // g.cell), 0) // TILE
+        iy1 = min(int((hi_y + r - g.y0) // g.cell), g.ny - 1) // TILE
+        cells, times = [], []
+        for ti in range(iy0, iy1 + 1):
+            for tj in range(ix0, ix1 + 1):
+                tile = self._tile(ti, tj)
+                if tile.cells.size == 0:
+                    continue
+                at = t[tile.ap_base] + tile.ap_extra
+                ct = np.minimum.reduceat(at[tile.pair_ap] + tile.walk_s, tile.starts)
+                keep = ct <= limit
+                cells.append(tile.cells[keep])
+                times.append(ct[keep])
+        if not cells:
+            return np.zeros(0, np.int64), np.zeros(0)
+        c, v = np.concatenate(cells), np.concatenate(times)
+        order = np.argsort(c)
+        return c[order], v[order]
+
+
+def _map_rect(fn: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+              x0: float, y0: float, x1: float, y1: float, *,
+              pad: float) -> tuple[float, float, float, float]:
+    """Bounds of the image of a rectangle under *fn* (boundary densified), plus *pad*.
+
+    Over the few tens of kilometres of a tile the image of a straight side between two
+    of the 65 samples bends by far less than *pad*, so the bounds contain the image.
+    """
+    u = np.linspace(0.0, 1.0, 65)
+    bx = np.concatenate([x0 + (x1 - x0) * u, np.full(65, x1), x1 - (x1 - x0) * u, np.full(65, x0)])
+    by = np.concatenate([np.full(65, y0), y0 + (y1 - y0) * u, np.full(65, y1), y1 - (y1 - y0) * u])
+    mx, my = fn(bx, by)
+    return (float(np.min(mx)) - pad, float(np.min(my)) - pad,
+            float(np.max(mx)) + pad, float(np.max(my)) + pad)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(lo[i], hi[i])`` for all i (vectorised)."""
+    n = hi - lo
+    total = int(n.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    start = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+    return start + np.arange(total)
 
 
 def band_polygons(grid: Grid, cells: np.ndarray, times_s: np.ndarray, limits_s: list[float],
                   land: BaseGeometry | None) -> list[BaseGeometry]:
     """One polygon per limit: the union of cells with time ≤ limit, clipped to *land*.
 
-    Bands are nested by construction: each band is the union of the previous band and
-    the cells added at this limit.
+    The cells are laid on a raster covering only their bounding box, and each band's
+    outline is traced from it in one pass (``rasterio.features.shapes``: GDAL's
+    polygonize, 4-connected; measured 8× faster than ``shapely.union_all`` of the
+    cells' row runs and 4× faster than ``shapely.coverage_union_all`` of cell boxes on a
+    10⁵-cell band). Bands are nested because their cell sets are, and clipping each
+    band to the same land keeps them nested (A ⊆ B ⇒ A ∩ L ⊆ B ∩ L).
     """
-    out: list[BaseGeometry] = []
-    prev: BaseGeometry = shapely.Polygon()
-    prev_limit = -np.inf
+    if cells.size == 0:
+        return [shapely.Polygon() for _ in limits_s]
+    from rasterio import features
+    from rasterio.transform import Affine
+
+    ix, iy = cells % grid.nx, cells // grid.nx
+    jx0, jy0 = int(ix.min()), int(iy.min())
+    w, h = int(ix.max()) - jx0 + 1, int(iy.max()) - jy0 + 1
+    raster = np.full((h, w), np.inf)
+    raster[iy - jy0, ix - jx0] = times_s
+    xe, ye = grid.edges()
+    # row r of the raster is cell row jy0 + r: y grows with the row index
+    transform = Affine(grid.cell, 0.0, float(xe[jx0]), 0.0, grid.cell, float(ye[jy0]))
     local_land = None
-    if land is not None and cells.size:
-        sel = cells[times_s <= max(limits_s)]
-        if sel.size:
-            ix, iy = sel % grid.nx, sel // grid.nx
-            xe, ye = grid.edges()
-            local_land = shapely.clip_by_rect(land, xe[ix.min()], ye[iy.min()],
-                                              xe[ix.max() + 1], ye[iy.max() + 1])
+    if land is not None:
+        sel = times_s <= max(limits_s)
+        if sel.any():
+            local_land = shapely.clip_by_rect(land, xe[ix[sel].min()], ye[iy[sel].min()],
+                                              xe[ix[sel].max() + 1], ye[iy[sel].max() + 1])
+    out: list[BaseGeometry] = []
     for lim in limits_s:
-        new = cells[(times_s > prev_limit) & (times_s <= lim)]
-        boxes = _row_runs(grid, new)
-        geom = shapely.union_all(np.concatenate([[prev], boxes])) if boxes.size else prev
-        out.append(geom)
-        prev, prev_limit = geom, lim
-    if local_land is not None:
-        out = [shapely.intersection(g, local_land) for g in out]
-        # clipping each band separately keeps nesting: A ⊆ B ⇒ A∩L ⊆ B∩L
-    return [_polygonal(g) for g in out]
+        band = raster <= lim
+        if not band.any():
+            out.append(shapely.Polygon())
+            continue
+        polys = [shapely.geometry.shape(geom) for geom, _ in
+                 features.shapes(band.view(np.uint8), mask=band, connectivity=4,
+                                 transform=transform)]
+        geom = shapely.normalize(shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0])
+        if local_land is not None:
+            geom = shapely.intersection(geom, local_land)
+        out.append(_polygonal(geom))
+    return out
 
 
 def _polygonal(g: BaseGeometry) -> BaseGeometry:

@@ -1,11 +1,16 @@
 """Travel-time catchments (isochrones) around platforms, nodes, stations or points.
 
 The default method is a **travel-time grid** (as in Valhalla, Mapbox and r5r): one
-multi-source shortest-path run gives every network node's time from every origin; a
-grid of square cells in EPSG:4547 then takes, for each cell, the best time of a nearby
-reached node plus a bounded off-network leg at walking speed (never across water:
+``scipy.sparse.csgraph.dijkstra`` call runs a single-source search from each origin
+(one after the other) and gives every network node's time from every origin; a grid of
+square cells in EPSG:4547 then takes, for each cell, the best time of a nearby reached
+access point plus a bounded off-network leg at walking speed (never across water:
 off-network legs stay on one land component). A band is the union of the cells whose
-time is within the band, clipped to the land. Bands are nested by construction.
+time is within the band, traced from the cell raster and clipped to the land. Bands are
+nested by construction. The static part of the grid (cells, land components, which
+access point may serve which cell) is cached on the network and built tile by tile
+where origins reach, so repeated calls on one network, and calls on a large network
+that reach a small part of it, cost in proportion to the area reached.
 
 Two simpler methods are kept for comparison: ``"concave_hull"`` (concave hull of the
 reached nodes) and ``"buffer"`` (the osmnx example notebook: reached nodes buffered by
@@ -14,6 +19,7 @@ reached nodes) and ``"buffer"`` (the osmnx example notebook: reached nodes buffe
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -61,6 +67,7 @@ _COLUMNS = ["origin_id", "origin_name_en", "origin_name_zh", "origin_snap_m", "m
             "n_nodes_reached"]
 
 _TO_METRIC = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
+_TO_LONLAT = Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -342,7 +349,8 @@ def _network_for(mode: str, network: Network | None) -> Network:
 def _node_times(net: Network, mode: str, src: np.ndarray, *, cutoff_s: float) -> np.ndarray:
     from corridor_geo.routing import travel_times
 
-    # one multi-source run for all origins, cut at the largest band
+    # one scipy call for all origins (a single-source search per origin), cut at the
+    # largest band
     t = np.asarray(travel_times(net, src, cutoff_s=cutoff_s), dtype=np.float64)
     return np.where(t <= cutoff_s, t, np.inf)
 
@@ -380,59 +388,47 @@ def _platform_nodes(corridor: Corridor | None, net: Network,
 # ----------------------------------------------------------------------------- methods
 
 
-def _edge_points(net: Network, edges: np.ndarray, *,
-                 spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Points every *spacing* metres along *edges* (metric x, y, edge index, fraction).
+def _grid_index(net: Network, *, cell: float, land: BaseGeometry | None, speed_ms: float,
+                radius: float) -> _grid.GridIndex:
+    """Return the network's :class:`~corridor_geo._grid.GridIndex` for these settings (cached).
 
-    Used as extra access points so land along a long edge between two distant nodes
-    (the scgraph default has a median edge of ~500 m) is reached. A point's time is the
-    edge's source time plus the fraction of the edge's travel time.
+    Kept in the network's in-memory cache (``net._cache``), so repeated calls on the same
+    network reuse the grid, the land components and the (cell, access point) pairs of
+    the tiles already visited. Only the latest two settings are kept.
     """
-    length = np.asarray(net.length_m, dtype=np.float64)[edges]
-    k = np.floor(length / spacing).astype(np.int64)  # interior points per edge
-    keep = k > 0
-    edges, k = edges[keep], k[keep]
-    if edges.size == 0:
-        z = np.zeros(0)
-        return z, z, np.zeros(0, dtype=np.int64), z
-    e = np.repeat(edges, k)
-    j = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k) + 1
-    frac = j / np.repeat(k + 1, k)
-    geoms = _to_metric_array(np.asarray(net.geometry)[edges])
-    pts = shapely.line_interpolate_point(np.repeat(geoms, k), frac, normalized=True)
-    xy = shapely.get_coordinates(pts)
-    return xy[:, 0], xy[:, 1], e, frac
+    spacing = max(cell / 2.0, 50.0)
+    land_key = hashlib.sha256(shapely.to_wkb(land)).hexdigest() if land is not None else ""
+    key = (float(cell), float(radius), float(speed_ms), spacing, land_key)
+    store: dict[tuple[Any, ...], _grid.GridIndex] = net._cache.setdefault("catchment_grid", {})
+    index = store.get(key)
+    if index is None:
+        hw = np.asarray(net.highway, dtype=object).astype(str)
+        index = _grid.GridIndex(
+            x=np.asarray(net.x, dtype=np.float64), y=np.asarray(net.y, dtype=np.float64),
+            source=net.source, travel_time_s=net.travel_time_s, length_m=net.length_m,
+            # access points along edges a vehicle (or walker) may stop on: not along
+            # access-controlled roads, which are only left at their junction nodes
+            stop_ok=~np.isin(hw, NO_ACCESS_HIGHWAYS),
+            geom_offsets=net.geom_offsets, geom_lon=net.geom_lon, geom_lat=net.geom_lat,
+            to_metric=_TO_METRIC.transform, to_lonlat=_TO_LONLAT.transform, cell=cell,
+            radius=radius, speed_ms=speed_ms, spacing=spacing, land=land)
+        while len(store) >= 2:
+            store.pop(next(iter(store)))
+        store[key] = index
+    return index
 
 
 def _grid_method(net: Network, x: np.ndarray, y: np.ndarray, times: np.ndarray,
                  limits_s: list[float], *, cell: float, land: BaseGeometry | None,
                  speed_ms: float, radius: float) -> list[list[BaseGeometry]]:
     # The grid covers the whole network (not just what these origins reach), so a
-    # cell and its land component never depend on the other origins asked for.
-    grid = _grid.make_grid(x, y, cell=cell, margin=radius + cell)
-    if land is not None:
-        mask = _grid.land_cells(grid, land)
-    else:
-        mask = np.ones((grid.ny, grid.nx), dtype=bool)
-    reached = np.isfinite(times).any(axis=0)
-    src = np.asarray(net.source, dtype=np.int64)
-    tt = np.asarray(net.travel_time_s, dtype=np.float64)
-    hw = np.asarray(net.highway, dtype=object).astype(str)
-    # access points along edges a vehicle (or walker) may stop on: not along
-    # access-controlled roads, which are only left at their junction nodes
-    stop_ok = ~np.isin(hw, NO_ACCESS_HIGHWAYS)
-    cand = np.flatnonzero(reached[src] & stop_ok)
-    ex, ey, e_idx, e_frac = _edge_points(net, cand, spacing=max(cell / 2.0, 50.0))
-    ax, ay = np.concatenate([x, ex]), np.concatenate([y, ey])
-    n = x.size
-    serving = np.concatenate([np.flatnonzero(reached), n + np.arange(ex.size)])
-    pairs = _grid.node_cell_pairs(grid, ax, ay, serving, radius=radius, land=mask)
+    # cell and its land component never depend on the other origins asked for; the
+    # work per origin is confined to the tiles it reaches.
+    index = _grid_index(net, cell=cell, land=land, speed_ms=speed_ms, radius=radius)
     out = []
     for t in times:
-        at = np.concatenate([t, t[src[e_idx]] + e_frac * tt[e_idx]])
-        ct = _grid.cell_times(pairs, at, speed_ms=speed_ms)
-        keep = ct <= limits_s[-1]
-        out.append(_grid.band_polygons(grid, pairs.cells[keep], ct[keep], limits_s, land))
+        cells, ct = index.cell_times(t, limit=limits_s[-1])
+        out.append(_grid.band_polygons(index.grid, cells, ct, limits_s, land))
     return out
 
 

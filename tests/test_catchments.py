@@ -322,3 +322,136 @@ def test_real_network_grid_agrees_with_fine_reference(futian_nanshan):
         # stated tolerance: area within 10 %, symmetric difference within 25 % of the area
         assert am.iloc[0].area == pytest.approx(am.iloc[1].area, rel=0.10)
         assert sym / am.iloc[1].area < 0.25
+
+
+# ----------------------------------------------------------------------------- grid index
+# The grid method was rewritten (issue 16: pairs cached per network and built per tile,
+# bands traced from the raster). tests/_grid_reference.py is a frozen copy of the method
+# before the rewrite; these tests check that the cells of every band and their times are
+# the same as its, and the areas within 0.1 % (here: to rounding).
+
+
+def _compare_with_reference(net, origins, *, land_ll, bands, cell=250.0, radius=500.0,
+                            mode="drive"):
+    import _grid_reference as ref
+
+    from corridor_geo import catchments as cmod
+
+    land_m = cmod._to_metric(land_ll) if land_ll is not None else None
+    snapped = snap_points(net, [o[0] for o in origins], [o[1] for o in origins],
+                          max_distance_m=2000)
+    limits = [b * 60.0 for b in bands]
+    times = cmod._node_times(net, mode, np.asarray(snapped.node), cutoff_s=limits[-1])
+    x, y = np.asarray(net.x, float), np.asarray(net.y, float)
+    kw = {"cell": cell, "land": land_m, "speed_ms": WALK, "radius": radius}
+    got = []
+    old = ref.grid_method(net, x, y, times, limits, cells_out=got, **kw)
+    new = cmod._grid_method(net, x, y, times, limits, **kw)
+    index = cmod._grid_index(net, **kw)
+    g = index.grid
+    checked = 0
+    for k, t in enumerate(times):
+        rg, rcells, rtimes = got[k]
+        assert (rg.x0, rg.y0, rg.cell, rg.nx, rg.ny) == (g.x0, g.y0, g.cell, g.nx, g.ny)
+        cells, ct = index.cell_times(t, limit=limits[-1])
+        np.testing.assert_array_equal(cells, rcells)  # same cells ...
+        np.testing.assert_array_equal(ct, rtimes)  # ... with the same times, to the bit
+        for lim, a, b in zip(limits, old[k], new[k], strict=True):
+            n_cells = int(np.count_nonzero(rtimes <= lim))
+            checked += n_cells
+            assert b.is_valid
+            assert b.area == pytest.approx(a.area, rel=1e-9, abs=1e-3)
+            assert a.symmetric_difference(b).area <= 1e-9 * a.area + 1e-3
+            if land_ll is None:  # unclipped: exactly the cells
+                assert b.area == pytest.approx(n_cells * cell * cell, rel=1e-12)
+    return checked
+
+
+def test_grid_same_cells_as_reference_implementation_synthetic():
+    net, land, _ = river_town(bridge=True)
+    origins = [_origin(1000, 1000), _origin(3000, 2000), _origin(0, 3000)]
+    n = _compare_with_reference(net, origins, land_ll=land, bands=(2, 4, 6, 10), cell=100.0)
+    assert n > 1000
+    n = _compare_with_reference(net, origins, land_ll=None, bands=(3, 8), cell=100.0)
+    assert n > 500
+
+
+REAL_EXTRACTS = {
+    "osm/shenzhen_futian_nanshan_drive_2024-10.osm.pbf": [(114.0550, 22.5400),
+                                                          (113.9700, 22.5400)],
+    "osm/shenzhen_nanshan_hitech_full_2021-03.osm": None,
+    "osm/shenzhen_longgang_center_2019-11.osm": None,
+}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("extract", list(REAL_EXTRACTS))
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_real_extracts_same_cells_as_reference_implementation(extract, mode):
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.graph import load_network
+
+    net = load_network(shared_data_path(extract), network_type=mode)
+    origins = REAL_EXTRACTS[extract]
+    if origins is None:  # a node near the middle of the extract and one off-centre
+        lon0, lat0 = np.percentile(net.lon, 50), np.percentile(net.lat, 50)
+        lon1, lat1 = np.percentile(net.lon, 25), np.percentile(net.lat, 70)
+        origins = [(float(lon0), float(lat0)), (float(lon1), float(lat1))]
+    # the corridor polygon as land: the real coastline and Shenzhen Bay cut the grid
+    land = load_corridor().polygon
+    if mode == "drive":
+        n = _compare_with_reference(net, origins, land_ll=land, bands=(5, 10, 15))
+    else:
+        n = _compare_with_reference(net, origins, land_ll=land, bands=(10, 20), cell=100.0)
+    assert n > 100
+
+
+def test_grid_index_cached_on_the_network_and_reused():
+    from corridor_geo import catchments as cmod
+
+    net, land, _ = river_town(bridge=True)
+    kw = {"network": net, "land": land, "bands": (3, 6), "cell_size_m": 100}
+    first = catchments([_origin(1000, 1000)], **kw)
+    store = net._cache["catchment_grid"]
+    (index,) = store.values()
+    tiles = dict(index.tiles)
+    assert tiles
+    again = catchments([_origin(1000, 1000)], **kw)
+    assert net._cache["catchment_grid"][next(iter(store))] is index
+    assert all(index.tiles[k] is v for k, v in tiles.items())  # not rebuilt
+    assert_geodataframe_equal(first, again)
+    # other settings get their own index; only the latest two are kept
+    catchments([_origin(1000, 1000)], cell_size_m=200, **{k: v for k, v in kw.items()
+                                                            if k != "cell_size_m"})
+    catchments([_origin(1000, 1000)], cell_size_m=50, **{k: v for k, v in kw.items()
+                                                           if k != "cell_size_m"})
+    assert len(net._cache["catchment_grid"]) == 2
+    assert cmod._grid_index  # the helper stays importable for the benchmark
+
+
+def test_band_polygons_equal_union_of_cell_boxes():
+    from corridor_geo import _grid
+
+    # independent truth: shapely's union of one box per cell
+    rng = np.random.default_rng(7)
+    grid = _grid.Grid(x0=-500.0, y0=1000.0, cell=50.0, nx=40, ny=30)
+    yy, xx = np.mgrid[:grid.ny, :grid.nx]
+    field = np.hypot(xx - 15, yy - 12) * 30 + rng.random((grid.ny, grid.nx)) * 300
+    cells = np.flatnonzero(field.ravel() <= 700)
+    times = field.ravel()[cells]
+    limits = [200.0, 400.0, 700.0]
+    land = shapely.Polygon([(-500, 1000), (1500, 1000), (-500, 2500)])  # a triangle
+    xe, ye = grid.edges()
+    for clip in (None, land):
+        got = _grid.band_polygons(grid, cells, times, limits, clip)
+        for lim, g in zip(limits, got, strict=True):
+            c = cells[times <= lim]
+            ix, iy = c % grid.nx, c // grid.nx
+            want = shapely.union_all(shapely.box(xe[ix], ye[iy], xe[ix + 1], ye[iy + 1]))
+            if clip is not None:
+                want = shapely.intersection(want, clip)
+            assert g.is_valid
+            assert g.geom_type in ("Polygon", "MultiPolygon")
+            assert g.area == pytest.approx(want.area, rel=1e-12)
+            assert g.symmetric_difference(want).area < 1e-6
+    assert all(g.is_empty for g in _grid.band_polygons(grid, cells[:0], times[:0], limits, land))
