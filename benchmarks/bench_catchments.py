@@ -181,11 +181,12 @@ def main() -> None:
     ap.add_argument("--scaling", action="store_true",
                     help="also time the grid method at ~1M nodes with the reached area fixed")
     ap.add_argument("--scaling-nodes", type=int, default=1_000_000)
+    ap.add_argument("--skip-grid", action="store_true",
+                    help="skip the old-vs-new grid comparison (e.g. to run the osmnx part alone)")
     args = ap.parse_args()
 
     from _tiled import build_tiled_network
 
-    import corridor_geo.catchments as cmod
 
     net = build_tiled_network(min_nodes=args.min_nodes)
     nodes = pick_origins(net, args.origins)
@@ -201,10 +202,25 @@ def main() -> None:
         print(f"  {k:<52} {v:8.2f}")
 
     # ---------------------------------------------------------------- 2. grid old vs new
+    grid = None
+    if not args.skip_grid:
+        grid = _grid_section(net, nodes, origins, args.repeat)
+    if args.scaling:
+        _scaling_section(net, args)
+    if args.osmnx_origins > 0:
+        _osmnx_section(net, nodes, args)
+    if grid is not None:
+        print(f"\ngrid areas per band over the {nodes.size} origins, km² (min / mean / max):")
+        for bd in BANDS:
+            a = grid.loc[grid.band_min == bd, "area_km2"]
+            print(f"  {bd:>3} min: {a.min():,.0f} / {a.mean():,.0f} / {a.max():,.0f}")
+
+
+def _grid_section(net, nodes, origins, repeat):
     header(f"grid method, {nodes.size} origins × {len(BANDS)} bands, end to end "
            "(catchments(), setup above excluded)",
            "SAME polygons (same cells per band): grid method before issue 16 vs now")
-    times, out = grid_runs(net, origins, BANDS, args.repeat)
+    times, out = grid_runs(net, origins, BANDS, repeat)
     base = times["before issue 16 (reference)"]
     row("grid method before issue 16 (reference)", base)
     row("grid now, first call (builds the grid index)", times["now, cold (grid index built)"],
@@ -214,79 +230,78 @@ def main() -> None:
     index = next(iter(net._cache["catchment_grid"].values()))
     print(f"  grid index: {len(index.tiles)} tiles, {index.nbytes / 2**20:,.0f} MiB "
           f"({index.grid.nx} × {index.grid.ny} cells of {index.grid.cell:g} m)")
-    grid = out["now, warm (grid index cached)"]
+    return out["now, warm (grid index cached)"]
 
-    # ---------------------------------------------------------------- 3. scaling
-    if args.scaling:
-        header(f"scaling: the same {nodes.size} origins × bands {SCALING_BANDS} min "
-               "(reached area fixed) on two network sizes",
-               "grid before issue 16 vs now, at each size")
-        big = build_tiled_network(min_nodes=args.scaling_nodes)
-        # origins in the middle of the smaller network; their 30-minute reach stays in
-        # tiles that both networks have at the same place
-        mid = pick_origins(net, args.origins, lo=35, hi=65)
-        pts = [(float(net.lon[i]), float(net.lat[i])) for i in mid]
-        res = {}
-        for g in (net, big):
-            print(f"  {g.n_nodes:,} nodes:")
-            t, o = grid_runs(g, pts, SCALING_BANDS, args.repeat)
-            res[g.n_nodes] = (t, o)
-        (n0, (t0, o0)), (n1, (t1, o1)) = res.items()
-        w = "now, warm (grid index cached)"
-        same = list(o0[w].n_nodes_reached) == list(o1[w].n_nodes_reached)
-        print(f"  nodes reached per origin and band equal on both networks: {same}")
-        for name in t0:
-            a, b = statistics.median(t0[name]), statistics.median(t1[name])
-            print(f"  {name:<40} {n0:>9,}: {a:6.2f} s  {n1:>9,}: {b:6.2f} s  "
-                  f"time × {b / a:4.2f} for nodes × {n1 / n0:4.2f} "
-                  f"(exponent {np.log(b / a) / np.log(n1 / n0):.2f})")
-        big = None
 
-    # ---------------------------------------------------------------- 4. osmnx notebook
-    if args.osmnx_origins > 0:
-        sub = nodes[np.linspace(0, nodes.size - 1, args.osmnx_origins).astype(int)]
-        sub_pts = [(float(net.lon[i]), float(net.lat[i])) for i in sub]
-        land = land_box(net)
-        graph = net.to_osmnx()
-        xy = {int(k): (float(x), float(y))
-              for k, x, y in zip(net.osmid, net.x, net.y, strict=True)}
-        header(f"against the osmnx isochrone notebook, {sub.size} of the {nodes.size} origins "
-               f"× {len(BANDS)} bands (subsampled: ~3 min per origin), one run per side, "
-               "interleaved per origin",
-               "LIKE FOR LIKE: corridor_geo method='buffer' vs the notebook (same "
-               "buffered-street polygons); grid vs notebook is a DIFFERENT method")
-        t_buf, t_nb, t_grid = [], [], []
-        areas = []
-        for k, (i, pt) in enumerate(zip(sub, sub_pts, strict=True), 1):
-            t0 = time.perf_counter()
-            b = cmod.catchments([pt], network=net, land=land, bands=BANDS, method="buffer")
-            t_buf.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            ref = osmnx_notebook(graph, int(net.osmid[i]), BANDS, xy)
-            t_nb.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            g = cmod.catchments([pt], network=net, land=land, bands=BANDS)
-            t_grid.append(time.perf_counter() - t0)
-            print(f"    origin {k}/{sub.size}: buffer {t_buf[-1]:.1f} s, notebook "
-                  f"{t_nb[-1]:.1f} s, grid (index cached) {t_grid[-1]:.2f} s", flush=True)
-            areas += [(bd, ga, ba, r.area / 1e6) for bd, ga, ba, r in
-                      zip(BANDS, g.area_km2, b.area_km2, ref, strict=True)]
-        print("  per origin (the notebook is per origin too):")
-        row("osmnx notebook (networkx ego_graph + buffer union)", t_nb)
-        row("corridor_geo method='buffer' (like for like)", t_buf, t_nb)
-        row("corridor_geo grid, index cached (different method)", t_grid, t_nb)
-        d = max(abs(ba - ra) for _, _, ba, ra in areas)
-        print(f"  buffer vs notebook areas: largest difference {d:.2f} km² over "
-              f"{len(areas)} bands")
-        print(f"\n  {'band':>4} {'grid km²':>10} {'buffer km²':>11} {'notebook km²':>13}")
-        for bd, ga, ba, ra in areas:
-            print(f"  {bd:>4} {ga:>10.1f} {ba:>11.1f} {ra:>13.1f}")
+def _scaling_section(net, args):
+    from _tiled import build_tiled_network
 
-    # ---------------------------------------------------------------- areas of the grid
-    print(f"\ngrid areas per band over the {nodes.size} origins, km² (min / mean / max):")
-    for bd in BANDS:
-        a = grid.loc[grid.band_min == bd, "area_km2"]
-        print(f"  {bd:>3} min: {a.min():,.0f} / {a.mean():,.0f} / {a.max():,.0f}")
+    nodes = pick_origins(net, args.origins)
+    header(f"scaling: the same {nodes.size} origins × bands {SCALING_BANDS} min "
+           "(reached area fixed) on two network sizes",
+           "grid before issue 16 vs now, at each size")
+    big = build_tiled_network(min_nodes=args.scaling_nodes)
+    # origins in the middle of the smaller network; their 30-minute reach stays in
+    # tiles that both networks have at the same place
+    mid = pick_origins(net, args.origins, lo=35, hi=65)
+    pts = [(float(net.lon[i]), float(net.lat[i])) for i in mid]
+    res = {}
+    for g in (net, big):
+        print(f"  {g.n_nodes:,} nodes:")
+        t, o = grid_runs(g, pts, SCALING_BANDS, args.repeat)
+        res[g.n_nodes] = (t, o)
+    (n0, (t0, o0)), (n1, (t1, o1)) = res.items()
+    w = "now, warm (grid index cached)"
+    same = list(o0[w].n_nodes_reached) == list(o1[w].n_nodes_reached)
+    print(f"  nodes reached per origin and band equal on both networks: {same}")
+    for name in t0:
+        a, b = statistics.median(t0[name]), statistics.median(t1[name])
+        print(f"  {name:<40} {n0:>9,}: {a:6.2f} s  {n1:>9,}: {b:6.2f} s  "
+              f"time × {b / a:4.2f} for nodes × {n1 / n0:4.2f} "
+              f"(exponent {np.log(b / a) / np.log(n1 / n0):.2f})")
+    big = None
+
+
+def _osmnx_section(net, nodes, args):
+    import corridor_geo.catchments as cmod
+
+    sub = nodes[np.linspace(0, nodes.size - 1, args.osmnx_origins).astype(int)]
+    sub_pts = [(float(net.lon[i]), float(net.lat[i])) for i in sub]
+    land = land_box(net)
+    graph = net.to_osmnx()
+    xy = {int(k): (float(x), float(y))
+          for k, x, y in zip(net.osmid, net.x, net.y, strict=True)}
+    header(f"against the osmnx isochrone notebook, {sub.size} of the {nodes.size} origins "
+           f"× {len(BANDS)} bands (subsampled: ~3 min per origin), one run per side, "
+           "interleaved per origin",
+           "LIKE FOR LIKE: corridor_geo method='buffer' vs the notebook (same "
+           "buffered-street polygons); grid vs notebook is a DIFFERENT method")
+    t_buf, t_nb, t_grid = [], [], []
+    areas = []
+    for k, (i, pt) in enumerate(zip(sub, sub_pts, strict=True), 1):
+        t0 = time.perf_counter()
+        b = cmod.catchments([pt], network=net, land=land, bands=BANDS, method="buffer")
+        t_buf.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ref = osmnx_notebook(graph, int(net.osmid[i]), BANDS, xy)
+        t_nb.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        g = cmod.catchments([pt], network=net, land=land, bands=BANDS)
+        t_grid.append(time.perf_counter() - t0)
+        print(f"    origin {k}/{sub.size}: buffer {t_buf[-1]:.1f} s, notebook "
+              f"{t_nb[-1]:.1f} s, grid (index cached) {t_grid[-1]:.2f} s", flush=True)
+        areas += [(bd, ga, ba, r.area / 1e6) for bd, ga, ba, r in
+                  zip(BANDS, g.area_km2, b.area_km2, ref, strict=True)]
+    print("  per origin (the notebook is per origin too):")
+    row("osmnx notebook (networkx ego_graph + buffer union)", t_nb)
+    row("corridor_geo method='buffer' (like for like)", t_buf, t_nb)
+    row("corridor_geo grid, index cached (different method)", t_grid, t_nb)
+    d = max(abs(ba - ra) for _, _, ba, ra in areas)
+    print(f"  buffer vs notebook areas: largest difference {d:.2f} km² over "
+          f"{len(areas)} bands")
+    print(f"\n  {'band':>4} {'grid km²':>10} {'buffer km²':>11} {'notebook km²':>13}")
+    for bd, ga, ba, ra in areas:
+        print(f"  {bd:>4} {ga:>10.1f} {ba:>11.1f} {ra:>13.1f}")
 
 
 if __name__ == "__main__":
