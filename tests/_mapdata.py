@@ -119,10 +119,12 @@ def synthetic_corridor(*, boundary_vertices: int = 4000) -> SimpleNamespace:
     })
     axis = LineString(list(platforms.sort_values("axis_order").geometry.map(
         lambda p: (p.x, p.y))))
+    # a plan-like axis: first, middle and last core platform (hand-checked length below)
+    plan_axis = LineString([axis.coords[0], (113.88, 22.93), axis.coords[-1]])
     return SimpleNamespace(
         platforms=platforms, nodes=nodes, stations=stations, links=links,
         link_stops=link_stops, boundaries=boundaries, polygon=polygon,
-        metric_crs=METRIC, as_of=None, axis=axis,
+        metric_crs=METRIC, as_of=None, axis=axis, plan_axis=plan_axis,
         places=lambda: gpd.GeoDataFrame(pd.concat([platforms, nodes, stations],
                                                   ignore_index=True), crs=WGS84),
     )

@@ -6,6 +6,8 @@ Skipped with a reason when /usr/bin/chromium (Debian's ``chromium`` package, ins
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from _mapdata import (
     synthetic_catchments,
@@ -30,14 +32,15 @@ def test_full_map_renders_without_errors(tmp_path):
     report = open_map_in_browser(path)
     (tmp_path / "map.png").write_bytes(report.screenshot_png)
     assert report.errors == []
-    for label in ["Corridor", "Main axis", "City boundaries", "Core platforms",
+    for label in ["Corridor", "City boundaries", "Core platforms",
                   "Coordinate uncertainty", "Links: high-speed rail",
                   "Catchment ≤ 60 min (drive)", "Travel times: drive",
                   "Scenario: gained area"]:
         assert label in report.overlay_labels, (label, report.overlay_labels)
     # every polygon/line/marker drawn as an SVG path: far more than the layer count
     assert report.n_paths > 50
-    assert report.n_legends >= 2  # catchment bands and travel times, in minutes
+    assert report.n_legends == 1  # one key, with catchment bands and travel times in it
+    assert {"Catchment ≤ 60 min (drive)", "Travel times: drive"} <= set(report.legend_layers)
     assert "OpenStreetMap contributors" in report.attribution
     assert report.pixel_std > 0.02  # not a blank page
 
@@ -72,8 +75,10 @@ def test_bundled_corridor_map_in_browser(tmp_path):
     assert path.stat().st_size < 5_000_000
     report = open_map_in_browser(path)
     assert report.errors == []
-    for label in ["Corridor", "City boundaries", "Main axis", "Core platforms",
+    for label in ["Corridor", "City boundaries", "Core platforms",
                   "Innovation nodes", "Stations"]:
+        assert label in report.overlay_labels
+    for label in ["Plan axis: 182.9 km (plan ~180 km)", "All-cores axis: 266.9 km"]:
         assert label in report.overlay_labels
     assert report.n_paths > len(corridor.platforms) + len(corridor.links)
     assert report.pixel_std > 0.02
@@ -124,4 +129,222 @@ def test_run_and_compare_cli_maps_in_browser(tmp_path):
     r = CliRunner().invoke(main, ["-q", "compare", str(base), str(hsr),
                                   "--out", str(tmp_path / "cmp")])
     assert r.exit_code == 0, r.output
-    _check_cli_map(tmp_path / "cmp" / "map.html", "gained")
+    # the new line gains one 250 m cell: below the drawing limit, so no area layer, but
+    # the panel on the map gives the numbers
+    _check_cli_map(tmp_path / "cmp" / "map.html", "Plan axis")
+    page = (tmp_path / "cmp" / "map.html").read_text(encoding="utf-8")
+    assert "Scenario against base" in page
+    assert "not drawn" in page
+
+
+# --------------------------------------------------------------------------------------
+# Maps that read at a glance (issue 14): the four kinds of result map at two window sizes,
+# in one browser session.
+# --------------------------------------------------------------------------------------
+
+WINDOWS = [(1024, 768), (1400, 900)]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from corridor_geo.testing import headless_chromium, serve_directory
+
+    root = tmp_path_factory.mktemp("maps")
+    with serve_directory(root) as base, headless_chromium() as driver:
+        yield root, base, driver
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    r = CliRunner().invoke(main, ["-q", *args])
+    assert r.exit_code == 0, r.output
+
+
+@pytest.fixture(scope="module")
+def result_maps(browser):
+    """(name, map path, bounds of what the map shows) for the demo, a drive catchment,
+    a transit catchment and a comparison, made by the CLI from the bundled defaults."""
+    import geopandas as gpd
+
+    from corridor_geo.corridor import load_corridor
+
+    root, _, _ = browser
+    out = []
+    _cli("demo", "--out", str(root / "demo"))
+    out.append(("demo", root / "demo" / "map.html", tuple(load_corridor().polygon.bounds)))
+    for mode, origin in (("drive", "core_dg_songshan_lake"), ("transit", "core_sz_hitech_zone")):
+        _cli("catchments", "--origins", origin, "--mode", mode, "--bands", "30,60",
+             "--out", str(root / mode))
+        gdf = gpd.read_file(root / mode / "catchments.gpkg")
+        out.append((mode, root / mode / "map.html", tuple(gdf.total_bounds)))
+    for name, extra in (("base", []), ("congested", ["edits:", "  speed_factors:",
+                                                     "    gs_expressway: 0.45"])):
+        (root / f"{name}.yaml").write_text("\n".join(
+            [f"name: {name}", "as_of: 2025",
+             "origins: [core_dg_songshan_lake, core_sz_hitech_zone]", "modes: [drive]",
+             "bands: [30, 60]", *extra]) + "\n", encoding="utf-8")
+    _cli("compare", str(root / "base.yaml"), str(root / "congested.yaml"),
+         "--out", str(root / "compare"))
+    diff = maps.clean_difference(gpd.read_file(root / "compare" / "difference.gpkg"))
+    assert len(diff)
+    out.append(("compare", root / "compare" / "map.html", tuple(diff.total_bounds)))
+    return out
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w[0]}x{w[1]}")
+def test_result_maps_read_at_a_glance(browser, result_maps, window):
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    for name, path, bounds in result_maps:
+        url = base + path.relative_to(root).as_posix()
+        r = inspect_map_page(driver, url, window_size=window, bounds=bounds)
+        (path.parent / f"view_{window[0]}.png").write_bytes(r.screenshot_png)
+        what = f"{name} at {window}"
+        assert r.viewport == window, what
+        assert r.errors == [], what
+        # the result's bounds are inside the view and span at least half of it
+        assert r.bounds_inside, what
+        assert max(r.bounds_fraction) >= 0.5, (what, r.bounds_fraction)
+        # a key on screen with a row for every layer that is switched on
+        assert r.legend_visible, what
+        assert r.checked_overlays, what
+        missing = set(r.checked_overlays) - {html.unescape(x) for x in r.legend_layers}
+        assert not missing, (what, missing)
+        # the layer control covers at most a quarter of the map; the scale bar shows
+        assert 0 < r.layer_control_area <= r.map_area / 4, (what, r.layer_control_area)
+        assert r.scale_visible, what
+        # one attribution line crediting OpenStreetMap once, with the sources link
+        assert r.attribution.count("OpenStreetMap contributors") == 1, r.attribution
+        assert "sources" in r.attribution
+
+
+def test_marker_and_icon_work_offline(browser):
+    """folium's own Marker (Leaflet's images) and Icon (awesome-markers, Font Awesome,
+    Glyphicons) work without the network: no console error, every image loaded."""
+    import folium
+
+    from corridor_geo._map_assets import external_urls
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    m = maps.base_map(tiles=None)
+    folium.Marker([22.9, 113.9], popup="plain marker").add_to(m)
+    folium.Marker([22.8, 113.7], icon=folium.Icon(color="red", icon="info-sign")).add_to(m)
+    folium.Marker([22.7, 113.5], icon=folium.Icon(color="green", icon="star", prefix="fa"),
+                  ).add_to(m)
+    folium.LayerControl().add_to(m)
+    path = maps.save_map(m, root / "icons.html")
+    assert external_urls(path.read_text(encoding="utf-8")) == []
+    r = inspect_map_page(driver, base + "icons.html", window_size=(1024, 768))
+    assert r.errors == []
+    info = driver.execute_script("""
+        const imgs = Array.from(document.querySelectorAll('.leaflet-marker-pane img'));
+        const glyph = document.querySelector('.awesome-marker i.glyphicon');
+        const fa = document.querySelector('.awesome-marker i.fa-star');
+        return {n: imgs.length,
+                broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length,
+                awesome: document.querySelectorAll('.awesome-marker i').length,
+                glyphFont: glyph ? getComputedStyle(glyph).fontFamily : '',
+                glyphWidth: glyph ? glyph.getBoundingClientRect().width : 0,
+                faWidth: fa ? fa.getBoundingClientRect().width : 0,
+                fonts: document.fonts.check('14px "Glyphicons Halflings"')};""")
+    assert info["n"] == 1  # the default marker's image
+    assert info["broken"] == 0
+    assert info["awesome"] == 2
+    assert "Glyphicons" in info["glyphFont"]
+    assert info["glyphWidth"] > 5
+    assert info["faWidth"] > 5
+    assert r.n_paths == 0  # nothing else drawn; the page did not stop at an error
+
+
+HOSTILE = '<img src=x onerror="window.__pwned=1;alert(1)">'
+
+
+def test_hostile_names_do_not_run(browser, tmp_path):
+    """A place name, catchment origin and matrix pair like ``<img onerror=...>`` are shown
+    as text in tooltips, popups, the key and the layer control; no script runs."""
+    import geopandas as gpd
+    import pandas as pd
+    from selenium.common.exceptions import NoAlertPresentException
+    from shapely.geometry import Point
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    nodes = tmp_path / "mine.csv"
+    nodes.write_text("id,name_en,lon,lat\n" f'evil,"{HOSTILE.replace(chr(34), chr(34) * 2)}"'
+                     ",113.95,22.55\n", encoding="utf-8")
+    corridor = load_corridor(extra_nodes=nodes)
+    assert HOSTILE in set(corridor.places()["name_en"])
+    cat = gpd.GeoDataFrame(
+        {"origin_id": ["evil"], "origin_name_en": [HOSTILE], "origin_name_zh": [HOSTILE],
+         "mode": ["drive"], "band_min": [30.0], "area_km2": [10.0]},
+        geometry=[Point(113.95, 22.55).buffer(0.05)], crs="EPSG:4326")
+    pid = corridor.platforms["id"].iloc[0]
+    cells = pd.DataFrame({"from_id": ["evil", pid], "to_id": [pid, "evil"],
+                          "mode": ["drive", "drive"], "minutes": [30.0, 31.0]})
+    m = maps.corridor_map(corridor, axis=False, plan_axis=False, catchments=cat,
+                          matrix=cells, catchments_group_by="origin", tiles=None,
+                          title=HOSTILE)
+    path = maps.save_map(m, root / "hostile.html")
+    text = path.read_text(encoding="utf-8")
+    assert "<img src=x" not in text  # nowhere raw, not even in the <title>
+    r = inspect_map_page(driver, base + "hostile.html", window_size=(1024, 768))
+    # open every tooltip and popup of every GeoJSON feature, as a user hovering would
+    opened = driver.execute_script("""
+        let n = 0;
+        for (const k of Object.keys(window)) {
+            const v = window[k];
+            if (v && v instanceof L.GeoJSON) {
+                v.eachLayer(l => {
+                    const c = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
+                    if (v.getTooltip()) { l.fire('mouseover', {latlng: c}, true); n++; }
+                    if (v.getPopup()) { l.fire('click', {latlng: c}, true); n++; }
+                });
+            }
+        }
+        return new Promise(res => setTimeout(() => res(n), 300));""")
+    assert opened > 3
+    state = driver.execute_script("""return {
+        pwned: window.__pwned === undefined ? null : window.__pwned,
+        imgs: document.querySelectorAll('img[src="x"]').length,
+        shown: document.body.innerText.includes('<img src=x'),
+        title: document.title};""")
+    try:
+        driver.switch_to.alert.dismiss()
+        alerted = True
+    except NoAlertPresentException:
+        alerted = False
+    assert not alerted
+    assert state["pwned"] is None
+    assert state["imgs"] == 0
+    assert state["shown"]  # the name is displayed, as text
+    assert state["title"] == HOSTILE
+    assert r.errors == []
+
+
+def test_map_has_title_and_sources(browser):
+    """The page has a <title>; the attribution's "sources" link shows SOURCES.md in the page."""
+    from selenium.webdriver.common.by import By
+
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    corridor = synthetic_corridor(boundary_vertices=300)
+    maps.save_map(maps.corridor_map(corridor, axis=corridor.axis, tiles=None,
+                                    catchments=synthetic_catchments(n_origins=1)),
+                  root / "titled.html")
+    inspect_map_page(driver, base + "titled.html", window_size=(1024, 768))
+    assert driver.title.startswith("Catchments ≤ 30, 45, 60, 90 min by drive")
+    box = driver.find_element(By.ID, "corridor-geo-sources")
+    assert not box.is_displayed()
+    driver.find_element(By.CSS_SELECTOR,
+                        '.leaflet-control-attribution a[href="#corridor-geo-sources"]').click()
+    assert box.is_displayed()
+    assert "OpenStreetMap" in box.text
+    assert "ODbL" in box.text

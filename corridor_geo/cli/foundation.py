@@ -60,7 +60,8 @@ def demo(out_dir: Path, as_of: int | None) -> None:
         atomic_write_text(tmp / "links.csv", corridor.links.drop(columns="geometry")
                           .to_csv(index=False, lineterminator="\n"))
         write_distance_csv(dist, tmp / "distances.csv")
-        save_map(corridor_map(corridor, axis=ext.axis), tmp / "map.html")
+        save_map(corridor_map(corridor, axis=ext.axis, plan_axis=ext.plan_axis),
+                 tmp / "map.html")
     click.echo(f"Wrote {out_dir}/: map.html, extent.json, width_profile.csv, places.csv, "
                "links.csv, distances.csv")
     click.echo(ext.to_text())

@@ -1,0 +1,437 @@
+"""Private map controls of :mod:`corridor_geo.maps`: key, grouped layer control, buttons.
+
+* :class:`Legend` — the map's key: one row per symbol in use (line, marker, polygon
+  swatches drawn with the layer's own colour, width, dash and opacity), on a white
+  background, bottom right. Rows tied to a layer follow its checkbox in the layer
+  control (hidden while the layer is off).
+* :class:`GroupedLayerControl` — Leaflet's layer control with the overlays ordered and
+  headed by group ("Results", "Places", "Transport", "Context"); collapsed to its icon
+  when it lists more than :data:`COLLAPSE_ABOVE` entries.
+* :class:`ZoomButtons` — "result" and "corridor" buttons that fit the view to each.
+* :class:`InfoPanel` — a small text panel (e.g. a comparison's headline numbers).
+* :class:`PageStyle` — CSS for all of the above and a one-line attribution; the
+  attribution's "sources" link opens the data sources (SOURCES.md) inside the page.
+
+Every text that may come from a user (place names, origins, layer names) is escaped
+with :func:`html.escape` before it reaches the page; scripts receive strings through
+``tojson`` (which escapes ``<``, ``>`` and ``&``).
+
+Hand-written rather than folium plugins: folium's ``GroupedLayerControl`` and branca's
+colour legends neither follow the layer checkboxes nor draw polygon/line swatches.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from folium.template import Template
+
+__all__ = [
+    "COLLAPSE_ABOVE",
+    "GROUP_ORDER",
+    "GroupedLayerControl",
+    "InfoPanel",
+    "Legend",
+    "LegendRow",
+    "PageStyle",
+    "ZoomButtons",
+    "circle_swatch",
+    "legend_of",
+    "line_swatch",
+    "polygon_swatch",
+    "ramp_swatch",
+    "set_group",
+]
+
+#: The layer control collapses to its icon when it lists more entries than this.
+COLLAPSE_ABOVE = 8
+#: Order of the overlay groups in the layer control.
+GROUP_ORDER = ("Results", "Places", "Transport", "Context")
+
+
+def esc(text: Any) -> str:
+    """HTML-escape *text* (quotes too)."""
+    return html.escape(str(text), quote=True)
+
+
+# --------------------------------------------------------------------------- swatches
+
+
+def line_swatch(colour: str, *, weight: float = 3, dash: str | None = None,
+                opacity: float = 1.0) -> str:
+    """Return an SVG line drawn like a Leaflet polyline."""
+    d = f' stroke-dasharray="{esc(dash)}"' if dash else ""
+    return (f'<svg width="30" height="12" aria-hidden="true"><line x1="1" y1="6" x2="29" '
+            f'y2="6" stroke="{esc(colour)}" stroke-width="{weight:g}" '
+            f'stroke-opacity="{opacity:g}"{d}/></svg>')
+
+
+def circle_swatch(fill: str, *, radius: float = 6, stroke: str = "#000000",
+                  fill_opacity: float = 0.9, dash: str | None = None,
+                  weight: float = 1.5) -> str:
+    """Return an SVG circle drawn like a Leaflet CircleMarker."""
+    d = f' stroke-dasharray="{esc(dash)}"' if dash else ""
+    size = 2 * radius + 3
+    return (f'<svg width="{max(size, 20):g}" height="{size:g}" aria-hidden="true">'
+            f'<circle cx="{max(size, 20) / 2:g}" cy="{size / 2:g}" r="{radius:g}" '
+            f'fill="{esc(fill)}" fill-opacity="{fill_opacity:g}" stroke="{esc(stroke)}" '
+            f'stroke-width="{weight:g}"{d}/></svg>')
+
+
+def polygon_swatch(fill: str | None, *, stroke: str, fill_opacity: float = 0.25,
+                   weight: float = 1, dash: str | None = None) -> str:
+    """Return an SVG square drawn like a Leaflet polygon (fill at the drawn opacity)."""
+    d = f' stroke-dasharray="{esc(dash)}"' if dash else ""
+    f = (f'fill="{esc(fill)}" fill-opacity="{fill_opacity:g}"' if fill
+         else 'fill="none"')
+    return (f'<svg width="30" height="16" aria-hidden="true"><rect x="2" y="2" width="26" '
+            f'height="12" {f} stroke="{esc(stroke)}" stroke-width="{weight:g}"{d}/></svg>')
+
+
+def ramp_swatch(colours: list[str], lo: float, hi: float, unit: str) -> str:
+    """Return a horizontal colour ramp with its end values."""
+    stops = ", ".join(esc(c) for c in colours)
+    return (f'<span class="cg-ramp" style="background: linear-gradient(to right, {stops})">'
+            f'</span><span class="cg-ramp-lab"><span>{lo:,.0f}</span>'
+            f'<span>{hi:,.0f} {esc(unit)}</span></span>')
+
+
+# --------------------------------------------------------------------------- legend
+
+
+@dataclass
+class LegendRow:
+    """One row of the key: a swatch, a label, the layer it belongs to (if any)."""
+
+    section: str
+    swatch: str
+    label: str
+    layer: folium.FeatureGroup | None = None
+    note: str = ""
+
+
+@dataclass
+class _Rows:
+    rows: list[LegendRow] = field(default_factory=list)
+
+
+class Legend(MacroElement):
+    """The map's key (see the module docstring). Use :func:`legend_of` to get a map's."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var ctl = L.control({position: "bottomright"});
+            ctl.onAdd = function () {
+                var div = L.DomUtil.create("div", "cg-legend leaflet-control");
+                div.innerHTML = {{ this.html()|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo(map);
+            function sync() {
+                ctl.getContainer().querySelectorAll("[data-layer-var]").forEach(function (row) {
+                    var layer = window[row.getAttribute("data-layer-var")];
+                    row.style.display = (layer && map.hasLayer(layer)) ? "" : "none";
+                });
+                ctl.getContainer().querySelectorAll(".cg-section").forEach(function (sec) {
+                    var rows = sec.querySelectorAll(".cg-row");
+                    var shown = Array.prototype.some.call(rows, function (r) {
+                        return r.style.display !== "none"; });
+                    sec.style.display = shown ? "" : "none";
+                });
+            }
+            map.on("overlayadd overlayremove layeradd layerremove", sync);
+            setTimeout(sync, 0);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str = "Key") -> None:
+        super().__init__()
+        self._name = "CorridorLegend"
+        self.title = title
+        self._rows = _Rows()
+
+    def add(self, row: LegendRow) -> None:
+        """Add a row (rows with the same section, swatch and label are kept once)."""
+        for r in self._rows.rows:
+            if (r.section, r.swatch, r.label, r.layer) == (row.section, row.swatch,
+                                                            row.label, row.layer):
+                return
+        self._rows.rows.append(row)
+
+    @property
+    def rows(self) -> list[LegendRow]:
+        """The rows, in the order they were added."""
+        return list(self._rows.rows)
+
+    def layer_vars(self) -> list[str]:
+        """JavaScript names of the layers the rows follow."""
+        return sorted({r.layer.get_name() for r in self._rows.rows if r.layer is not None})
+
+    def html(self) -> str:
+        """Return the key as HTML (labels already escaped by the callers via :func:`esc`)."""
+        sections: dict[str, list[LegendRow]] = {}
+        for r in self._rows.rows:
+            sections.setdefault(r.section, []).append(r)
+        parts = [f'<details open><summary>{esc(self.title)}</summary>']
+        for name, rows in sections.items():
+            parts.append(f'<div class="cg-section"><div class="cg-head">{esc(name)}</div>')
+            for r in rows:
+                attrs = ""
+                if r.layer is not None:
+                    attrs = (f' data-layer="{esc(r.layer.layer_name)}"'
+                             f' data-layer-var="{esc(r.layer.get_name())}"')
+                note = f'<span class="cg-note">{r.note}</span>' if r.note else ""
+                parts.append(f'<div class="cg-row"{attrs}><span class="cg-sw">{r.swatch}'
+                             f'</span><span class="cg-lab">{r.label}{note}</span></div>')
+            parts.append("</div>")
+        parts.append("</details>")
+        return "".join(parts)
+
+
+def legend_of(m: folium.Map) -> Legend:
+    """Return the map's :class:`Legend`, adding one on first use."""
+    for child in m._children.values():
+        if isinstance(child, Legend):
+            return child
+    legend = Legend()
+    m.add_child(legend, name="corridor_geo_legend")
+    return legend
+
+
+def set_group(layer: folium.FeatureGroup, group: str) -> folium.FeatureGroup:
+    """Put *layer* under the heading *group* in the :class:`GroupedLayerControl`."""
+    layer._corridor_geo_group = group  # our own marker attribute
+    return layer
+
+
+# --------------------------------------------------------------------------- layer control
+
+
+class GroupedLayerControl(folium.LayerControl):
+    """Leaflet's layer control with overlays grouped under headings (see module docstring).
+
+    The headings are inserted in the control's list each time Leaflet rebuilds it.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this,kwargs) %}
+            var {{ this.get_name() }}_layers = {
+                base_layers : {
+                    {%- for key, val in this.base_layers.items() %}
+                    {{ key|tojson }} : {{val}},
+                    {%- endfor %}
+                },
+                overlays :  {
+                    {%- for key, val in this.overlays.items() %}
+                    {{ key|tojson }} : {{val}},
+                    {%- endfor %}
+                },
+            };
+            let {{ this.get_name() }} = L.control.layers(
+                {{ this.get_name() }}_layers.base_layers,
+                {{ this.get_name() }}_layers.overlays,
+                {{ this.options|tojavascript }}
+            );
+            (function (ctl) {
+                var groups = {{ this.groups|tojson }};
+                var update = ctl._update;
+                ctl._update = function () {
+                    update.apply(this, arguments);
+                    var c = this.getContainer();
+                    if (!c) { return this; }
+                    var base = c.querySelector(".leaflet-control-layers-base");
+                    if (base && base.children.length) {
+                        var hb = document.createElement("div");
+                        hb.className = "cg-group";
+                        hb.textContent = "Base map";
+                        base.insertBefore(hb, base.firstChild);
+                    }
+                    var last = null;
+                    c.querySelectorAll(".leaflet-control-layers-overlays label")
+                        .forEach(function (label) {
+                            var g = groups[label.textContent.trim()];
+                            if (g && g !== last) {
+                                var h = document.createElement("div");
+                                h.className = "cg-group";
+                                h.textContent = g;
+                                label.parentNode.insertBefore(h, label);
+                                last = g;
+                            }
+                        });
+                    return this;
+                };
+            })({{ this.get_name() }});
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, position: str = "topright", collapsed: bool | None = None) -> None:
+        super().__init__(position=position, collapsed=True)
+        self._collapsed = collapsed
+        self.groups: dict[str, str] = {}
+
+    def render(self, **kwargs: Any) -> None:
+        """Collect the layers, order overlays by group, decide collapsed, render."""
+        self.reset()
+        overlays: list[tuple[int, int, str, str]] = []
+        for i, item in enumerate(self._parent._children.values()):
+            if not isinstance(item, folium.map.Layer) or not item.control:
+                continue
+            if not item.overlay:
+                self.base_layers[item.layer_name] = item.get_name()
+                continue
+            group = getattr(item, "_corridor_geo_group", "Other layers")
+            rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
+            overlays.append((rank, i, item.layer_name, item.get_name()))
+            # Leaflet shows the name as HTML; the label's text is the unescaped name
+            self.groups[html.unescape(str(item.layer_name))] = group
+        for _, _, name, var in sorted(overlays):
+            self.overlays[name] = var
+        n = len(self.base_layers) + len(self.overlays)
+        collapsed = n > COLLAPSE_ABOVE if self._collapsed is None else self._collapsed
+        self.options["collapsed"] = bool(collapsed)
+        # folium.LayerControl.render would reset what was collected: render as an element
+        MacroElement.render(self, **kwargs)
+
+
+# --------------------------------------------------------------------------- buttons, panel
+
+
+class ZoomButtons(MacroElement):
+    """Buttons that fit the map to the result's bounds and to the corridor's."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var targets = {{ this.targets|tojson }};
+            var ctl = L.control({position: "topleft"});
+            ctl.onAdd = function () {
+                var div = L.DomUtil.create("div", "cg-zoom leaflet-bar leaflet-control");
+                targets.forEach(function (t) {
+                    var a = L.DomUtil.create("a", "cg-zoom-btn", div);
+                    a.href = "#";
+                    a.title = t.title;
+                    a.setAttribute("role", "button");
+                    a.textContent = t.label;
+                    L.DomEvent.on(a, "click", function (e) {
+                        L.DomEvent.preventDefault(e);
+                        map.fitBounds(t.bounds);
+                    });
+                });
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            ctl.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, targets: list[tuple[str, str, tuple[float, float, float, float]]]) -> None:
+        super().__init__()
+        self._name = "ZoomButtons"
+        self.targets = [
+            {"label": label, "title": title,
+             "bounds": [[b[1], b[0]], [b[3], b[2]]]}
+            for label, title, b in targets
+        ]
+
+
+class InfoPanel(MacroElement):
+    """A small panel of HTML (callers escape user text) in a map corner."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var ctl = L.control({position: {{ this.position|tojson }}});
+            ctl.onAdd = function () {
+                var div = L.DomUtil.create("div", "cg-panel leaflet-control");
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, position: str = "bottomleft") -> None:
+        super().__init__()
+        self._name = "InfoPanel"
+        self.html = html_text
+        self.position = position
+
+
+_CSS = """
+<style>
+.leaflet-control-attribution { white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; max-width: calc(100vw - 170px); font-size: 11px; }
+.leaflet-control-attribution:hover { white-space: normal; }
+.leaflet-control-layers-expanded { font: 12px/1.3 sans-serif; }
+.leaflet-control-layers label { margin: 1px 0; }
+.cg-group { font-weight: bold; margin: 5px 0 2px; color: #333; }
+.cg-legend, .cg-panel { background: rgba(255, 255, 255, 0.93); padding: 4px 7px;
+  border-radius: 5px; box-shadow: 0 1px 5px rgba(0, 0, 0, 0.4);
+  font: 11px/1.2 sans-serif; color: #222; max-width: 250px; }
+.cg-legend { max-height: calc(100vh - 150px); overflow-y: auto; }
+.cg-legend summary { font-weight: bold; cursor: pointer; }
+.cg-head { font-weight: bold; margin: 3px 0 0; }
+.cg-row { display: flex; align-items: center; gap: 4px; margin: 0; }
+.cg-sw { flex: 0 0 auto; min-width: 30px; display: flex; justify-content: center; }
+.cg-note { display: block; color: #555; font-size: 10px; }
+.cg-ramp { display: inline-block; width: 100%; height: 10px; border: 1px solid #999; }
+.cg-ramp-lab { display: flex; justify-content: space-between; font-size: 11px; }
+.cg-panel h4 { margin: 0 0 3px; font-size: 13px; }
+.cg-panel table { border-collapse: collapse; }
+.cg-panel td, .cg-panel th { padding: 0 4px; text-align: right; }
+.cg-panel td:first-child, .cg-panel th:first-child { text-align: left; }
+.cg-zoom a.cg-zoom-btn { width: auto; padding: 0 6px; font: bold 11px/30px sans-serif; }
+.cg-sources { display: none; position: absolute; z-index: 2000; left: 10%; right: 10%;
+  top: 10%; bottom: 10%; overflow: auto; background: #fff; padding: 10px 14px;
+  border-radius: 6px; box-shadow: 0 2px 12px rgba(0, 0, 0, 0.5); font: 12px sans-serif; }
+.cg-sources pre { white-space: pre-wrap; }
+.cg-sources:target { display: block; }
+</style>
+"""
+
+
+class PageStyle(MacroElement):
+    """The CSS of the controls above and the data-sources box behind the attribution link."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
+        {% macro html(this, kwargs) %}{{ this.sources_html }}{% endmacro %}
+        """
+    )
+
+    def __init__(self, sources_text: str | None) -> None:
+        super().__init__()
+        self._name = "PageStyle"
+        self.css = _CSS
+        self.sources_html = ""
+        if sources_text:
+            self.sources_html = (
+                '<div id="corridor-geo-sources" class="cg-sources" role="dialog">'
+                '<a href="#" style="float:right">close ✕</a>'
+                f"<pre>{esc(sources_text)}</pre></div>"
+            )
+
