@@ -40,6 +40,7 @@ __all__ = [
     "PageStyle",
     "ZoomButtons",
     "circle_swatch",
+    "gradient_line_swatch",
     "legend_of",
     "line_swatch",
     "polygon_swatch",
@@ -90,6 +91,16 @@ def polygon_swatch(fill: str | None, *, stroke: str, fill_opacity: float = 0.25,
          else 'fill="none"')
     return (f'<svg width="30" height="16" aria-hidden="true"><rect x="2" y="2" width="26" '
             f'height="12" {f} stroke="{esc(stroke)}" stroke-width="{weight:g}"{d}/></svg>')
+
+
+def gradient_line_swatch(colours: list[str], *, weight: float = 3) -> str:
+    """Return an SVG line coloured along a ramp (lines coloured by value)."""
+    n = max(len(colours) - 1, 1)
+    stops = "".join(f'<stop offset="{i / n:g}" stop-color="{esc(c)}"/>'
+                    for i, c in enumerate(colours))
+    return ('<svg width="30" height="12" aria-hidden="true"><defs><linearGradient '
+            f'id="cg-grad">{stops}</linearGradient></defs><rect x="1" y="{6 - weight / 2:g}" '
+            f'width="28" height="{weight:g}" fill="url(#cg-grad)"/></svg>')
 
 
 def ramp_swatch(colours: list[str], lo: float, hi: float, unit: str) -> str:
@@ -192,8 +203,9 @@ class Legend(MacroElement):
                     attrs = (f' data-layer="{esc(r.layer.layer_name)}"'
                              f' data-layer-var="{esc(r.layer.get_name())}"')
                 note = f'<span class="cg-note">{r.note}</span>' if r.note else ""
-                parts.append(f'<div class="cg-row"{attrs}><span class="cg-sw">{r.swatch}'
-                             f'</span><span class="cg-lab">{r.label}{note}</span></div>')
+                sw = f'<span class="cg-sw">{r.swatch}</span>' if r.swatch else ""
+                parts.append(f'<div class="cg-row"{attrs}>{sw}'
+                             f'<span class="cg-lab">{r.label}{note}</span></div>')
             parts.append("</div>")
         parts.append("</details>")
         return "".join(parts)
@@ -245,7 +257,7 @@ class GroupedLayerControl(folium.LayerControl):
                 {{ this.options|tojavascript }}
             );
             (function (ctl) {
-                var groups = {{ this.groups|tojson }};
+                var groups = {{ this.group_list()|tojson }};
                 var update = ctl._update;
                 ctl._update = function () {
                     update.apply(this, arguments);
@@ -259,9 +271,10 @@ class GroupedLayerControl(folium.LayerControl):
                         base.insertBefore(hb, base.firstChild);
                     }
                     var last = null;
+                    // labels come in the order of the overlays (sortLayers is off)
                     c.querySelectorAll(".leaflet-control-layers-overlays label")
-                        .forEach(function (label) {
-                            var g = groups[label.textContent.trim()];
+                        .forEach(function (label, i) {
+                            var g = groups[i];
                             if (g && g !== last) {
                                 var h = document.createElement("div");
                                 h.className = "cg-group";
@@ -283,6 +296,10 @@ class GroupedLayerControl(folium.LayerControl):
         self._collapsed = collapsed
         self.groups: dict[str, str] = {}
 
+    def group_list(self) -> list[str]:
+        """Return the group of each overlay, in the control's order."""
+        return list(getattr(self, "_group_list", []))
+
     def render(self, **kwargs: Any) -> None:
         """Collect the layers, order overlays by group, decide collapsed, render."""
         self.reset()
@@ -296,11 +313,11 @@ class GroupedLayerControl(folium.LayerControl):
             group = getattr(item, "_corridor_geo_group", "Other layers")
             rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
             overlays.append((rank, i, item.layer_name, item.get_name()))
-            # Leaflet shows the name as HTML; the label's text is the unescaped name
-            self.groups[html.unescape(str(item.layer_name))] = group
+            self.groups[str(item.layer_name)] = group
         for _, _, name, var in sorted(overlays):
             self.overlays[name] = var
         n = len(self.base_layers) + len(self.overlays)
+        self._group_list = [self.groups[name] for name in self.overlays]
         collapsed = n > COLLAPSE_ABOVE if self._collapsed is None else self._collapsed
         self.options["collapsed"] = bool(collapsed)
         # folium.LayerControl.render would reset what was collected: render as an element
@@ -397,7 +414,9 @@ _CSS = """
 .cg-row { display: flex; align-items: center; gap: 4px; margin: 0; }
 .cg-sw { flex: 0 0 auto; min-width: 30px; display: flex; justify-content: center; }
 .cg-note { display: block; color: #555; font-size: 10px; }
-.cg-ramp { display: inline-block; width: 100%; height: 10px; border: 1px solid #999; }
+.cg-lab { flex: 1 1 auto; }
+.cg-ramp { display: block; width: 100%; min-width: 160px; height: 10px;
+  border: 1px solid #999; box-sizing: border-box; }
 .cg-ramp-lab { display: flex; justify-content: space-between; font-size: 11px; }
 .cg-panel h4 { margin: 0 0 3px; font-size: 13px; }
 .cg-panel table { border-collapse: collapse; }

@@ -166,9 +166,16 @@ def corridor_figure(
 
 
 def _short(name: Any) -> str:
-    """A place name without its parenthesised alias (labels stay short)."""
+    """Return a place name without its parenthesised alias (labels stay short)."""
     text = str(name)
     return text.split(" (")[0] if " (" in text else text
+
+
+def _wrap(text: str, width: int) -> str:
+    """Return *text* wrapped on spaces to lines of at most *width* characters."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _scale_bar(ax: Any) -> None:
@@ -273,7 +280,7 @@ def width_profile_figure(
 
 
 def _runs(d: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
-    """Spans (half a step either side) of consecutive True values in *mask*."""
+    """Return spans (half a step either side) of consecutive True values in *mask*."""
     out: list[tuple[float, float]] = []
     half = float(np.median(np.diff(d))) / 2 if len(d) > 1 else 0.0
     i = 0
@@ -338,7 +345,7 @@ def matrix_heatmap(
                               aggfunc="min").reindex(index=order, columns=order)
     values = table.to_numpy(dtype=float, copy=True)
     values[~np.isfinite(values)] = np.nan
-    names = [str((labels or {}).get(i, i)) for i in order]
+    names = [_wrap(_short((labels or {}).get(i, i)), 24) for i in order]
     n = len(order)
     # cell numbers stay legible: the figure grows with the matrix (≥ 0.5 in per cell)
     side = max(figsize[0], 2.5 + 0.5 * n)
@@ -363,7 +370,7 @@ def matrix_heatmap(
                     ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=size,
                             color="white" if dark else "black")
     fig.colorbar(im, ax=ax, label="travel time (minutes)", shrink=0.8)
-    ax.set_title(f"Travel time by {mode} between {n} places (minutes)")
+    fig.suptitle(f"Travel time by {mode} between {n} places (minutes)")
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -417,7 +424,8 @@ def catchment_bars(
                       label=f"≤ {band:g} min")
         if len(table) * len(bands) <= 24:
             ax.bar_label(bars, fmt="{:,.0f}", fontsize=7, padding=1)
-    ax.set_xticks(x, list(table.index), rotation=30, ha="right", fontsize=9)
+    ax.set_xticks(x, [_wrap(_short(t), 22) for t in table.index], rotation=30, ha="right",
+                  fontsize=9)
     ax.set_ylabel("area (km²)")
     modes = sorted(set(df["mode"].astype(str))) if "mode" in df.columns else []
     by = f" by {', '.join(modes)}" if modes else ""

@@ -68,6 +68,7 @@ from corridor_geo._map_controls import (
     PageStyle,
     ZoomButtons,
     circle_swatch,
+    gradient_line_swatch,
     legend_of,
     line_swatch,
     polygon_swatch,
@@ -1080,13 +1081,15 @@ def add_matrix_layer(
     )
     out = []
     legend = legend_of(m)
+    legend.add(LegendRow(f"{_esc(name)} (minutes)", "",
+                         ramp_swatch(list(TIME_COLOURS), lo, hi, "min")))
     for mode in sorted(set(cells["mode"].astype(str))):
         mask = (cells["mode"].astype(str) == mode).to_numpy()
         label = _esc(f"{name}: {mode}")
         data = _feature_collection(gpd.GeoDataFrame(geometry=gs[mask]), props[mask])
         fg = set_group(folium.FeatureGroup(name=label, show=True), "Results")
-        legend.add(LegendRow(f"{_esc(name)} (minutes)", ramp_swatch(
-            list(TIME_COLOURS), lo, hi, "min"), label, fg))
+        legend.add(LegendRow(f"{_esc(name)} (minutes)", gradient_line_swatch(
+            list(TIME_COLOURS)), label, fg))
         folium.GeoJson(
             data,
             name=label,

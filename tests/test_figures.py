@@ -104,7 +104,7 @@ def test_heatmap_numbers_are_legible(corridor):
     assert min(t.get_fontsize() for t in numbers) >= 8
     # at least 0.5 inch per cell
     assert fig.get_size_inches()[0] >= 0.5 * n
-    assert fig.axes[0].get_title() == f"Travel time by drive between {n} places (minutes)"
+    assert fig.get_suptitle() == f"Travel time by drive between {n} places (minutes)"
 
 
 @pytest.mark.slow

@@ -305,3 +305,89 @@ def test_corridor_wide_real_catchment_map_under_5_mb(real_core_catchments, tmp_p
     html = path.read_text(encoding="utf-8")
     assert "Catchment \\u2264 60 min (drive)" in html  # JSON-escaped in the page
     assert "OpenStreetMap contributors" in html
+
+
+def test_layer_control_grouped_and_collapsed_above_eight(corridor):
+    from corridor_geo._map_controls import COLLAPSE_ABOVE, GroupedLayerControl
+
+    small = maps.base_map(tiles=None)
+    maps.add_links_layer(small, corridor.links)  # 4 overlays
+    html = maps.map_html(small)
+    assert '"collapsed": false' in html
+    big = maps.corridor_map(corridor, axis=corridor.axis, plan_axis=corridor.plan_axis,
+                            tiles=None)
+    html = maps.map_html(big)
+    assert len(_layer_names(html)) > COLLAPSE_ABOVE
+    assert '"collapsed": true' in html
+    control = next(c for c in big._children.values() if isinstance(c, GroupedLayerControl))
+    # overlays ordered by group: Results, Places, Transport, Context
+    order = ["Places", "Transport", "Context"]
+    groups = [control.groups[n] for n in control.overlays]
+    assert groups == sorted(groups, key=order.index)
+    assert control.groups["Links: expressway"] == "Transport"
+    assert control.groups["Core platforms"] == "Places"
+
+
+def test_corridor_polygon_has_no_tooltip_and_takes_no_mouse_events(corridor):
+    m = maps.base_map(tiles=None)
+    maps.add_corridor_layer(m, corridor.polygon)
+    html = maps.map_html(m)
+    assert re.search(r"geo_json_\w+\.bindTooltip", html) is None
+    assert '"interactive": false' in html
+    # its area is in the key instead (geodesic, as extent reports it)
+    area = abs(maps._GEOD.geometry_area_perimeter(corridor.polygon)[0]) / 1e6
+    assert f"Corridor ({area:,.0f} km²)" in [r.label for r in _legend(m).rows]
+
+
+def test_clean_difference_drops_strips_and_small_parts():
+    metric = gpd.GeoSeries([shapely.union_all([
+        shapely.box(0, 0, 10_000, 10_000),            # 100 km², kept whole
+        shapely.box(10_000, 0, 20_000, 200),          # 200 m wide strip: dropped
+        shapely.box(30_000, 0, 30_500, 500),          # 0.25 km² block: dropped
+    ])], crs="EPSG:4547").to_crs("EPSG:4326")
+    diff = gpd.GeoDataFrame({"origin_id": ["o"], "band_min": [60], "change": ["gained"],
+                             "area_km2": [102.25]}, geometry=metric, crs="EPSG:4326")
+    out = maps.clean_difference(diff)
+    assert out["area_km2"].iloc[0] == pytest.approx(100.0, rel=1e-3)
+    assert out["area_raw_km2"].iloc[0] == 102.25
+    kept = maps.clean_difference(diff, min_area_km2=0.1, min_width_m=0)
+    assert kept["area_km2"].iloc[0] == pytest.approx(102.25, rel=1e-3)
+
+
+def test_comparison_panel_numbers_per_band(corridor):
+    import pandas as pd
+
+    diff = synthetic_difference()
+    diff["mode"] = "drive"
+    changes = pd.DataFrame({"mode": ["drive"] * 4, "change_min": [-3.0, -0.5, 2.0, 0.0]})
+    m = maps.base_map(tiles=None)
+    panel = maps.add_comparison_panel(m, diff, matrix_changes=changes)
+    text = panel.html
+    assert "drive ≤ 60 min</td><td>+35.2</td><td>−4.1" in text
+    assert "<td>drive</td><td>2</td><td>1</td><td>4</td>" in text  # faster, slower, of
+
+
+def test_user_text_is_escaped_everywhere():
+    """Names from user files reach tooltips, popups, the key and the layer control as text."""
+    hostile = '<img src=x onerror="alert(1)">'
+    places = gpd.GeoDataFrame(
+        {"id": [hostile], "name_en": [hostile], "name_zh": [hostile],
+         "kind": ["user_node"], "confidence": ["unknown"], "source": [hostile]},
+        geometry=[shapely.Point(113.9, 22.9)], crs="EPSG:4326")
+    cat = gpd.GeoDataFrame(
+        {"origin_id": [hostile], "origin_name_en": [hostile], "mode": ["drive"],
+         "band_min": [30]}, geometry=[shapely.Point(113.9, 22.9).buffer(0.05)],
+        crs="EPSG:4326")
+    m = maps.base_map(tiles=None, title=hostile)
+    maps.add_places_layer(m, places)
+    maps.add_catchments_layer(m, cat, group_by="origin")
+    maps.add_matrix_layer(m, __import__("pandas").DataFrame(
+        {"from_id": [hostile], "to_id": ["b"], "mode": ["drive"], "minutes": [5.0]}),
+        places=gpd.GeoDataFrame(
+            {"id": [hostile, "b"], "name_en": [hostile, "B"]},
+            geometry=[shapely.Point(113.9, 22.9), shapely.Point(114.0, 22.8)],
+            crs="EPSG:4326"))
+    html = maps.map_html(m)
+    assert "<img src=x" not in html  # not raw in HTML ...
+    assert "\\u003cimg src=x" not in html  # ... nor raw in a JavaScript string
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
