@@ -1287,6 +1287,9 @@ def add_comparison_panel(
     else:
         parts.append("<div>no area gained or lost</div>")
     if matrix_changes is not None and {"mode", "change_min"} <= set(matrix_changes.columns):
+        if {"from_id", "to_id"} <= set(matrix_changes.columns):  # a place to itself: no pair
+            matrix_changes = matrix_changes[
+                matrix_changes["from_id"].astype(str) != matrix_changes["to_id"].astype(str)]
         ch = pd.to_numeric(matrix_changes["change_min"], errors="coerce")
         trs = []
         for mode in sorted(set(matrix_changes["mode"].astype(str))):

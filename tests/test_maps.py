@@ -359,7 +359,9 @@ def test_comparison_panel_numbers_per_band(corridor):
 
     diff = synthetic_difference()
     diff["mode"] = "drive"
-    changes = pd.DataFrame({"mode": ["drive"] * 4, "change_min": [-3.0, -0.5, 2.0, 0.0]})
+    changes = pd.DataFrame({"mode": ["drive"] * 5, "from_id": ["a", "a", "b", "b", "a"],
+                            "to_id": ["b", "c", "a", "c", "a"],
+                            "change_min": [-3.0, -0.5, 2.0, 0.0, 0.0]})  # a -> a: no pair
     m = maps.base_map(tiles=None)
     panel = maps.add_comparison_panel(m, diff, matrix_changes=changes)
     text = panel.html
