@@ -92,7 +92,11 @@ def corridor_figure(
     >>> fig = corridor_figure(load_corridor(), plan_axis=ext.plan_axis,
     ...                       path="corridor.png")  # doctest: +SKIP
     """
-    from corridor_geo.maps import _GEOD, KIND_STYLE, MODE_STYLE, PALETTE, STATUS_DASH
+    from pyproj import Geod
+
+    from corridor_geo.maps import KIND_STYLE, MODE_STYLE, PALETTE, STATUS_DASH
+
+    geod = Geod(ellps="WGS84")
 
     crs = settings.METRIC_CRS
     fig = _figure(figsize)
@@ -119,12 +123,12 @@ def corridor_figure(
                              linestyle="-" if dash is None else (0, (4, 3)),
                              label=f"{style['label']}" + ("" if dash is None else f" ({status})"))
     if plan_axis is not None:
-        km = _GEOD.geometry_length(plan_axis) / 1e3
+        km = geod.geometry_length(plan_axis) / 1e3
         gpd.GeoSeries([plan_axis], crs=settings.WGS84).to_crs(crs).plot(
             ax=ax, color=PALETTE["axis"], linewidth=2.2, linestyle=(0, (8, 4)),
             label=f"plan axis {km:,.1f} km (plan ~180 km)")
     if axis is not None:
-        km = _GEOD.geometry_length(axis) / 1e3
+        km = geod.geometry_length(axis) / 1e3
         gpd.GeoSeries([axis], crs=settings.WGS84).to_crs(crs).plot(
             ax=ax, color=PALETTE["axis"], linewidth=0.9, linestyle=(0, (1, 2)),
             label=f"all-cores axis {km:,.1f} km")
