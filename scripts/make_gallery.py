@@ -126,12 +126,19 @@ def versions() -> dict[str, str]:
 
 
 def manifest_entries(sources: dict[str, dict[str, object]]) -> dict[str, dict[str, str]]:
-    """Name -> {"image", "source_sha256", "inputs_sha256"}."""
+    """Return name -> {"image", "source_sha256", "inputs_sha256"}.
+
+    The inputs are the results drawn plus the bundled corridor data (``geodata/``: places,
+    stations and links appear on every map), so a change of data counts as new results.
+    """
+    from corridor_geo.settings import geodata_dir
+
+    data = sorted(p for p in Path(geodata_dir()).rglob("*") if p.is_file())
     out = {}
     for name, item in sources.items():
         out[name] = {"image": f"{name}.png",
                      "source_sha256": _sha(item["source"]),  # type: ignore[arg-type]
-                     "inputs_sha256": _sha(*item["inputs"])}  # type: ignore[misc]
+                     "inputs_sha256": _sha(*item["inputs"], *data)}  # type: ignore[misc]
     return out
 
 
