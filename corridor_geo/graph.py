@@ -3,10 +3,10 @@
 Sources
 -------
 ``"default"`` (alias ``"scgraph"``)
-    Works with no internet: the simplified OpenStreetMap major-road network of the
-    PyPI package ``scgraph-data`` (``world_highways``), clipped to the corridor
-    polygon, with the documented speed model of :data:`SCGRAPH_SPEEDS` (see
-    :func:`scgraph_network`).
+    Works with no internet and no extra package: OpenStreetMap's major roads bundled in
+    ``geodata/roads_default.npz`` (extracted once from the PyPI package ``scgraph-data``
+    by ``scripts/build_default_network.py``), clipped to the corridor polygon, with the
+    calibrated drive model of ``geodata/`` (see :func:`default_network`).
 ``"overpass"``
     Online through osmnx (``graph_from_polygon``) against ``settings.overpass_url``,
     with osmnx's HTTP cache in ``cache_dir()/overpass``. Needs ``polygon`` or ``bbox``.
@@ -29,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -41,7 +40,7 @@ import shapely
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from corridor_geo import _osm, settings
+from corridor_geo import _osm, _roads, settings
 from corridor_geo._io import file_sha256
 from corridor_geo.cache import load_or_build
 from corridor_geo.errors import CorridorGeoError, NetworkSourceError
@@ -49,75 +48,23 @@ from corridor_geo.network import Network, haversine_m
 from corridor_geo.speeds import SPEED_MODEL_VERSION, edge_speeds_kmh, speed_table
 
 __all__ = [
+    "DEFAULT_MODEL_VERSION",
     "DEV_BBOX",
-    "EXPRESSWAY_BUFFER_M",
-    "EXPRESSWAY_WAYPOINTS",
-    "SCGRAPH_MODEL_VERSION",
-    "SCGRAPH_SPEEDS",
+    "default_network",
+    "expressway_table",
     "load_network",
     "scgraph_network",
 ]
 
-#: Fallback clip area (west, south, east, north) when the corridor polygon is unavailable.
-DEV_BBOX = (112.9, 22.4, 114.7, 23.95)
+#: Fallback clip area (west, south, east, north) when the corridor polygon is unavailable:
+#: the box of the bundled default network (``geodata/roads_default.json``).
+DEV_BBOX: tuple[float, float, float, float] = _roads.default_bbox()
 
-#: Speeds (km/h) of the scgraph default's two classes. The expressways are posted at
-#: 100-120 km/h (Yanjiang 100, Guangshen 110) but carry heavy freight traffic; 90 km/h
-#: is a daytime average. 40 km/h is an average speed on urban/suburban arterials with
-#: signals. Override with ``speeds={"expressway": ..., "arterial": ...}``.
-SCGRAPH_SPEEDS: dict[str, float] = {"expressway": 90.0, "arterial": 40.0}
-#: Version of the scgraph speed model (cache key).
-SCGRAPH_MODEL_VERSION = "scgraph-1"
-
-#: Waypoints (lon, lat) of the two corridor expressways, at their interchanges, from
-#: south-west/north ends in order of the stops in the curated links table (approximate
-#: to ~1-2 km: interchange locations read from the OpenStreetMap map at the towns named
-#: in ``geodata/links.csv``; the Guangshen end points are the curated Huangcun and
-#: Huanggang interchanges). Edges of the default network within
-#: :data:`EXPRESSWAY_BUFFER_M` of the polyline through these points and parallel to it
-#: are the expressway.
-EXPRESSWAY_WAYPOINTS: dict[str, list[tuple[float, float]]] = {
-    "Guangshen Expressway": [
-        (113.405, 23.136),  # Huangcun 黄村立交
-        (113.47, 23.135),  # Huocun 火村
-        (113.51, 23.12),  # Luogang 萝岗
-        (113.61, 23.11),  # Xintang 新塘
-        (113.62, 23.06),  # Machong 麻涌
-        (113.66, 23.04),  # Wangniudun 望牛墩
-        (113.68, 23.00),  # Daojiao 道滘
-        (113.71, 22.98),  # Shigu 石鼓
-        (113.68, 22.93),  # Houjie 厚街
-        (113.69, 22.87),  # Xinlian 新联
-        (113.69, 22.83),  # Taiping 太平
-        (113.73, 22.80),  # Wudianmei 五点梅
-        (113.80, 22.79),  # Chang'an 长安
-        (113.82, 22.72),  # Xinqiao 新桥
-        (113.84, 22.64),  # Huangtian 黄田
-        (113.87, 22.60),  # Hezhou 鹤洲
-        (113.93, 22.56),  # Nantou 南头
-        (114.066, 22.528),  # Huanggang 皇岗
-    ],
-    "Yanjiang Expressway": [
-        (113.47, 23.10),  # Guantian 官田
-        (113.50, 23.09),  # Xiagang 夏港
-        (113.55, 23.09),  # Nangang 南岗
-        (113.58, 23.04),  # Machong 麻涌
-        (113.61, 22.98),  # Hongmei 洪梅
-        (113.60, 22.90),  # Shatian 沙田
-        (113.64, 22.82),  # Weiyuan/Humen port 威远
-        (113.67, 22.79),  # Humen 虎门
-        (113.74, 22.76),  # Chang'an 长安
-        (113.79, 22.68),  # Fuyong 福永
-        (113.81, 22.63),  # Bao'an airport 宝安机场
-        (113.85, 22.59),  # Xixiang north 西乡北
-        (113.87, 22.55),  # Dachan Bay 大铲湾
-        (113.89, 22.53),  # Qianhai 前海
-    ],
-}
+#: Version of the default network's drive model (cache key; the data files' hashes are
+#: part of the key too).
+DEFAULT_MODEL_VERSION = "default-2"
 
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".osm.xml")
-#: Half-width (m) of the band around the waypoint polyline in which edges count as expressway.
-EXPRESSWAY_BUFFER_M = 1000.0
 
 
 def _as_polygon(polygon: Any, bbox: Any) -> BaseGeometry | None:
@@ -274,147 +221,173 @@ def _build_from_overpass(*, network_type: str, clip: BaseGeometry, speeds: Any,
     return Network.from_osmnx(g, mode=network_type, speeds=speeds, meta=meta)
 
 
-# --------------------------------------------------------------------------- scgraph
-def _scgraph_arrays(clip: BaseGeometry) -> dict[str, Any]:
-    from scgraph_data.world_highways import world_highways_geograph as gg
-
-    nodes = np.asarray(gg.nodes, dtype=np.float64)  # (lat, lon), rounded to 0.001 deg
-    lat, lon = nodes[:, 0], nodes[:, 1]
-    inside = _osm._inside(lon, lat, bbox=None, polygon=clip)
-    idx = np.flatnonzero(inside)
-    src: list[int] = []
-    tgt: list[int] = []
-    graph = gg.graph
-    for i in idx.tolist():
-        for j in graph[i]:
-            if inside[j] and j != i:
-                src.append(i)
-                tgt.append(j)
-    src_a, tgt_a = np.array(src, dtype=np.int64), np.array(tgt, dtype=np.int64)
-    used, inv = np.unique(np.concatenate([src_a, tgt_a]), return_inverse=True)
-    m = len(src_a)
-    return {"osmid": used, "lon": lon[used], "lat": lat[used], "source": inv[:m],
-            "target": inv[m:],
-            "length_m": haversine_m(lon[src_a], lat[src_a], lon[tgt_a], lat[tgt_a])}
+# --------------------------------------------------------------------------- default
+def _default_data_hash() -> str:
+    """SHA-256 over the files the default network is built from (cache key part)."""
+    h = hashlib.sha256()
+    folder = settings.geodata_dir()
+    for name in (_roads.ROADS_FILE, _roads.EXPRESSWAYS_FILE, _roads.WAYPOINTS_FILE,
+                 _roads.DRIVE_MODEL_FILE):
+        h.update(name.encode())
+        h.update(file_sha256(folder / name).encode())
+    return h.hexdigest()
 
 
-def _expressway_edges(arrays: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Class and name per edge: expressway where the edge follows a waypoint polyline.
+def expressway_table() -> list[dict[str, Any]]:
+    """Return the expressways the default network recognises, from ``geodata/`` (a copy).
 
-    An edge follows an expressway when both its ends lie within
-    :data:`EXPRESSWAY_BUFFER_M` of the polyline through the waypoints (in EPSG:4547)
-    and it runs roughly parallel to it (|cos| of the angle to the nearest polyline
-    segment ≥ 0.7, i.e. within ~45°), so crossing streets are not marked.
+    Each entry has ``id``, ``name_en``, ``name_zh``, ``code``, ``typical_kmh``,
+    ``posted_kmh``, ``length_km``, ``confidence``, ``source``, ``notes`` and the ordered
+    ``waypoints`` ((lon, lat) pairs) of ``geodata/expressway_waypoints.csv``.
+
+    Examples
+    --------
+    >>> [e["id"] for e in expressway_table()][:2]
+    ['gs_expressway', 'yanjiang_expressway']
     """
-    import pyproj
-
-    tf = pyproj.Transformer.from_crs(settings.WGS84, settings.METRIC_CRS, always_xy=True)
-    x, y = (np.asarray(v) for v in tf.transform(arrays["lon"], arrays["lat"]))
-    src, tgt = arrays["source"], arrays["target"]
-    cls = np.full(len(src), "arterial", dtype=object)
-    name = np.full(len(src), "", dtype=object)
-    p_src = shapely.points(x[src], y[src])
-    p_tgt = shapely.points(x[tgt], y[tgt])
-    ex, ey = x[tgt] - x[src], y[tgt] - y[src]
-    elen = np.hypot(ex, ey)
-    for road, pts in EXPRESSWAY_WAYPOINTS.items():
-        px, py = (np.asarray(v) for v in tf.transform([p[0] for p in pts], [p[1] for p in pts]))
-        line = shapely.linestrings(np.column_stack([px, py]))
-        near = ((shapely.distance(p_src, line) <= EXPRESSWAY_BUFFER_M)
-                & (shapely.distance(p_tgt, line) <= EXPRESSWAY_BUFFER_M) & (elen > 0))
-        # direction of the polyline segment nearest to the edge's midpoint
-        mid = shapely.points((x[src] + x[tgt]) / 2, (y[src] + y[tgt]) / 2)
-        along = shapely.line_locate_point(line, mid)
-        seg_end = np.cumsum(np.hypot(np.diff(px), np.diff(py)))
-        k = np.minimum(np.searchsorted(seg_end, along), len(seg_end) - 1)
-        sx, sy = np.diff(px)[k], np.diff(py)[k]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cos = np.abs(ex * sx + ey * sy) / (elen * np.hypot(sx, sy))
-        hit = near & (cos >= 0.7) & (cls != "expressway")
-        cls[hit] = "expressway"
-        name[hit] = road
-    return cls, name
+    return _roads.read_expressways()
 
 
-def scgraph_network(
+def _default_arrays(polygon: BaseGeometry) -> dict[str, Any]:
+    """Bundled roads inside *polygon*: nodes, undirected edges (u < v), chord lengths."""
+    arrays, manifest = _roads.read_roads()
+    lon = arrays["lon_e3"].astype(np.float64) / 1000.0
+    lat = arrays["lat_e3"].astype(np.float64) / 1000.0
+    inside = _osm._inside(lon, lat, bbox=None, polygon=polygon)
+    u, v = arrays["u"].astype(np.int64), arrays["v"].astype(np.int64)
+    keep = inside[u] & inside[v]
+    u, v = u[keep], v[keep]
+    if not len(u):
+        raise NetworkSourceError(
+            f"the bundled default road network ({manifest.get('source')}) has no roads inside "
+            f"{_osm.describe_bounds(polygon.bounds)}"
+        )
+    nodes, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
+    m = len(u)
+    return {"osmid": arrays["source_index"][nodes].astype(np.int64), "lon": lon[nodes],
+            "lat": lat[nodes], "u": inv[:m], "v": inv[m:],
+            "chord_m": haversine_m(lon[u], lat[u], lon[v], lat[v]),
+            "manifest": manifest}
+
+
+def default_network(
     *,
     polygon: BaseGeometry,
     network_type: str = "drive",
     speeds: Mapping[str, float] | None = None,
 ) -> Network:
-    """Build the offline default network from ``scgraph-data`` (no cache; see load_network).
+    """Build the offline default network from the bundled roads (no cache; see load_network).
 
-    The scgraph world-highways graph is OpenStreetMap's major roads, simplified to
-    straight chords between junctions, coordinates rounded to 0.001° (~100 m), with
-    no road class, speed or one-way information. The speed model:
+    The roads are OpenStreetMap's major roads as simplified by ``scgraph-data``
+    (``geodata/roads_default.npz``, built by ``scripts/build_default_network.py``):
+    straight chords between junctions, coordinates rounded to 0.001° (~100 m), no road
+    class, speed or one-way information. The drive model (``docs/network.md``):
 
-    * edges within 1 km of, and parallel to, the polyline through the interchange
-      waypoints of the Guangshen and Yanjiang expressways (:data:`EXPRESSWAY_WAYPOINTS`,
-      :data:`EXPRESSWAY_BUFFER_M`) are class
-      ``"expressway"`` (named ``"Guangshen Expressway"`` / ``"Yanjiang Expressway"``);
-      every other edge is ``"arterial"``;
-    * speeds from :data:`SCGRAPH_SPEEDS` (90 / 40 km/h), overridable via *speeds*;
-    * every edge is two-way; lengths are great-circle chord lengths.
+    * **expressways** from ``geodata/expressways.csv`` and the ordered waypoints of
+      ``geodata/expressway_waypoints.csv``: each waypoint line is map-matched onto the
+      roads (:func:`corridor_geo._roads.match_expressways`); matched edges get class
+      ``"expressway"``, the expressway's English name and its **typical** speed
+      (``typical_kmh``, not the posted limit), with no junction delay;
+    * every other edge is ``"arterial"`` at ``arterial_kmh`` plus ``junction_delay_s``
+      when it enters a junction (a node where three or more roads meet);
+    * lengths are great-circle chords × ``detour_factor`` (chords cut bends);
+    * parameters from ``geodata/drive_model.csv`` (fitted by
+      ``scripts/calibrate_drive.py`` against full-OSM routing); every edge is two-way.
 
-    Walk and bike networks are the same arterials without the expressways, at 4.8 and
-    15 km/h. Limits: chords under-estimate road length (bends are cut), minor streets
-    are missing (short trips are too long or unreachable), no one-way streets or turn
-    costs; a parallel arterial within the band is taken for the expressway, and an
-    expressway stretch more than 1 km off the waypoint polyline is taken for an arterial.
+    Walk and bike networks are the arterials only, at the walk/bike speeds of
+    ``drive_model.csv``. *speeds* overrides ``{"expressway": km/h}`` (every expressway),
+    ``{<expressway id>: km/h}`` or ``{"arterial": km/h}``.
 
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> net = scgraph_network(polygon=box(113.8, 22.5, 114.1, 22.7))  # doctest: +SKIP
+    >>> net = default_network(polygon=box(113.8, 22.5, 114.1, 22.7))
+    >>> "Guangshen Expressway" in set(net.name)
+    True
     """
-    arrays = _scgraph_arrays(polygon)
-    if not len(arrays["source"]):
-        raise NetworkSourceError(
-            "the scgraph-data world highways have no roads inside "
-            f"{_osm.describe_bounds(polygon.bounds)}"
-        )
-    cls, name = _expressway_edges(arrays)
-    table = dict(SCGRAPH_SPEEDS)
-    for k, v in (speeds or {}).items():
-        table[k] = float(v)
-    if network_type == "drive":
-        kmh = np.where(cls == "expressway", table["expressway"], table["arterial"])
+    from corridor_geo import _roads as rd
+
+    arrays = _default_arrays(polygon)
+    model = rd.read_drive_model()
+    roads = rd.read_expressways()
+    import pyproj
+
+    tf = pyproj.Transformer.from_crs(settings.WGS84, settings.METRIC_CRS, always_xy=True)
+    x, y = (np.asarray(c) for c in tf.transform(arrays["lon"], arrays["lat"]))
+    for r in roads:
+        r["xy"] = tf.transform([p[0] for p in r["waypoints"]], [p[1] for p in r["waypoints"]])
+    u, v = arrays["u"], arrays["v"]
+    which, bridges, report = rd.match_expressways(x, y, u, v, roads,
+                                                  band_m=model["match_band_m"])
+    chord = np.concatenate([arrays["chord_m"], bridges[:, 2]])
+    u = np.concatenate([u, bridges[:, 0].astype(np.int64)])
+    v = np.concatenate([v, bridges[:, 1].astype(np.int64)])
+    which = np.concatenate([which, bridges[:, 3].astype(np.int64)])
+    # largest connected component (every edge is two-way, so weak = strong)
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    n_all = len(arrays["lon"])
+    _, labels = connected_components(
+        sp.coo_array((np.ones(len(u)), (u, v)), shape=(n_all, n_all)).tocsr(), directed=False)
+    big = np.argmax(np.bincount(labels[u]))
+    keep = labels[u] == big
+    u, v, chord, which = u[keep], v[keep], chord[keep], which[keep]
+    nodes, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
+    u, v = inv[:len(u)], inv[len(u):]
+    arrays = {**arrays, "osmid": arrays["osmid"][nodes], "lon": arrays["lon"][nodes],
+              "lat": arrays["lat"][nodes]}
+    overrides = {str(k): float(val) for k, val in (speeds or {}).items()}
+    for k, val in overrides.items():
+        if not (val > 0 and np.isfinite(val)):
+            raise CorridorGeoError(f"speed for {k!r} must be a positive number of km/h, "
+                                   f"got {val!r}")
+    known = {"expressway", "arterial", *(r["id"] for r in roads)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise CorridorGeoError(f"unknown speed key(s) {unknown} for the default network; "
+                               f"expected 'expressway', 'arterial' or an expressway id")
+    road_kmh = np.array([overrides.get(r["id"], overrides.get("expressway", r["typical_kmh"]))
+                         for r in roads] + [np.nan])
+    is_exp = which >= 0
+    cls = np.where(is_exp, "expressway", "arterial").astype(object)
+    name = np.array([r["name_en"] for r in roads] + [""], dtype=object)[which]
+    length = chord * model["detour_factor"]
+    if network_type != "drive":
+        keep = ~is_exp
+        u, v, length, cls, name = u[keep], v[keep], length[keep], cls[keep], name[keep]
+        kmh = np.full(len(u), model["walk_kmh" if network_type == "walk" else "bike_kmh"])
+        which = which[keep]
     else:
-        keep = cls != "expressway"
-        cls, name = cls[keep], name[keep]
-        for k in ("source", "target", "length_m"):
-            arrays[k] = arrays[k][keep]
-        kmh = edge_speeds_kmh(cls.astype(str), None, mode=network_type)
-    arrays = {**arrays, "highway": cls, "name": name, "maxspeed_kmh": np.full(len(cls), np.nan),
-              "oneway": np.zeros(len(cls), dtype=bool), "way_id": np.full(len(cls), -1)}
-    # geometry = straight chords: let from_edges build them
-    sub = _osm.largest_component({**arrays, **_chord_geometry(arrays)})
-    version = importlib.metadata.version("scgraph-data")
-    meta = {"source": f"scgraph-data {version} world_highways", "source_sha256": None,
-            "osm_date": None, "network_type": network_type,
-            "speed_model_version": f"{SCGRAPH_MODEL_VERSION}+{SPEED_MODEL_VERSION}",
-            "speeds_kmh": table if network_type == "drive" else None,
-            "clip_bounds": list(polygon.bounds)}
-    kmh_sub = _sub_speeds(arrays, sub, kmh)
-    return Network.from_edges(**sub, travel_time_s=sub["length_m"] / (kmh_sub / 3.6),
-                              mode=network_type, meta=meta)
+        kmh = np.where(is_exp, road_kmh[which], overrides.get("arterial", model["arterial_kmh"]))
+    # both directions
+    src, tgt = np.concatenate([u, v]), np.concatenate([v, u])
+    length2, kmh2 = np.concatenate([length, length]), np.concatenate([kmh, kmh])
+    cls2, name2 = np.concatenate([cls, cls]), np.concatenate([name, name])
+    tt = length2 / (kmh2 / 3.6)
+    if network_type == "drive" and model["junction_delay_s"] > 0:
+        degree = np.bincount(np.concatenate([u, v]), minlength=len(arrays["lon"]))
+        tt = tt + np.where((cls2 == "arterial") & (degree[tgt] >= 3),
+                           model["junction_delay_s"], 0.0)
+    manifest = arrays["manifest"]
+    # the source text starts with "scgraph-data" (catchments recognise major-road networks)
+    meta = {"source": f"{manifest.get('source')} (bundled: geodata/{_roads.ROADS_FILE})",
+            "source_sha256": manifest.get("sha256"), "osm_date": None,
+            "network_type": network_type,
+            "speed_model_version": f"{DEFAULT_MODEL_VERSION}+{SPEED_MODEL_VERSION}",
+            "drive_model": model,
+            "expressways": report if network_type == "drive" else None,
+            "speeds_kmh": overrides or None, "clip_bounds": list(polygon.bounds),
+            "attribution": manifest.get("attribution")}
+    return Network.from_edges(
+        osmid=arrays["osmid"], lon=arrays["lon"], lat=arrays["lat"], source=src, target=tgt,
+        length_m=length2, travel_time_s=tt, highway=cls2, name=name2,
+        oneway=np.zeros(len(src), dtype=bool), maxspeed_kmh=np.full(len(src), np.nan),
+        way_id=np.full(len(src), -1), mode=network_type, meta=meta)
 
 
-def _chord_geometry(arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    s, t = arrays["source"], arrays["target"]
-    lon, lat = arrays["lon"], arrays["lat"]
-    return {"geom_offsets": np.arange(0, 2 * len(s) + 1, 2, dtype=np.int64),
-            "geom_lon": np.column_stack([lon[s], lon[t]]).ravel(),
-            "geom_lat": np.column_stack([lat[s], lat[t]]).ravel()}
-
-
-def _sub_speeds(full: Mapping[str, Any], sub: Mapping[str, Any], kmh: np.ndarray) -> np.ndarray:
-    if len(sub["source"]) == len(full["source"]):
-        return kmh
-    # largest_component keeps edges in order; recover which by their (osmid) ends
-    keep_node = np.isin(full["osmid"], sub["osmid"])
-    return kmh[keep_node[full["source"]]]
-
+#: Former name of :func:`default_network` (the bundled roads come from scgraph-data).
+scgraph_network = default_network
 
 # --------------------------------------------------------------------------- entry point
 def load_network(
@@ -433,7 +406,7 @@ def load_network(
     Parameters
     ----------
     source
-        ``"default"`` (offline scgraph-data major roads clipped to the corridor),
+        ``"default"`` (offline bundled major roads clipped to the corridor),
         ``"overpass"`` (online via osmnx), or a path to ``.osm``/``.osm.pbf``/
         ``.osm.bz2``/``.graphml``.
     network_type
@@ -448,7 +421,7 @@ def load_network(
     speeds
         Overrides of the speed table: ``{highway class: km/h}``
         (:data:`corridor_geo.speeds.DEFAULT_SPEEDS_CN`; for the default source
-        ``{"expressway": ..., "arterial": ...}``).
+        ``{"expressway": ..., "arterial": ..., <expressway id>: ...}``).
     progress
         tqdm progress bars (default ``settings.progress``).
     retain_all
@@ -481,10 +454,9 @@ def load_network(
                             "speeds": {k: float(v) for k, v in (speeds or {}).items()}}
     if src in ("default", "scgraph"):
         area = clip if clip is not None else _default_polygon()
-        key = {**base, "source": "scgraph", "clip": _geom_hash(area),
-               "scgraph": SCGRAPH_MODEL_VERSION,
-               "version": importlib.metadata.version("scgraph-data")}
-        return load_or_build(key, lambda: scgraph_network(
+        key = {**base, "source": "default", "clip": _geom_hash(area),
+               "model": DEFAULT_MODEL_VERSION, "data": _default_data_hash()}
+        return load_or_build(key, lambda: default_network(
             polygon=area, network_type=network_type, speeds=speeds), use_cache=cache)
     if speeds:
         speed_table(speeds)  # validate early

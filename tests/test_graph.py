@@ -10,8 +10,9 @@ import pytest
 from shapely.geometry import box
 
 from corridor_geo import settings
+from corridor_geo._roads import read_drive_model
 from corridor_geo.errors import CorridorGeoError, NetworkSourceError
-from corridor_geo.graph import DEV_BBOX, load_network
+from corridor_geo.graph import DEV_BBOX, expressway_table, load_network
 from corridor_geo.routing import travel_times
 from corridor_geo.testing import shared_data_path
 
@@ -153,7 +154,7 @@ def test_reader_drops_ways_outside_the_clip_box_same_network():
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
-def test_default_scgraph_builds_caches_reloads():
+def test_default_builds_caches_reloads():
     net = load_network()
     assert net.mode == "drive"
     assert 2_500 < net.n_nodes < 8_000
@@ -162,12 +163,23 @@ def test_default_scgraph_builds_caches_reloads():
     assert (net.lon < e).all()
     assert (net.lat > s).all()
     assert (net.lat < n).all()
+    table = expressway_table()
     names = set(np.asarray(net.name))
     assert {"Guangshen Expressway", "Yanjiang Expressway"} <= names
-    exp = np.asarray(net.highway) == "expressway"
-    np.testing.assert_allclose(net.travel_time_s[exp], net.length_m[exp] / (90 / 3.6))
-    np.testing.assert_allclose(net.travel_time_s[~exp], net.length_m[~exp] / (40 / 3.6))
-    # every scgraph edge is two-way
+    # typical (not posted) speeds from geodata/expressways.csv, per expressway
+    model = read_drive_model()
+    for road in table:
+        on = np.asarray(net.name) == road["name_en"]
+        if on.any():
+            np.testing.assert_allclose(net.travel_time_s[on],
+                                       net.length_m[on] / (road["typical_kmh"] / 3.6))
+            assert road["typical_kmh"] <= (road["posted_kmh"] or 999)
+    # arterials: arterial speed, plus the junction delay into nodes where >= 3 roads meet
+    art = np.asarray(net.highway) == "arterial"
+    base = net.length_m / (model["arterial_kmh"] / 3.6)
+    extra = net.travel_time_s[art] - base[art]
+    assert set(np.round(extra, 6)) <= {0.0, round(model["junction_delay_s"], 6)}
+    # every default edge is two-way
     fwd = set(zip(net.source.tolist(), net.target.tolist(), strict=True))
     assert all((v, u) in fwd for u, v in fwd)
     again = load_network()
@@ -179,6 +191,8 @@ def test_default_scgraph_builds_caches_reloads():
     # faster expressways change times
     fast = load_network(speeds={"expressway": 120})
     assert fast.travel_time_s.sum() < net.travel_time_s.sum()
+    with pytest.raises(CorridorGeoError, match="unknown speed key"):
+        load_network(speeds={"motorway": 100}, cache=False)
 
 
 def test_missing_file_is_clear_error(tmp_path):

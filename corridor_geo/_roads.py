@@ -1,0 +1,442 @@
+"""The bundled default road network: file format, integrity check and reader.
+
+``geodata/roads_default.npz`` holds the corridor's major-road graph (nodes and undirected
+edges) extracted once from the PyPI package ``scgraph-data`` by
+``scripts/build_default_network.py``; ``geodata/roads_default.json`` records its source
+(package and version), licence, clip box, counts and SHA-256. At run time only numpy
+reads it: ``scgraph``/``scgraph-data`` are needed by the build script alone.
+
+The ``.npz`` is written byte-for-byte deterministically (:func:`bundle_bytes`: fixed zip
+timestamps, sorted members, deflate), so rebuilding from the same source version gives
+the same file and the same hash.
+
+Arrays (all integer, so they are exact):
+
+``lon_e3``, ``lat_e3`` (int32)
+    node coordinates in thousandths of a degree (the source rounds to 0.001°, ~100 m);
+``source_index`` (int32)
+    the node's index in the source graph (kept as its id);
+``u``, ``v`` (int32)
+    undirected edges as node indices with ``u < v``, sorted;
+``source_length_m`` (int32)
+    the source graph's own edge length, rounded to metres (for reference; the runtime
+    measures edges on the rounded coordinates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corridor_geo import settings
+from corridor_geo._io import file_sha256
+from corridor_geo.errors import NetworkSourceError
+
+__all__ = [
+    "ARRAYS",
+    "MANIFEST_FILE",
+    "ROADS_FILE",
+    "arrays_sha256",
+    "bundle_bytes",
+    "default_bbox",
+    "read_manifest",
+    "read_roads",
+]
+
+#: Bundled road-network file and its manifest (in :func:`corridor_geo.settings.geodata_dir`).
+ROADS_FILE = "roads_default.npz"
+MANIFEST_FILE = "roads_default.json"
+#: Arrays of the bundle and their dtypes.
+ARRAYS: dict[str, str] = {"lon_e3": "int32", "lat_e3": "int32", "source_index": "int32",
+                          "u": "int32", "v": "int32", "source_length_m": "int32"}
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def bundle_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Serialise *arrays* as a deterministic ``.npz`` (readable by :func:`numpy.load`).
+
+    Examples
+    --------
+    >>> b = bundle_bytes({"u": np.array([1], dtype=np.int32)})
+    >>> b == bundle_bytes({"u": np.array([1], dtype=np.int32)})
+    True
+    """
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]),
+                                      allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, member.getvalue(), compresslevel=9)
+    return buf.getvalue()
+
+
+def arrays_sha256(arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of the array contents (names, dtypes, shapes and little-endian bytes).
+
+    Independent of the zip/deflate layer, so it compares a rebuild with the bundle even
+    where another zlib would compress differently.
+
+    Examples
+    --------
+    >>> len(arrays_sha256({"u": np.zeros(2, dtype=np.int32)}))
+    64
+    """
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _folder(geodata_dir: str | Path | None) -> Path:
+    return Path(geodata_dir) if geodata_dir is not None else settings.geodata_dir()
+
+
+def read_manifest(geodata_dir: str | Path | None = None) -> dict[str, Any]:
+    """Return the manifest of the bundled road network (``roads_default.json``).
+
+    Raises
+    ------
+    NetworkSourceError
+        When the file is missing or not a JSON object.
+    """
+    path = _folder(geodata_dir) / MANIFEST_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NetworkSourceError(f"cannot read the default-network manifest {path}: {exc}"
+                                 ) from exc
+    if not isinstance(data, dict):
+        raise NetworkSourceError(f"{path}: expected a JSON object")
+    return data
+
+
+def default_bbox(geodata_dir: str | Path | None = None) -> tuple[float, float, float, float]:
+    """Clip box (west, south, east, north) of the bundled network, from its manifest.
+
+    It is also the fallback clip area when the corridor polygon is unavailable.
+
+    Examples
+    --------
+    >>> default_bbox()
+    (112.9, 22.4, 114.7, 23.95)
+    """
+    w, s, e, n = (float(x) for x in read_manifest(geodata_dir)["bbox"])
+    return (w, s, e, n)
+
+
+def read_roads(geodata_dir: str | Path | None = None, *, verify: bool = True
+               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read the bundled road network: ``(arrays, manifest)``.
+
+    Parameters
+    ----------
+    geodata_dir
+        Folder holding the files (default: the bundled ``geodata``).
+    verify
+        Check the file's SHA-256 against the manifest first.
+
+    Raises
+    ------
+    NetworkSourceError
+        Missing or corrupt file, a hash differing from the manifest, missing arrays.
+
+    Examples
+    --------
+    >>> arrays, manifest = read_roads()
+    >>> int(arrays["u"].max()) < len(arrays["lon_e3"])
+    True
+    """
+    folder = _folder(geodata_dir)
+    manifest = read_manifest(folder)
+    path = folder / ROADS_FILE
+    if not path.is_file():
+        raise NetworkSourceError(f"the bundled default road network {path} is missing")
+    if verify:
+        got = file_sha256(path)
+        if got != manifest.get("sha256"):
+            raise NetworkSourceError(
+                f"{path} has SHA-256 {got}, but {MANIFEST_FILE} records "
+                f"{manifest.get('sha256')}; rebuild it with scripts/build_default_network.py"
+            )
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise NetworkSourceError(f"{path} is not a readable .npz file: {exc}") from exc
+    missing = [k for k in ARRAYS if k not in arrays]
+    if missing:
+        raise NetworkSourceError(f"{path} lacks the arrays {', '.join(missing)}")
+    return arrays, manifest
+
+
+# --------------------------------------------------------------------------- drive model data
+EXPRESSWAYS_FILE = "expressways.csv"
+WAYPOINTS_FILE = "expressway_waypoints.csv"
+DRIVE_MODEL_FILE = "drive_model.csv"
+
+#: Parameters of ``drive_model.csv`` and their allowed ranges.
+DRIVE_PARAMETERS: dict[str, tuple[float, float]] = {
+    "arterial_kmh": (5.0, 120.0),
+    "junction_delay_s": (0.0, 300.0),
+    "detour_factor": (1.0, 2.0),
+    "match_band_m": (100.0, 5000.0),
+    "walk_kmh": (1.0, 10.0),
+    "bike_kmh": (5.0, 40.0),
+}
+
+
+def _models() -> tuple[type, type, type]:
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+    text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    conf = Literal["high", "medium", "low"]
+
+    class Expressway(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        id: ident
+        name_en: text
+        name_zh: text
+        code: str = ""
+        typical_kmh: Annotated[float, Field(gt=20.0, le=130.0)]
+        posted_kmh: Annotated[float, Field(gt=20.0, le=130.0)] | None = None
+        length_km: Annotated[float, Field(gt=0.0)] | None = None
+        confidence: conf
+        source: text
+        notes: str = ""
+
+    class Waypoint(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        expressway_id: ident
+        seq: Annotated[int, Field(ge=1)]
+        lon: Annotated[float, Field(ge=-180.0, le=180.0)]
+        lat: Annotated[float, Field(ge=-90.0, le=90.0)]
+        label: str = ""
+        confidence: conf
+        source: text
+
+    class Param(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        parameter: text
+        value: float
+        unit: text
+        basis: text
+
+    return Expressway, Waypoint, Param
+
+
+def _none_empty(rec: dict[str, str]) -> dict[str, Any]:
+    return {k: (None if v.strip() == "" and k in ("posted_kmh", "length_km") else v)
+            for k, v in rec.items()}
+
+
+def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Expressways of the default network with their ordered waypoints (lon, lat).
+
+    Reads ``expressways.csv`` and ``expressway_waypoints.csv`` (validated: a bad row
+    raises :class:`~corridor_geo.errors.DataValidationError` naming file, row and field).
+
+    Examples
+    --------
+    >>> ex = read_expressways()
+    >>> ex[0]["id"], len(ex[0]["waypoints"]) >= 2
+    ('gs_expressway', True)
+    """
+    from corridor_geo.data import _read_csv, _validate
+    from corridor_geo.errors import DataValidationError
+
+    expressway, waypoint, _ = _models()
+    folder = _folder(geodata_dir)
+    out: list[dict[str, Any]] = []
+    path = folder / EXPRESSWAYS_FILE
+    fields = list(expressway.model_fields)
+    need = [*fields[:4], "typical_kmh", "confidence", "source"]
+    for i, rec in enumerate(_read_csv(path, required=need, optional=fields), 1):
+        row = _validate(expressway, _none_empty(rec), path=path, row=i)
+        if any(r["id"] == row.id for r in out):
+            raise DataValidationError(f"duplicate id {row.id!r}", path=path, row=i, field="id")
+        out.append({**row.model_dump(), "waypoints": [], "waypoint_labels": []})
+    by_id = {r["id"]: r for r in out}
+    wpath = folder / WAYPOINTS_FILE
+    rows = []
+    for i, rec in enumerate(_read_csv(wpath, required=["expressway_id", "seq", "lon", "lat",
+                                                      "confidence", "source"],
+                                      optional=list(waypoint.model_fields)), 1):
+        w = _validate(waypoint, rec, path=wpath, row=i)
+        if w.expressway_id not in by_id:
+            raise DataValidationError(f"unknown expressway {w.expressway_id!r}; expected an id "
+                                      f"of {EXPRESSWAYS_FILE}", path=wpath, row=i,
+                                      field="expressway_id")
+        rows.append((w.expressway_id, w.seq, i, w))
+    rows.sort(key=lambda t: (t[0], t[1]))
+    for a, b in itertools.pairwise(rows):
+        if a[0] == b[0] and a[1] == b[1]:
+            raise DataValidationError(f"duplicate seq {b[1]} of {b[0]!r}", path=wpath, row=b[2],
+                                      field="seq")
+    for eid, _seq, _i, w in rows:
+        by_id[eid]["waypoints"].append((w.lon, w.lat))
+        by_id[eid]["waypoint_labels"].append(w.label)
+    for r in out:
+        if len(r["waypoints"]) < 2:
+            raise DataValidationError(f"expressway {r['id']!r} has {len(r['waypoints'])} "
+                                      "waypoints; expected at least 2", path=wpath)
+    return out
+
+
+def read_drive_model(geodata_dir: str | Path | None = None) -> dict[str, float]:
+    """Return the fitted parameters of the default drive model (``drive_model.csv``).
+
+    Examples
+    --------
+    >>> read_drive_model()["arterial_kmh"] > 0
+    True
+    """
+    from corridor_geo.data import _read_csv, _validate
+    from corridor_geo.errors import DataValidationError
+
+    _, _, param = _models()
+    path = _folder(geodata_dir) / DRIVE_MODEL_FILE
+    out: dict[str, float] = {}
+    for i, rec in enumerate(_read_csv(path, required=list(param.model_fields)), 1):
+        p = _validate(param, rec, path=path, row=i)
+        if p.parameter not in DRIVE_PARAMETERS:
+            raise DataValidationError(f"unknown parameter {p.parameter!r}; expected one of "
+                                      f"{', '.join(DRIVE_PARAMETERS)}", path=path, row=i,
+                                      field="parameter")
+        lo, hi = DRIVE_PARAMETERS[p.parameter]
+        if not lo <= p.value <= hi:
+            raise DataValidationError(f"{p.parameter} = {p.value} is outside {lo}..{hi}",
+                                      path=path, row=i, field="value")
+        out[p.parameter] = float(p.value)
+    missing = [k for k in DRIVE_PARAMETERS if k not in out]
+    if missing:
+        raise DataValidationError(f"missing parameters {', '.join(missing)}", path=path)
+    return out
+
+
+def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray,
+                      expressways: list[dict[str, Any]], *, band_m: float
+                      ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Which undirected edge is which expressway: map-match each waypoint line.
+
+    For every expressway, the polyline through its waypoints (metric coordinates
+    ``road["xy"]``) is matched onto the network: among the edges whose two ends lie
+    within *band_m* of the polyline, the cheapest path from each waypoint's nearest
+    node to the next one is taken, with an edge cost of
+    ``length × (1 + (d / 400 m)²) × (1 + 4 (1 - |cos a|)) + 250 m`` (``d`` the distance of
+    the edge's midpoint from the polyline, ``a`` the angle between the edge and the
+    nearest polyline segment; the fixed 250 m per edge prefers the long, junction-poor
+    chords of a motorway to a parallel street with many junctions). So the matched
+    road is one continuous chain that hugs the polyline and runs along it; crossing
+    streets are not taken.
+
+    A leg with no path inside the band (the source lacks that stretch, e.g. a bridge
+    or a section the simplified source dropped) is **bridged**: a new edge joins the
+    two waypoint nodes, as long as the polyline between them (or the straight line
+    between the nodes, if longer); it is reported in ``bridged_legs``. A waypoint
+    farther than ``2 × band_m`` from every road lies off the clipped network: its legs
+    are left out (``legs_outside``).
+
+    Returns
+    -------
+    index, bridges, report
+        Per edge the position of its expressway in *expressways* (-1 none; the first
+        listed wins where two share a road); the bridging edges as rows
+        ``(u, v, length_m, expressway position)``; per expressway the matched and
+        bridged length (km) and the bridged legs.
+    """
+    import scipy.sparse as sp
+    import shapely
+    from scipy.sparse.csgraph import dijkstra
+
+    n, m = len(x), len(u)
+    index = np.full(m, -1, dtype=np.int64)
+    bridges: list[tuple[int, int, float, int]] = []
+    report: list[dict[str, Any]] = []
+    ex, ey = x[v] - x[u], y[v] - y[u]
+    elen = np.hypot(ex, ey)
+    pts = shapely.points(x, y)
+    mid = shapely.points((x[u] + x[v]) / 2, (y[u] + y[v]) / 2)
+    segs = shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
+                                         np.column_stack([x[v], y[v]])], axis=1))
+    for k, road in enumerate(expressways):
+        px, py = (np.asarray(c, dtype=np.float64) for c in road["xy"])
+        line = shapely.linestrings(np.column_stack([px, py]))
+        dn = shapely.distance(pts, line)
+        cand = (dn[u] <= band_m) & (dn[v] <= band_m) & (elen > 0)
+        dm = shapely.distance(mid, line)
+        along = shapely.line_locate_point(line, mid)
+        seg_end = np.cumsum(np.hypot(np.diff(px), np.diff(py)))
+        j = np.minimum(np.searchsorted(seg_end, along), len(seg_end) - 1)
+        sx, sy = np.diff(px)[j], np.diff(py)[j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = np.abs(ex * sx + ey * sy) / (elen * np.hypot(sx, sy))
+        cos = np.nan_to_num(cos, nan=0.0)
+        cost = elen * (1.0 + (dm / 400.0) ** 2) * (1.0 + 4.0 * (1.0 - cos)) + 250.0
+        ci = np.flatnonzero(cand)
+        g = sp.csr_array((np.concatenate([cost[ci], cost[ci]]),
+                          (np.concatenate([u[ci], v[ci]]), np.concatenate([v[ci], u[ci]]))),
+                         shape=(n, n))
+        eid = {}
+        for e in ci.tolist():
+            eid[(int(u[e]), int(v[e]))] = e
+            eid[(int(v[e]), int(u[e]))] = e
+        # every waypoint goes to its nearest node (any node: a bridge may start there)
+        wpos = shapely.line_locate_point(line, shapely.points(px, py))
+        snap, off = [], []
+        for w in shapely.points(px, py):
+            # the nearest road, then the nearer of its two end nodes
+            d = shapely.distance(segs, w)
+            e = int(np.argmin(d))
+            du, dv = shapely.distance(pts[u[e]], w), shapely.distance(pts[v[e]], w)
+            snap.append(int(u[e] if du <= dv else v[e]))
+            off.append(float(d[e]))
+        labels = road.get("waypoint_labels") or [""] * len(snap)
+        gaps: list[str] = []
+        outside: list[str] = []
+        matched: set[int] = set()
+        bridged_km = 0.0
+        for a in range(len(snap) - 1):
+            s, t = snap[a], snap[a + 1]
+            if off[a] > 2 * band_m or off[a + 1] > 2 * band_m:
+                outside.append(f"{labels[a] or a + 1} - {labels[a + 1] or a + 2}")
+                continue  # a waypoint off the clipped network: that leg is not here
+            if s == t:
+                continue
+            _, pred = dijkstra(g, indices=s, return_predecessors=True)
+            if pred[t] < 0:
+                length = max(float(wpos[a + 1] - wpos[a]), float(np.hypot(x[t] - x[s],
+                                                                        y[t] - y[s])))
+                bridges.append((s, t, length, k))
+                bridged_km += length / 1000.0
+                gaps.append(f"{labels[a] or a + 1} - {labels[a + 1] or a + 2}")
+                continue
+            node = t
+            while node != s:
+                p = int(pred[node])
+                matched.add(eid[(p, node)])
+                node = p
+        new = np.array(sorted(e for e in matched if index[e] < 0), dtype=np.int64)
+        index[new] = k
+        report.append({"id": road["id"],
+                       "matched_km": round(float(elen[sorted(matched)].sum()) / 1000.0, 1),
+                       "bridged_km": round(bridged_km, 1), "bridged_legs": gaps,
+                       "legs_outside": outside})
+    return index, np.array(bridges, dtype=np.float64).reshape(-1, 4), report
