@@ -47,8 +47,12 @@ __all__ = [
     "arrays_sha256",
     "bundle_bytes",
     "default_bbox",
+    "match_expressways",
+    "read_drive_model",
+    "read_expressways",
     "read_manifest",
     "read_roads",
+    "typical_expressway_kmh",
 ]
 
 #: Bundled road-network file and its manifest (in :func:`corridor_geo.settings.geodata_dir`).
@@ -440,3 +444,18 @@ def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
                        "bridged_km": round(bridged_km, 1), "bridged_legs": gaps,
                        "legs_outside": outside})
     return index, np.array(bridges, dtype=np.float64).reshape(-1, 4), report
+
+
+def typical_expressway_kmh(geodata_dir: str | Path | None = None) -> dict[str, float]:
+    """Typical car speed (km/h) per expressway id of ``geodata/expressways.csv``.
+
+    Used by the default street network and by the expressway links of the multimodal
+    model (``links.csv`` ids ``gs_expressway`` and ``yanjiang_expressway``), so both give
+    the same speed on the same road.
+
+    Examples
+    --------
+    >>> typical_expressway_kmh()["gs_expressway"] < 110
+    True
+    """
+    return {r["id"]: float(r["typical_kmh"]) for r in read_expressways(geodata_dir)}

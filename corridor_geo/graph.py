@@ -62,7 +62,7 @@ DEV_BBOX: tuple[float, float, float, float] = _roads.default_bbox()
 
 #: Version of the default network's drive model (cache key; the data files' hashes are
 #: part of the key too).
-DEFAULT_MODEL_VERSION = "default-2"
+DEFAULT_MODEL_VERSION = "default-3"
 
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".osm.xml")
 
@@ -290,7 +290,8 @@ def default_network(
       (``typical_kmh``, not the posted limit), with no junction delay;
     * every other edge is ``"arterial"`` at ``arterial_kmh`` plus ``junction_delay_s``
       when it enters a junction (a node where three or more roads meet);
-    * lengths are great-circle chords × ``detour_factor`` (chords cut bends);
+    * lengths are great-circle chords, × ``detour_factor`` on arterials (chords cut
+      the bends of streets; an expressway's matched chain is left as it is);
     * parameters from ``geodata/drive_model.csv`` (fitted by
       ``scripts/calibrate_drive.py`` against full-OSM routing); every edge is two-way.
 
@@ -352,7 +353,9 @@ def default_network(
     is_exp = which >= 0
     cls = np.where(is_exp, "expressway", "arterial").astype(object)
     name = np.array([r["name_en"] for r in roads] + [""], dtype=object)[which]
-    length = chord * model["detour_factor"]
+    # chords cut the bends of streets; a matched expressway chain already zig-zags along
+    # its waypoints (longer than the published length), so only arterials get the detour
+    length = chord * np.where(is_exp, 1.0, model["detour_factor"])
     if network_type != "drive":
         keep = ~is_exp
         u, v, length, cls, name = u[keep], v[keep], length[keep], cls[keep], name[keep]

@@ -47,6 +47,7 @@ __all__ = [
     "BIKE_SPEED_KMH",
     "DEFAULT_SPEEDS_CN",
     "SPEED_MODEL_VERSION",
+    "TYPICAL_SPEEDS_CN",
     "WALK_SPEED_KMH",
     "apply_speed_factors",
     "edge_speeds_kmh",
@@ -82,6 +83,34 @@ DEFAULT_SPEEDS_CN: dict[str, float] = {
     "busway": 40.0,
     "track": 20.0,
     "_default": 30.0,  # any other class
+}
+
+#: Typical daytime car speeds (km/h) per OSM ``highway`` class in the corridor's cities:
+#: what a car averages, not the posted limit. Anchors: Amap's 2021 Q1 report gives
+#: Shenzhen a city-wide free-flow speed of ~44 km/h and a peak-hour mean of 29 km/h
+#: (fun01.cc/post/911009); expressways run at 80-90 km/h off-peak
+#: (``geodata/expressways.csv``). Used as the full-OSM reference of
+#: ``scripts/calibrate_drive.py``; pass ``speeds=TYPICAL_SPEEDS_CN`` to
+#: :func:`edge_speeds_kmh` with ``maxspeed_kmh=None`` to route with them.
+TYPICAL_SPEEDS_CN: dict[str, float] = {
+    "motorway": 85.0,
+    "motorway_link": 40.0,
+    "trunk": 60.0,  # urban expressways (快速路): posted 80, signal-free but busy
+    "trunk_link": 35.0,
+    "primary": 40.0,  # signalled arterials
+    "primary_link": 30.0,
+    "secondary": 35.0,
+    "secondary_link": 25.0,
+    "tertiary": 30.0,
+    "tertiary_link": 25.0,
+    "unclassified": 20.0,
+    "residential": 20.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "road": 20.0,
+    "busway": 30.0,
+    "track": 15.0,
+    "_default": 20.0,
 }
 
 #: Named speeds in OSM ``maxspeed`` (km/h): China's zone values plus common forms.

@@ -39,6 +39,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
+from corridor_geo import _roads
 from corridor_geo.errors import DataValidationError, UnknownIdError
 from corridor_geo.network import Network, csr_from_edges
 from corridor_geo.rail import (
@@ -105,8 +106,9 @@ class MultimodalParameters(BaseModel):
     expressway_condition
         ``"free_flow"`` or ``"congested"`` expressway speeds.
     expressway_free_flow_kmh, expressway_congested_kmh
-        Speeds per expressway link id; free flow defaults to the link's operating
-        (posted) speed, congested to ``congested_factor`` × free flow.
+        Speeds per expressway link id; free flow defaults to the link's typical speed
+        in ``geodata/expressways.csv`` (the same as on the default street network),
+        else its operating (posted) speed; congested to ``congested_factor`` × free flow.
     congested_factor
         Congested / free-flow speed ratio when no congested speed is given.
     ramp_min
@@ -712,7 +714,8 @@ class MultimodalNetwork:
             ll += [np.array([sd, sd])]
         for spec in self.expressways:
             pos, _ = stop_positions_km(spec, self.params.rail)  # shared distance model
-            ff = p.expressway_free_flow_kmh.get(spec.id, spec.cruise_kmh)
+            ff = p.expressway_free_flow_kmh.get(
+                spec.id, _roads.typical_expressway_kmh().get(spec.id, spec.cruise_kmh))
             speed = ff if p.expressway_condition == "free_flow" else \
                 p.expressway_congested_kmh.get(spec.id, ff * p.congested_factor)
             speed *= self._exp_factor.get(spec.id, 1.0)
