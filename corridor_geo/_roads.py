@@ -251,6 +251,57 @@ def _none_empty(rec: dict[str, str]) -> dict[str, Any]:
             for k, v in rec.items()}
 
 
+def _read_table(path: Path, model: type, *, prepare: Any = None) -> list[tuple[int, Any]]:
+    """Read a UTF-8 CSV and validate each row with the pydantic *model*.
+
+    Errors name the file, row (1-based, header excluded) and field. (The other
+    ``geodata`` tables are read by :mod:`corridor_geo.data`; this reader stays small and
+    private until the project has one public CSV reader.)
+    """
+    import csv
+
+    from pydantic import ValidationError
+
+    from corridor_geo.errors import DataValidationError
+
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DataValidationError("file not found", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(f"not UTF-8 text (byte {exc.start}); expected a UTF-8 CSV",
+                                  path=path) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    fields = model.model_fields
+    for name, f in fields.items():
+        if f.is_required() and name not in header:
+            raise DataValidationError(f"missing column {name!r}; expected columns "
+                                      f"{', '.join(fields)}", path=path, field=name)
+    for name in header:
+        if name not in fields:
+            raise DataValidationError(f"unknown column; expected only {', '.join(fields)}",
+                                      path=path, field=name)
+    out = []
+    for row, rec in enumerate(reader, 1):
+        if None in rec or any(v is None for v in rec.values()):
+            raise DataValidationError(f"has the wrong number of fields; expected "
+                                      f"{len(header)} ({', '.join(header)})", path=path, row=row)
+        rec = {k.strip(): v for k, v in rec.items()}
+        if prepare is not None:
+            rec = prepare(rec)
+        try:
+            out.append((row, model.model_validate(rec)))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err.get("loc", ())) or None
+            msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            if "input" in err and not isinstance(err["input"], dict):
+                msg += f"; got {err['input']!r}"
+            raise DataValidationError(msg, path=path, row=row, field=field) from None
+    return out
+
+
 def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """Expressways of the default network with their ordered waypoints (lon, lat).
 
@@ -263,27 +314,20 @@ def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, An
     >>> ex[0]["id"], len(ex[0]["waypoints"]) >= 2
     ('gs_expressway', True)
     """
-    from corridor_geo.data import _read_csv, _validate
     from corridor_geo.errors import DataValidationError
 
     expressway, waypoint, _ = _models()
     folder = _folder(geodata_dir)
     out: list[dict[str, Any]] = []
     path = folder / EXPRESSWAYS_FILE
-    fields = list(expressway.model_fields)
-    need = [*fields[:4], "typical_kmh", "confidence", "source"]
-    for i, rec in enumerate(_read_csv(path, required=need, optional=fields), 1):
-        row = _validate(expressway, _none_empty(rec), path=path, row=i)
+    for i, row in _read_table(path, expressway, prepare=_none_empty):
         if any(r["id"] == row.id for r in out):
             raise DataValidationError(f"duplicate id {row.id!r}", path=path, row=i, field="id")
         out.append({**row.model_dump(), "waypoints": [], "waypoint_labels": []})
     by_id = {r["id"]: r for r in out}
     wpath = folder / WAYPOINTS_FILE
     rows = []
-    for i, rec in enumerate(_read_csv(wpath, required=["expressway_id", "seq", "lon", "lat",
-                                                      "confidence", "source"],
-                                      optional=list(waypoint.model_fields)), 1):
-        w = _validate(waypoint, rec, path=wpath, row=i)
+    for i, w in _read_table(wpath, waypoint):
         if w.expressway_id not in by_id:
             raise DataValidationError(f"unknown expressway {w.expressway_id!r}; expected an id "
                                       f"of {EXPRESSWAYS_FILE}", path=wpath, row=i,
@@ -312,14 +356,12 @@ def read_drive_model(geodata_dir: str | Path | None = None) -> dict[str, float]:
     >>> read_drive_model()["arterial_kmh"] > 0
     True
     """
-    from corridor_geo.data import _read_csv, _validate
     from corridor_geo.errors import DataValidationError
 
     _, _, param = _models()
     path = _folder(geodata_dir) / DRIVE_MODEL_FILE
     out: dict[str, float] = {}
-    for i, rec in enumerate(_read_csv(path, required=list(param.model_fields)), 1):
-        p = _validate(param, rec, path=path, row=i)
+    for i, p in _read_table(path, param):
         if p.parameter not in DRIVE_PARAMETERS:
             raise DataValidationError(f"unknown parameter {p.parameter!r}; expected one of "
                                       f"{', '.join(DRIVE_PARAMETERS)}", path=path, row=i,
