@@ -93,9 +93,9 @@ def test_network_is_loaded_once_per_worker(tmp_path, cluster):
     paths = [_small(src, f"s{k}") for k in range(4)]
     with Client(cluster) as client:
         def cache_info():
-            from corridor_geo import scenario
+            from corridor_geo.scenario import streets
 
-            info = scenario._cached_street.cache_info()
+            info = streets._cached_street.cache_info()
             return info.misses, info.hits
 
         before = client.run(cache_info)

@@ -235,7 +235,7 @@ def test_check_out_dir_on_unwritable_mount():
 
 
 def test_nan_safe_rounding():
-    from corridor_geo.scenario import _r
+    from corridor_geo.scenario.report import round_value as _r
 
     assert _r(math.nan) is None
     assert _r(math.inf) is None
@@ -264,7 +264,7 @@ def test_difference_of_nested_squares_by_hand():
     import geopandas as gpd
     from shapely.geometry import box
 
-    from corridor_geo.scenario import _difference
+    from corridor_geo.scenario.compare import _difference
 
     def frame(size_m):
         g = gpd.GeoSeries([box(500_000, 2_500_000, 500_000 + size_m, 2_500_000 + size_m)],
@@ -283,7 +283,8 @@ def test_difference_of_nested_squares_by_hand():
 def test_expressway_factor_reaches_the_street_edges(tmp_path):
     import numpy as np
 
-    from corridor_geo.scenario import _scenario_streets, street_network
+    from corridor_geo.scenario.streets import scenario_streets as _scenario_streets
+    from corridor_geo.scenario.streets import street_network
 
     res = Scenario.from_yaml(_small(
         tmp_path, edits={"speed_factors": {"gs_expressway": 0.5, "arterial": 0.8}})).resolve()
@@ -339,7 +340,7 @@ def test_run_outputs_are_complete_consistent_and_byte_identical(tmp_path):
 
 
 def test_failed_run_leaves_no_half_written_folder(tmp_path, monkeypatch):
-    from corridor_geo import scenario as mod
+    from corridor_geo.scenario import run as mod
 
     p = _small(tmp_path, outputs={"map": False, "report": False})
     out = tmp_path / "out"
@@ -350,7 +351,7 @@ def test_failed_run_leaves_no_half_written_folder(tmp_path, monkeypatch):
         (tmp / "matrix.csv").write_text("half")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(mod, "_write_run", boom)
+    monkeypatch.setattr(mod, "write_run", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         mod.run_scenario(p, out=out, progress=False)
     assert sorted(f.name for f in out.iterdir()) == ["old.txt"]  # previous output kept

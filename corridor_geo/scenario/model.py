@@ -1,0 +1,475 @@
+"""Scenario files: the validated :class:`Scenario`, its check against the corridor.
+
+:class:`Scenario` validates a YAML file (strict pydantic models in
+:mod:`corridor_geo._scenario_model`, unknown fields refused); :meth:`Scenario.resolve`
+checks it against the corridor and returns a :class:`ResolvedScenario`. Every problem is
+one :class:`~corridor_geo._scenario_model.ScenarioError` line naming file and field.
+
+Examples
+--------
+>>> s = Scenario.from_dict({"name": "t", "origins": ["core_sz_hitech_zone"]})
+>>> s.name
+'t'
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import ValidationError
+
+from corridor_geo import _repr, settings
+from corridor_geo._io import atomic_write_text
+from corridor_geo._scenario_model import (
+    AddLink,
+    ScenarioError,
+    ScenarioModel,
+    format_validation_error,
+)
+from corridor_geo.errors import UnknownIdError
+from corridor_geo.scenario.streets import street_network
+
+if TYPE_CHECKING:
+    from corridor_geo.corridor import Corridor
+
+__all__ = ["ResolvedScenario", "Scenario", "export_json_schema", "geodata_hash", "is_missing",
+           "json_schema"]
+
+
+_MAX_FILE_BYTES = 1 << 20  # a scenario file is small; refuse anything larger than 1 MiB
+
+
+class Scenario(ScenarioModel):
+    """A what-if scenario (see ``docs/scenarios.md`` and ``docs/scenario.schema.json``).
+
+    Build it from a file with :meth:`from_yaml` (or a dict with :meth:`from_dict`); both
+    raise :class:`ScenarioError` with a one-line message naming the file and field.
+
+    Examples
+    --------
+    >>> s = Scenario.from_dict({"name": "t", "origins": ["core_sz_hitech_zone"],
+    ...                         "bands": [15, 30]})
+    >>> s.bands, s.modes
+    ([15.0, 30.0], ['drive'])
+    """
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> Scenario:
+        """Read and validate a scenario file (``yaml.safe_load``).
+
+        Parameters
+        ----------
+        path
+            The YAML file. Relative file paths inside it (``extra_nodes``,
+            ``population.file``, ``network``) are relative to its folder.
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            Unreadable file, invalid YAML, or a field that does not validate.
+
+        Examples
+        --------
+        >>> s = Scenario.from_yaml("scenarios/baseline_2025.yaml")  # doctest: +SKIP
+        """
+        path = Path(path)
+        try:
+            if path.is_dir():
+                raise ScenarioError("is a directory, expected a scenario YAML file", path=path)
+            size = path.stat().st_size
+            if size > _MAX_FILE_BYTES:
+                raise ScenarioError(f"file is {size} bytes; a scenario file is at most "
+                                    f"{_MAX_FILE_BYTES} bytes", path=path)
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ScenarioError("file not found", path=path) from None
+        except OSError as exc:
+            raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(f"not UTF-8 text (byte {exc.start})", path=path) from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ScenarioError(_yaml_message(exc), path=path) from None
+        except RecursionError:
+            raise ScenarioError("invalid YAML: nesting too deep", path=path) from None
+        return cls.from_dict(data, source=path)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str | os.PathLike[str] | None = None) -> Scenario:
+        """Validate a mapping of scenario fields.
+
+        Parameters
+        ----------
+        data
+            The fields, as read from YAML.
+        source
+            File the fields came from (for messages and relative paths); ``None`` means
+            relative paths are relative to the current directory.
+
+        Examples
+        --------
+        >>> Scenario.from_dict({"name": "t", "origins": ["Songshan Lake"]}).name
+        't'
+        """
+        where = source if source is not None else "scenario"
+        if not isinstance(data, dict):
+            got = "an empty file" if data is None else f"a {type(data).__name__}"
+            raise ScenarioError(f"expected a mapping of scenario fields, got {got}", path=where)
+        try:
+            obj = cls.model_validate(data)
+        except ValidationError as exc:
+            raise format_validation_error(exc, path=where) from None
+        except RecursionError:
+            raise ScenarioError("nesting too deep", path=where) from None
+        obj._source = None if source is None else Path(source)
+        return obj
+
+    # ------------------------------------------------------------ file helpers
+
+    @property
+    def source(self) -> Path | None:
+        """The file this scenario was read from (``None`` when built from a dict)."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative file paths are resolved against."""
+        return self._source.parent if self._source is not None else Path.cwd()
+
+    def _label(self) -> str:
+        return str(self._source) if self._source is not None else f"scenario {self.name!r}"
+
+    def _file(self, value: str, field_path: str) -> Path:
+        p = Path(value).expanduser()
+        p = p if p.is_absolute() else self.base_dir / p
+        if not p.is_file():
+            raise ScenarioError(f"file not found: {p}", path=self._label(), field=field_path)
+        return p
+
+    def referenced_files(self) -> list[Path]:
+        """Files the scenario reads (extra nodes, population, network file), checked to exist.
+
+        Examples
+        --------
+        >>> Scenario.from_dict({"name": "t", "origins": ["x"]}).referenced_files()
+        []
+        """
+        files = [self._file(f, f"extra_nodes[{i}]") for i, f in enumerate(self.extra_nodes)]
+        if self.population is not None:
+            files.append(self._file(self.population.file, "population.file"))
+        if self.network != "default":
+            files.append(self._file(self.network, "network"))
+        return files
+
+    def inputs_hash(self) -> str:
+        """SHA-256 of everything a run depends on.
+
+        The scenario file's bytes (or its canonical JSON when built from a dict), the
+        referenced files, the bundled ``geodata/`` and the package version. ``batch``
+        stores it in ``summary.json`` and skips a scenario whose hash is unchanged.
+
+        Examples
+        --------
+        >>> len(Scenario.from_dict({"name": "t", "origins": ["x"]}).inputs_hash())
+        64
+        """
+        from corridor_geo import __version__
+        from corridor_geo._io import file_sha256
+
+        h = hashlib.sha256()
+        h.update(f"corridor_geo {__version__}\n".encode())
+        if self._source is not None:
+            h.update(b"scenario\0" + self._source.read_bytes())
+        else:
+            h.update(b"scenario-json\0" + self.model_dump_json().encode())
+        for p in self.referenced_files():
+            h.update(f"\0file {p.name} {file_sha256(p)}".encode())
+        h.update(f"\0geodata {geodata_hash()}".encode())
+        return h.hexdigest()
+
+    # ------------------------------------------------------------ semantic check
+
+    def resolve(self, *, corridor: Corridor | None = None) -> ResolvedScenario:
+        """Check the scenario against the corridor and resolve its ids.
+
+        Parameters
+        ----------
+        corridor
+            The corridor as of the scenario's year with its extra nodes
+            (``load_corridor(as_of=..., extra_nodes=...)``); loaded when ``None``. The
+            scenario's ``enable_links`` are switched on in a copy.
+
+        Returns
+        -------
+        ResolvedScenario
+            Resolved origin/destination ids, absolute file paths and network edits.
+
+        Raises
+        ------
+        ScenarioError
+            Unknown origin, destination, link or road class (with close matches), a year
+            before any link opened, closing a link that is not open, a missing file.
+
+        Examples
+        --------
+        >>> s = Scenario.from_dict({"name": "t", "origins": ["Songshan Lake"]})
+        >>> s.resolve().origins  # doctest: +SKIP
+        ('core_dg_songshan_lake',)
+        """
+        files = self.referenced_files()
+        extra = tuple(files[: len(self.extra_nodes)])
+        label = self._label()
+        if corridor is None:
+            corridor = _load_corridor(as_of=self.as_of, extra_nodes=extra)
+        return _resolve(self, corridor, extra=extra, label=label)
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    """A scenario checked against the corridor: resolved ids and absolute paths."""
+
+    scenario: Scenario
+    origins: tuple[str, ...]
+    destinations: tuple[str, ...]
+    extra_nodes: tuple[Path, ...]
+    population: Path | None
+    network_source: str
+    add_link_stops: tuple[tuple[str | tuple[str, float, float], ...], ...] = ()
+    corridor: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return _repr.summary_text("ResolvedScenario", _repr.resolved_items(self))
+
+    def _repr_html_(self) -> str:
+        return _repr.summary_html("ResolvedScenario", _repr.resolved_items(self))
+
+    def network_edits(self) -> Any:
+        """Return the :class:`corridor_geo.transit.NetworkEdits` of the scenario."""
+        from corridor_geo.transit import NetworkEdits
+
+        e = self.scenario.edits
+        return NetworkEdits(
+            enable_links=tuple(e.enable_links),
+            close_links=tuple(e.close_links),
+            add_links=tuple(
+                _new_link(link, stops)
+                for link, stops in zip(e.add_links, self.add_link_stops, strict=True)
+            ),
+            speed_factors=dict(sorted(e.speed_factors.items())),
+            headway_min=dict(sorted(e.headway_min.items())),
+        )
+
+
+def _new_link(link: AddLink, stops: tuple[str | tuple[str, float, float], ...]) -> Any:
+    from corridor_geo.transit import multimodal
+
+    cls = getattr(multimodal, "NewLink", None)
+    kwargs: dict[str, Any] = {
+        "id": link.id, "name": link.name, "mode": link.mode, "stops": tuple(stops),
+        "operating_speed_kmh": link.operating_speed_kmh, "headway_min": link.headway_min,
+    }
+    return cls(**kwargs) if cls is not None else kwargs
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"invalid YAML{where}: {problem}"
+
+
+@functools.lru_cache(maxsize=1)
+def geodata_hash() -> str:
+    """SHA-256 of the bundled ``geodata/`` folder (paths and bytes), cached per process."""
+    h = hashlib.sha256()
+    root = settings.geodata_dir()
+    if root.is_dir():
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def _load_corridor(*, as_of: int | None, extra_nodes: Sequence[Path]) -> Corridor:
+    from corridor_geo.corridor import load_corridor
+
+    return load_corridor(as_of=as_of, extra_nodes=list(extra_nodes) or None)
+
+
+def _road_classes(source: str) -> set[str]:
+    """Road classes (``highway`` values) of the scenario's street network."""
+    import numpy as np
+
+    net = street_network(source)
+    return {str(c) for c in np.unique(np.asarray(net.highway, dtype=str)) if str(c)}
+
+
+def _resolve(s: Scenario, base: Corridor, *, extra: tuple[Path, ...],
+             label: str) -> ResolvedScenario:
+    links = base.all_links
+    ids = [str(i) for i in links["id"]]
+    status = dict(zip(ids, links["status"].astype(str), strict=True))
+    opened = {i: (None if is_missing(v) else int(v))
+              for i, v in zip(ids, links["opened"], strict=True)}
+    lmode = dict(zip(ids, links["mode"].astype(str), strict=True))
+
+    # -- the year
+    if s.as_of is not None:
+        years = [(y, i) for i, y in opened.items() if y is not None and status[i] == "open"]
+        if years:
+            first_year, first_id = min(years)
+            if s.as_of < first_year:
+                raise ScenarioError(
+                    f"{s.as_of} is before any link opened (the first, {first_id}, opened in "
+                    f"{first_year})", path=label, field="as_of")
+
+    # -- links
+    e = s.edits
+    added = [link.id for link in e.add_links]
+
+    def link(query: str, where: str, *, known: Sequence[str], what: str = "link") -> str:
+        if query not in known:
+            err = UnknownIdError(query, known, what=what)
+            raise ScenarioError(str(err), path=label, field=where)
+        return query
+
+    for i, lid in enumerate(added):
+        if lid in status:
+            raise ScenarioError(f"link {lid!r} already exists; choose a new id", path=label,
+                                field=f"edits.add_links[{i}].id")
+    for i, lid in enumerate(e.enable_links):
+        link(lid, f"edits.enable_links[{i}]", known=ids)
+    enabled = set(e.enable_links)
+    for i, lid in enumerate(e.close_links):
+        link(lid, f"edits.close_links[{i}]", known=ids)
+        if not _open_in(status[lid], opened[lid], s.as_of):
+            when = "" if s.as_of is None else f" in {s.as_of}"
+            since = "" if opened[lid] is None else f", opened {opened[lid]}"
+            raise ScenarioError(
+                f"link {lid!r} is not open{when} (status {status[lid]}{since}); "
+                "only open links can be closed", path=label, field=f"edits.close_links[{i}]")
+    net_src = "default" if s.network == "default" else str(s._file(s.network, "network"))
+    classes = _road_classes(net_src)
+    for key in e.speed_factors:
+        if key not in {*ids, *added, *classes}:
+            err = UnknownIdError(key, sorted({*ids, *added, *classes}), what="link or road class")
+            hint = "" if err.suggestions else (
+                f"; road classes of network {net_src!r}: {', '.join(sorted(classes))}")
+            raise ScenarioError(str(err) + hint, path=label, field=f"edits.speed_factors.{key}")
+    rail = {i for i in ids if lmode[i] != "expressway"} | {
+        lk.id for lk in e.add_links if lk.mode != "expressway"}
+    for key in e.headway_min:
+        link(key, f"edits.headway_min.{key}", known=sorted({*ids, *added}))
+        if key not in rail:
+            raise ScenarioError(f"link {key!r} is an expressway; headways apply to rail links",
+                                path=label, field=f"edits.headway_min.{key}")
+        if key in status and not (_open_in(status[key], opened[key], s.as_of) or key in enabled):
+            raise ScenarioError(f"link {key!r} is not open (status {status[key]}); enable it "
+                                "in edits.enable_links first", path=label,
+                                field=f"edits.headway_min.{key}")
+    for key in e.speed_factors:
+        if key in status and not (_open_in(status[key], opened[key], s.as_of) or key in enabled):
+            raise ScenarioError(f"link {key!r} is not open (status {status[key]}); enable it "
+                                "in edits.enable_links first", path=label,
+                                field=f"edits.speed_factors.{key}")
+
+    corridor = base.with_links(enable=sorted(enabled)) if enabled else base
+
+    # -- places
+    def place(query: str, where: str) -> str:
+        try:
+            return str(corridor.resolve(query))
+        except UnknownIdError as exc:
+            raise ScenarioError(str(exc), path=label, field=where) from None
+
+    origins = tuple(place(q, f"origins[{i}]") for i, q in enumerate(s.origins))
+    dests = (origins if s.destinations is None else
+             tuple(place(q, f"destinations[{i}]") for i, q in enumerate(s.destinations)))
+    for name, values in (("origins", origins), ("destinations", dests)):
+        seen: dict[str, int] = {}
+        for i, v in enumerate(values):
+            if v in seen:
+                raise ScenarioError(f"{v!r} is the same place as {name}[{seen[v]}]",
+                                    path=label, field=f"{name}[{i}]")
+            seen[v] = i
+
+    stops_all: list[tuple[str | tuple[str, float, float], ...]] = []
+    for i, lk in enumerate(e.add_links):
+        stops: list[str | tuple[str, float, float]] = []
+        for j, stop in enumerate(lk.stops):
+            if isinstance(stop, str):
+                stops.append(place(stop, f"edits.add_links[{i}].stops[{j}]"))
+            else:
+                stops.append((stop.name, stop.lon, stop.lat))
+        stops_all.append(tuple(stops))
+
+    pop = None
+    if s.population is not None:
+        pop = s._file(s.population.file, "population.file")
+    return ResolvedScenario(
+        scenario=s, origins=origins, destinations=dests, extra_nodes=tuple(extra),
+        population=pop, network_source=net_src, add_link_stops=tuple(stops_all),
+        corridor=corridor,
+    )
+
+
+def is_missing(v: Any) -> bool:
+    """Tell whether *v* is None, NaN, NA or NaT (pandas.isna of a scalar)."""
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _open_in(status: str, opened: int | None, as_of: int | None) -> bool:
+    # the rule of corridor_geo.rail.active_link_ids: open, and opened by as_of when given
+    if status != "open":
+        return False
+    return as_of is None or (opened is not None and opened <= as_of)
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of scenario files (draft 2020-12).
+
+    Examples
+    --------
+    >>> json_schema()["title"]
+    'corridor_geo scenario'
+    """
+    return ScenarioModel.model_json_schema(mode="validation")
+
+
+def export_json_schema(path: str | os.PathLike[str] | None = None) -> str:
+    """Return the schema as deterministic JSON text; write it to *path* when given.
+
+    ``docs/scenario.schema.json`` is made with this function and a test checks it is
+    current: ``python -c "from corridor_geo.scenario import export_json_schema as e;
+    e('docs/scenario.schema.json')"``.
+
+    Examples
+    --------
+    >>> export_json_schema().startswith("{")
+    True
+    """
+    from corridor_geo._io import dumps_json
+
+    text = dumps_json(json_schema())
+    if path is not None:
+        atomic_write_text(path, text)
+    return text

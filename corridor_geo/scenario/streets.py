@@ -1,0 +1,84 @@
+"""The street networks of scenarios: cached per process, with scenario speed factors.
+
+Examples
+--------
+>>> net = street_network()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from corridor_geo.network import Network
+    from corridor_geo.scenario.model import ResolvedScenario
+
+__all__ = ["EXPRESSWAY_ROAD_NAMES", "scenario_streets", "street_network"]
+
+logger = logging.getLogger("corridor_geo.scenario")
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_street(source: str, key: str) -> Network:
+    """Load the base street network; cached once per process (so once per Dask worker)."""
+    from corridor_geo.graph import load_network
+
+    logger.info("loading street network %s", source)
+    return load_network(source=source, network_type="drive")
+
+
+def street_network(source: str = "default") -> Network:
+    """Return the base street network for *source*, cached per process.
+
+    The cache key includes the file's hash for file sources, so an edited file is
+    reloaded. Dask workers call this once and reuse the network for every scenario.
+
+    Examples
+    --------
+    >>> net = street_network()  # doctest: +SKIP
+    """
+    from corridor_geo._io import file_sha256
+
+    key = "default" if source == "default" else file_sha256(source)
+    return _cached_street(source, key)
+
+
+#: Street-network road names of the expressway links (the scgraph default names them in
+#: English, OpenStreetMap in Chinese). A link speed factor (or closure) of an expressway
+#: also applies to these street edges; otherwise drivers would bypass a congested link on
+#: the parallel street-network copy of the same road.
+EXPRESSWAY_ROAD_NAMES: dict[str, tuple[str, ...]] = {
+    "gs_expressway": ("Guangshen Expressway", "广深高速", "广深高速公路"),
+    "yanjiang_expressway": ("Yanjiang Expressway", "广深沿江高速", "广深沿江高速公路"),
+}
+
+
+#: Speed factor standing for a closed expressway on the street network (keeps the graph
+#: connected for snapping, but no route uses the road).
+_CLOSED_FACTOR = 1e-3
+
+
+def scenario_streets(res: ResolvedScenario) -> tuple[Network, Network, dict[str, float]]:
+    """Return the street networks of a scenario.
+
+    The street network for the multimodal build (expressway link factors applied by
+    road name), the drive network for catchments (also road-class factors) and the
+    road-class factors.
+    """
+    from corridor_geo.speeds import apply_speed_factors
+
+    street = street_network(res.network_source)
+    e = res.scenario.edits
+    link_ids = set(res.corridor.links["id"]) | {lk.id for lk in e.add_links}
+    by_name: dict[str, float] = {}
+    for lid, names in EXPRESSWAY_ROAD_NAMES.items():
+        factor = _CLOSED_FACTOR if lid in e.close_links else e.speed_factors.get(lid)
+        if factor is not None:
+            by_name.update(dict.fromkeys(names, factor))
+    if by_name:
+        street = apply_speed_factors(street, by_name=by_name)
+    by_class = {k: v for k, v in sorted(e.speed_factors.items()) if k not in link_ids}
+    drive = apply_speed_factors(street, by_class=by_class) if by_class else street
+    return street, drive, by_class
