@@ -110,3 +110,30 @@ def file_sha256(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
         while block := fh_.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+#: Fixed timestamp written into GeoPackage metadata (``gpkg_contents.last_change``), so
+#: the same data give the same bytes.
+GPKG_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def write_gpkg(gdf: Any, target: str | os.PathLike[str], *, layer: str) -> Path:
+    """Write a GeoDataFrame to a byte-reproducible GeoPackage, atomically.
+
+    The one GeoPackage writer of the package (scenario outputs, the ``catchments``
+    command): GDAL's ``OGR_CURRENT_DATE`` is pinned to :data:`GPKG_DATE` for the write.
+
+    Examples
+    --------
+    >>> write_gpkg(gdf, "out/catchments.gpkg", layer="catchments")  # doctest: +SKIP
+    """
+    import pyogrio
+
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
+    try:
+        with atomic_path(target) as tmp:
+            gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+    return Path(target)

@@ -35,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _grid
 from corridor_geo._bands import check_bands
+from corridor_geo.corridor import place_point, point_id
 from corridor_geo.errors import CorridorGeoError, DataValidationError, SnapError
 from corridor_geo.settings import METRIC_CRS, SNAP_MAX_M, WGS84
 
@@ -294,14 +295,14 @@ def _resolve_origins(items: list[str | tuple[float, float]],
             assert places is not None
             pid = corridor.resolve(o)
             row = places.loc[pid]
-            pt = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid
+            pt = place_point(row.geometry)
             out[pid] = _Origin(pid, str(row.get("name_en", "") or ""),
                                str(row.get("name_zh", "") or ""), float(pt.x), float(pt.y))
         else:
             lon, lat = o
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise CorridorGeoError(f"origin ({lon}, {lat}) is not a WGS84 lon/lat pair")
-            pid = f"point_{lon:.6f}_{lat:.6f}"
+            pid = point_id(lon, lat)
             out[pid] = _Origin(pid, "", "", lon, lat)
     # sorted by id: results never depend on the order the origins were given in
     return [out[k] for k in sorted(out)]

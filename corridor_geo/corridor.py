@@ -31,13 +31,14 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from shapely.geometry import LineString
+from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import settings
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.data import PLACE_COLUMNS, GeoData, read_extra_nodes, read_geodata
 from corridor_geo.errors import DataValidationError, UnknownIdError, UnlocatedPlaceError
 
-__all__ = ["Corridor", "load_corridor"]
+__all__ = ["Corridor", "load_corridor", "place_point", "point_id"]
 
 PathLike = str | os.PathLike[str]
 
@@ -48,6 +49,35 @@ _SEP = re.compile(r"[\s\-‐‑–—_'’`·・.,]+")
 _SUFFIX = re.compile(r"(railwaystation|trainstation|station|stn|站)$")
 _KIND_LABEL = {"core_platform": "core platform", "innovation_node": "innovation node",
                "user_node": "user node"}
+
+
+def point_id(lon: float, lat: float) -> str:
+    """Return the id of an ad-hoc ``(lon, lat)`` point, the same in every output.
+
+    Catchments and matrices name a point given by coordinates with this id, so that
+    their outputs can be joined.
+
+    Examples
+    --------
+    >>> point_id(113.95, 22.54)
+    'point_113.950000_22.540000'
+    """
+    return f"point_{float(lon):.6f}_{float(lat):.6f}"
+
+
+def place_point(geom: BaseGeometry) -> BaseGeometry:
+    """Return the point standing for a place: itself, or a polygon's representative point.
+
+    ``representative_point()`` (always inside the polygon), never ``centroid`` (which can
+    fall outside a concave platform).
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> place_point(Point(114.0, 22.5)).wkt
+    'POINT (114 22.5)'
+    """
+    return geom if geom.geom_type == "Point" else geom.representative_point()
 
 
 def _norm(text: str) -> str:

@@ -64,8 +64,10 @@ __all__ = [
     "PLACE_COLUMNS",
     "PLACE_KINDS",
     "GeoData",
+    "TravelTimeRow",
     "read_extra_nodes",
     "read_geodata",
+    "read_travel_times",
 ]
 
 #: ``kind`` values of places (platforms, nodes, stations, districts, user nodes).
@@ -283,6 +285,35 @@ class UserNodeRow(BaseModel):
     source: Annotated[str, BeforeValidator(lambda v: "" if _empty_to_none(v) is None else v)] = ""
     lon: _Lon
     lat: _Lat
+
+
+class TravelTimeRow(BaseModel):
+    """One row of a ``from,to,minutes[,link_id]`` CSV (observed or scheduled times)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, allow_inf_nan=False,
+                              frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    minutes: float = Field(gt=0)
+    link_id: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
+
+
+def read_travel_times(path: str | Path) -> list[TravelTimeRow]:
+    """Read a CSV of travel times ``from,to,minutes[,link_id]`` (other columns ignored).
+
+    Used by ``rail.read_scheduled_times``; the first bad row raises
+    :class:`~corridor_geo.errors.DataValidationError` naming row and field.
+
+    Examples
+    --------
+    >>> rows = read_travel_times("times.csv")  # doctest: +SKIP
+    >>> rows[0].from_, rows[0].to, rows[0].minutes  # doctest: +SKIP
+    ('st_gz_south', 'st_sz_north', 34.0)
+    """
+    p = Path(path)
+    records = _read_csv(p, required=("from", "to", "minutes"), strict=False)
+    return [_validate(TravelTimeRow, rec, path=p, row=n) for n, rec in enumerate(records, 1)]
 
 
 # --------------------------------------------------------------------------- helpers

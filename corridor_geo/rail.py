@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import itertools
 import math
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 from pyproj import Geod
 
 from corridor_geo._rail_tables import RailTables, ServicePattern, load_rail_tables
+from corridor_geo.data import read_travel_times
 from corridor_geo.errors import DataValidationError, UnknownIdError
 
 __all__ = [
@@ -803,34 +803,15 @@ def read_scheduled_times(path: str | Path, *, resolve: Any = None) -> list[Sched
     [ScheduledTime(from_id='st_gz_south', to_id='st_sz_north', minutes=34.0, link_id=None)]
     """
     path = Path(path)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        cols = [c.strip() for c in (reader.fieldnames or [])]
-        for need in ("from", "to", "minutes"):
-            if need not in cols:
-                raise DataValidationError(
-                    f"missing column {need!r}; expected columns from,to,minutes[,link_id]",
-                    path=path, field=need)
-        out = []
-        for n, raw in enumerate(reader, start=1):
-            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+    out = []
+    for n, row in enumerate(read_travel_times(path), start=1):
+        ends = []
+        for f, value in (("from", row.from_), ("to", row.to)):
             try:
-                minutes = float(row["minutes"])
-            except ValueError:
-                raise DataValidationError(f"expected a number of minutes, got {row['minutes']!r}",
-                                          path=path, row=n, field="minutes") from None
-            if not minutes > 0:
-                raise DataValidationError(f"expected minutes > 0, got {minutes}",
-                                          path=path, row=n, field="minutes")
-            ends = []
-            for f in ("from", "to"):
-                if not row[f]:
-                    raise DataValidationError("empty station", path=path, row=n, field=f)
-                try:
-                    ends.append(resolve(row[f]) if resolve else row[f])
-                except UnknownIdError as exc:
-                    raise DataValidationError(str(exc), path=path, row=n, field=f) from None
-            out.append(ScheduledTime(ends[0], ends[1], minutes, row.get("link_id") or None))
+                ends.append(resolve(value) if resolve else value)
+            except UnknownIdError as exc:
+                raise DataValidationError(str(exc), path=path, row=n, field=f) from None
+        out.append(ScheduledTime(ends[0], ends[1], row.minutes, row.link_id))
     return out
 
 

@@ -36,7 +36,7 @@ def test_matrix_several_values_and_coordinates():
     assert r.exit_code == 0, r.output
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 + 4
-    assert "113.950000,22.540000" in r.output
+    assert "point_113.950000_22.540000" in r.output
     r = _run("matrix", "--from", "core_sz_hitech_zone", "--to", "core_gz_pazhou",
              "--as-of", "2015", "--no-streets")
     assert r.exit_code == 0, r.output

@@ -333,3 +333,15 @@ def test_geodata_dir_keyword(tmp_path):
         load_corridor(geodata_dir=tmp_path)
     assert Path(info.value.path).name == "stations.csv"
     assert info.value.field == "confidence"
+
+
+def test_point_id_and_place_point_are_the_one_rule():
+    from shapely.geometry import Polygon
+
+    from corridor_geo.corridor import place_point, point_id
+
+    assert point_id(113.95, 22.54) == "point_113.950000_22.540000"
+    # a concave (U-shaped) platform: the centroid falls outside, the place point inside
+    u = Polygon([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)])
+    assert not u.contains(u.centroid)
+    assert u.contains(place_point(u))

@@ -354,3 +354,25 @@ def test_extra_nodes_bad_file_type_and_missing_file(tmp_path):
     (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
     with pytest.raises(DataValidationError, match="cannot read as GeoJSON"):
         read_extra_nodes(tmp_path / "broken.geojson")
+
+
+def test_read_travel_times_is_the_one_reader(tmp_path):
+    from corridor_geo.data import read_travel_times
+    from corridor_geo.rail import read_scheduled_times
+    from corridor_geo.validate import read_observed
+
+    f = tmp_path / "t.csv"
+    f.write_text("from,to,minutes,link_id,note\nst_a, st_b ,12.5,,x\n\nst_b,st_c,3,l1,y\n",
+                 encoding="utf-8")
+    rows = read_travel_times(f)
+    assert [(r.from_, r.to, r.minutes, r.link_id) for r in rows] == [
+        ("st_a", "st_b", 12.5, None), ("st_b", "st_c", 3.0, "l1")]
+    assert read_observed(f)["observed_min"].tolist() == [12.5, 3.0]
+    assert [(t.from_id, t.link_id) for t in read_scheduled_times(f)] == [
+        ("st_a", None), ("st_b", "l1")]
+    f.write_text("from,to,minutes\nst_a,st_b,nan\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 1, field minutes"):
+        read_travel_times(f)
+    f.write_text("from,to,minutes\n,st_b,4\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 1, field from"):
+        read_travel_times(f)

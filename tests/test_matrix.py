@@ -54,7 +54,7 @@ def test_toy_best_and_drive_fallback():
     assert df.minutes.iloc[0] == pytest.approx(km / p.drive_fallback_kmh * 60 + p.park_min)
     assert df.distance_km.iloc[0] == pytest.approx(km)
     assert set(df.access_method) == {"drive_fallback"}
-    assert df.to_id.iloc[1] == "114.210000,22.510000"
+    assert df.to_id.iloc[1] == "point_114.210000_22.510000"
     best = travel_time_matrix(c, ["st_a"], ["st_c"], mode="best", network=mm)
     tr = travel_time_matrix(c, ["st_a"], ["st_c"], mode="transit", network=mm)
     assert best.minutes.iloc[0] == min(df.minutes.iloc[0], tr.minutes.iloc[0])

@@ -442,6 +442,22 @@ def test_population_column_must_exist(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_population_without_crs_is_an_error(tmp_path):
+    # one rule with catchments(): a population layer without CRS is refused, not guessed
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from corridor_geo.scenario.run import _read_population
+
+    zones = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame({"population": [1]}, geometry=[box(113.9, 22.5, 114.0, 22.6)]
+                     ).to_file(zones)
+    p = _small(tmp_path, population={"file": "zones.gpkg"})
+    with pytest.raises(ScenarioError, match=r"population.file: population file zones.gpkg "
+                                            r"has no CRS"):
+        _read_population(Scenario.from_yaml(p).resolve())
+
+
 @pytest.mark.slow
 def test_example_comparisons(tmp_path):
     # acceptance: the high-speed-line scenario shows where access improves; the peak

@@ -12,8 +12,7 @@ from corridor_geo.settings import SNAP_MAX_M
 
 __all__ = ["catchments", "write_catchments"]
 
-#: Fixed timestamp written into GeoPackage metadata so re-runs are byte-identical.
-GPKG_DATE = "2000-01-01T00:00:00.000Z"
+from corridor_geo._io import GPKG_DATE  # noqa: F401 (kept importable from here)
 
 
 def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
@@ -27,21 +26,13 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
     --------
     >>> write_catchments(gdf, "out/catchments.gpkg")  # doctest: +SKIP
     """
-    import pyogrio
-
-    from corridor_geo._io import atomic_path
+    from corridor_geo._io import atomic_path, write_gpkg
 
     path = Path(path)
+    if fmt != "parquet":
+        return write_gpkg(gdf, path, layer="catchments")
     with atomic_path(path) as tmp:
-        if fmt == "parquet":
-            gdf.to_parquet(tmp, index=False)
-        else:
-            old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
-            try:
-                gdf.to_file(tmp, layer="catchments", driver="GPKG", engine="pyogrio")
-            finally:
-                pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+        gdf.to_parquet(tmp, index=False)
     return path
 
 

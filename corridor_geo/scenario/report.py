@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from corridor_geo._io import atomic_path, atomic_write_json, atomic_write_text
+from corridor_geo import _io
+from corridor_geo._io import atomic_write_json, atomic_write_text
 from corridor_geo._scenario_model import Edits
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ __all__ = ["ROUND", "edits_text", "map_corridor", "md_table", "round_value", "wr
            "write_csv", "write_gpkg", "write_run"]
 
 
-#: fixed timestamp written into GeoPackages (gpkg_contents.last_change) for byte-identical files
-_GPKG_DATE = "2000-01-01T00:00:00.000Z"
 
 
 ROUND = 4  # decimals of floats in summary.json / CSV
@@ -53,16 +52,8 @@ def round_value(v: Any) -> Any:
 
 
 def write_gpkg(gdf: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
-    """Write a byte-reproducible GeoPackage (GDAL's timestamp pinned), atomically."""
-    import pyogrio
-
-    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
-    try:
-        with atomic_path(path) as tmp:
-            gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+    """Write a byte-reproducible GeoPackage, atomically (:func:`corridor_geo._io.write_gpkg`)."""
+    _io.write_gpkg(gdf, path, layer=layer)
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

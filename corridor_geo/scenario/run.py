@@ -210,8 +210,12 @@ def _read_population(res: ResolvedScenario) -> Any:
             f"column {pop.column!r} not in {res.population.name} (columns: "
             f"{', '.join(c for c in gdf.columns if c != 'geometry')})",
             path=res.scenario._label(), field="population.column")
+    if gdf.crs is None:  # the rule of catchments(): no guessing of a CRS
+        raise ScenarioError(f"population file {res.population.name} has no CRS; expected a "
+                            "GeoPackage/GeoJSON with a coordinate reference system",
+                            path=res.scenario._label(), field="population.file")
     gdf = gdf[[pop.column, "geometry"]].rename(columns={pop.column: "population"})
-    return gdf.to_crs(settings.WGS84) if gdf.crs is not None else gdf.set_crs(settings.WGS84)
+    return gdf.to_crs(settings.WGS84)
 
 
 def run_summary(res: ResolvedScenario, matrix: pd.DataFrame,

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from corridor_geo import settings
+from corridor_geo.corridor import place_point, point_id
 from corridor_geo.errors import CorridorGeoError, DataValidationError
 from corridor_geo.network import Network
 from corridor_geo.routing import path_from_predecessors
@@ -57,7 +58,7 @@ def resolve_points(corridor: Corridor, items: Iterable[Any]) -> list[Point]:
     Examples
     --------
     >>> [p.id for p in resolve_points(corridor, ["广州南", (113.95, 22.54)])]  # doctest: +SKIP
-    ['st_gz_south', '113.950000,22.540000']
+    ['st_gz_south', 'point_113.950000_22.540000']
     """
     places = corridor.places()
     geo = dict(zip(places["id"], places.geometry, strict=True))
@@ -68,13 +69,13 @@ def resolve_points(corridor: Corridor, items: Iterable[Any]) -> list[Point]:
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise DataValidationError(f"coordinate ({lon}, {lat}) is not a WGS84 lon, lat",
                                           field="lon,lat")
-            out.append(Point(f"{lon:.6f},{lat:.6f}", lon, lat))
+            out.append(Point(point_id(lon, lat), lon, lat))
             continue
         pid = corridor.resolve(str(item))
         g = geo.get(pid)
         if g is None:
             raise DataValidationError(f"{item!r} resolved to {pid!r}, which has no geometry")
-        p = g if g.geom_type == "Point" else g.representative_point()
+        p = place_point(g)
         out.append(Point(pid, float(p.x), float(p.y)))
     return out
 
