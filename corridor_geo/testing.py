@@ -311,7 +311,7 @@ def open_map_in_browser(
     Examples
     --------
     >>> report = open_map_in_browser("map.html")  # doctest: +SKIP
-    >>> report.errors
+    >>> report.errors  # doctest: +SKIP
     []
     """
     html_path = Path(html_path).resolve()

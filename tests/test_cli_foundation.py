@@ -148,3 +148,19 @@ def test_demo_map_opens_in_chromium(runner: CliRunner, tmp_path) -> None:
     assert "OpenStreetMap contributors" in report.attribution
     assert report.n_paths > 10
     assert report.pixel_std > 0.02  # not a blank screenshot (0..1 scale)
+
+
+def test_broken_command_import_is_an_error_not_no_such_command(monkeypatch):
+    from click.testing import CliRunner
+
+    import corridor_geo.cli as cli
+
+    monkeypatch.setitem(cli.COMMANDS, "distances", "corridor_geo.cli.no_such_module:distances")
+    r = CliRunner().invoke(cli.main, ["distances"])
+    assert r.exit_code == 1
+    assert "No such command" not in r.output
+    assert "internal error: command 'distances' cannot be loaded: ModuleNotFoundError" in r.output
+    helped = CliRunner().invoke(cli.main, ["--help"])  # the other commands still listed
+    assert helped.exit_code == 0
+    assert "extent" in helped.output
+    assert " distances " not in helped.output

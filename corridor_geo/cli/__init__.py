@@ -40,8 +40,11 @@ class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         available = []
         for name in COMMANDS:
-            if self.get_command(ctx, name) is not None:
-                available.append(name)
+            try:
+                self.get_command(ctx, name)
+            except click.ClickException:
+                continue  # --help still lists the others; running it reports the error
+            available.append(name)
         return available
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -50,9 +53,14 @@ class _LazyGroup(click.Group):
             return None
         module, attr = spec.split(":")
         try:
-            return getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):  # command not built yet
-            return None
+            command = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            # a known command that cannot be loaded is a broken installation or a bug,
+            # never "No such command"
+            raise _BrokenCommand(cmd_name, exc) from exc
+        if not isinstance(command, click.Command):
+            raise _BrokenCommand(cmd_name, TypeError(f"{spec} is not a click command"))
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -63,6 +71,21 @@ class _LazyGroup(click.Group):
             raise
         except Exception as exc:  # the CLI's single error funnel
             _fail(exc, debug=bool(ctx.obj and ctx.obj.get("debug")))
+
+
+class _BrokenCommand(click.ClickException):
+    """A command listed in :data:`COMMANDS` whose module cannot be imported."""
+
+    exit_code = 1
+
+    def __init__(self, name: str, exc: BaseException) -> None:
+        super().__init__(f"internal error: command {name!r} cannot be loaded: "
+                         f"{type(exc).__name__}: {exc} (a broken installation or a bug; "
+                         "please report it)")
+
+    def show(self, file: Any = None) -> None:
+        """Print the one-line error (``corridor-geo: internal error: ...``)."""
+        click.echo(f"corridor-geo: {self.format_message()}", err=True)
 
 
 def _fail(exc: BaseException, *, debug: bool) -> None:
