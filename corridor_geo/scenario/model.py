@@ -318,78 +318,101 @@ def _road_classes(source: str) -> set[str]:
     return {str(c) for c in np.unique(np.asarray(net.highway, dtype=str)) if str(c)}
 
 
-def _resolve(s: Scenario, base: Corridor, *, extra: tuple[Path, ...],
-             label: str) -> ResolvedScenario:
-    links = base.all_links
-    ids = [str(i) for i in links["id"]]
-    status = dict(zip(ids, links["status"].astype(str), strict=True))
-    opened = {i: (None if is_missing(v) else int(v))
-              for i, v in zip(ids, links["opened"], strict=True)}
-    lmode = dict(zip(ids, links["mode"].astype(str), strict=True))
+@dataclass(frozen=True)
+class _LinkTable:
+    """Status, opening year and mode of every bundled link, for the checks of a scenario."""
 
-    # -- the year
-    if s.as_of is not None:
-        years = [(y, i) for i, y in opened.items() if y is not None and status[i] == "open"]
-        if years:
-            first_year, first_id = min(years)
-            if s.as_of < first_year:
-                raise ScenarioError(
-                    f"{s.as_of} is before any link opened (the first, {first_id}, opened in "
-                    f"{first_year})", path=label, field="as_of")
+    ids: list[str]
+    status: dict[str, str]
+    opened: dict[str, int | None]
+    mode: dict[str, str]
 
-    # -- links
+    @classmethod
+    def of(cls, corridor: Corridor) -> _LinkTable:
+        links = corridor.all_links
+        ids = [str(i) for i in links["id"]]
+        return cls(ids, dict(zip(ids, links["status"].astype(str), strict=True)),
+                   {i: (None if is_missing(v) else int(v))
+                    for i, v in zip(ids, links["opened"], strict=True)},
+                   dict(zip(ids, links["mode"].astype(str), strict=True)))
+
+    def open_in(self, lid: str, as_of: int | None) -> bool:
+        return _open_in(self.status[lid], self.opened[lid], as_of)
+
+
+def _known(query: str, where: str, *, known: Sequence[str], label: str,
+           what: str = "link") -> str:
+    if query not in known:
+        err = UnknownIdError(query, known, what=what)
+        raise ScenarioError(str(err), path=label, field=where)
+    return query
+
+
+def _check_year(s: Scenario, t: _LinkTable, label: str) -> None:
+    if s.as_of is None:
+        return
+    years = [(y, i) for i, y in t.opened.items() if y is not None and t.status[i] == "open"]
+    if years:
+        first_year, first_id = min(years)
+        if s.as_of < first_year:
+            raise ScenarioError(
+                f"{s.as_of} is before any link opened (the first, {first_id}, opened in "
+                f"{first_year})", path=label, field="as_of")
+
+
+def _check_links(s: Scenario, t: _LinkTable, label: str) -> tuple[set[str], str]:
+    """Check the link edits; return the enabled links and the street-network source."""
     e = s.edits
     added = [link.id for link in e.add_links]
-
-    def link(query: str, where: str, *, known: Sequence[str], what: str = "link") -> str:
-        if query not in known:
-            err = UnknownIdError(query, known, what=what)
-            raise ScenarioError(str(err), path=label, field=where)
-        return query
-
     for i, lid in enumerate(added):
-        if lid in status:
+        if lid in t.status:
             raise ScenarioError(f"link {lid!r} already exists; choose a new id", path=label,
                                 field=f"edits.add_links[{i}].id")
     for i, lid in enumerate(e.enable_links):
-        link(lid, f"edits.enable_links[{i}]", known=ids)
+        _known(lid, f"edits.enable_links[{i}]", known=t.ids, label=label)
     enabled = set(e.enable_links)
     for i, lid in enumerate(e.close_links):
-        link(lid, f"edits.close_links[{i}]", known=ids)
-        if not _open_in(status[lid], opened[lid], s.as_of):
+        _known(lid, f"edits.close_links[{i}]", known=t.ids, label=label)
+        if not t.open_in(lid, s.as_of):
             when = "" if s.as_of is None else f" in {s.as_of}"
-            since = "" if opened[lid] is None else f", opened {opened[lid]}"
+            since = "" if t.opened[lid] is None else f", opened {t.opened[lid]}"
             raise ScenarioError(
-                f"link {lid!r} is not open{when} (status {status[lid]}{since}); "
+                f"link {lid!r} is not open{when} (status {t.status[lid]}{since}); "
                 "only open links can be closed", path=label, field=f"edits.close_links[{i}]")
     net_src = "default" if s.network == "default" else str(s._file(s.network, "network"))
     classes = _road_classes(net_src)
     for key in e.speed_factors:
-        if key not in {*ids, *added, *classes}:
-            err = UnknownIdError(key, sorted({*ids, *added, *classes}), what="link or road class")
+        if key not in {*t.ids, *added, *classes}:
+            err = UnknownIdError(key, sorted({*t.ids, *added, *classes}),
+                                 what="link or road class")
             hint = "" if err.suggestions else (
                 f"; road classes of network {net_src!r}: {', '.join(sorted(classes))}")
             raise ScenarioError(str(err) + hint, path=label, field=f"edits.speed_factors.{key}")
-    rail = {i for i in ids if lmode[i] != "expressway"} | {
+    rail = {i for i in t.ids if t.mode[i] != "expressway"} | {
         lk.id for lk in e.add_links if lk.mode != "expressway"}
     for key in e.headway_min:
-        link(key, f"edits.headway_min.{key}", known=sorted({*ids, *added}))
+        _known(key, f"edits.headway_min.{key}", known=sorted({*t.ids, *added}), label=label)
         if key not in rail:
             raise ScenarioError(f"link {key!r} is an expressway; headways apply to rail links",
                                 path=label, field=f"edits.headway_min.{key}")
-        if key in status and not (_open_in(status[key], opened[key], s.as_of) or key in enabled):
-            raise ScenarioError(f"link {key!r} is not open (status {status[key]}); enable it "
-                                "in edits.enable_links first", path=label,
-                                field=f"edits.headway_min.{key}")
+        _check_in_service(s, t, key, enabled, label, f"edits.headway_min.{key}")
     for key in e.speed_factors:
-        if key in status and not (_open_in(status[key], opened[key], s.as_of) or key in enabled):
-            raise ScenarioError(f"link {key!r} is not open (status {status[key]}); enable it "
-                                "in edits.enable_links first", path=label,
-                                field=f"edits.speed_factors.{key}")
+        _check_in_service(s, t, key, enabled, label, f"edits.speed_factors.{key}")
+    return enabled, net_src
 
-    corridor = base.with_links(enable=sorted(enabled)) if enabled else base
 
-    # -- places
+def _check_in_service(s: Scenario, t: _LinkTable, key: str, enabled: set[str], label: str,
+                      where: str) -> None:
+    if key in t.status and not (t.open_in(key, s.as_of) or key in enabled):
+        raise ScenarioError(f"link {key!r} is not open (status {t.status[key]}); enable it "
+                            "in edits.enable_links first", path=label, field=where)
+
+
+def _resolve_places(s: Scenario, corridor: Corridor, label: str) -> tuple[
+        tuple[str, ...], tuple[str, ...],
+        tuple[tuple[str | tuple[str, float, float], ...], ...]]:
+    """Resolve origins, destinations and the string stops of added links to ids."""
+
     def place(query: str, where: str) -> str:
         try:
             return str(corridor.resolve(query))
@@ -406,9 +429,8 @@ def _resolve(s: Scenario, base: Corridor, *, extra: tuple[Path, ...],
                 raise ScenarioError(f"{v!r} is the same place as {name}[{seen[v]}]",
                                     path=label, field=f"{name}[{i}]")
             seen[v] = i
-
     stops_all: list[tuple[str | tuple[str, float, float], ...]] = []
-    for i, lk in enumerate(e.add_links):
+    for i, lk in enumerate(s.edits.add_links):
         stops: list[str | tuple[str, float, float]] = []
         for j, stop in enumerate(lk.stops):
             if isinstance(stop, str):
@@ -416,13 +438,22 @@ def _resolve(s: Scenario, base: Corridor, *, extra: tuple[Path, ...],
             else:
                 stops.append((stop.name, stop.lon, stop.lat))
         stops_all.append(tuple(stops))
+    return origins, dests, tuple(stops_all)
 
+
+def _resolve(s: Scenario, base: Corridor, *, extra: tuple[Path, ...],
+             label: str) -> ResolvedScenario:
+    t = _LinkTable.of(base)
+    _check_year(s, t, label)
+    enabled, net_src = _check_links(s, t, label)
+    corridor = base.with_links(enable=sorted(enabled)) if enabled else base
+    origins, dests, stops = _resolve_places(s, corridor, label)
     pop = None
     if s.population is not None:
         pop = s._file(s.population.file, "population.file")
     return ResolvedScenario(
         scenario=s, origins=origins, destinations=dests, extra_nodes=tuple(extra),
-        population=pop, network_source=net_src, add_link_stops=tuple(stops_all),
+        population=pop, network_source=net_src, add_link_stops=stops,
         corridor=corridor,
     )
 
