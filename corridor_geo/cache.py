@@ -1,4 +1,4 @@
-"""Network cache: built networks persisted as arrays.
+"""Network cache: built networks persisted as arrays (format: :mod:`corridor_geo.network`).
 
 A cached network is a folder with two files:
 
@@ -26,21 +26,15 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import warnings
-import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from corridor_geo import settings
-from corridor_geo._io import atomic_dir, dumps_json
+from corridor_geo._io import dumps_json
 from corridor_geo.errors import CacheError
-from corridor_geo.network import Network
+from corridor_geo.network import FORMAT_VERSION, Network, read_network, save_network
 
 __all__ = [
     "FORMAT_VERSION",
@@ -52,117 +46,8 @@ __all__ = [
     "save_network",
 ]
 
-#: Version of the on-disk layout; a different version is treated as stale.
-FORMAT_VERSION = 1
-
-_NODE = ("osmid", "lon", "lat", "x", "y")
-_EDGE = ("source", "target", "length_m", "travel_time_s", "way_id", "oneway", "maxspeed_kmh")
-_CATS = ("highway", "name")
-
-
 class CacheWarning(UserWarning):
     """A cached network was corrupt or stale and has been rebuilt."""
-
-
-def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
-    """Write *net* to *directory* atomically (replacing an existing cache).
-
-    Parameters
-    ----------
-    net
-        The network.
-    directory
-        Target folder; created, or replaced as a whole.
-
-    Returns
-    -------
-    Path
-        The folder.
-
-    Examples
-    --------
-    >>> save_network(net, "cache/futian_drive")  # doctest: +SKIP
-    """
-    arrays: dict[str, np.ndarray] = {}
-    for name in (*_NODE, "indptr", *_EDGE, "geom_offsets", "geom_lon", "geom_lat"):
-        arrays[name] = np.ascontiguousarray(getattr(net, name))
-    for name in _CATS:
-        cat: pd.Categorical = getattr(net, name)
-        arrays[f"{name}_codes"] = cat.codes.astype(np.int32)
-        cats = np.asarray(cat.categories, dtype=str)
-        arrays[f"{name}_categories"] = cats if len(cats) else np.zeros(0, dtype="U1")
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "n_nodes": net.n_nodes,
-        "n_edges": net.n_edges,
-        "n_coords": len(net.geom_lon),
-        "mode": net.mode,
-        "meta": net.meta,
-    }
-    directory = Path(directory)
-    with atomic_dir(directory) as tmp:
-        with (tmp / "arrays.npz").open("wb") as fh:
-            np.savez(fh, **arrays)
-        (tmp / "meta.json").write_text(dumps_json(meta), encoding="utf-8")
-    return directory
-
-
-def read_network(directory: str | os.PathLike[str]) -> Network:
-    """Read a network written by :func:`save_network`.
-
-    Raises
-    ------
-    CacheError
-        When the folder is missing a file, a file is truncated or corrupt, the format
-        version differs, or the arrays are inconsistent.
-
-    Examples
-    --------
-    >>> net = read_network("cache/futian_drive")  # doctest: +SKIP
-    """
-    directory = Path(directory)
-    try:
-        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CacheError(f"network cache {directory}: cannot read meta.json ({exc})") from exc
-    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-        raise CacheError(
-            f"network cache {directory}: format version {meta.get('format_version')!r} "
-            f"(expected {FORMAT_VERSION})" if isinstance(meta, dict)
-            else f"network cache {directory}: meta.json is not an object"
-        )
-    try:
-        with np.load(directory / "arrays.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CacheError(f"network cache {directory}: arrays.npz is corrupt ({exc})") from exc
-    need = [*_NODE, "indptr", *_EDGE, "geom_offsets", "geom_lon", "geom_lat",
-            *(f"{c}_codes" for c in _CATS), *(f"{c}_categories" for c in _CATS)]
-    missing = [k for k in need if k not in arrays]
-    if missing:
-        raise CacheError(f"network cache {directory}: arrays.npz lacks {', '.join(missing)}")
-    n, m, c = meta.get("n_nodes"), meta.get("n_edges"), meta.get("n_coords")
-    sizes_ok = (
-        all(len(arrays[k]) == n for k in _NODE)
-        and len(arrays["indptr"]) == (n or 0) + 1
-        and all(len(arrays[k]) == m for k in (*_EDGE, *(f"{c_}_codes" for c_ in _CATS)))
-        and len(arrays["geom_offsets"]) == (m or 0) + 1
-        and len(arrays["geom_lon"]) == c == len(arrays["geom_lat"])
-        and (m == 0 or int(arrays["geom_offsets"][-1]) == c)
-    )
-    if not sizes_ok:
-        raise CacheError(f"network cache {directory}: array sizes do not match meta.json")
-    cats = {
-        name: pd.Categorical.from_codes(arrays[f"{name}_codes"],
-                                        categories=pd.Index(arrays[f"{name}_categories"]))
-        for name in _CATS
-    }
-    return Network(
-        **{k: arrays[k] for k in (*_NODE, "indptr", *_EDGE,
-                                  "geom_offsets", "geom_lon", "geom_lat")},
-        highway=cats["highway"], name=cats["name"],
-        mode=str(meta.get("mode", "drive")), meta=dict(meta.get("meta") or {}),
-    )
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
