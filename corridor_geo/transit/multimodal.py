@@ -108,7 +108,8 @@ class MultimodalParameters(BaseModel):
     expressway_free_flow_kmh, expressway_congested_kmh
         Speeds per expressway link id; free flow defaults to the link's typical speed
         in ``geodata/expressways.csv`` (the same as on the default street network),
-        else its operating (posted) speed; congested to ``congested_factor`` × free flow.
+        else its operating (posted) speed; congested to the corridor's ``congested_kmh``
+        (``corridor.yaml``), else ``congested_factor`` × free flow.
     congested_factor
         Congested / free-flow speed ratio when no congested speed is given.
     ramp_min
@@ -134,9 +135,8 @@ class MultimodalParameters(BaseModel):
     egress_modes: tuple[Literal["walk", "drive"], ...] = ("walk", "drive")
     expressway_condition: Literal["free_flow", "congested"] = "free_flow"
     expressway_free_flow_kmh: dict[str, PositiveFloat] = Field(default_factory=dict)
-    expressway_congested_kmh: dict[str, PositiveFloat] = Field(default_factory=lambda: {
-        "gs_expressway": 60.0,  # recurrent congestion, heavy freight (links.csv notes)
-    })
+    # default: the corridor's facts (expressways.<id>.congested_kmh in corridor.yaml)
+    expressway_congested_kmh: dict[str, PositiveFloat] = Field(default_factory=dict)
     congested_factor: float = Field(default=0.7, gt=0, le=1)
     ramp_min: float = Field(default=1.0, ge=0)
 
@@ -712,12 +712,16 @@ class MultimodalNetwork:
             tgt += [np.array([si, node])]
             tt += [np.array([t, t])]
             ll += [np.array([sd, sd])]
+        facts = getattr(self.corridor, "facts", None)  # stand-in corridors may have none
+        congested = {lid: e.congested_kmh for lid, e in sorted(facts.expressways.items())
+                     if e.congested_kmh is not None} if facts is not None else {}
+        congested.update(p.expressway_congested_kmh)
         for spec in self.expressways:
             pos, _ = stop_positions_km(spec, self.params.rail)  # shared distance model
             ff = p.expressway_free_flow_kmh.get(
                 spec.id, _roads.typical_expressway_kmh().get(spec.id, spec.cruise_kmh))
             speed = ff if p.expressway_condition == "free_flow" else \
-                p.expressway_congested_kmh.get(spec.id, ff * p.congested_factor)
+                congested.get(spec.id, ff * p.congested_factor)
             speed *= self._exp_factor.get(spec.id, 1.0)
             placed = [i for i, s in enumerate(spec.stops) if s.placed]
             for i, j in itertools.pairwise(placed):
