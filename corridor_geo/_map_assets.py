@@ -28,6 +28,8 @@ from typing import Any
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 
+from corridor_geo._adapters import branca_children, branca_set_parent
+
 __all__ = ["OfflineAssets", "deterministic_ids", "external_urls", "install_offline_assets"]
 
 VENDOR = Path(__file__).resolve().parent / "_vendor"
@@ -117,7 +119,7 @@ class _Raw(Element):
 
 def _walk(element: Element) -> list[Element]:
     out = [element]
-    for child in list(element._children.values()):
+    for child in list(branca_children(element).values()):
         out.extend(_walk(child))
     return out
 
@@ -145,7 +147,7 @@ class OfflineAssets(Element):
         if not isinstance(root, Figure):
             return ""
         need_jquery, need_icons = _needs(root)
-        header = root.header._children
+        header = branca_children(root.header)
         for name in list(header):
             child = header[name]
             if isinstance(child, JavascriptLink):
@@ -164,7 +166,7 @@ class OfflineAssets(Element):
             for pattern, rel in table:
                 if re.search(pattern, url):
                     header[name] = _Raw(inline(rel))
-                    header[name]._parent = root.header
+                    branca_set_parent(header[name], root.header)
                     break
             else:
                 if _ICON_ONLY.search(url):
@@ -179,7 +181,7 @@ def install_offline_assets(m: folium.Map) -> None:
     root = m.get_root()
     if isinstance(root, Figure):
         # Re-adding under the same name keeps one hook; it must stay the last child.
-        root._children.pop("corridor_geo_offline_assets", None)
+        branca_children(root).pop("corridor_geo_offline_assets", None)
         root.add_child(OfflineAssets(), name="corridor_geo_offline_assets")
 
 

@@ -30,6 +30,8 @@ import folium
 from branca.element import MacroElement
 from folium.template import Template
 
+from corridor_geo._adapters import branca_children
+
 __all__ = [
     "COLLAPSE_ABOVE",
     "GROUP_ORDER",
@@ -213,7 +215,7 @@ class Legend(MacroElement):
 
 def legend_of(m: folium.Map) -> Legend:
     """Return the map's :class:`Legend`, adding one on first use."""
-    for child in m._children.values():
+    for child in branca_children(m).values():
         if isinstance(child, Legend):
             return child
     legend = Legend()
@@ -304,7 +306,7 @@ class GroupedLayerControl(folium.LayerControl):
         """Collect the layers, order overlays by group, decide collapsed, render."""
         self.reset()
         overlays: list[tuple[int, int, str, str]] = []
-        for i, item in enumerate(self._parent._children.values()):
+        for i, item in enumerate(branca_children(self._parent).values()):
             if not isinstance(item, folium.map.Layer) or not item.control:
                 continue
             if not item.overlay:

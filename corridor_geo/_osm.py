@@ -30,6 +30,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from corridor_geo._adapters import osmnx_network_filter
 from corridor_geo.errors import CorridorGeoError, NetworkSourceError
 
 __all__ = ["NETWORK_TYPES", "RawWays", "network_filter", "read_osm_file", "way_filter"]
@@ -58,9 +59,8 @@ def check_network_type(network_type: str) -> str:
 
 def network_filter(network_type: str) -> str:
     """Osmnx's Overpass way filter for *network_type* (the same filter as online)."""
-    from osmnx import _overpass  # osmnx<3 is pinned; its filters define the network types
-
-    return str(_overpass._get_network_filter(NETWORK_TYPES[check_network_type(network_type)]))
+    # osmnx<3 is pinned; its filters define the network types
+    return osmnx_network_filter(NETWORK_TYPES[check_network_type(network_type)])
 
 
 def parse_filter(text: str) -> list[tuple[str, str, re.Pattern[str] | None]]:

@@ -41,6 +41,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _osm, _roads, settings
+from corridor_geo._adapters import osmnx_overpass_errors
 from corridor_geo._io import file_sha256
 from corridor_geo.cache import load_or_build
 from corridor_geo.errors import CorridorGeoError, NetworkSourceError
@@ -206,8 +207,7 @@ def _build_from_overpass(*, network_type: str, clip: BaseGeometry, speeds: Any,
         ox.settings.use_cache = True
         g = ox.graph_from_polygon(clip, network_type=network_type, simplify=True,
                                   retain_all=retain_all)
-    except (requests.RequestException, ox._errors.InsufficientResponseError,
-            ox._errors.ResponseStatusCodeError, ValueError) as exc:
+    except (requests.RequestException, *osmnx_overpass_errors(), ValueError) as exc:
         raise NetworkSourceError(
             f"Overpass at {settings.overpass_url} gave no {network_type} network for "
             f"{_osm.describe_bounds(clip.bounds)}: {exc}"

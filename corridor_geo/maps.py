@@ -58,6 +58,7 @@ from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
 from corridor_geo import settings
+from corridor_geo._adapters import branca_children
 from corridor_geo._io import atomic_write_text
 from corridor_geo._map_assets import deterministic_ids, install_offline_assets
 from corridor_geo._map_controls import (
@@ -320,8 +321,8 @@ class CorridorMap(folium.Map):
 
 def _controls_last(m: folium.Map) -> None:
     for kind in (Legend, folium.LayerControl):
-        for key in [k for k, v in m._children.items() if isinstance(v, kind)]:
-            m._children.move_to_end(key)
+        for key in [k for k, v in branca_children(m).items() if isinstance(v, kind)]:
+            branca_children(m).move_to_end(key)
 
 
 def _sources_text() -> str | None:
@@ -467,8 +468,8 @@ class _ScaleBar(MacroElement):
 def _fit(m: folium.Map, bounds: tuple[float, float, float, float]) -> None:
     """Open the view on *bounds* (lon/lat), replacing any earlier fit."""
     minx, miny, maxx, maxy = (float(v) for v in bounds)
-    for key in [k for k, v in m._children.items() if isinstance(v, folium.map.FitBounds)]:
-        del m._children[key]
+    for key in [k for k, v in branca_children(m).items() if isinstance(v, folium.map.FitBounds)]:
+        del branca_children(m)[key]
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     m.location = [(miny + maxy) / 2, (minx + maxx) / 2]
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from corridor_geo._adapters import click_parser_entry
+
 __all__ = ["MultiValueOption", "split_values"]
 
 _NUMBER = re.compile(r"^-\d")
@@ -28,7 +30,7 @@ class MultiValueOption(click.Option):
     def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
         super().add_to_parser(parser, ctx)
         for name in self.opts:
-            entry = parser._long_opt.get(name) or parser._short_opt.get(name)
+            entry = click_parser_entry(parser, name)
             if entry is None:
                 continue
             previous = entry.process
