@@ -8,8 +8,10 @@ A cached network is a folder with two files:
     and the road classes/names as category codes + category strings. Read with
     ``np.load(allow_pickle=False)``: a cache file cannot run code.
 ``meta.json``
-    format version, array counts and the network's ``meta`` (source, source hash, OSM
-    date, network type, speed-model version).
+    format version, array counts, the SHA-256 of ``arrays.npz``, the cache key the entry
+    was built for, its mode and the network's ``meta`` (source, source hash, OSM date,
+    network type, speed-model version). An entry whose hash, key or mode does not
+    match, or whose arrays fail :meth:`Network.validate`, is rebuilt.
 
 The folder is written atomically (:func:`corridor_geo._io.atomic_dir`). A truncated or
 corrupt file (zip CRC, missing or inconsistent arrays) raises
@@ -38,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from corridor_geo import settings
-from corridor_geo._io import atomic_dir, dumps_json
-from corridor_geo.errors import CacheError
-from corridor_geo.network import Network
+from corridor_geo._io import atomic_dir, dumps_json, file_sha256, output_dir
+from corridor_geo.errors import CacheError, CorridorGeoError
+from corridor_geo.network import MODES, Network
 
 __all__ = [
     "FORMAT_VERSION",
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 #: Version of the on-disk layout; a different version is treated as stale.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _NODE = ("osmid", "lon", "lat", "x", "y")
 _EDGE = ("source", "target", "length_m", "travel_time_s", "way_id", "oneway", "maxspeed_kmh")
@@ -64,15 +66,20 @@ class CacheWarning(UserWarning):
     """A cached network was corrupt or stale and has been rebuilt."""
 
 
-def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
-    """Write *net* to *directory* atomically (replacing an existing cache).
+def save_network(net: Network, directory: str | os.PathLike[str], *,
+                 overwrite: bool = False) -> Path:
+    """Write *net* to *directory* atomically, as an output folder.
 
     Parameters
     ----------
     net
         The network.
     directory
-        Target folder; created, or replaced as a whole.
+        Target folder: created, or replaced as a whole when corridor_geo wrote it
+        (see :func:`corridor_geo._io.check_output_dir`).
+    overwrite
+        Write into a non-empty folder corridor_geo did not write (its other files are
+        kept).
 
     Returns
     -------
@@ -83,6 +90,14 @@ def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
     --------
     >>> save_network(net, "cache/futian_drive")  # doctest: +SKIP
     """
+    directory = Path(directory)
+    with output_dir(directory, overwrite=overwrite) as tmp:
+        _write_arrays(net, tmp)
+    return directory
+
+
+def _write_arrays(net: Network, folder: Path, *, key: str | None = None) -> None:
+    """Write ``arrays.npz`` and ``meta.json`` (with the arrays' SHA-256) into *folder*."""
     arrays: dict[str, np.ndarray] = {}
     for name in (*_NODE, "indptr", *_EDGE, "geom_offsets", "geom_lon", "geom_lat"):
         arrays[name] = np.ascontiguousarray(getattr(net, name))
@@ -91,6 +106,8 @@ def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
         arrays[f"{name}_codes"] = cat.codes.astype(np.int32)
         cats = np.asarray(cat.categories, dtype=str)
         arrays[f"{name}_categories"] = cats if len(cats) else np.zeros(0, dtype="U1")
+    with (folder / "arrays.npz").open("wb") as fh:
+        np.savez(fh, **arrays)
     meta = {
         "format_version": FORMAT_VERSION,
         "n_nodes": net.n_nodes,
@@ -98,23 +115,36 @@ def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
         "n_coords": len(net.geom_lon),
         "mode": net.mode,
         "meta": net.meta,
+        "arrays_sha256": file_sha256(folder / "arrays.npz"),
     }
-    directory = Path(directory)
-    with atomic_dir(directory) as tmp:
-        with (tmp / "arrays.npz").open("wb") as fh:
-            np.savez(fh, **arrays)
-        (tmp / "meta.json").write_text(dumps_json(meta), encoding="utf-8")
-    return directory
+    if key is not None:
+        meta["cache_key"] = key
+    (folder / "meta.json").write_text(dumps_json(meta), encoding="utf-8")
 
 
-def read_network(directory: str | os.PathLike[str]) -> Network:
+def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
+                 mode: str | None = None) -> Network:
     """Read a network written by :func:`save_network`.
+
+    The SHA-256 of ``arrays.npz`` must match the one recorded in ``meta.json`` and the
+    arrays must pass :meth:`Network.validate` (finite, non-negative weights; valid
+    coordinates and indices).
+
+    Parameters
+    ----------
+    directory
+        The folder.
+    key
+        When given, the cache key the entry must have been built for.
+    mode
+        When given, the network type the entry must hold.
 
     Raises
     ------
     CacheError
-        When the folder is missing a file, a file is truncated or corrupt, the format
-        version differs, or the arrays are inconsistent.
+        When the folder is missing a file, a file is truncated, corrupt or altered
+        (content hash), the format version differs, the arrays are inconsistent or
+        invalid, or the entry was built for another key or mode.
 
     Examples
     --------
@@ -131,6 +161,19 @@ def read_network(directory: str | os.PathLike[str]) -> Network:
             f"(expected {FORMAT_VERSION})" if isinstance(meta, dict)
             else f"network cache {directory}: meta.json is not an object"
         )
+    if key is not None and meta.get("cache_key") != key:
+        raise CacheError(f"network cache {directory}: built for key {meta.get('cache_key')!r}, "
+                         f"not {key!r}")
+    if mode is not None and meta.get("mode") != mode:
+        raise CacheError(f"network cache {directory}: holds a {meta.get('mode')!r} network, "
+                         f"not {mode!r}")
+    try:
+        digest = file_sha256(directory / "arrays.npz")
+    except OSError as exc:
+        raise CacheError(f"network cache {directory}: cannot read arrays.npz ({exc})") from exc
+    if digest != meta.get("arrays_sha256"):
+        raise CacheError(f"network cache {directory}: arrays.npz does not match the content "
+                         "hash recorded in meta.json (altered or corrupt)")
     try:
         with np.load(directory / "arrays.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -152,17 +195,25 @@ def read_network(directory: str | os.PathLike[str]) -> Network:
     )
     if not sizes_ok:
         raise CacheError(f"network cache {directory}: array sizes do not match meta.json")
-    cats = {
-        name: pd.Categorical.from_codes(arrays[f"{name}_codes"],
-                                        categories=pd.Index(arrays[f"{name}_categories"]))
-        for name in _CATS
-    }
-    return Network(
+    try:
+        cats = {
+            name: pd.Categorical.from_codes(arrays[f"{name}_codes"],
+                                            categories=pd.Index(arrays[f"{name}_categories"]))
+            for name in _CATS
+        }
+    except (ValueError, TypeError) as exc:
+        raise CacheError(f"network cache {directory}: bad category arrays ({exc})") from None
+    net = Network(
         **{k: arrays[k] for k in (*_NODE, "indptr", *_EDGE,
                                   "geom_offsets", "geom_lon", "geom_lat")},
         highway=cats["highway"], name=cats["name"],
         mode=str(meta.get("mode", "drive")), meta=dict(meta.get("meta") or {}),
     )
+    try:
+        net.validate(where=str(directory))
+    except CorridorGeoError as exc:
+        raise CacheError(f"network cache {directory}: invalid arrays ({exc})") from None
+    return net
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -214,7 +265,7 @@ def load_or_build(
     path = network_cache_dir() / f"{prefix}-{cache_key(key_parts)}"
     if path.exists():
         try:
-            net = read_network(path)
+            net = read_network(path, key=path.name, mode=prefix if prefix in MODES else None)
         except CacheError as exc:
             warnings.warn(f"{exc}; rebuilding it", CacheWarning, stacklevel=3)
         else:
@@ -226,5 +277,6 @@ def load_or_build(
             )
     net = build()
     net.meta = {**net.meta, "cache_key": path.name}
-    save_network(net, path)
+    with atomic_dir(path) as tmp:
+        _write_arrays(net, tmp, key=path.name)
     return net

@@ -16,6 +16,7 @@ __all__ = [
     "CorridorGeoError",
     "DataValidationError",
     "NetworkSourceError",
+    "OutputDirError",
     "SnapError",
     "UnknownIdError",
     "UnlocatedPlaceError",
@@ -178,3 +179,7 @@ class UnreachableError(CorridorGeoError):
 
 class CacheError(CorridorGeoError):
     """A cache entry is corrupt or stale (normally handled by rebuilding it)."""
+
+
+class OutputDirError(CorridorGeoError):
+    """The output folder cannot be created or written, or holds files corridor_geo did not write."""

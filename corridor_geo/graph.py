@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -417,6 +418,20 @@ def _sub_speeds(full: Mapping[str, Any], sub: Mapping[str, Any], kmh: np.ndarray
 
 
 # --------------------------------------------------------------------------- entry point
+def _check_speeds(speeds: Any) -> None:
+    if not isinstance(speeds, Mapping):
+        raise CorridorGeoError(f"speeds must be a mapping {{road class: km/h}}, got {speeds!r}")
+    for key, val in speeds.items():
+        try:
+            v = float(val)
+        except (TypeError, ValueError):
+            v = math.nan
+        if isinstance(val, bool) or not (math.isfinite(v) and v > 0):
+            raise CorridorGeoError(
+                f"speeds[{key!r}]: must be a positive number of km/h, got {val!r}")
+
+
+
 def load_network(
     source: str | os.PathLike[str] = "default",
     *,
@@ -471,6 +486,8 @@ def load_network(
     >>> net = load_network("futian.osm.pbf", bbox=(113.9, 22.5, 114.1, 22.6))  # doctest: +SKIP
     """
     _osm.check_network_type(network_type)
+    if speeds is not None:
+        _check_speeds(speeds)  # every source: NaN/0/negative speeds never reach routing
     clip = _as_polygon(polygon, bbox)
     show = settings.progress if progress is None else bool(progress)
     src = os.fspath(source) if isinstance(source, os.PathLike) else source

@@ -124,6 +124,75 @@ def _categorical(values: Any) -> pd.Categorical:
     return pd.Categorical(arr, categories=np.unique(arr))
 
 
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _check_arrays(*, lon: np.ndarray, lat: np.ndarray, source: np.ndarray,
+                  target: np.ndarray, length_m: np.ndarray, travel_time_s: np.ndarray,
+                  where: str, indptr: np.ndarray | None = None,
+                  geom_offsets: np.ndarray | None = None, geom_lon: np.ndarray | None = None,
+                  geom_lat: np.ndarray | None = None, osmid: np.ndarray | None = None) -> None:
+    """Raise DataValidationError naming the first bad node or edge (see Network.validate)."""
+    from corridor_geo.errors import DataValidationError
+
+    n, m = len(lon), len(source)
+
+    def node_name(i: int) -> str:
+        return f"node {int(osmid[i])}" if osmid is not None and len(osmid) == n else f"node {i}"
+
+    if len(lat) != n or (osmid is not None and len(osmid) != n):
+        raise DataValidationError("node arrays have different lengths", path=where)
+    for what, arr, lo, hi in (("longitude", lon, -180.0, 180.0),
+                              ("latitude", lat, -90.0, 90.0)):
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(arr) | (arr < lo) | (arr > hi)
+        if bad.any():
+            i = _first_bad(bad)
+            raise DataValidationError(
+                f"{node_name(i)} has {what} {float(arr[i])!r}; expected a finite number in "
+                f"[{lo:g}, {hi:g}] (WGS84 degrees)", path=where)
+    if len(target) != m or len(length_m) != m or len(travel_time_s) != m:
+        raise DataValidationError("edge arrays have different lengths", path=where)
+    if m:
+        bad = (source < 0) | (source >= n) | (target < 0) | (target >= n)
+        if bad.any():
+            e = _first_bad(bad)
+            raise DataValidationError(
+                f"edge {e} joins node indices {int(source[e])} -> {int(target[e])}; expected "
+                f"indices 0..{n - 1}", path=where)
+    for what, arr in (("length", length_m), ("travel time", travel_time_s)):
+        arr = np.asarray(arr, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            e = _first_bad(bad)
+            raise DataValidationError(
+                f"edge {e} ({node_name(int(source[e]))} -> {node_name(int(target[e]))}) has "
+                f"{what} {float(arr[e])!r}; expected a finite number >= 0 (a speed of 0, "
+                "negative or NaN gives such times)", path=where)
+    if indptr is not None:
+        ip = np.asarray(indptr, dtype=np.int64)
+        if (len(ip) != n + 1 or (n + 1 and (ip[0] != 0 or ip[-1] != m))
+                or (np.diff(ip) < 0).any()
+                or (m and (np.repeat(np.arange(n), np.diff(ip).clip(0)) != source).any())):
+            raise DataValidationError("edge order (CSR pointer) does not match the edges",
+                                      path=where)
+    if geom_offsets is not None and geom_lon is not None and geom_lat is not None:
+        offs = np.asarray(geom_offsets, dtype=np.int64)
+        c = len(geom_lon)
+        if (len(offs) != m + 1 or len(geom_lat) != c or (m + 1 and offs[0] != 0)
+                or (m and offs[-1] != c) or (np.diff(offs) < 0).any()):
+            raise DataValidationError("edge geometry offsets are inconsistent", path=where)
+        with np.errstate(invalid="ignore"):
+            bad = (~np.isfinite(geom_lon) | ~np.isfinite(geom_lat) | (np.abs(geom_lon) > 180)
+                   | (np.abs(geom_lat) > 90))
+        if bad.any():
+            raise DataValidationError(
+                f"edge geometry vertex {_first_bad(bad)} is not a finite WGS84 coordinate",
+                path=where)
+
+
 @dataclass(eq=False)
 class Network:
     """A directed street network in CSR order.
@@ -207,6 +276,37 @@ class Network:
 
     def _repr_html_(self) -> str:
         return summary_html("Network", self._summary())
+
+    def validate(self, *, where: str = "network") -> Network:
+        """Check the arrays; raise :class:`~corridor_geo.errors.DataValidationError` if bad.
+
+        Checks that coordinates are finite and within WGS84 ranges, edge end points
+        and the CSR pointer are valid node indices, lengths and travel times are finite
+        and not negative, and the ragged geometry offsets are consistent. Called on
+        every construction (:meth:`from_edges`) and cache read, so that bad values never
+        reach the routing code (negative weights abort scipy's C++ Dijkstra).
+
+        Parameters
+        ----------
+        where
+            The file or source named in the error message.
+
+        Returns
+        -------
+        Network
+            *self*, for chaining.
+
+        Examples
+        --------
+        >>> net.validate(where="futian.graphml")  # doctest: +SKIP
+        """
+        _check_arrays(
+            lon=self.lon, lat=self.lat, source=self.source, target=self.target,
+            length_m=self.length_m, travel_time_s=self.travel_time_s, indptr=self.indptr,
+            geom_offsets=self.geom_offsets, geom_lon=self.geom_lon, geom_lat=self.geom_lat,
+            osmid=self.osmid, where=where,
+        )
+        return self
 
     @property
     def nbytes(self) -> int:
@@ -391,6 +491,10 @@ class Network:
         n, m = len(lon), len(src)
         if m and (src.min() < 0 or tgt.min() < 0 or src.max() >= n or tgt.max() >= n):
             raise CorridorGeoError("edge end points must be node indices 0..n_nodes-1")
+        where = str((meta or {}).get("source") or "network")
+        _check_arrays(lon=lon, lat=lat, source=src, target=tgt,
+                      length_m=np.asarray(length_m, dtype=np.float64),
+                      travel_time_s=np.asarray(travel_time_s, dtype=np.float64), where=where)
         if geom_offsets is None:
             geom_offsets = np.arange(0, 2 * m + 1, 2, dtype=np.int64)
             geom_lon = np.column_stack([lon[src], lon[tgt]]).ravel()
@@ -431,7 +535,7 @@ class Network:
             maxspeed_kmh=edge(maxspeed_kmh, np.float64, np.nan),
             geom_offsets=new_offs, geom_lon=glon[take], geom_lat=glat[take],
             mode=mode, meta=dict(meta or {}),
-        )
+        ).validate(where=where)
 
     # ------------------------------------------------------------------ osmnx
     def to_osmnx(self) -> nx.MultiDiGraph:
@@ -620,8 +724,11 @@ class Network:
         )
 
     # ------------------------------------------------------------------ persistence
-    def save(self, directory: Any) -> None:
+    def save(self, directory: Any, *, overwrite: bool = False) -> None:
         """Write the network to *directory* (npz + metadata JSON, atomically).
+
+        A non-empty folder corridor_geo did not write is refused unless *overwrite*
+        (see :func:`corridor_geo.cache.save_network`).
 
         Examples
         --------
@@ -629,7 +736,7 @@ class Network:
         """
         from corridor_geo.cache import save_network
 
-        save_network(self, directory)
+        save_network(self, directory, overwrite=overwrite)
 
     @classmethod
     def load(cls, directory: Any) -> Network:

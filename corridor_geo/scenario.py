@@ -33,7 +33,6 @@ import functools
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,13 @@ import yaml
 from pydantic import ValidationError
 
 from corridor_geo import _repr, settings
-from corridor_geo._io import atomic_dir, atomic_path, atomic_write_json, atomic_write_text
+from corridor_geo._io import (
+    atomic_path,
+    atomic_write_json,
+    atomic_write_text,
+    check_output_dir,
+    output_dir,
+)
 from corridor_geo._scenario_model import (
     LINK_MODES,
     MODES,
@@ -532,34 +537,25 @@ def export_json_schema(path: str | os.PathLike[str] | None = None) -> str:
 # ====================================================================== running
 
 
-def check_out_dir(out: str | os.PathLike[str]) -> Path:
+def check_out_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Check that the output folder can be created or replaced; return it as a Path.
+
+    A non-empty folder that corridor_geo did not write (no manifest of its own, or files
+    its manifest does not list) is refused unless *overwrite* (see
+    :func:`corridor_geo._io.check_output_dir`).
 
     Raises
     ------
     OutputDirError
-        *out* is a file, or its nearest existing parent is not a writable folder.
+        *out* is a file, its nearest existing parent is not a writable folder, or it
+        holds files corridor_geo did not write.
 
     Examples
     --------
     >>> check_out_dir("out/run").name
     'run'
     """
-    p = Path(out).expanduser()
-    if p.exists() and not p.is_dir():
-        raise OutputDirError(f"output directory {p}: exists and is not a directory")
-    parent = p.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise OutputDirError(f"output directory {p}: {parent} is not a directory")
-    try:  # a real probe: os.access says yes to root and knows nothing of read-only mounts
-        probe = tempfile.mkdtemp(prefix=".corridor_geo-probe-", dir=parent)
-    except OSError as exc:
-        raise OutputDirError(f"output directory {p}: cannot write in {parent} "
-                             f"({exc.strerror or exc})") from None
-    Path(probe).rmdir()
-    return p
+    return check_output_dir(out, overwrite=overwrite)
 
 
 @dataclass
@@ -996,6 +992,7 @@ def run_scenario(
     *,
     out: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Run a scenario: matrix and catchments for each mode; write the outputs to *out*.
 
@@ -1004,10 +1001,13 @@ def run_scenario(
     scenario
         A :class:`Scenario` or the path of a scenario file.
     out
-        Output folder (replaced as a whole on success, untouched on failure). ``None``
-        computes without writing.
+        Output folder (a new folder, or one corridor_geo wrote before, is replaced as
+        a whole on success; untouched on failure). ``None`` computes without writing.
     progress
         Show a tqdm bar of the steps (default ``settings.progress``).
+    overwrite
+        Write into a non-empty *out* that holds files corridor_geo did not write,
+        replacing only the files listed in its previous manifest (others are kept).
 
     Returns
     -------
@@ -1028,13 +1028,13 @@ def run_scenario(
     ['catchments.gpkg', 'map.html', 'matrix.csv', 'matrix_heatmap.png', ...]
     """
     s = _as_scenario(scenario)
-    out_dir = check_out_dir(out) if out is not None else None
+    out_dir = check_out_dir(out, overwrite=overwrite) if out is not None else None
     res = s.resolve()
     steps = 2 + 2 * len(s.modes) + (1 if out_dir is not None else 0)
     with _progress(steps, s.name, progress) as bar:
         if out_dir is None:
             return _analyse(res, bar=bar)
-        with atomic_dir(out_dir) as tmp, _log_to(tmp / "run.log"):
+        with output_dir(out_dir, overwrite=overwrite) as tmp, _log_to(tmp / "run.log"):
             _umask_mode(tmp)
             logger.info("scenario %s (%s)", s.name, s._label())
             result = _analyse(res, bar=bar)
@@ -1154,6 +1154,7 @@ def compare(
     *,
     out: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> Comparison:
     """Run *base* and *scenario* and compare them.
 
@@ -1171,6 +1172,9 @@ def compare(
         Output folder, or ``None`` to compute only.
     progress
         Show tqdm bars (default ``settings.progress``).
+    overwrite
+        Write into a non-empty *out* that holds files corridor_geo did not write,
+        replacing only the files listed in its previous manifest (others are kept).
 
     Returns
     -------
@@ -1183,9 +1187,10 @@ def compare(
     >>> c.difference.query("change == 'gained'").area_km2.sum()  # doctest: +SKIP
     """
     sb, ss = _as_scenario(base), _as_scenario(scenario)
-    out_dir = check_out_dir(out) if out is not None else None
+    out_dir = check_out_dir(out, overwrite=overwrite) if out is not None else None
     rb, rs = sb.resolve(), ss.resolve()
-    ctx = atomic_dir(out_dir) if out_dir is not None else contextlib.nullcontext(None)
+    ctx = (output_dir(out_dir, overwrite=overwrite) if out_dir is not None
+           else contextlib.nullcontext(None))
     with ctx as tmp, (_log_to(tmp / "run.log") if tmp is not None
                       else contextlib.nullcontext()):
         if tmp is not None:

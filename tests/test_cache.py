@@ -41,7 +41,7 @@ def test_round_trip_and_determinism(net, tmp_path):
     _equal(net, back)
     a, b = (tmp_path / d / "arrays.npz" for d in ("a", "b"))
     assert a.read_bytes() == b.read_bytes()
-    assert json.loads((tmp_path / "a" / "meta.json").read_text())["format_version"] == 1
+    assert json.loads((tmp_path / "a" / "meta.json").read_text())["format_version"] == 2
     assert [g.wkt for g in back.geometry[:3]] == [g.wkt for g in net.geometry[:3]]
 
 
