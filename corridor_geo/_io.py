@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,7 +34,9 @@ __all__ = [
     "dumps_json",
     "file_sha256",
     "output_dir",
+    "read_input",
     "read_manifest",
+    "read_vector",
     "sweep_temporaries",
     "write_manifest",
 ]
@@ -409,3 +412,95 @@ def _commit_in_place(tmp: Path, target: Path) -> None:
             with contextlib.suppress(FileNotFoundError):
                 dst.unlink()
     write_manifest(target, entries=new_entries)
+
+
+# ---------------------------------------------------------------------------- inputs
+#: Largest input file (CSV, GeoJSON, ...) read whole into memory, in bytes.
+MAX_INPUT_BYTES = 512 << 20
+
+
+def check_input_file(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+                     max_bytes: int = MAX_INPUT_BYTES, what: str = "input file") -> Path:
+    """Check that *path* is a regular file of at most *max_bytes*, without opening it.
+
+    Devices (``/dev/zero``), FIFOs and sockets are refused: reading them could hang or
+    never end. The error is *error* (default
+    :class:`~corridor_geo.errors.DataValidationError`) with ``path=``.
+    """
+    from corridor_geo.errors import DataValidationError
+
+    err = error or DataValidationError
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise err("file not found", path=p) from None  # type: ignore[call-arg]
+    except OSError as exc:
+        raise err(f"cannot read the file: {exc.strerror or exc}", path=p) from None  # type: ignore[call-arg]
+    if stat.S_ISDIR(st.st_mode):
+        raise err(f"is a directory, expected a {what}", path=p)  # type: ignore[call-arg]
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else
+                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise err(f"is {kind}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+    if st.st_size > max_bytes:
+        raise err(f"file is {st.st_size} bytes; a {what} may have at most "  # type: ignore[call-arg]
+                  f"{max_bytes} bytes", path=p)
+    return p
+
+
+def read_input(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+               max_bytes: int = MAX_INPUT_BYTES, what: str = "input file") -> bytes:
+    """Read a regular file of at most *max_bytes* bytes (see :func:`check_input_file`).
+
+    The file is opened without blocking and read with a byte limit, so a file that
+    changes type or grows after the check still cannot hang or exhaust memory.
+
+    Examples
+    --------
+    >>> read_input("/dev/zero")  # doctest: +SKIP
+    Traceback (most recent call last):
+    corridor_geo.errors.DataValidationError: /dev/zero: is a device; expected a regular ...
+    """
+    from corridor_geo.errors import DataValidationError
+
+    err = error or DataValidationError
+    p = check_input_file(path, error=error, max_bytes=max_bytes, what=what)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise err(f"is not a regular file; expected a {what}", path=p)  # type: ignore[call-arg]
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise err(f"cannot read the file: {exc.strerror or exc}", path=p) from None  # type: ignore[call-arg]
+    if len(data) > max_bytes:
+        raise err(f"file has more than {max_bytes} bytes; a {what} may have at most "  # type: ignore[call-arg]
+                  f"{max_bytes} bytes", path=p)
+    return data
+
+
+def read_vector(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+                what: str = "vector file (GeoPackage, GeoJSON, ...)", **kwargs: Any) -> Any:
+    """Read a vector file with geopandas/pyogrio after :func:`check_input_file`.
+
+    Any reader failure becomes *error* (default ``DataValidationError``) naming the file.
+
+    Examples
+    --------
+    >>> read_vector("/etc/passwd")  # doctest: +SKIP
+    Traceback (most recent call last):
+    corridor_geo.errors.DataValidationError: /etc/passwd: cannot read as a vector file ...
+    """
+    import geopandas as gpd
+
+    from corridor_geo.errors import DataValidationError
+
+    err = error or DataValidationError
+    p = check_input_file(path, error=error, what=what)
+    try:
+        return gpd.read_file(p, engine="pyogrio", **kwargs)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        msg = " ".join(str(exc).split())[:300]
+        raise err(f"cannot read as a {what}: {msg}", path=p) from None  # type: ignore[call-arg]

@@ -310,10 +310,10 @@ def _resolve_origins(items: list[str | tuple[float, float]],
 def _read_population(population: gpd.GeoDataFrame | str | Path,
                      column: str) -> gpd.GeoDataFrame:
     if isinstance(population, str | Path):
+        from corridor_geo._io import read_vector
+
         path = Path(population)
-        if not path.exists():
-            raise FileNotFoundError(2, "No such file", str(path))
-        layer = gpd.read_file(path)
+        layer = read_vector(path, what="population layer (GeoPackage, GeoJSON, ...)")
         where: str | None = str(path)
     else:
         layer, where = population, None

@@ -236,6 +236,9 @@ def _build_from_graphml(path: Path, *, network_type: str, clip: BaseGeometry | N
                         speeds: Any) -> Network:
     import osmnx as ox
 
+    from corridor_geo._io import check_input_file
+
+    check_input_file(path, what="GraphML file")
     try:
         g = ox.load_graphml(path)
     except Exception as exc:

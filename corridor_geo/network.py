@@ -27,7 +27,7 @@ import shapely
 
 from corridor_geo import settings
 from corridor_geo._repr import summary_html
-from corridor_geo.errors import CorridorGeoError
+from corridor_geo.errors import CorridorGeoError, DataValidationError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -191,6 +191,47 @@ def _check_arrays(*, lon: np.ndarray, lat: np.ndarray, source: np.ndarray,
             raise DataValidationError(
                 f"edge geometry vertex {_first_bad(bad)} is not a finite WGS84 coordinate",
                 path=where)
+
+
+def _osmnx_edges(g: Any, index: dict[Any, int], lon: np.ndarray, lat: np.ndarray,
+                 projected: bool) -> tuple[list[Any], ...]:
+    """Edge lists of an osmnx graph (see :meth:`Network.from_osmnx`)."""
+    from corridor_geo import speeds as _speeds
+
+    src, tgt, length, ttime, hw, nm, way, ow, ms = ([] for _ in range(9))
+    offs, glon, glat = [0], [], []
+    for u, v, d in g.edges(data=True):
+        iu, iv = index[u], index[v]
+        src.append(iu)
+        tgt.append(iv)
+        geom = d.get("geometry")
+        if geom is not None and not projected:
+            xy = np.asarray(geom.coords)
+            cx, cy = xy[:, 0], xy[:, 1]
+        else:
+            cx, cy = np.array([lon[iu], lon[iv]]), np.array([lat[iu], lat[iv]])
+        glon.extend(cx.tolist())
+        glat.extend(cy.tolist())
+        offs.append(offs[-1] + len(cx))
+        ln = d.get("length")
+        length.append(float(ln) if ln is not None else
+                      float(haversine_m(cx[:-1], cy[:-1], cx[1:], cy[1:]).sum()))
+        tt = d.get("travel_time")
+        ttime.append(np.nan if tt is None else float(tt))
+        h = d.get("highway", "")
+        hw.append(str(h[0] if isinstance(h, list) else h))
+        n_ = d.get("name", "")
+        nm.append(str(n_[0] if isinstance(n_, list) else (n_ or "")))
+        w = d.get("osmid", -1)
+        w = w[0] if isinstance(w, list) else w
+        try:
+            way.append(int(w))
+        except (TypeError, ValueError):
+            way.append(-1)
+        o = d.get("oneway", False)
+        ow.append(o in (True, "True", "true", "yes", "1"))
+        ms.append(_speeds.parse_maxspeed(d.get("maxspeed")))
+    return src, tgt, length, ttime, hw, nm, way, ow, ms, offs, glon, glat
 
 
 @dataclass(eq=False)
@@ -494,7 +535,8 @@ class Network:
         where = str((meta or {}).get("source") or "network")
         _check_arrays(lon=lon, lat=lat, source=src, target=tgt,
                       length_m=np.asarray(length_m, dtype=np.float64),
-                      travel_time_s=np.asarray(travel_time_s, dtype=np.float64), where=where)
+                      travel_time_s=np.asarray(travel_time_s, dtype=np.float64), where=where,
+                      osmid=np.asarray(osmid, dtype=np.int64))
         if geom_offsets is None:
             geom_offsets = np.arange(0, 2 * m + 1, 2, dtype=np.int64)
             geom_lon = np.column_stack([lon[src], lon[tgt]]).ravel()
@@ -638,39 +680,16 @@ class Network:
             raise CorridorGeoError(
                 f"graph nodes need {kx!r}/{ky!r} coordinates (WGS84); missing {exc}"
             ) from None
-        src, tgt, length, ttime, hw, nm, way, ow, ms = ([] for _ in range(9))
-        offs, glon, glat = [0], [], []
-        for u, v, d in g.edges(data=True):
-            iu, iv = index[u], index[v]
-            src.append(iu)
-            tgt.append(iv)
-            geom = d.get("geometry")
-            if geom is not None and not projected:
-                xy = np.asarray(geom.coords)
-                cx, cy = xy[:, 0], xy[:, 1]
-            else:
-                cx, cy = np.array([lon[iu], lon[iv]]), np.array([lat[iu], lat[iv]])
-            glon.extend(cx.tolist())
-            glat.extend(cy.tolist())
-            offs.append(offs[-1] + len(cx))
-            ln = d.get("length")
-            length.append(float(ln) if ln is not None else
-                          float(haversine_m(cx[:-1], cy[:-1], cx[1:], cy[1:]).sum()))
-            tt = d.get("travel_time")
-            ttime.append(np.nan if tt is None else float(tt))
-            h = d.get("highway", "")
-            hw.append(str(h[0] if isinstance(h, list) else h))
-            n_ = d.get("name", "")
-            nm.append(str(n_[0] if isinstance(n_, list) else (n_ or "")))
-            w = d.get("osmid", -1)
-            w = w[0] if isinstance(w, list) else w
-            try:
-                way.append(int(w))
-            except (TypeError, ValueError):
-                way.append(-1)
-            o = d.get("oneway", False)
-            ow.append(o in (True, "True", "true", "yes", "1"))
-            ms.append(_speeds.parse_maxspeed(d.get("maxspeed")))
+        except (TypeError, ValueError) as exc:
+            raise DataValidationError(f"node coordinates {kx!r}/{ky!r} must be numbers ({exc})",
+                                      path=str((meta or {}).get("source") or "graph")) from None
+        where = str((meta or {}).get("source") or "graph")
+        try:
+            edges = _osmnx_edges(g, index, lon, lat, projected)
+        except (TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise DataValidationError(f"edge attribute cannot be used: {exc}",
+                                      path=where) from None
+        src, tgt, length, ttime, hw, nm, way, ow, ms, offs, glon, glat = edges
         length_a = np.array(length, dtype=np.float64)
         ttime_a = np.array(ttime, dtype=np.float64)
         missing = np.isnan(ttime_a)
@@ -689,6 +708,7 @@ class Network:
             geom_lon=np.array(glon), geom_lat=np.array(glat), mode=mode, meta=info,
         )
 
+    # ------------------------------------------------------------------ GeoDataFrames
     # ------------------------------------------------------------------ GeoDataFrames
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as a GeoDataFrame (index ``osmid``; ``node``, ``lon``, ``lat``, ``x``, ``y``).

@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import itertools
 import math
@@ -802,35 +801,31 @@ def read_scheduled_times(path: str | Path, *, resolve: Any = None) -> list[Sched
     >>> read_scheduled_times("times.csv", resolve=corridor.resolve)  # doctest: +SKIP
     [ScheduledTime(from_id='st_gz_south', to_id='st_sz_north', minutes=34.0, link_id=None)]
     """
+    from corridor_geo._csvio import read_csv_records
+
     path = Path(path)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        cols = [c.strip() for c in (reader.fieldnames or [])]
-        for need in ("from", "to", "minutes"):
-            if need not in cols:
-                raise DataValidationError(
-                    f"missing column {need!r}; expected columns from,to,minutes[,link_id]",
-                    path=path, field=need)
-        out = []
-        for n, raw in enumerate(reader, start=1):
-            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+    table = read_csv_records(path, required=("from", "to", "minutes"), strict=False,
+                             what="CSV of scheduled times (from,to,minutes[,link_id])")
+    out = []
+    for n, raw in enumerate(table.records, start=1):
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        try:
+            minutes = float(row["minutes"])
+        except ValueError:
+            raise DataValidationError(f"expected a number of minutes, got {row['minutes']!r}",
+                                      path=path, row=n, field="minutes") from None
+        if not (math.isfinite(minutes) and minutes > 0):
+            raise DataValidationError(f"expected minutes > 0, got {minutes}",
+                                      path=path, row=n, field="minutes")
+        ends = []
+        for f in ("from", "to"):
+            if not row[f]:
+                raise DataValidationError("empty station", path=path, row=n, field=f)
             try:
-                minutes = float(row["minutes"])
-            except ValueError:
-                raise DataValidationError(f"expected a number of minutes, got {row['minutes']!r}",
-                                          path=path, row=n, field="minutes") from None
-            if not minutes > 0:
-                raise DataValidationError(f"expected minutes > 0, got {minutes}",
-                                          path=path, row=n, field="minutes")
-            ends = []
-            for f in ("from", "to"):
-                if not row[f]:
-                    raise DataValidationError("empty station", path=path, row=n, field=f)
-                try:
-                    ends.append(resolve(row[f]) if resolve else row[f])
-                except UnknownIdError as exc:
-                    raise DataValidationError(str(exc), path=path, row=n, field=f) from None
-            out.append(ScheduledTime(ends[0], ends[1], minutes, row.get("link_id") or None))
+                ends.append(resolve(row[f]) if resolve else row[f])
+            except UnknownIdError as exc:
+                raise DataValidationError(str(exc), path=path, row=n, field=f) from None
+        out.append(ScheduledTime(ends[0], ends[1], minutes, row.get("link_id") or None))
     return out
 
 

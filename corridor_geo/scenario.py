@@ -41,13 +41,15 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from corridor_geo import _repr, settings
+from corridor_geo import _repr, _yaml, settings
 from corridor_geo._io import (
     atomic_path,
     atomic_write_json,
     atomic_write_text,
     check_output_dir,
     output_dir,
+    read_input,
+    read_vector,
 )
 from corridor_geo._scenario_model import (
     LINK_MODES,
@@ -62,7 +64,7 @@ from corridor_geo._scenario_model import (
     StopPoint,
     format_validation_error,
 )
-from corridor_geo.errors import UnknownIdError
+from corridor_geo.errors import CorridorGeoError, UnknownIdError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -142,24 +144,14 @@ class Scenario(ScenarioModel):
         >>> s = Scenario.from_yaml("scenarios/baseline_2025.yaml")  # doctest: +SKIP
         """
         path = Path(path)
-        try:
-            if path.is_dir():
-                raise ScenarioError("is a directory, expected a scenario YAML file", path=path)
-            size = path.stat().st_size
-            if size > _MAX_FILE_BYTES:
-                raise ScenarioError(f"file is {size} bytes; a scenario file is at most "
-                                    f"{_MAX_FILE_BYTES} bytes", path=path)
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise ScenarioError("file not found", path=path) from None
-        except OSError as exc:
-            raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+        raw = read_input(path, error=ScenarioError, max_bytes=_MAX_FILE_BYTES,
+                         what="scenario YAML file")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ScenarioError(f"not UTF-8 text (byte {exc.start})", path=path) from None
         try:
-            data = yaml.safe_load(text)
+            data = _yaml.safe_load(text)  # bounded: aliases, nodes, depth, duplicate keys
         except yaml.YAMLError as exc:
             raise ScenarioError(_yaml_message(exc), path=path) from None
         except RecursionError:
@@ -750,15 +742,14 @@ def _analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
 def _read_population(res: ResolvedScenario) -> Any:
     if res.population is None:
         return None
-    import geopandas as gpd
 
     pop = res.scenario.population
     assert pop is not None
     try:
-        gdf = gpd.read_file(res.population)
-    except Exception as exc:
-        raise ScenarioError(f"cannot read population file {res.population}: {exc}",
-                            path=res.scenario._label(), field="population.file") from None
+        gdf = read_vector(res.population, what="population layer")
+    except CorridorGeoError as exc:
+        raise ScenarioError(f"population file: {exc}", path=res.scenario._label(),
+                            field="population.file") from None
     if pop.column not in gdf.columns:
         raise ScenarioError(
             f"column {pop.column!r} not in {res.population.name} (columns: "
