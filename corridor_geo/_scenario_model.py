@@ -27,7 +27,7 @@ from pydantic import (
 
 from corridor_geo import errors as _errors
 from corridor_geo._bands import check_bands
-from corridor_geo.errors import CorridorGeoError, DataValidationError
+from corridor_geo.errors import DataValidationError
 from corridor_geo.settings import SNAP_MAX_M
 
 __all__ = [

@@ -35,7 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _grid
 from corridor_geo._bands import check_bands
-from corridor_geo.errors import CorridorGeoError, DataValidationError, SnapError
+from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError, SnapError
 from corridor_geo.settings import METRIC_CRS, SNAP_MAX_M, WGS84
 
 if TYPE_CHECKING:
@@ -52,6 +52,10 @@ METHODS = ("grid", "concave_hull", "buffer")
 DEFAULT_CELL_SIZE_M: dict[str, float] = {"drive": 250.0, "transit": 250.0, "walk": 100.0}
 #: Default longest off-network leg (m) on OSM street networks and on the scgraph default.
 MAX_OFF_NETWORK_M = 500.0
+#: Most memory the grid method may need (bytes), checked before anything is allocated.
+MAX_GRID_MEMORY_BYTES = 2 << 30
+#: Most bands per call (each is a polygon per origin).
+MAX_BANDS = 48
 MAX_OFF_NETWORK_SCGRAPH_M = 1000.0
 #: Ratio passed to :func:`shapely.concave_hull` by the ``"concave_hull"`` method.
 CONCAVE_RATIO = 0.2
@@ -169,7 +173,7 @@ def catchments(
     for name, value in (("cell_size_m", cell), ("off_network_speed_kmh", off_network_speed_kmh),
                         ("snap_max_m", snap_max_m)):
         if not (math.isfinite(value) and value > 0):
-            raise CorridorGeoError(f"{name} must be a positive number, got {value!r}")
+            raise ArgumentError(f"{name} must be a positive number, got {value!r}")
     if max_off_network_m is not None and not (
             math.isfinite(max_off_network_m) and max_off_network_m >= 0):
         raise CorridorGeoError(f"max_off_network_m must be ≥ 0, got {max_off_network_m!r}")
@@ -188,6 +192,8 @@ def catchments(
     if max_off_network_m is None:
         major_roads_only = str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
         max_off_network_m = MAX_OFF_NETWORK_SCGRAPH_M if major_roads_only else MAX_OFF_NETWORK_M
+    if method == "grid":
+        _check_grid_memory(net, cell=cell, radius=max_off_network_m, n_origins=len(orig))
     from corridor_geo.routing import snap_points
 
     olon = np.array([o.lon for o in orig])
@@ -224,6 +230,14 @@ def catchments(
     else:
         geoms = [_buffer_method(net, x, y, t, limits_s, land_m) for t in times]
 
+    for k, o in enumerate(orig):
+        for b, g in zip(limits, geoms[k], strict=True):
+            if g is None or g.is_empty:
+                raise ArgumentError(
+                    f"band {b:g} min around {o.id} reaches no area with method {method!r}"
+                    + (f" (no whole {cell:g} m cell)" if method == "grid" else "")
+                    + "; use a longer band" + (" or a smaller cell size" if method == "grid"
+                                               else ""))
     plat_ids, plat_nodes = _platform_nodes(corridor, net, snap_max_m)
     rows: list[dict[str, Any]] = []
     out_geoms: list[BaseGeometry] = []
@@ -253,10 +267,51 @@ def catchments(
 
 def _check_bands(bands: Sequence[float]) -> list[float]:
     # one rule for API, CLI and scenario files: strictly increasing, else an error
+    if isinstance(bands, str | bytes):
+        raise ArgumentError(f"bands must be a sequence of minutes such as [15, 30], not the "
+                            f"string {bands!r}")
+    if not isinstance(bands, Iterable):
+        raise ArgumentError(f"bands must be a sequence of minutes, got {bands!r}")
     try:
-        return check_bands(bands)
+        vals = check_bands(bands)
     except ValueError as exc:
-        raise CorridorGeoError(f"bands {exc}") from None
+        raise ArgumentError(f"bands {exc}") from None
+    if len(vals) > MAX_BANDS:
+        raise ArgumentError(f"at most {MAX_BANDS} bands, got {len(vals)}")
+    if max(vals) > MAX_BAND_MIN:
+        raise ArgumentError(f"bands must be at most {MAX_BAND_MIN:g} minutes, got {max(vals):g}")
+    return vals
+
+
+#: Longest band (minutes): a day.
+MAX_BAND_MIN = 24 * 60.0
+
+
+def _check_grid_memory(net: Network, *, cell: float, radius: float, n_origins: int) -> None:
+    """Refuse a grid that would need more than :data:`MAX_GRID_MEMORY_BYTES`.
+
+    Estimated before anything is allocated: the (ny, nx) cell grid over the network
+    plus ``radius``, and the node-cell pairs (each access point — nodes and points every
+    ``max(cell/2, 50 m)`` along edges — times the cells within ``radius``), 8 bytes a
+    cell and 24 a pair, and a time per pair for each origin.
+    """
+    x = np.asarray(net.x, dtype=np.float64)
+    y = np.asarray(net.y, dtype=np.float64)
+    if x.size == 0:
+        return
+    margin = radius + cell
+    n_cells = (math.floor((float(x.max() - x.min()) + 2 * margin) / cell) + 2) * \
+        (math.floor((float(y.max() - y.min()) + 2 * margin) / cell) + 2)
+    points = x.size + float(np.asarray(net.length_m, dtype=np.float64).sum()) / max(cell / 2, 50)
+    per_point = math.pi * (radius / cell + 1.5) ** 2
+    need = 8.0 * n_cells + (24.0 + 8.0 * max(n_origins, 1)) * points * per_point
+    if need > MAX_GRID_MEMORY_BYTES:
+        factor = math.sqrt(need / MAX_GRID_MEMORY_BYTES)
+        raise ArgumentError(
+            f"cell_size_m={cell:g} would need about {need / 2**30:,.1f} GiB for the grid "
+            f"({n_cells:,.0f} cells), more than the limit of "
+            f"{MAX_GRID_MEMORY_BYTES / 2**30:g} GiB (catchments.MAX_GRID_MEMORY_BYTES); "
+            f"use a cell size of at least {math.ceil(cell * factor):g} m")
 
 
 def _as_items(origins: Any) -> list[str | tuple[float, float]]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = [
+    "ArgumentError",
     "CacheError",
     "CorridorGeoError",
     "DataValidationError",
@@ -26,6 +27,19 @@ __all__ = [
 
 class CorridorGeoError(Exception):
     """Base class of all errors caused by user input or user data."""
+
+
+class ArgumentError(CorridorGeoError, ValueError):
+    """A function argument has the wrong type or value.
+
+    For example a string where a list is meant, a negative distance, or a cell size
+    whose grid the memory cannot hold.
+
+    Examples
+    --------
+    >>> isinstance(ArgumentError("x"), ValueError)
+    True
+    """
 
 
 class DataValidationError(CorridorGeoError, ValueError):

@@ -455,3 +455,27 @@ def test_band_polygons_equal_union_of_cell_boxes():
             assert g.area == pytest.approx(want.area, rel=1e-12)
             assert g.symmetric_difference(want).area < 1e-6
     assert all(g.is_empty for g in _grid.band_polygons(grid, cells[:0], times[:0], limits, land))
+
+
+# ------------------------------------------------------------------ bad arguments (issue 13)
+
+def test_string_bands_and_memory_hungry_cells_are_refused():
+    import corridor_geo.catchments as mod
+    from corridor_geo.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="not the string '30'"):
+        mod.catchments("core_dg_songshan_lake", bands="30")
+    with pytest.raises(ArgumentError, match="at most 48 bands"):
+        mod.catchments("core_dg_songshan_lake", bands=range(1, 60))
+    with pytest.raises(ArgumentError, match="at most 1440 minutes"):
+        mod.catchments("core_dg_songshan_lake", bands=[1e9])
+    with pytest.raises(ArgumentError, match=r"more than the limit of 2 GiB.*at least \d+ m"):
+        mod.catchments("core_dg_songshan_lake", bands=[30], cell_size_m=1)
+
+
+def test_band_too_small_for_a_cell_is_one_clear_error():
+    from corridor_geo.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match=r"band 0\.1 min around core_dg_songshan_lake "
+                                            r"reaches no area"):
+        catchments("core_dg_songshan_lake", bands=[0.1, 30])
