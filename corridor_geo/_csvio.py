@@ -345,8 +345,15 @@ def neutralise_formulas(values: Iterable[Any]) -> list[Any]:
 
 def neutralise_frame(df: Any) -> Any:
     """Return a copy of a DataFrame whose text cells pass :func:`neutralise_formulas`."""
+    import pandas as pd
+
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype) in ("string", "category"):
-            out[col] = neutralise_formulas(out[col].astype(object).tolist())
+        dtype = out[col].dtype
+        if (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+                or isinstance(dtype, pd.CategoricalDtype)):
+            values = out[col].astype(object).tolist()
+            fixed = neutralise_formulas(values)
+            if fixed != values:
+                out[col] = pd.Series(fixed, index=out.index, dtype=object)
     return out

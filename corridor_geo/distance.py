@@ -160,5 +160,7 @@ def write_distance_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     for col in ("azimuth_deg", "back_azimuth_deg"):
         out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
+    from corridor_geo._csvio import neutralise_frame
+
+    neutralise_frame(out).to_csv(buf, index=False, lineterminator="\n")  # no formulas
     _io.atomic_write_text(path, buf.getvalue())

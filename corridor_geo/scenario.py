@@ -42,6 +42,7 @@ import yaml
 from pydantic import ValidationError
 
 from corridor_geo import _repr, _yaml, settings
+from corridor_geo._csvio import neutralise_frame
 from corridor_geo._io import (
     atomic_path,
     atomic_write_json,
@@ -64,6 +65,7 @@ from corridor_geo._scenario_model import (
     StopPoint,
     format_validation_error,
 )
+from corridor_geo._text import md_text
 from corridor_geo.errors import CorridorGeoError, UnknownIdError
 
 if TYPE_CHECKING:
@@ -834,7 +836,8 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     import pandas as pd
 
     df = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-    text = df.to_csv(index=False, float_format=f"%.{_ROUND}f", lineterminator="\n")
+    text = neutralise_frame(df).to_csv(index=False, float_format=f"%.{_ROUND}f",
+                                       lineterminator="\n")  # no spreadsheet formulas
     atomic_write_text(path, text)
 
 
@@ -856,7 +859,7 @@ def _md_table(df: pd.DataFrame) -> str:
                 else:
                     cells.append(f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
             else:
-                cells.append(str(v))
+                cells.append(md_text(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -887,13 +890,13 @@ def _static_plots(result: RunResult, tmp: Path) -> list[str]:
 def _report(result: RunResult, pngs: list[str]) -> str:
     s = result.scenario.scenario
     summ = result.summary
-    out = [f"# Scenario: {s.name}", ""]
+    out = [f"# Scenario: {md_text(s.name)}", ""]  # user text: no HTML, links or code
     if s.description:
-        out += [s.description.strip(), ""]
+        out += [md_text(s.description.strip(), one_line=False), ""]
     out += [
         f"- Year (as_of): {s.as_of if s.as_of is not None else 'all open links'}",
         f"- Modes: {', '.join(s.modes)}; bands: {', '.join(f'{b:g}' for b in s.bands)} min",
-        f"- Origins: {', '.join(result.scenario.origins)}",
+        f"- Origins: {md_text(', '.join(result.scenario.origins))}",
         f"- Network edits: {_edits_text(s.edits)}",
         "",
         "## Catchments",
@@ -934,7 +937,7 @@ def _edits_text(e: Edits) -> str:
     if e.headway_min:
         parts.append("headway " + ", ".join(
             f"{k} {v:g} min" for k, v in sorted(e.headway_min.items())))
-    return "; ".join(parts) or "none"
+    return md_text("; ".join(parts)) or "none"
 
 
 def _map_corridor(res: ResolvedScenario) -> Any:
@@ -1259,9 +1262,10 @@ def _compare_report(comp: Comparison) -> str:
 
     b = comp.base.scenario.scenario
     s = comp.scenario.scenario.scenario
-    out = [f"# Comparison: {s.name} against {b.name}", "",
-           f"- Base: {b.name} (as_of {b.as_of}); edits: {_edits_text(b.edits)}",
-           f"- Scenario: {s.name} (as_of {s.as_of}); edits: {_edits_text(s.edits)}", "",
+    sn, bn = md_text(s.name), md_text(b.name)
+    out = [f"# Comparison: {sn} against {bn}", "",
+           f"- Base: {bn} (as_of {b.as_of}); edits: {_edits_text(b.edits)}",
+           f"- Scenario: {sn} (as_of {s.as_of}); edits: {_edits_text(s.edits)}", "",
            "## Catchment area changes", ""]
     rows = comp.summary["catchment_changes"]
     import pandas as pd

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from corridor_geo._csvio import neutralise_frame
 from corridor_geo.cli._options import MultiValueOption
 
 __all__ = ["demo", "distances", "extent", "nodes"]
@@ -20,7 +21,7 @@ def _echo_frame(df, fmt: str) -> None:  # noqa: ANN001 - pandas DataFrame
 
     df = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
     if fmt == "csv":
-        click.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
+        click.echo(neutralise_frame(df).to_csv(index=False, lineterminator="\n"), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(json.loads(df.to_json(orient="records", force_ascii=False)),
                               ensure_ascii=False, indent=2))
@@ -65,10 +66,11 @@ def demo(out_dir: Path, overwrite: bool, as_of: int | None) -> None:
     with output_dir(out_dir, overwrite=overwrite) as tmp:
         atomic_write_json(tmp / "extent.json", ext.to_dict())
         atomic_write_text(tmp / "width_profile.csv",
-                          ext.width_profile.to_csv(index=False, lineterminator="\n"))
+                          neutralise_frame(ext.width_profile).to_csv(index=False,
+                                                                     lineterminator="\n"))
         atomic_write_text(tmp / "places.csv", _csv_with_lonlat(places))
-        atomic_write_text(tmp / "links.csv", corridor.links.drop(columns="geometry")
-                          .to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(tmp / "links.csv", neutralise_frame(corridor.links.drop(
+            columns="geometry")).to_csv(index=False, lineterminator="\n"))
         write_distance_csv(dist, tmp / "distances.csv")
         save_map(corridor_map(corridor, axis=ext.axis, plan_axis=ext.plan_axis),
                  tmp / "map.html")
@@ -81,7 +83,7 @@ def _csv_with_lonlat(gdf) -> str:  # noqa: ANN001 - GeoDataFrame
     df = gdf.drop(columns="geometry").copy()
     df["lon"] = gdf.geometry.x.round(6)
     df["lat"] = gdf.geometry.y.round(6)
-    return df.to_csv(index=False, lineterminator="\n")
+    return neutralise_frame(df).to_csv(index=False, lineterminator="\n")
 
 
 @click.command()
