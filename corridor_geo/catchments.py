@@ -230,14 +230,6 @@ def catchments(
     else:
         geoms = [_buffer_method(net, x, y, t, limits_s, land_m) for t in times]
 
-    for k, o in enumerate(orig):
-        for b, g in zip(limits, geoms[k], strict=True):
-            if g is None or g.is_empty:
-                raise ArgumentError(
-                    f"band {b:g} min around {o.id} reaches no area with method {method!r}"
-                    + (f" (no whole {cell:g} m cell)" if method == "grid" else "")
-                    + "; use a longer band" + (" or a smaller cell size" if method == "grid"
-                                               else ""))
     plat_ids, plat_nodes = _platform_nodes(corridor, net, snap_max_m)
     rows: list[dict[str, Any]] = []
     out_geoms: list[BaseGeometry] = []

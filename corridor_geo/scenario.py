@@ -959,8 +959,10 @@ def _write_run(result: RunResult, tmp: Path) -> None:
     if o.map:
         from corridor_geo.maps import corridor_map
 
-        m = corridor_map(_map_corridor(result.scenario), catchments=result.catchments,
-                         matrix=result.matrix)
+        catch = result.catchments
+        drawn = catch[~(catch.geometry.isna() | catch.geometry.is_empty)]  # empty bands
+        m = corridor_map(_map_corridor(result.scenario),
+                         catchments=drawn if len(drawn) else None, matrix=result.matrix)
         _save_map(m, tmp / "map.html")
         files.append("map.html")
     pngs: list[str] = []

@@ -110,7 +110,13 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
                     snap_max_m=snap_max_m)
     except SnapError as exc:
         raise SnapError(f"{exc}; use --snap-max to allow a longer start") from None
-    html = map_html(corridor_map(corridor, catchments=gdf))
+    drawn = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if drawn.empty:
+        raise CorridorGeoError(
+            f"--bands {bands}: no band reaches any area around {', '.join(origins)} "
+            f"(a band shorter than the time to cross one {method} cell reaches none); "
+            "use longer bands" + (" or a smaller --cell-size" if method == "grid" else ""))
+    html = map_html(corridor_map(corridor, catchments=drawn))  # empty bands are not drawn
     name = "catchments.parquet" if fmt == "parquet" else "catchments.gpkg"
     # everything is computed before anything is written; the folder is committed as a whole
     with output_dir(out_dir, overwrite=overwrite) as tmp:
