@@ -169,7 +169,13 @@ def catchments(
     if method not in METHODS:
         raise CorridorGeoError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     limits = _check_bands(bands)
-    cell = DEFAULT_CELL_SIZE_M[mode] if cell_size_m is None else float(cell_size_m)
+    try:
+        cell = DEFAULT_CELL_SIZE_M[mode] if cell_size_m is None else float(cell_size_m)
+        snap_max_m, off_network_speed_kmh = float(snap_max_m), float(off_network_speed_kmh)
+    except (TypeError, ValueError):
+        raise ArgumentError("cell_size_m, snap_max_m and off_network_speed_kmh must be "
+                            f"numbers, got {cell_size_m!r}, {snap_max_m!r}, "
+                            f"{off_network_speed_kmh!r}") from None
     for name, value in (("cell_size_m", cell), ("off_network_speed_kmh", off_network_speed_kmh),
                         ("snap_max_m", snap_max_m)):
         if not (math.isfinite(value) and value > 0):
@@ -309,6 +315,10 @@ def _check_grid_memory(net: Network, *, cell: float, radius: float, n_origins: i
 def _as_items(origins: Any) -> list[str | tuple[float, float]]:
     if isinstance(origins, str):
         return [origins]
+    if origins is None or isinstance(origins, bytes | int | float) or \
+            not isinstance(origins, Iterable):
+        raise ArgumentError(f"origins: expected an id or name, a (lon, lat) pair or a list of "
+                            f"them, got {origins!r}")
     if (isinstance(origins, tuple) and len(origins) == 2
             and all(isinstance(v, int | float) for v in origins)):
         return [(float(origins[0]), float(origins[1]))]
@@ -345,9 +355,10 @@ def _resolve_origins(items: list[str | tuple[float, float]],
             out[pid] = _Origin(pid, str(row.get("name_en", "") or ""),
                                str(row.get("name_zh", "") or ""), float(pt.x), float(pt.y))
         else:
-            lon, lat = o
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise CorridorGeoError(f"origin ({lon}, {lat}) is not a WGS84 lon/lat pair")
+            from corridor_geo._args import check_point
+
+            lon, lat = check_point(o[0], o[1], what="origin",
+                                   polygon=getattr(corridor, "polygon", None))
             pid = f"point_{lon:.6f}_{lat:.6f}"
             out[pid] = _Origin(pid, "", "", lon, lat)
     # sorted by id: results never depend on the order the origins were given in

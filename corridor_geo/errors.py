@@ -29,7 +29,7 @@ class CorridorGeoError(Exception):
     """Base class of all errors caused by user input or user data."""
 
 
-class ArgumentError(CorridorGeoError, ValueError):
+class ArgumentError(CorridorGeoError, ValueError, TypeError):
     """A function argument has the wrong type or value.
 
     For example a string where a list is meant, a negative distance, or a cell size

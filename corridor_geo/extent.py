@@ -609,6 +609,10 @@ def corridor_extent(
         from corridor_geo.corridor import load_corridor
 
         corridor = load_corridor()
+    if not hasattr(corridor, "platforms"):
+        from corridor_geo.errors import ArgumentError
+
+        raise ArgumentError(f"expected a Corridor (load_corridor()), got {corridor!r}")
     platforms = corridor.platforms
     if "axis_order" in platforms.columns:
         platforms = platforms.sort_values("axis_order", kind="stable")

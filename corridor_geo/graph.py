@@ -488,6 +488,9 @@ def load_network(
     --------
     >>> net = load_network("futian.osm.pbf", bbox=(113.9, 22.5, 114.1, 22.6))  # doctest: +SKIP
     """
+    if not isinstance(network_type, str):
+        raise CorridorGeoError(f"network_type must be 'drive', 'walk' or 'bike', got "
+                               f"{network_type!r}")
     _osm.check_network_type(network_type)
     if speeds is not None:
         _check_speeds(speeds)  # every source: NaN/0/negative speeds never reach routing

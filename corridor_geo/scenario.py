@@ -66,7 +66,7 @@ from corridor_geo._scenario_model import (
     format_validation_error,
 )
 from corridor_geo._text import md_text
-from corridor_geo.errors import CorridorGeoError, UnknownIdError
+from corridor_geo.errors import ArgumentError, CorridorGeoError, UnknownIdError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -145,6 +145,8 @@ class Scenario(ScenarioModel):
         --------
         >>> s = Scenario.from_yaml("scenarios/baseline_2025.yaml")  # doctest: +SKIP
         """
+        if not isinstance(path, str | os.PathLike):
+            raise ArgumentError(f"expected the path of a scenario file, got {path!r}")
         path = Path(path)
         raw = read_input(path, error=ScenarioError, max_bytes=_MAX_FILE_BYTES,
                          what="scenario YAML file")
@@ -210,6 +212,15 @@ class Scenario(ScenarioModel):
         p = p if p.is_absolute() else self.base_dir / p
         if not p.is_file():
             raise ScenarioError(f"file not found: {p}", path=self._label(), field=field_path)
+        if self._source is not None:  # a scenario *file* reads only from allowed folders
+            allowed = _allowed_dirs(self.base_dir)
+            real = p.resolve()
+            if not any(real.is_relative_to(d) for d in allowed):
+                raise ScenarioError(
+                    f"{value}: a scenario file may only read files in its own folder, the "
+                    f"shared data folder or a folder listed in {DATA_DIRS_ENV} (symbolic "
+                    f"links followed); {real} is in none of {', '.join(map(str, allowed))}",
+                    path=self._label(), field=field_path)
         return p
 
     def referenced_files(self) -> list[Path]:
@@ -335,6 +346,25 @@ def _new_link(link: AddLink, stops: tuple[str | tuple[str, float, float], ...]) 
         "operating_speed_kmh": link.operating_speed_kmh, "headway_min": link.headway_min,
     }
     return cls(**kwargs) if cls is not None else kwargs
+
+
+#: Environment variable listing further folders (os.pathsep-separated) scenario files may
+#: read from (besides their own folder and ``settings.shared_data_dir()``).
+DATA_DIRS_ENV = "CORRIDOR_GEO_DATA_DIRS"
+
+
+def _allowed_dirs(base_dir: Path) -> list[Path]:
+    """Folders a scenario file may read from (resolved)."""
+    dirs = [base_dir, settings.shared_data_dir()]
+    dirs += [Path(d).expanduser() for d in os.environ.get(DATA_DIRS_ENV, "").split(os.pathsep)
+             if d.strip()]
+    out: list[Path] = []
+    for d in dirs:
+        try:
+            out.append(d.resolve())
+        except OSError:
+            continue
+    return out
 
 
 def _yaml_message(exc: yaml.YAMLError) -> str:
