@@ -78,7 +78,7 @@ def check_point(lon: Any, lat: Any, *, polygon: Any = None, what: str = "point")
     except (TypeError, ValueError):
         raise ArgumentError(f"{what}: expected numbers lon, lat, got ({lon!r}, {lat!r})") from None
     if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
-        raise ArgumentError(f"{what} ({x}, {y}) is not a WGS84 lon, lat")
+        raise ArgumentError(f"{what} ({x}, {y}) is not a WGS84 lon/lat pair (lon, lat)")
     if polygon is not None:
         import shapely
 

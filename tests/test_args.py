@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import corridor_geo as cg
 from corridor_geo._args import AS_OF_RANGE, MAX_DISTANCE_KM
+from corridor_geo.catchments import catchments
 from corridor_geo.cli import main
 from corridor_geo.errors import (
     ArgumentError,
@@ -38,9 +39,9 @@ def _calls(c):
             c, v, ["core_sz_hitech_zone"], street=False),
         "travel_time_matrix(as_of)": lambda v: cg.travel_time_matrix(
             c, ["core_sz_hitech_zone"], ["core_sz_hitech_zone"], as_of=v, street=False),
-        "catchments(origins)": lambda v: cg.catchments(v),
-        "catchments(bands)": lambda v: cg.catchments("core_sz_hitech_zone", bands=v),
-        "catchments(cell_size_m)": lambda v: cg.catchments("core_sz_hitech_zone",
+        "catchments(origins)": lambda v: catchments(v),
+        "catchments(bands)": lambda v: catchments("core_sz_hitech_zone", bands=v),
+        "catchments(cell_size_m)": lambda v: catchments("core_sz_hitech_zone",
                                                             cell_size_m=v),
         "load_network(network_type)": lambda v: cg.load_network(network_type=v),
         "Scenario.from_yaml": lambda v: cg.Scenario.from_yaml(v),
@@ -64,9 +65,9 @@ def test_bad_arguments_raise_corridor_geo_errors(corridor, name):
 
 def test_argument_error_is_also_value_and_type_error():
     with pytest.raises(ValueError, match="not the string '30'"):
-        cg.catchments("core_sz_hitech_zone", bands="30")
+        catchments("core_sz_hitech_zone", bands="30")
     with pytest.raises(TypeError, match="not the string '30'"):
-        cg.catchments("core_sz_hitech_zone", bands="30")
+        catchments("core_sz_hitech_zone", bands="30")
 
 
 def test_strings_are_not_split_into_characters(corridor):
@@ -96,7 +97,7 @@ def test_one_as_of_range_everywhere(corridor, year, tmp_path):
             assert res.stderr.count("\n") == 1
         s = tmp_path / "s.yaml"
         s.write_text(f"name: t\norigins: [core_sz_hitech_zone]\nas_of: {year}\n")
-        res = CliRunner().invoke(main, ["run", str(s), "--check"])
+        res = CliRunner().invoke(main, ["--quiet", "run", str(s), "--check"])
         assert res.exit_code == 2
         assert f"as_of: must be {'>=' if year < lo else '<='}" in res.stderr
 
@@ -109,8 +110,8 @@ def test_points_far_from_the_study_area_are_refused(corridor, lon, lat, what):
     with pytest.raises(ArgumentError, match=msg):
         cg.travel_time_matrix(corridor, [(lon, lat)], ["core_sz_hitech_zone"], street=False)
     with pytest.raises(ArgumentError, match=msg):
-        cg.catchments([(lon, lat)], bands=[15])
-    res = CliRunner().invoke(main, ["matrix", "--from", f"{lon},{lat}", "--to", "深圳北",
+        catchments([(lon, lat)], bands=[15])
+    res = CliRunner().invoke(main, ["--quiet", "matrix", "--from", f"{lon},{lat}", "--to", "深圳北",
                                     "--no-streets"])
     assert res.exit_code == 2, what
     assert msg in res.stderr
@@ -134,7 +135,7 @@ def test_scenario_files_read_only_allowed_folders(tmp_path, monkeypatch):
                     ("nodes.csv", True), ("/etc/passwd", False)):
         s = home / "s.yaml"
         s.write_text(f"name: t\norigins: [core_sz_hitech_zone]\nextra_nodes: ['{ref}']\n")
-        res = CliRunner().invoke(main, ["run", str(s), "--check"])
+        res = CliRunner().invoke(main, ["--quiet", "run", str(s), "--check"])
         if ok:
             assert res.exit_code == 0, res.stderr
         else:
@@ -143,4 +144,4 @@ def test_scenario_files_read_only_allowed_folders(tmp_path, monkeypatch):
             assert "root:" not in res.stderr  # nothing of the file is echoed
     monkeypatch.setenv("CORRIDOR_GEO_DATA_DIRS", os.fspath(secret.parent))
     s.write_text(f"name: t\norigins: [core_sz_hitech_zone]\nextra_nodes: ['{secret}']\n")
-    assert CliRunner().invoke(main, ["run", str(s), "--check"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--quiet", "run", str(s), "--check"]).exit_code == 0

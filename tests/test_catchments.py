@@ -481,11 +481,11 @@ def test_band_too_small_for_a_cell_is_one_clear_error(tmp_path):
     gdf = catchments("core_dg_songshan_lake", bands=[0.1, 30])
     assert gdf.geometry.iloc[0].is_empty  # nothing within 6 s of a whole cell
     assert gdf.area_km2.iloc[0] == 0
-    res = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
+    res = CliRunner().invoke(main, ["--quiet", "catchments", "--origins", "core_dg_songshan_lake",
                                     "--bands", "0.1", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert "no band reaches any area" in res.stderr
     assert res.stderr.count("\n") == 1
-    res = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
+    res = CliRunner().invoke(main, ["--quiet", "catchments", "--origins", "core_dg_songshan_lake",
                                     "--bands", "0.1,30", "--out", str(tmp_path / "p")])
     assert res.exit_code == 0, res.stderr

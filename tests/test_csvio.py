@@ -141,7 +141,7 @@ def test_extra_nodes_csv_in_gbk_and_with_extra_fields(tmp_path):
     p.write_bytes("id,name,lon,lat\nmy_a,松山湖实验室,113.89,22.92\n".encode("gbk"))
     assert list(read_extra_nodes(p)["name_en"]) == ["松山湖实验室"]
     p.write_text("id,name,lon,lat\nmy_a,A,113.89,22.92,extra\n", encoding="utf-8")
-    res = CliRunner().invoke(main, ["nodes", "--extra-nodes", str(p)])
+    res = CliRunner().invoke(main, ["--quiet", "nodes", "--extra-nodes", str(p)])
     assert res.exit_code == 2
     assert "line 2 has 5 fields, more than the 4 columns" in res.stderr
     assert res.stderr.count("\n") == 1

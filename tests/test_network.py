@@ -145,7 +145,7 @@ def test_graphml_with_bad_values_is_refused_naming_file_and_element(tmp_path, kw
     with pytest.raises(DataValidationError, match=message) as info:
         load_network(p, cache=False)
     assert str(p) in str(info.value)
-    res = CliRunner().invoke(main, ["network", "build", str(p)])
+    res = CliRunner().invoke(main, ["--quiet", "network", "build", str(p)])
     assert res.exit_code == 2
     assert res.stderr.count("\n") == 1
     assert "Traceback" not in res.stderr

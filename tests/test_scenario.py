@@ -104,7 +104,8 @@ def test_new_stop_as_mapping():
     ("name: t\n", "origins: required field is missing"),
     ("origins: [a]\n", "name: required field is missing"),
     ("name: t\norigins: [a, a]\n", "origins: 'a' is given more than once"),
-    (MINIMAL + "origins: [a]\n", "duplicate key 'origins' (first at line 2)"),
+    (MINIMAL + "origins: [a]\n", "invalid YAML at line 3, column 1: duplicate key 'origins' "
+     "(first at line 2); each key may appear once"),
     (MINIMAL + "edits:\n  add_links:\n  - {id: n, name: n, mode: high_speed_rail, "
      "operating_speed_kmh: 300, stops: [a, {name: b, lon: 500, lat: 22}]}\n",
      "edits.add_links[0].stops[1].lon: must be <= 180 (got 500)"),

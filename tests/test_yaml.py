@@ -60,11 +60,11 @@ def test_code_tags_are_refused():
 def test_cli_alias_bomb_and_duplicate_key_are_one_line(tmp_path):
     p = tmp_path / "bomb.yaml"
     p.write_text("name: t\norigins: [core_sz_hitech_zone]\ndescription: x\n" + BOMB)
-    res = CliRunner().invoke(main, ["run", str(p), "--check"])
+    res = CliRunner().invoke(main, ["--quiet", "run", str(p), "--check"])
     assert res.exit_code == 2
     assert res.stderr.count("\n") == 1
     assert "values once aliases are expanded" in res.stderr
     p.write_text("name: t\norigins: [core_sz_hitech_zone]\nname: u\n")
-    res = CliRunner().invoke(main, ["run", str(p), "--check"])
+    res = CliRunner().invoke(main, ["--quiet", "run", str(p), "--check"])
     assert res.exit_code == 2
     assert f"{p}: invalid YAML at line 3, column 1: duplicate key 'name'" in res.stderr
