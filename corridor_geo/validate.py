@@ -51,7 +51,10 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     >>> read_observed("observed.csv").columns.tolist()  # doctest: +SKIP
     ['from', 'to', 'observed_min', 'year', 'mode', 'all_stops']
     """
+    from corridor_geo._io import check_input_file
+
     path = Path(path)
+    check_input_file(path, what="CSV of observed times")  # no devices/FIFOs, bounded size
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         cols = [(c or "").strip() for c in (reader.fieldnames or [])]
