@@ -8,24 +8,46 @@ moved into place with :func:`os.replace`, which is atomic on POSIX and Windows.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
+    "MANIFEST",
     "atomic_dir",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "check_output_dir",
     "dumps_json",
     "file_sha256",
+    "output_dir",
+    "read_input",
+    "read_manifest",
+    "read_vector",
+    "sweep_temporaries",
+    "write_manifest",
 ]
+
+#: Name of the manifest corridor_geo writes into every output folder. A folder holding
+#: it was written by corridor_geo; the files it lists may be replaced by a later run.
+MANIFEST = ".corridor_geo-manifest.json"
+#: Marker in the names of temporary folders (``<marker><host>-<pid>-<random>``).
+_TMP_MARK = ".corridor_geo-tmp-"
+#: Temporary folders of another host (or of unknown liveness) are swept after this.
+_STALE_S = 24 * 3600
 
 
 @contextlib.contextmanager
@@ -84,14 +106,12 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; give it normal permissions
+    sweep_temporaries(target.parent, prefix=f".{target.name}")
+    tmp = _mkdtemp(target.parent, f".{target.name}")
     try:
         yield tmp
         if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            old = target.with_name(f".{target.name}{_TMP_MARK}{_tag()}-old")
             os.replace(target, old)
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)
@@ -137,3 +157,375 @@ def write_gpkg(gdf: Any, target: str | os.PathLike[str], *, layer: str) -> Path:
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
     return Path(target)
+# ---------------------------------------------------------------------------- output folders
+# Rules (docs/robustness.md): corridor_geo never deletes what it did not write.
+# * A new folder is built beside the target and renamed into place: atomic as a whole.
+# * A folder corridor_geo wrote (it holds MANIFEST and nothing the manifest does not
+#   list) is replaced as a whole by an atomic exchange of the two folders.
+# * Any other non-empty folder is refused (OutputDirError, exit 2) unless
+#   ``overwrite=True`` (``--overwrite``): then the new files are moved in one by one,
+#   replacing only files listed in the previous manifest; a file of the same name that
+#   corridor_geo did not write is never replaced (refused before anything moves).
+# * Temporary folders carry host and pid in their names; those of dead processes are
+#   removed by the next run (and always on failure).
+
+
+def _tag() -> str:
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _mkdtemp(parent: Path, prefix: str) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{_TMP_MARK}{_tag()}-", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; give it normal permissions
+    return tmp
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def sweep_temporaries(folder: str | os.PathLike[str], *, prefix: str = "") -> list[Path]:
+    """Remove temporary folders left in *folder* by killed corridor_geo processes.
+
+    Only folders named ``<prefix>.corridor_geo-tmp-<host>-<pid>-…`` are considered;
+    one is removed when its process (on this host) no longer runs, or — for another
+    host — when it is older than a day. Symbolic links are never followed.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    folder = Path(folder)
+    removed: list[Path] = []
+    here = _tag().rsplit("-", 1)[0]
+    mark = f"{prefix}{_TMP_MARK}"
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(mark) or not entry.is_dir(follow_symlinks=False):
+            continue
+        m = re.match(r"(.+)-(\d+)-", entry.name[len(mark):])
+        if m and m.group(1) == here:
+            stale = not _pid_alive(int(m.group(2)))
+        else:
+            try:
+                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > _STALE_S
+            except OSError:
+                stale = False
+        if stale:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Return the manifest of an output folder written by corridor_geo, or ``None``."""
+    path = Path(folder) / MANIFEST
+    try:
+        if not path.is_file() or path.stat().st_size > 64 << 20:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(data, dict) and isinstance(data.get("entries"), list)
+            and all(isinstance(e, str) for e in data["entries"])):
+        return None
+    return data
+
+
+def _manifest(folder: Path, *, entries: list[str] | None = None,
+              complete: bool = True) -> dict[str, Any]:
+    """Manifest of *folder*: its top-level entries and the SHA-256 of every file."""
+    names = sorted(e.name for e in folder.iterdir()
+                   if e.name != MANIFEST and _TMP_MARK not in e.name) if entries is None \
+        else sorted(set(entries))
+    files: dict[str, str] = {}
+    for name in names:
+        p = folder / name
+        if p.is_file() and not p.is_symlink():
+            files[name] = file_sha256(p)
+        elif p.is_dir() and not p.is_symlink():
+            for q in sorted(p.rglob("*")):
+                rel = q.relative_to(folder).as_posix()
+                if q.is_file() and not q.is_symlink() and _TMP_MARK not in rel:
+                    files[rel] = file_sha256(q)
+    return {"written_by": "corridor_geo", "manifest_version": 1, "complete": complete,
+            "entries": names, "files": files}
+
+
+def write_manifest(folder: str | os.PathLike[str], *, entries: list[str] | None = None,
+                   complete: bool = True) -> Path:
+    """Write *folder*'s manifest (all its entries, or the given top-level *entries*)."""
+    folder = Path(folder)
+    return atomic_write_json(folder / MANIFEST,
+                             _manifest(folder, entries=entries, complete=complete))
+
+
+def _foreign(folder: Path) -> tuple[list[str], bool]:
+    """Entries of *folder* corridor_geo did not write, and whether it has a manifest."""
+    man = read_manifest(folder)
+    ours = set(man["entries"]) if man else set()
+    foreign = sorted(e.name for e in folder.iterdir()
+                     if e.name != MANIFEST and not e.name.startswith(_TMP_MARK)
+                     and e.name not in ours)
+    return foreign, man is not None
+
+
+def check_output_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Check that *target* may be written as an output folder; return it as a Path.
+
+    Parameters
+    ----------
+    target
+        The output folder.
+    overwrite
+        Allow a non-empty folder corridor_geo did not write (or that holds files it
+        did not write): the new files are added, replacing only the files listed in
+        the folder's previous manifest; other files are kept.
+
+    Raises
+    ------
+    OutputDirError
+        *target* is a file; its nearest existing parent is not a writable folder; or it
+        is a non-empty folder holding files corridor_geo did not write and
+        *overwrite* is false.
+
+    Examples
+    --------
+    >>> check_output_dir("out/run").name
+    'run'
+    """
+    from corridor_geo.errors import OutputDirError
+
+    p = Path(target).expanduser()
+    if p.is_symlink() and not p.is_dir():
+        raise OutputDirError(f"output directory {p}: is a broken symbolic link")
+    if p.exists() and not p.is_dir():
+        raise OutputDirError(f"output directory {p}: exists and is not a directory")
+    probe_in = p if p.is_dir() else p.absolute().parent
+    while not probe_in.exists():
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise OutputDirError(f"output directory {p}: {probe_in} is not a directory")
+    try:  # a real probe: os.access says yes to root and knows nothing of read-only mounts
+        probe = tempfile.mkdtemp(prefix=".corridor_geo-probe-", dir=probe_in)
+    except OSError as exc:
+        raise OutputDirError(f"output directory {p}: cannot write in {probe_in} "
+                             f"({exc.strerror or exc})") from None
+    Path(probe).rmdir()
+    if p.is_dir():
+        sweep_temporaries(p)
+        foreign, has_manifest = _foreign(p)
+        if foreign and not overwrite:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
+                                               if len(foreign) > 5 else "")
+            what = ("holds files corridor_geo did not write" if has_manifest
+                    else "is not empty and was not written by corridor_geo")
+            raise OutputDirError(
+                f"output directory {p} {what} ({shown}); nothing was written. Choose a new "
+                f"or empty folder, or use --overwrite (overwrite=True) to write into it: "
+                f"only files listed in its {MANIFEST} are replaced, other files are kept")
+    return p
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux ``renameat2(RENAME_EXCHANGE)``)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
+def _holds_cwd(p: Path) -> bool:
+    try:
+        cwd = Path.cwd().resolve()
+        return cwd == p.resolve() or p.resolve() in cwd.parents
+    except OSError:
+        return True
+
+
+@contextlib.contextmanager
+def output_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+    r"""Yield a temporary folder to write outputs into; commit it to *target* on success.
+
+    See the rules above :func:`check_output_dir`. On an exception the temporary folder
+    is removed and *target* is unchanged. The committed folder holds :data:`MANIFEST`.
+
+    Examples
+    --------
+    >>> with output_dir("out/demo") as tmp:  # doctest: +SKIP
+    ...     (tmp / "a.csv").write_text("x\n")
+    """
+    p = check_output_dir(target, overwrite=overwrite)
+    whole = not p.exists()
+    if not whole:
+        foreign, has_manifest = _foreign(p)
+        whole = has_manifest and not foreign and not _holds_cwd(p)
+    tmp: Path | None = None
+    if whole:
+        p.absolute().parent.mkdir(parents=True, exist_ok=True)
+        sweep_temporaries(p.absolute().parent, prefix=f".{p.name}")
+        try:
+            tmp = _mkdtemp(p.absolute().parent, f".{p.name}")
+        except OSError:
+            if not p.exists():
+                raise
+            whole = False
+    if tmp is None:
+        tmp = _mkdtemp(p, "")
+    try:
+        yield tmp
+        write_manifest(tmp)
+        if whole and not p.exists():
+            tmp.rename(p)
+        elif whole and _exchange(tmp, p):
+            shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous output
+        elif whole:
+            old = p.absolute().parent / f".{p.name}{_TMP_MARK}{_tag()}-old"
+            os.replace(p, old)
+            os.replace(tmp, p)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            _commit_in_place(tmp, p)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _commit_in_place(tmp: Path, target: Path) -> None:
+    """Move the entries of *tmp* into *target*, replacing only manifest-listed entries."""
+    from corridor_geo.errors import OutputDirError
+
+    old = read_manifest(target)
+    old_entries = set(old["entries"]) if old else set()
+    new_entries = sorted(e.name for e in tmp.iterdir() if e.name != MANIFEST)
+    clash = [n for n in new_entries
+             if (target / n).exists() or (target / n).is_symlink()
+             if n not in old_entries]
+    if clash:
+        raise OutputDirError(
+            f"output directory {target}: {', '.join(clash)} exist(s) and corridor_geo did not "
+            "write them; nothing was replaced. Move them away or choose another folder")
+    # a kill from here on leaves a folder whose manifest lists every entry in play
+    write_manifest(target, entries=sorted(old_entries | set(new_entries)), complete=False)
+    for name in new_entries:
+        dst = target / name
+        if dst.is_dir() and not dst.is_symlink():
+            shutil.rmtree(dst)
+        os.replace(tmp / name, dst)
+    for name in sorted(old_entries - set(new_entries)):
+        dst = target / name
+        if dst.is_dir() and not dst.is_symlink():
+            shutil.rmtree(dst, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                dst.unlink()
+    write_manifest(target, entries=new_entries)
+
+
+# ---------------------------------------------------------------------------- inputs
+#: Largest input file (CSV, GeoJSON, ...) read whole into memory, in bytes.
+MAX_INPUT_BYTES = 512 << 20
+
+
+def check_input_file(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+                     max_bytes: int = MAX_INPUT_BYTES, what: str = "input file") -> Path:
+    """Check that *path* is a regular file of at most *max_bytes*, without opening it.
+
+    Devices (``/dev/zero``), FIFOs and sockets are refused: reading them could hang or
+    never end. The error is *error* (default
+    :class:`~corridor_geo.errors.DataValidationError`) with ``path=``.
+    """
+    from corridor_geo.errors import DataValidationError
+
+    err = error or DataValidationError
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise err("file not found", path=p) from None  # type: ignore[call-arg]
+    except OSError as exc:
+        raise err(f"cannot read the file: {exc.strerror or exc}", path=p) from None  # type: ignore[call-arg]
+    if stat.S_ISDIR(st.st_mode):
+        raise err(f"is a directory, expected a {what}", path=p)  # type: ignore[call-arg]
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else
+                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise err(f"is {kind}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+    if st.st_size > max_bytes:
+        raise err(f"file is {st.st_size} bytes; a {what} may have at most "  # type: ignore[call-arg]
+                  f"{max_bytes} bytes", path=p)
+    return p
+
+
+def read_input(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+               max_bytes: int = MAX_INPUT_BYTES, what: str = "input file") -> bytes:
+    """Read a regular file of at most *max_bytes* bytes (see :func:`check_input_file`).
+
+    The file is opened without blocking and read with a byte limit, so a file that
+    changes type or grows after the check still cannot hang or exhaust memory.
+
+    Examples
+    --------
+    >>> read_input("/dev/zero")  # doctest: +SKIP
+    Traceback (most recent call last):
+    corridor_geo.errors.DataValidationError: /dev/zero: is a device; expected a regular ...
+    """
+    from corridor_geo.errors import DataValidationError
+
+    err = error or DataValidationError
+    p = check_input_file(path, error=error, max_bytes=max_bytes, what=what)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise err(f"is not a regular file; expected a {what}", path=p)  # type: ignore[call-arg]
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise err(f"cannot read the file: {exc.strerror or exc}", path=p) from None  # type: ignore[call-arg]
+    if len(data) > max_bytes:
+        raise err(f"file has more than {max_bytes} bytes; a {what} may have at most "  # type: ignore[call-arg]
+                  f"{max_bytes} bytes", path=p)
+    return data
+
+
+def read_vector(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+                what: str = "vector file (GeoPackage, GeoJSON, ...)", **kwargs: Any) -> Any:
+    """Read a vector file with geopandas/pyogrio after :func:`check_input_file`.
+
+    Any reader failure becomes *error* (default ``DataValidationError``) naming the file.
+
+    Examples
+    --------
+    >>> read_vector("/etc/passwd")  # doctest: +SKIP
+    Traceback (most recent call last):
+    corridor_geo.errors.DataValidationError: /etc/passwd: cannot read as a vector file ...
+    """
+    import geopandas as gpd
+
+    from corridor_geo.errors import DataValidationError
+
+    err = error or DataValidationError
+    p = check_input_file(path, error=error, what=what)
+    try:
+        return gpd.read_file(p, engine="pyogrio", **kwargs)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        msg = " ".join(str(exc).split())[:300]
+        raise err(f"cannot read as a {what}: {msg}", path=p) from None  # type: ignore[call-arg]

@@ -25,8 +25,9 @@ from pydantic import (
     model_validator,
 )
 
+from corridor_geo import errors as _errors
 from corridor_geo._bands import check_bands
-from corridor_geo.errors import CorridorGeoError, DataValidationError
+from corridor_geo.errors import DataValidationError
 from corridor_geo.settings import SNAP_MAX_M
 
 __all__ = [
@@ -89,8 +90,7 @@ class ScenarioError(DataValidationError):
         Exception.__init__(self, " ".join(text.split()))  # always one line
 
 
-class OutputDirError(CorridorGeoError):
-    """The output directory cannot be created or written."""
+OutputDirError = _errors.OutputDirError  # defined with the other errors; re-exported here
 
 
 class _Model(BaseModel):

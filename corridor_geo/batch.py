@@ -40,8 +40,8 @@ from typing import Any, Literal
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from corridor_geo import settings
-from corridor_geo._io import atomic_write_json
-from corridor_geo.errors import CorridorGeoError
+from corridor_geo._io import atomic_write_json, read_manifest, write_manifest
+from corridor_geo.errors import CorridorGeoError, OutputDirError
 
 __all__ = ["BatchItem", "BatchReport", "SchedulerError", "run_batch"]
 
@@ -225,6 +225,7 @@ def run_batch(
     n_workers: int | None = None,
     force: bool = False,
     progress: bool | None = None,
+    overwrite: bool = False,
     _task: Callable[[str, str], tuple[str, str, str]] = _run_one,
 ) -> BatchReport:
     """Run scenario files on Dask distributed, each into ``out/<file stem>/``.
@@ -245,6 +246,9 @@ def run_batch(
         Run even the scenarios whose outputs are up to date.
     progress
         Show a tqdm bar over the scenarios (default ``settings.progress``).
+    overwrite
+        Write into a non-empty *out* that holds files corridor_geo did not write
+        (they are kept; see :func:`corridor_geo.scenario.check_out_dir`).
 
     Returns
     -------
@@ -270,7 +274,11 @@ def run_batch(
 
     from corridor_geo.scenario import Scenario, check_out_dir
 
-    out_dir = check_out_dir(out)
+    out_dir = check_out_dir(out, overwrite=overwrite)
+    prev = read_manifest(out_dir) if out_dir.is_dir() else None
+    if (out_dir / "batch.json").exists() and "batch.json" not in (prev or {}).get("entries", ()):
+        raise OutputDirError(f"output directory {out_dir}: batch.json exists and corridor_geo did "
+                             "not write it; move it away or choose another folder")
     paths = [Path(p) for p in scenarios]
     if not paths:
         raise CorridorGeoError("batch: no scenario files given")
@@ -300,8 +308,11 @@ def run_batch(
         todo.append((k, p, h, src))
 
     show = settings.progress if progress is None else progress
+    owned = ["batch.json", *(p.stem for p in paths)]
     if todo:
         out_dir.mkdir(parents=True, exist_ok=True)
+        # the manifest first, so that a killed batch leaves a folder later runs accept
+        write_manifest(out_dir, entries=_owned(out_dir, owned), complete=False)
         workers = n_workers or max(1, min(os.cpu_count() or 1, len(todo)))
         client, cluster = _connect(scheduler, workers)
         try:
@@ -331,5 +342,16 @@ def run_batch(
             if cluster is not None:
                 _close_local_cluster(cluster)
     report = BatchReport(items=tuple(results[k] for k in range(len(paths))), out=out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out_dir / "batch.json", report.to_dict())
+    write_manifest(out_dir, entries=_owned(out_dir, owned))
     return report
+
+
+def _owned(out_dir: Path, names: Sequence[str]) -> list[str]:
+    """Entries of the batch folder corridor_geo wrote: previous manifest + this batch's."""
+    old = read_manifest(out_dir)
+    mine = {n for n in names
+            if n == "batch.json" or not (out_dir / n).exists()
+            or read_manifest(out_dir / n) is not None}  # never claim a user's folder
+    return sorted(mine | set(old["entries"] if old else ()))

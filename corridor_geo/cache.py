@@ -8,8 +8,10 @@ A cached network is a folder with two files:
     and the road classes/names as category codes + category strings. Read with
     ``np.load(allow_pickle=False)``: a cache file cannot run code.
 ``meta.json``
-    format version, array counts and the network's ``meta`` (source, source hash, OSM
-    date, network type, speed-model version).
+    format version, array counts, the SHA-256 of ``arrays.npz``, the cache key the entry
+    was built for, its mode and the network's ``meta`` (source, source hash, OSM date,
+    network type, speed-model version). An entry whose hash, key or mode does not
+    match, or whose arrays fail :meth:`Network.validate`, is rebuilt.
 
 The folder is written atomically (:func:`corridor_geo._io.atomic_dir`). A truncated or
 corrupt file (zip CRC, missing or inconsistent arrays) raises
@@ -32,9 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from corridor_geo import settings
-from corridor_geo._io import dumps_json
+from corridor_geo._io import atomic_dir, dumps_json
 from corridor_geo.errors import CacheError
-from corridor_geo.network import FORMAT_VERSION, Network, read_network, save_network
+from corridor_geo.network import (
+    FORMAT_VERSION,
+    MODES,
+    Network,
+    _write_arrays,
+    read_network,
+    save_network,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -99,7 +108,7 @@ def load_or_build(
     path = network_cache_dir() / f"{prefix}-{cache_key(key_parts)}"
     if path.exists():
         try:
-            net = read_network(path)
+            net = read_network(path, key=path.name, mode=prefix if prefix in MODES else None)
         except CacheError as exc:
             warnings.warn(f"{exc}; rebuilding it", CacheWarning, stacklevel=3)
         else:
@@ -111,5 +120,6 @@ def load_or_build(
             )
     net = build()
     net.meta = {**net.meta, "cache_key": path.name}
-    save_network(net, path)
+    with atomic_dir(path) as tmp:
+        _write_arrays(net, tmp, key=path.name)
     return net

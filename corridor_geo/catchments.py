@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from corridor_geo import _grid
 from corridor_geo._bands import check_bands
 from corridor_geo.corridor import place_point, point_id
-from corridor_geo.errors import CorridorGeoError, DataValidationError, SnapError
+from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError, SnapError
 from corridor_geo.settings import METRIC_CRS, SNAP_MAX_M, WGS84
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ METHODS = ("grid", "concave_hull", "buffer")
 DEFAULT_CELL_SIZE_M: dict[str, float] = {"drive": 250.0, "transit": 250.0, "walk": 100.0}
 #: Default longest off-network leg (m) on OSM street networks and on the scgraph default.
 MAX_OFF_NETWORK_M = 500.0
+#: Most memory the grid method may need (bytes), checked before anything is allocated.
+MAX_GRID_MEMORY_BYTES = 2 << 30
+#: Most bands per call (each is a polygon per origin).
+MAX_BANDS = 48
 MAX_OFF_NETWORK_SCGRAPH_M = 1000.0
 #: Ratio passed to :func:`shapely.concave_hull` by the ``"concave_hull"`` method.
 CONCAVE_RATIO = 0.2
@@ -166,11 +170,17 @@ def catchments(
     if method not in METHODS:
         raise CorridorGeoError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     limits = _check_bands(bands)
-    cell = DEFAULT_CELL_SIZE_M[mode] if cell_size_m is None else float(cell_size_m)
+    try:
+        cell = DEFAULT_CELL_SIZE_M[mode] if cell_size_m is None else float(cell_size_m)
+        snap_max_m, off_network_speed_kmh = float(snap_max_m), float(off_network_speed_kmh)
+    except (TypeError, ValueError):
+        raise ArgumentError("cell_size_m, snap_max_m and off_network_speed_kmh must be "
+                            f"numbers, got {cell_size_m!r}, {snap_max_m!r}, "
+                            f"{off_network_speed_kmh!r}") from None
     for name, value in (("cell_size_m", cell), ("off_network_speed_kmh", off_network_speed_kmh),
                         ("snap_max_m", snap_max_m)):
         if not (math.isfinite(value) and value > 0):
-            raise CorridorGeoError(f"{name} must be a positive number, got {value!r}")
+            raise ArgumentError(f"{name} must be a positive number, got {value!r}")
     if max_off_network_m is not None and not (
             math.isfinite(max_off_network_m) and max_off_network_m >= 0):
         raise CorridorGeoError(f"max_off_network_m must be ≥ 0, got {max_off_network_m!r}")
@@ -189,6 +199,8 @@ def catchments(
     if max_off_network_m is None:
         major_roads_only = str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
         max_off_network_m = MAX_OFF_NETWORK_SCGRAPH_M if major_roads_only else MAX_OFF_NETWORK_M
+    if method == "grid":
+        _check_grid_memory(net, cell=cell, radius=max_off_network_m, n_origins=len(orig))
     from corridor_geo.routing import snap_points
 
     olon = np.array([o.lon for o in orig])
@@ -254,15 +266,60 @@ def catchments(
 
 def _check_bands(bands: Sequence[float]) -> list[float]:
     # one rule for API, CLI and scenario files: strictly increasing, else an error
+    if isinstance(bands, str | bytes):
+        raise ArgumentError(f"bands must be a sequence of minutes such as [15, 30], not the "
+                            f"string {bands!r}")
+    if not isinstance(bands, Iterable):
+        raise ArgumentError(f"bands must be a sequence of minutes, got {bands!r}")
     try:
-        return check_bands(bands)
+        vals = check_bands(bands)
     except ValueError as exc:
-        raise CorridorGeoError(f"bands {exc}") from None
+        raise ArgumentError(f"bands {exc}") from None
+    if len(vals) > MAX_BANDS:
+        raise ArgumentError(f"at most {MAX_BANDS} bands, got {len(vals)}")
+    if max(vals) > MAX_BAND_MIN:
+        raise ArgumentError(f"bands must be at most {MAX_BAND_MIN:g} minutes, got {max(vals):g}")
+    return vals
+
+
+#: Longest band (minutes): a day.
+MAX_BAND_MIN = 24 * 60.0
+
+
+def _check_grid_memory(net: Network, *, cell: float, radius: float, n_origins: int) -> None:
+    """Refuse a grid that would need more than :data:`MAX_GRID_MEMORY_BYTES`.
+
+    Estimated before anything is allocated: the (ny, nx) cell grid over the network
+    plus ``radius``, and the node-cell pairs (each access point — nodes and points every
+    ``max(cell/2, 50 m)`` along edges — times the cells within ``radius``), 8 bytes a
+    cell and 24 a pair, and a time per pair for each origin.
+    """
+    x = np.asarray(net.x, dtype=np.float64)
+    y = np.asarray(net.y, dtype=np.float64)
+    if x.size == 0:
+        return
+    margin = radius + cell
+    n_cells = (math.floor((float(x.max() - x.min()) + 2 * margin) / cell) + 2) * \
+        (math.floor((float(y.max() - y.min()) + 2 * margin) / cell) + 2)
+    points = x.size + float(np.asarray(net.length_m, dtype=np.float64).sum()) / max(cell / 2, 50)
+    per_point = math.pi * (radius / cell + 1.5) ** 2
+    need = 8.0 * n_cells + (24.0 + 8.0 * max(n_origins, 1)) * points * per_point
+    if need > MAX_GRID_MEMORY_BYTES:
+        factor = math.sqrt(need / MAX_GRID_MEMORY_BYTES)
+        raise ArgumentError(
+            f"cell_size_m={cell:g} would need about {need / 2**30:,.1f} GiB for the grid "
+            f"({n_cells:,.0f} cells), more than the limit of "
+            f"{MAX_GRID_MEMORY_BYTES / 2**30:g} GiB (catchments.MAX_GRID_MEMORY_BYTES); "
+            f"use a cell size of at least {math.ceil(cell * factor):g} m")
 
 
 def _as_items(origins: Any) -> list[str | tuple[float, float]]:
     if isinstance(origins, str):
         return [origins]
+    if origins is None or isinstance(origins, bytes | int | float) or \
+            not isinstance(origins, Iterable):
+        raise ArgumentError(f"origins: expected an id or name, a (lon, lat) pair or a list of "
+                            f"them, got {origins!r}")
     if (isinstance(origins, tuple) and len(origins) == 2
             and all(isinstance(v, int | float) for v in origins)):
         return [(float(origins[0]), float(origins[1]))]
@@ -299,9 +356,10 @@ def _resolve_origins(items: list[str | tuple[float, float]],
             out[pid] = _Origin(pid, str(row.get("name_en", "") or ""),
                                str(row.get("name_zh", "") or ""), float(pt.x), float(pt.y))
         else:
-            lon, lat = o
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise CorridorGeoError(f"origin ({lon}, {lat}) is not a WGS84 lon/lat pair")
+            from corridor_geo._args import check_point
+
+            lon, lat = check_point(o[0], o[1], what="origin",
+                                   polygon=getattr(corridor, "polygon", None))
             pid = point_id(lon, lat)
             out[pid] = _Origin(pid, "", "", lon, lat)
     # sorted by id: results never depend on the order the origins were given in
@@ -311,10 +369,10 @@ def _resolve_origins(items: list[str | tuple[float, float]],
 def _read_population(population: gpd.GeoDataFrame | str | Path,
                      column: str) -> gpd.GeoDataFrame:
     if isinstance(population, str | Path):
+        from corridor_geo._io import read_vector
+
         path = Path(population)
-        if not path.exists():
-            raise FileNotFoundError(2, "No such file", str(path))
-        layer = gpd.read_file(path)
+        layer = read_vector(path, what="population layer (GeoPackage, GeoJSON, ...)")
         where: str | None = str(path)
     else:
         layer, where = population, None

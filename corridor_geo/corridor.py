@@ -34,6 +34,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import settings
+from corridor_geo._args import as_list, check_as_of
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.data import (
     PLACE_COLUMNS,
@@ -42,7 +43,12 @@ from corridor_geo.data import (
     read_extra_nodes,
     read_geodata,
 )
-from corridor_geo.errors import DataValidationError, UnknownIdError, UnlocatedPlaceError
+from corridor_geo.errors import (
+    ArgumentError,
+    DataValidationError,
+    UnknownIdError,
+    UnlocatedPlaceError,
+)
 
 __all__ = ["Corridor", "load_corridor", "place_point", "point_id"]
 
@@ -312,7 +318,11 @@ class Corridor:
         >>> "st_dongguan_centre" in set(c.stations["id"])
         True
         """
-        enable, disable = set(enable), set(disable)
+        enable = set(as_list(enable, name="enable", what="link ids"))
+        disable = set(as_list(disable, name="disable", what="link ids"))
+        odd = [x for x in (*enable, *disable) if not isinstance(x, str)]
+        if odd:
+            raise ArgumentError(f"link ids must be strings, got {odd[0]!r}")
         _check_link_ids(self._data, enable | disable)
         return _assemble(
             self._data,
@@ -417,6 +427,8 @@ class Corridor:
         >>> corridor.resolve("天河"), corridor.resolve("ＮＡＮＳＨＡＮ")
         ('dist_gz_tianhe', 'dist_sz_nanshan')
         """
+        if not isinstance(query, str):
+            raise ArgumentError(f"expected an id or name (a string), got {query!r}")
         ix = self._index
         key = _norm(query)
         levels = ((ix.ids, key), (ix.full, key), (ix.short, _short(query)))
@@ -622,6 +634,12 @@ def load_corridor(
     True
     """
     data = read_geodata(geodata_dir=geodata_dir)
+    as_of = check_as_of(as_of)
+    if extra_nodes is not None and not isinstance(extra_nodes, str | os.PathLike):
+        extra_nodes = as_list(extra_nodes, name="extra_nodes", what="file paths")
+        bad = [p for p in extra_nodes if not isinstance(p, str | os.PathLike)]
+        if bad:
+            raise ArgumentError(f"extra_nodes: expected file paths, got {bad[0]!r}")
     if include_planned is True:
         enable = set(data.links.loc[data.links["status"] != "open", "id"])
     elif include_planned is False:

@@ -77,9 +77,13 @@ _MAX_ITER = 30
 
 
 def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    lon_a, lat_a = np.broadcast_arrays(
-        np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-    )
+    try:
+        lon_a, lat_a = np.broadcast_arrays(
+            np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        )
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError(f"expected numbers (degrees) for lon, lat: {exc}",
+                                  field="lon,lat") from None
     with np.errstate(invalid="ignore"):
         bad_lat = np.abs(lat_a) > 90.0
         bad_lon = np.abs(lon_a) > 180.0

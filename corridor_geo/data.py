@@ -30,9 +30,7 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -434,60 +432,14 @@ def _validate(model: type[BaseModel], record: dict[str, Any], *, path: Path, row
 def _read_csv(
     path: Path, *, required: Sequence[str], optional: Sequence[str] = (), strict: bool = True
 ) -> list[dict[str, str]]:
-    """Read a UTF-8 CSV into dicts, checking the header and the field count of every row."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataValidationError("file not found", path=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataValidationError(
-            f"not UTF-8 text (byte {exc.start}); expected a UTF-8 CSV file", path=path
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise DataValidationError(
-            f"empty file; expected a header with {', '.join(required)}", path=path
-        ) from None
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise DataValidationError("duplicate column; expected unique names",
-                                      path=path, field=name)
-        seen.add(name)
-    for name in required:
-        if name not in seen:
-            raise DataValidationError(
-                f"missing column {name!r}; expected columns {', '.join(required)}",
-                path=path, field=name,
-            )
-    if strict:
-        known = set(required) | set(optional)
-        for name in header:
-            if name not in known:
-                close = difflib.get_close_matches(name, sorted(known), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise DataValidationError(
-                    f"unknown column{hint}; expected only {', '.join([*required, *optional])}",
-                    path=path, field=name,
-                )
-    out: list[dict[str, str]] = []
-    row = 0
-    for values in reader:
-        if not values or all(not v.strip() for v in values):
-            continue  # blank line
-        row += 1
-        if len(values) != len(header):
-            raise DataValidationError(
-                f"has {len(values)} fields (line {reader.line_num}); expected {len(header)} "
-                f"({', '.join(header)}) - check the quoting of commas",
-                path=path, row=row,
-            )
-        out.append(dict(zip(header, values, strict=True)))
-    return out
+    """Read a CSV into dicts (:func:`corridor_geo._csvio.read_csv_records`).
+
+    Encoding (UTF-8 ±BOM, UTF-16, GB18030/GBK) detected; header, field counts and field
+    sizes checked.
+    """
+    from corridor_geo._csvio import read_csv_records
+
+    return read_csv_records(path, required=required, optional=optional, strict=strict).records
 
 
 def _split_aliases(text: str) -> list[str]:
@@ -769,6 +721,9 @@ def _user_records(records: Sequence[dict[str, Any]], *, path: Path,
 
 
 def _read_vector(path: Path, *, layer: str | int | None) -> gpd.GeoDataFrame:
+    from corridor_geo._io import check_input_file
+
+    check_input_file(path, what=_VECTOR_SUFFIXES[path.suffix.lower()])
     try:
         gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several types for unreadable files

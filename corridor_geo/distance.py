@@ -114,6 +114,13 @@ def distance_matrix(
     >>> round(float(df.loc[1, "distance_km"]), 2), float(df.loc[1, "azimuth_deg"])
     (110.75, 0.0)
     """
+    from corridor_geo._args import as_list
+
+    if not isinstance(places, gpd.GeoDataFrame) and not hasattr(places, "places"):
+        from corridor_geo.errors import ArgumentError
+
+        raise ArgumentError(f"expected a Corridor or a GeoDataFrame of places, got {places!r}")
+    ids = None if ids is None else as_list(ids, name="ids", what="ids or names")
     gdf = _places_from(places, ids)
     pid = gdf["id"].astype(str).to_numpy()
     names = (gdf["name_en"].astype("string").fillna("").to_numpy()
@@ -160,5 +167,7 @@ def write_distance_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     for col in ("azimuth_deg", "back_azimuth_deg"):
         out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
+    from corridor_geo._csvio import neutralise_frame
+
+    neutralise_frame(out).to_csv(buf, index=False, lineterminator="\n")  # no formulas
     _io.atomic_write_text(path, buf.getvalue())

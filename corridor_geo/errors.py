@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = [
+    "ArgumentError",
     "CacheError",
     "CorridorGeoError",
     "DataValidationError",
     "NetworkSourceError",
+    "OutputDirError",
     "SnapError",
     "UnknownIdError",
     "UnlocatedPlaceError",
@@ -25,6 +27,19 @@ __all__ = [
 
 class CorridorGeoError(Exception):
     """Base class of all errors caused by user input or user data."""
+
+
+class ArgumentError(CorridorGeoError, ValueError, TypeError):
+    """A function argument has the wrong type or value.
+
+    For example a string where a list is meant, a negative distance, or a cell size
+    whose grid the memory cannot hold.
+
+    Examples
+    --------
+    >>> isinstance(ArgumentError("x"), ValueError)
+    True
+    """
 
 
 class DataValidationError(CorridorGeoError, ValueError):
@@ -178,3 +193,7 @@ class UnreachableError(CorridorGeoError):
 
 class CacheError(CorridorGeoError):
     """A cache entry is corrupt or stale (normally handled by rebuilding it)."""
+
+
+class OutputDirError(CorridorGeoError):
+    """The output folder cannot be created or written, or holds files corridor_geo did not write."""

@@ -631,6 +631,10 @@ def corridor_extent(
         from corridor_geo.corridor import load_corridor
 
         corridor = load_corridor()
+    if not hasattr(corridor, "platforms"):
+        from corridor_geo.errors import ArgumentError
+
+        raise ArgumentError(f"expected a Corridor (load_corridor()), got {corridor!r}")
     facts = corridor.facts
     if facts.axis is None:
         raise DataValidationError("the corridor has no axis ends; expected axis.start_city, "

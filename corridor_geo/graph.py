@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -183,6 +184,9 @@ def _build_from_graphml(path: Path, *, network_type: str, clip: BaseGeometry | N
                         speeds: Any) -> Network:
     import osmnx as ox
 
+    from corridor_geo._io import check_input_file
+
+    check_input_file(path, what="GraphML file")
     try:
         g = ox.load_graphml(path)
     except Exception as exc:
@@ -393,6 +397,20 @@ def default_network(
 scgraph_network = default_network
 
 # --------------------------------------------------------------------------- entry point
+def _check_speeds(speeds: Any) -> None:
+    if not isinstance(speeds, Mapping):
+        raise CorridorGeoError(f"speeds must be a mapping {{road class: km/h}}, got {speeds!r}")
+    for key, val in speeds.items():
+        try:
+            v = float(val)
+        except (TypeError, ValueError):
+            v = math.nan
+        if isinstance(val, bool) or not (math.isfinite(v) and v > 0):
+            raise CorridorGeoError(
+                f"speeds[{key!r}]: must be a positive number of km/h, got {val!r}")
+
+
+
 def load_network(
     source: str | os.PathLike[str] = "default",
     *,
@@ -446,7 +464,12 @@ def load_network(
     --------
     >>> net = load_network("futian.osm.pbf", bbox=(113.9, 22.5, 114.1, 22.6))  # doctest: +SKIP
     """
+    if not isinstance(network_type, str):
+        raise CorridorGeoError(f"network_type must be 'drive', 'walk' or 'bike', got "
+                               f"{network_type!r}")
     _osm.check_network_type(network_type)
+    if speeds is not None:
+        _check_speeds(speeds)  # every source: NaN/0/negative speeds never reach routing
     clip = _as_polygon(polygon, bbox)
     show = settings.progress if progress is None else bool(progress)
     src = os.fspath(source) if isinstance(source, os.PathLike) else source

@@ -30,9 +30,9 @@ import scipy.sparse as sp
 import shapely
 
 from corridor_geo import settings
-from corridor_geo._io import atomic_dir, dumps_json
+from corridor_geo._io import dumps_json, file_sha256, output_dir
 from corridor_geo._repr import summary_html
-from corridor_geo.errors import CacheError, CorridorGeoError
+from corridor_geo.errors import CacheError, CorridorGeoError, DataValidationError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -130,6 +130,116 @@ def _categorical(values: Any) -> pd.Categorical:
     return pd.Categorical(arr, categories=np.unique(arr))
 
 
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _check_arrays(*, lon: np.ndarray, lat: np.ndarray, source: np.ndarray,
+                  target: np.ndarray, length_m: np.ndarray, travel_time_s: np.ndarray,
+                  where: str, indptr: np.ndarray | None = None,
+                  geom_offsets: np.ndarray | None = None, geom_lon: np.ndarray | None = None,
+                  geom_lat: np.ndarray | None = None, osmid: np.ndarray | None = None) -> None:
+    """Raise DataValidationError naming the first bad node or edge (see Network.validate)."""
+    from corridor_geo.errors import DataValidationError
+
+    n, m = len(lon), len(source)
+
+    def node_name(i: int) -> str:
+        return f"node {int(osmid[i])}" if osmid is not None and len(osmid) == n else f"node {i}"
+
+    if len(lat) != n or (osmid is not None and len(osmid) != n):
+        raise DataValidationError("node arrays have different lengths", path=where)
+    for what, arr, lo, hi in (("longitude", lon, -180.0, 180.0),
+                              ("latitude", lat, -90.0, 90.0)):
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(arr) | (arr < lo) | (arr > hi)
+        if bad.any():
+            i = _first_bad(bad)
+            raise DataValidationError(
+                f"{node_name(i)} has {what} {float(arr[i])!r}; expected a finite number in "
+                f"[{lo:g}, {hi:g}] (WGS84 degrees)", path=where)
+    if len(target) != m or len(length_m) != m or len(travel_time_s) != m:
+        raise DataValidationError("edge arrays have different lengths", path=where)
+    if m:
+        bad = (source < 0) | (source >= n) | (target < 0) | (target >= n)
+        if bad.any():
+            e = _first_bad(bad)
+            raise DataValidationError(
+                f"edge {e} joins node indices {int(source[e])} -> {int(target[e])}; expected "
+                f"indices 0..{n - 1}", path=where)
+    for what, arr in (("length", length_m), ("travel time", travel_time_s)):
+        arr = np.asarray(arr, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            e = _first_bad(bad)
+            raise DataValidationError(
+                f"edge {e} ({node_name(int(source[e]))} -> {node_name(int(target[e]))}) has "
+                f"{what} {float(arr[e])!r}; expected a finite number >= 0 (a speed of 0, "
+                "negative or NaN gives such times)", path=where)
+    if indptr is not None:
+        ip = np.asarray(indptr, dtype=np.int64)
+        if (len(ip) != n + 1 or (n + 1 and (ip[0] != 0 or ip[-1] != m))
+                or (np.diff(ip) < 0).any()
+                or (m and (np.repeat(np.arange(n), np.diff(ip).clip(0)) != source).any())):
+            raise DataValidationError("edge order (CSR pointer) does not match the edges",
+                                      path=where)
+    if geom_offsets is not None and geom_lon is not None and geom_lat is not None:
+        offs = np.asarray(geom_offsets, dtype=np.int64)
+        c = len(geom_lon)
+        if (len(offs) != m + 1 or len(geom_lat) != c or (m + 1 and offs[0] != 0)
+                or (m and offs[-1] != c) or (np.diff(offs) < 0).any()):
+            raise DataValidationError("edge geometry offsets are inconsistent", path=where)
+        with np.errstate(invalid="ignore"):
+            bad = (~np.isfinite(geom_lon) | ~np.isfinite(geom_lat) | (np.abs(geom_lon) > 180)
+                   | (np.abs(geom_lat) > 90))
+        if bad.any():
+            raise DataValidationError(
+                f"edge geometry vertex {_first_bad(bad)} is not a finite WGS84 coordinate",
+                path=where)
+
+
+def _osmnx_edges(g: Any, index: dict[Any, int], lon: np.ndarray, lat: np.ndarray,
+                 projected: bool) -> tuple[list[Any], ...]:
+    """Edge lists of an osmnx graph (see :meth:`Network.from_osmnx`)."""
+    from corridor_geo import speeds as _speeds
+
+    src, tgt, length, ttime, hw, nm, way, ow, ms = ([] for _ in range(9))
+    offs, glon, glat = [0], [], []
+    for u, v, d in g.edges(data=True):
+        iu, iv = index[u], index[v]
+        src.append(iu)
+        tgt.append(iv)
+        geom = d.get("geometry")
+        if geom is not None and not projected:
+            xy = np.asarray(geom.coords)
+            cx, cy = xy[:, 0], xy[:, 1]
+        else:
+            cx, cy = np.array([lon[iu], lon[iv]]), np.array([lat[iu], lat[iv]])
+        glon.extend(cx.tolist())
+        glat.extend(cy.tolist())
+        offs.append(offs[-1] + len(cx))
+        ln = d.get("length")
+        length.append(float(ln) if ln is not None else
+                      float(haversine_m(cx[:-1], cy[:-1], cx[1:], cy[1:]).sum()))
+        tt = d.get("travel_time")
+        ttime.append(np.nan if tt is None else float(tt))
+        h = d.get("highway", "")
+        hw.append(str(h[0] if isinstance(h, list) else h))
+        n_ = d.get("name", "")
+        nm.append(str(n_[0] if isinstance(n_, list) else (n_ or "")))
+        w = d.get("osmid", -1)
+        w = w[0] if isinstance(w, list) else w
+        try:
+            way.append(int(w))
+        except (TypeError, ValueError):
+            way.append(-1)
+        o = d.get("oneway", False)
+        ow.append(o in (True, "True", "true", "yes", "1"))
+        ms.append(_speeds.parse_maxspeed(d.get("maxspeed")))
+    return src, tgt, length, ttime, hw, nm, way, ow, ms, offs, glon, glat
+
+
 @dataclass(eq=False)
 class Network:
     """A directed street network in CSR order.
@@ -213,6 +323,37 @@ class Network:
 
     def _repr_html_(self) -> str:
         return summary_html("Network", self._summary())
+
+    def validate(self, *, where: str = "network") -> Network:
+        """Check the arrays; raise :class:`~corridor_geo.errors.DataValidationError` if bad.
+
+        Checks that coordinates are finite and within WGS84 ranges, edge end points
+        and the CSR pointer are valid node indices, lengths and travel times are finite
+        and not negative, and the ragged geometry offsets are consistent. Called on
+        every construction (:meth:`from_edges`) and cache read, so that bad values never
+        reach the routing code (negative weights abort scipy's C++ Dijkstra).
+
+        Parameters
+        ----------
+        where
+            The file or source named in the error message.
+
+        Returns
+        -------
+        Network
+            *self*, for chaining.
+
+        Examples
+        --------
+        >>> net.validate(where="futian.graphml")  # doctest: +SKIP
+        """
+        _check_arrays(
+            lon=self.lon, lat=self.lat, source=self.source, target=self.target,
+            length_m=self.length_m, travel_time_s=self.travel_time_s, indptr=self.indptr,
+            geom_offsets=self.geom_offsets, geom_lon=self.geom_lon, geom_lat=self.geom_lat,
+            osmid=self.osmid, where=where,
+        )
+        return self
 
     @property
     def nbytes(self) -> int:
@@ -398,6 +539,11 @@ class Network:
         n, m = len(lon), len(src)
         if m and (src.min() < 0 or tgt.min() < 0 or src.max() >= n or tgt.max() >= n):
             raise CorridorGeoError("edge end points must be node indices 0..n_nodes-1")
+        where = str((meta or {}).get("source") or "network")
+        _check_arrays(lon=lon, lat=lat, source=src, target=tgt,
+                      length_m=np.asarray(length_m, dtype=np.float64),
+                      travel_time_s=np.asarray(travel_time_s, dtype=np.float64), where=where,
+                      osmid=np.asarray(osmid, dtype=np.int64))
         if geom_offsets is None:
             geom_offsets = np.arange(0, 2 * m + 1, 2, dtype=np.int64)
             geom_lon = np.column_stack([lon[src], lon[tgt]]).ravel()
@@ -438,7 +584,7 @@ class Network:
             maxspeed_kmh=edge(maxspeed_kmh, np.float64, np.nan),
             geom_offsets=new_offs, geom_lon=glon[take], geom_lat=glat[take],
             mode=mode, meta=dict(meta or {}),
-        )
+        ).validate(where=where)
 
     # ------------------------------------------------------------------ osmnx
     def to_osmnx(self) -> nx.MultiDiGraph:
@@ -541,39 +687,16 @@ class Network:
             raise CorridorGeoError(
                 f"graph nodes need {kx!r}/{ky!r} coordinates (WGS84); missing {exc}"
             ) from None
-        src, tgt, length, ttime, hw, nm, way, ow, ms = ([] for _ in range(9))
-        offs, glon, glat = [0], [], []
-        for u, v, d in g.edges(data=True):
-            iu, iv = index[u], index[v]
-            src.append(iu)
-            tgt.append(iv)
-            geom = d.get("geometry")
-            if geom is not None and not projected:
-                xy = np.asarray(geom.coords)
-                cx, cy = xy[:, 0], xy[:, 1]
-            else:
-                cx, cy = np.array([lon[iu], lon[iv]]), np.array([lat[iu], lat[iv]])
-            glon.extend(cx.tolist())
-            glat.extend(cy.tolist())
-            offs.append(offs[-1] + len(cx))
-            ln = d.get("length")
-            length.append(float(ln) if ln is not None else
-                          float(haversine_m(cx[:-1], cy[:-1], cx[1:], cy[1:]).sum()))
-            tt = d.get("travel_time")
-            ttime.append(np.nan if tt is None else float(tt))
-            h = d.get("highway", "")
-            hw.append(str(h[0] if isinstance(h, list) else h))
-            n_ = d.get("name", "")
-            nm.append(str(n_[0] if isinstance(n_, list) else (n_ or "")))
-            w = d.get("osmid", -1)
-            w = w[0] if isinstance(w, list) else w
-            try:
-                way.append(int(w))
-            except (TypeError, ValueError):
-                way.append(-1)
-            o = d.get("oneway", False)
-            ow.append(o in (True, "True", "true", "yes", "1"))
-            ms.append(_speeds.parse_maxspeed(d.get("maxspeed")))
+        except (TypeError, ValueError) as exc:
+            raise DataValidationError(f"node coordinates {kx!r}/{ky!r} must be numbers ({exc})",
+                                      path=str((meta or {}).get("source") or "graph")) from None
+        where = str((meta or {}).get("source") or "graph")
+        try:
+            edges = _osmnx_edges(g, index, lon, lat, projected)
+        except (TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise DataValidationError(f"edge attribute cannot be used: {exc}",
+                                      path=where) from None
+        src, tgt, length, ttime, hw, nm, way, ow, ms, offs, glon, glat = edges
         length_a = np.array(length, dtype=np.float64)
         ttime_a = np.array(ttime, dtype=np.float64)
         missing = np.isnan(ttime_a)
@@ -592,6 +715,7 @@ class Network:
             geom_lon=np.array(glon), geom_lat=np.array(glat), mode=mode, meta=info,
         )
 
+    # ------------------------------------------------------------------ GeoDataFrames
     # ------------------------------------------------------------------ GeoDataFrames
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as a GeoDataFrame (index ``osmid``; ``node``, ``lon``, ``lat``, ``x``, ``y``).
@@ -627,14 +751,17 @@ class Network:
         )
 
     # ------------------------------------------------------------------ persistence
-    def save(self, directory: Any) -> None:
+    def save(self, directory: Any, *, overwrite: bool = False) -> None:
         """Write the network to *directory* (npz + metadata JSON, atomically).
+
+        A non-empty folder corridor_geo did not write is refused unless *overwrite*
+        (see :func:`corridor_geo.cache.save_network`).
 
         Examples
         --------
         >>> net.save("futian_drive")  # doctest: +SKIP
         """
-        save_network(self, directory)
+        save_network(self, directory, overwrite=overwrite)
 
     @classmethod
     def load(cls, directory: Any) -> Network:
@@ -652,7 +779,7 @@ class Network:
 # a folder with ``arrays.npz`` (no pickle) and ``meta.json``.
 
 #: Version of the on-disk layout; a different version is treated as stale.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _NODE = ("osmid", "lon", "lat", "x", "y")
 _EDGE = ("source", "target", "length_m", "travel_time_s", "way_id", "oneway", "maxspeed_kmh")
@@ -660,15 +787,20 @@ _CATS = ("highway", "name")
 
 
 
-def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
-    """Write *net* to *directory* atomically (replacing an existing cache).
+def save_network(net: Network, directory: str | os.PathLike[str], *,
+                 overwrite: bool = False) -> Path:
+    """Write *net* to *directory* atomically, as an output folder.
 
     Parameters
     ----------
     net
         The network.
     directory
-        Target folder; created, or replaced as a whole.
+        Target folder: created, or replaced as a whole when corridor_geo wrote it
+        (see :func:`corridor_geo._io.check_output_dir`).
+    overwrite
+        Write into a non-empty folder corridor_geo did not write (its other files are
+        kept).
 
     Returns
     -------
@@ -679,6 +811,14 @@ def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
     --------
     >>> save_network(net, "cache/futian_drive")  # doctest: +SKIP
     """
+    directory = Path(directory)
+    with output_dir(directory, overwrite=overwrite) as tmp:
+        _write_arrays(net, tmp)
+    return directory
+
+
+def _write_arrays(net: Network, folder: Path, *, key: str | None = None) -> None:
+    """Write ``arrays.npz`` and ``meta.json`` (with the arrays' SHA-256) into *folder*."""
     arrays: dict[str, np.ndarray] = {}
     for name in (*_NODE, "indptr", *_EDGE, "geom_offsets", "geom_lon", "geom_lat"):
         arrays[name] = np.ascontiguousarray(getattr(net, name))
@@ -687,6 +827,8 @@ def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
         arrays[f"{name}_codes"] = cat.codes.astype(np.int32)
         cats = np.asarray(cat.categories, dtype=str)
         arrays[f"{name}_categories"] = cats if len(cats) else np.zeros(0, dtype="U1")
+    with (folder / "arrays.npz").open("wb") as fh:
+        np.savez(fh, **arrays)
     meta = {
         "format_version": FORMAT_VERSION,
         "n_nodes": net.n_nodes,
@@ -694,23 +836,36 @@ def save_network(net: Network, directory: str | os.PathLike[str]) -> Path:
         "n_coords": len(net.geom_lon),
         "mode": net.mode,
         "meta": net.meta,
+        "arrays_sha256": file_sha256(folder / "arrays.npz"),
     }
-    directory = Path(directory)
-    with atomic_dir(directory) as tmp:
-        with (tmp / "arrays.npz").open("wb") as fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stub: **kwds
-        (tmp / "meta.json").write_text(dumps_json(meta), encoding="utf-8")
-    return directory
+    if key is not None:
+        meta["cache_key"] = key
+    (folder / "meta.json").write_text(dumps_json(meta), encoding="utf-8")
 
 
-def read_network(directory: str | os.PathLike[str]) -> Network:
+def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
+                 mode: str | None = None) -> Network:
     """Read a network written by :func:`save_network`.
+
+    The SHA-256 of ``arrays.npz`` must match the one recorded in ``meta.json`` and the
+    arrays must pass :meth:`Network.validate` (finite, non-negative weights; valid
+    coordinates and indices).
+
+    Parameters
+    ----------
+    directory
+        The folder.
+    key
+        When given, the cache key the entry must have been built for.
+    mode
+        When given, the network type the entry must hold.
 
     Raises
     ------
     CacheError
-        When the folder is missing a file, a file is truncated or corrupt, the format
-        version differs, or the arrays are inconsistent.
+        When the folder is missing a file, a file is truncated, corrupt or altered
+        (content hash), the format version differs, the arrays are inconsistent or
+        invalid, or the entry was built for another key or mode.
 
     Examples
     --------
@@ -727,6 +882,19 @@ def read_network(directory: str | os.PathLike[str]) -> Network:
             f"(expected {FORMAT_VERSION})" if isinstance(meta, dict)
             else f"network cache {directory}: meta.json is not an object"
         )
+    if key is not None and meta.get("cache_key") != key:
+        raise CacheError(f"network cache {directory}: built for key {meta.get('cache_key')!r}, "
+                         f"not {key!r}")
+    if mode is not None and meta.get("mode") != mode:
+        raise CacheError(f"network cache {directory}: holds a {meta.get('mode')!r} network, "
+                         f"not {mode!r}")
+    try:
+        digest = file_sha256(directory / "arrays.npz")
+    except OSError as exc:
+        raise CacheError(f"network cache {directory}: cannot read arrays.npz ({exc})") from exc
+    if digest != meta.get("arrays_sha256"):
+        raise CacheError(f"network cache {directory}: arrays.npz does not match the content "
+                         "hash recorded in meta.json (altered or corrupt)")
     try:
         with np.load(directory / "arrays.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -748,14 +916,22 @@ def read_network(directory: str | os.PathLike[str]) -> Network:
     )
     if not sizes_ok:
         raise CacheError(f"network cache {directory}: array sizes do not match meta.json")
-    cats = {
-        name: pd.Categorical.from_codes(arrays[f"{name}_codes"],
-                                        categories=pd.Index(arrays[f"{name}_categories"]))
-        for name in _CATS
-    }
-    return Network(
+    try:
+        cats = {
+            name: pd.Categorical.from_codes(arrays[f"{name}_codes"],
+                                            categories=pd.Index(arrays[f"{name}_categories"]))
+            for name in _CATS
+        }
+    except (ValueError, TypeError) as exc:
+        raise CacheError(f"network cache {directory}: bad category arrays ({exc})") from None
+    net = Network(
         **{k: arrays[k] for k in (*_NODE, "indptr", *_EDGE,
                                   "geom_offsets", "geom_lon", "geom_lat")},
         highway=cats["highway"], name=cats["name"],
         mode=str(meta.get("mode", "drive")), meta=dict(meta.get("meta") or {}),
     )
+    try:
+        net.validate(where=str(directory))
+    except CorridorGeoError as exc:
+        raise CacheError(f"network cache {directory}: invalid arrays ({exc})") from None
+    return net

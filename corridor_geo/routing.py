@@ -408,6 +408,13 @@ def path_from_predecessors(predecessors: np.ndarray, target: int) -> list[int]:
     return out[::-1]
 
 
+def _require_network(net: Any) -> None:
+    if not hasattr(net, "n_nodes"):
+        from corridor_geo.errors import ArgumentError
+
+        raise ArgumentError(f"expected a Network (load_network()), got {net!r}")
+
+
 def travel_times(
     net: Network,
     origins: Any,
@@ -459,6 +466,7 @@ def travel_times(
     >>> t = travel_times(net, [0, 10], cutoff_s=5400)  # doctest: +SKIP
     >>> od = travel_times(net, [0, 10], targets=[5, 6, 7])  # doctest: +SKIP
     """
+    _require_network(net)
     idx = _check_nodes(net, origins)
     tidx = None if targets is None else _check_nodes(net, targets, what="targets")
     if cutoff_s is not None and not cutoff_s >= 0:
@@ -525,6 +533,7 @@ def snap_points(
     >>> res = snap_points(net, [114.0579], [22.5431], max_distance_m=300,
     ...                   labels=["Futian"])  # doctest: +SKIP
     """
+    _require_network(net)
     lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     if lon_a.shape != lat_a.shape:

@@ -63,8 +63,9 @@ def test_failures_are_isolated_and_reruns_skip(tmp_path, cluster):
     assert all("\n" not in m for m in msgs.values())
     # the good one is complete, the failed ones left nothing behind
     assert sorted(p.name for p in (out / "good").iterdir()) == [
-        "catchments.gpkg", "matrix.csv", "run.log", "summary.json"]
-    assert sorted(p.name for p in out.iterdir()) == ["batch.json", "good"]
+        ".corridor_geo-manifest.json", "catchments.gpkg", "matrix.csv", "run.log", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".corridor_geo-manifest.json", "batch.json", "good"]
     summary = json.loads((out / "good" / "summary.json").read_text())
     assert summary["inputs_hash"] == Scenario.from_yaml(good).inputs_hash()
     batch_json = json.loads((out / "batch.json").read_text())

@@ -41,7 +41,7 @@ def test_round_trip_and_determinism(net, tmp_path):
     _equal(net, back)
     a, b = (tmp_path / d / "arrays.npz" for d in ("a", "b"))
     assert a.read_bytes() == b.read_bytes()
-    assert json.loads((tmp_path / "a" / "meta.json").read_text())["format_version"] == 1
+    assert json.loads((tmp_path / "a" / "meta.json").read_text())["format_version"] == 2
     assert [g.wkt for g in back.geometry[:3]] == [g.wkt for g in net.geometry[:3]]
 
 
@@ -99,3 +99,85 @@ def test_load_network_rebuilds_stale_cache(tmp_path):
     with pytest.warns(CacheWarning, match="stale"):
         second = load_network(src)
     assert second.meta["source_sha256"] != first.meta["source_sha256"]
+
+
+# ------------------------------------------------------------------ tampered entries (issue 13)
+
+def _toy(mode: str = "drive", scale: float = 1.0):
+    from corridor_geo.network import Network
+
+    return Network.from_edges(osmid=[1, 2, 3], lon=[114.0, 114.01, 114.02], lat=[22.5] * 3,
+                              source=[0, 1], target=[1, 2], length_m=[1028.0, 1028.0],
+                              travel_time_s=[74.0 * scale, 74.0 * scale],
+                              highway=["primary"] * 2, name=["", ""], mode=mode)
+
+
+def _entry(key):
+    from corridor_geo.cache import cache_key
+
+    return settings.cache_dir() / "networks" / f"{key['network_type']}-{cache_key(key)}"
+
+
+def _rewrite(d, **changes):
+    with np.load(d / "arrays.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays.update(changes)
+    with (d / "arrays.npz").open("wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _load(key, mode="drive"):
+    from corridor_geo.cache import load_or_build
+
+    return load_or_build(key, lambda: _toy(mode))
+
+
+@pytest.mark.parametrize("tamper", ["times_x0.1_valid_file", "nan_times",
+                                    "target_out_of_range", "negative_times"])
+def test_tampered_arrays_are_rebuilt_not_used(tamper):
+    key = {"network_type": "drive", "test": f"tamper-{tamper}"}
+    first = _load(key)
+    d = _entry(key)
+    tt = first.travel_time_s
+    if tamper == "times_x0.1_valid_file":  # the issue's case: 20.6 instead of 75.0 min
+        _rewrite(d, travel_time_s=tt * 0.1)
+    elif tamper == "nan_times":
+        _rewrite(d, travel_time_s=np.full_like(tt, np.nan))
+    elif tamper == "negative_times":
+        _rewrite(d, travel_time_s=-tt)
+    else:
+        _rewrite(d, target=np.array([1, 99], dtype=np.int32))
+    if tamper != "times_x0.1_valid_file":  # fix up the recorded hash: values are checked
+        from corridor_geo._io import file_sha256
+
+        meta = json.loads((d / "meta.json").read_text())
+        meta["arrays_sha256"] = file_sha256(d / "arrays.npz")
+        (d / "meta.json").write_text(json.dumps(meta))
+    with pytest.warns(CacheWarning, match="rebuilding"):
+        again = _load(key)
+    np.testing.assert_array_equal(again.travel_time_s, [74.0, 74.0])
+
+
+def test_entry_under_another_key_or_mode_is_rebuilt():
+    walk_key = {"network_type": "walk", "test": "swap"}
+    drive_key = {"network_type": "drive", "test": "swap"}
+    _load(walk_key, mode="walk")
+    d_drive = _entry(drive_key)
+    shutil.rmtree(d_drive, ignore_errors=True)
+    shutil.copytree(_entry(walk_key), d_drive)  # a walk entry placed under the drive key
+    with pytest.warns(CacheWarning, match="built for key"):
+        net = _load(drive_key)
+    assert net.mode == "drive"
+    # meta.json claiming another mode, with the key fixed up to match
+    meta = json.loads((d_drive / "meta.json").read_text())
+    meta["mode"] = "walk"
+    (d_drive / "meta.json").write_text(json.dumps(meta))
+    with pytest.warns(CacheWarning, match="holds a 'walk' network"):
+        assert _load(drive_key).mode == "drive"
+
+
+def test_read_network_checks_hash_and_values(tmp_path):
+    d = save_network(_toy(), tmp_path / "n")
+    _rewrite(d, travel_time_s=np.array([7.4, 7.4]))
+    with pytest.raises(CacheError, match="content hash"):
+        read_network(d)

@@ -455,3 +455,37 @@ def test_band_polygons_equal_union_of_cell_boxes():
             assert g.area == pytest.approx(want.area, rel=1e-12)
             assert g.symmetric_difference(want).area < 1e-6
     assert all(g.is_empty for g in _grid.band_polygons(grid, cells[:0], times[:0], limits, land))
+
+
+# ------------------------------------------------------------------ bad arguments (issue 13)
+
+def test_string_bands_and_memory_hungry_cells_are_refused():
+    import corridor_geo.catchments as mod
+    from corridor_geo.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="not the string '30'"):
+        mod.catchments("core_dg_songshan_lake", bands="30")
+    with pytest.raises(ArgumentError, match="at most 48 bands"):
+        mod.catchments("core_dg_songshan_lake", bands=range(1, 60))
+    with pytest.raises(ArgumentError, match="at most 1440 minutes"):
+        mod.catchments("core_dg_songshan_lake", bands=[1e9])
+    with pytest.raises(ArgumentError, match=r"more than the limit of 2 GiB.*at least \d+ m"):
+        mod.catchments("core_dg_songshan_lake", bands=[30], cell_size_m=1)
+
+
+def test_band_too_small_for_a_cell_is_one_clear_error(tmp_path):
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    gdf = catchments("core_dg_songshan_lake", bands=[0.1, 30])
+    assert gdf.geometry.iloc[0].is_empty  # nothing within 6 s of a whole cell
+    assert gdf.area_km2.iloc[0] == 0
+    res = CliRunner().invoke(main, ["--quiet", "catchments", "--origins", "core_dg_songshan_lake",
+                                    "--bands", "0.1", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "no band reaches any area" in res.stderr
+    assert res.stderr.count("\n") == 1
+    res = CliRunner().invoke(main, ["--quiet", "catchments", "--origins", "core_dg_songshan_lake",
+                                    "--bands", "0.1,30", "--out", str(tmp_path / "p")])
+    assert res.exit_code == 0, res.stderr

@@ -111,7 +111,7 @@ def test_demo_writes_map_and_tables(runner: CliRunner, tmp_path) -> None:
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["map.html", "extent.json", "width_profile.csv", "places.csv",
-                            "links.csv", "distances.csv"])
+                            "links.csv", "distances.csv", ".corridor_geo-manifest.json"])
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "OpenStreetMap contributors" in html
     # Chinese names in popups (folium writes GeoJSON with \\u escapes)

@@ -105,3 +105,68 @@ def test_node_index(net):
     assert net.node_index(net.osmid[[3, 1]]).tolist() == [3, 1]
     with pytest.raises(KeyError, match="node id 1 is not"):
         net.node_index([1])
+
+
+# ------------------------------------------------------------------ validation (issue 13)
+
+def _graphml(tmp_path, *, node_xy=((114.0, 22.5), (114.01, 22.5)), travel_time="74.0",
+             name="g.graphml"):
+    import networkx as nx
+    import osmnx as ox
+
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for i, (x, y) in enumerate(node_xy, start=1):
+        g.add_node(i, x=x, y=y)
+    attrs = {"length": 1028.0, "highway": "primary", "osmid": 7}
+    if travel_time is not None:
+        attrs["travel_time"] = travel_time
+    g.add_edge(1, 2, **attrs)
+    g.add_edge(2, 1, **attrs)
+    p = tmp_path / name
+    ox.save_graphml(g, p)
+    return p
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"travel_time": "-74.0"}, r"edge 0 \(node 1 -> node 2\) has travel time -74\.0"),
+    ({"travel_time": "inf"}, "has travel time inf"),
+    ({"node_xy": ((114.0, float("nan")), (114.01, 22.5))}, "node 1 has latitude nan"),
+    ({"node_xy": ((114.0, 200.0), (114.01, 22.5))}, r"node 1 has latitude 200\.0"),
+    ({"node_xy": ((514.0, 22.5), (114.01, 22.5))}, r"node 1 has longitude 514\.0"),
+])
+def test_graphml_with_bad_values_is_refused_naming_file_and_element(tmp_path, kwargs, message):
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+    from corridor_geo.errors import DataValidationError
+
+
+    p = _graphml(tmp_path, **kwargs)
+    with pytest.raises(DataValidationError, match=message) as info:
+        load_network(p, cache=False)
+    assert str(p) in str(info.value)
+    res = CliRunner().invoke(main, ["--quiet", "network", "build", str(p)])
+    assert res.exit_code == 2
+    assert res.stderr.count("\n") == 1
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("speed", [-40, 0, float("nan"), float("inf"), "fast", True])
+def test_bad_speeds_are_refused_before_routing(speed):
+
+
+    with pytest.raises(CorridorGeoError, match=r"speeds\['arterial'\]: must be a positive"):
+        load_network("default", speeds={"arterial": speed}, cache=False)
+
+
+def test_negative_weights_never_reach_routing():
+    with pytest.raises(CorridorGeoError, match=r"travel time -1\.0"):
+        Network.from_edges(osmid=[1, 2], lon=[114.0, 114.01], lat=[22.5, 22.5], source=[0],
+                           target=[1], length_m=[10.0], travel_time_s=[-1.0],
+                           highway=["primary"], name=[""])
+    net = Network.from_edges(osmid=[1, 2], lon=[114.0, 114.01], lat=[22.5, 22.5], source=[0],
+                             target=[1], length_m=[10.0], travel_time_s=[1.0],
+                             highway=["primary"], name=[""])
+    with pytest.raises(CorridorGeoError, match="non-negative"):
+        net.with_travel_times([-5.0])
+    assert net.validate() is net

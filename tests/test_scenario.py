@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from corridor_geo._io import MANIFEST, write_manifest
 from corridor_geo.scenario import (
     OutputDirError,
     Scenario,
@@ -102,7 +103,9 @@ def test_new_stop_as_mapping():
     (MINIMAL + "as_of: 1500\n", "as_of: must be >= 1800 (got 1500)"),
     ("name: t\n", "origins: required field is missing"),
     ("origins: [a]\n", "name: required field is missing"),
-    (MINIMAL + "origins: [a, a]\n", "origins: 'a' is given more than once"),
+    ("name: t\norigins: [a, a]\n", "origins: 'a' is given more than once"),
+    (MINIMAL + "origins: [a]\n", "invalid YAML at line 3, column 1: duplicate key 'origins' "
+     "(first at line 2); each key may appear once"),
     (MINIMAL + "edits:\n  add_links:\n  - {id: n, name: n, mode: high_speed_rail, "
      "operating_speed_kmh: 300, stops: [a, {name: b, lon: 500, lat: 22}]}\n",
      "edits.add_links[0].stops[1].lon: must be <= 180 (got 500)"),
@@ -308,7 +311,7 @@ def test_run_outputs_are_complete_consistent_and_byte_identical(tmp_path):
     p = _small(tmp_path)
     r1 = run_scenario(p, out=tmp_path / "a", progress=False)
     run_scenario(p, out=tmp_path / "b", progress=False)
-    names = sorted(f.name for f in (tmp_path / "a").iterdir())
+    names = sorted(f.name for f in (tmp_path / "a").iterdir() if f.name != MANIFEST)
     assert names == ["catchments.gpkg", "catchments_drive.png", "map.html", "matrix.csv",
                      "matrix_drive.png", "report.md", "run.log", "summary.json"]
     for name in names:
@@ -346,6 +349,7 @@ def test_failed_run_leaves_no_half_written_folder(tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("previous run")
+    write_manifest(out)  # a folder corridor_geo wrote before
 
     def boom(result, tmp):
         (tmp / "matrix.csv").write_text("half")
@@ -354,7 +358,7 @@ def test_failed_run_leaves_no_half_written_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "write_run", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         mod.run_scenario(p, out=out, progress=False)
-    assert sorted(f.name for f in out.iterdir()) == ["old.txt"]  # previous output kept
+    assert sorted(f.name for f in out.iterdir()) == [MANIFEST, "old.txt"]  # previous kept
     assert sorted(f.name for f in tmp_path.iterdir()) == ["out", "small.yaml"]
 
 
@@ -399,7 +403,7 @@ def test_second_hsr_speeds_up_transit_where_it_stops(tmp_path):
     assert (transit <= 1e-9).all()  # a new line never makes transit slower
     # Pazhou is near Yuzhu, a stop of the new line; Songshan Lake is served via Dongguan
     assert transit[("core_gz_pazhou", "core_dg_songshan_lake")] < -5.0
-    files = sorted(f.name for f in (tmp_path / "cmp").iterdir())
+    files = sorted(f.name for f in (tmp_path / "cmp").iterdir() if f.name != MANIFEST)
     assert files == ["catchment_changes.csv", "difference.gpkg", "map.html",
                      "matrix_changes.csv", "report.md", "run.log", "summary.json"]
     summ = json.loads((tmp_path / "cmp" / "summary.json").read_text())

@@ -94,7 +94,7 @@ def _fail(exc: BaseException, *, debug: bool) -> None:
     if debug:
         raise exc
     if isinstance(exc, CorridorGeoError):
-        click.echo(f"corridor-geo: error: {exc}", err=True)
+        click.echo(f"corridor-geo: error: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)
     if isinstance(exc, FileNotFoundError):
         click.echo(f"corridor-geo: error: file not found: {exc.filename or exc}", err=True)

@@ -56,12 +56,17 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
               default=SNAP_MAX_M, show_default=True,
               help="Largest distance (m) from an origin to the network node it starts from.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Output folder.")
+              required=True, help="Output folder, written as a whole (nothing half-written "
+                                  "on failure); a non-empty folder corridor_geo did not write "
+                                  "is refused.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into a non-empty folder corridor_geo did not write: only files "
+                   "listed in its manifest are replaced, others are kept.")
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg",
               show_default=True, help="catchments.gpkg or catchments.parquet (GeoParquet).")
 def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
                cell_size_m: float | None, network_src: str, population: Path | None,
-               snap_max_m: float, out_dir: Path, fmt: str) -> None:
+               snap_max_m: float, out_dir: Path, overwrite: bool, fmt: str) -> None:
     """Travel-time catchments around ORIGINS, written to OUT with a map.
 
     Writes catchments.gpkg (or catchments.parquet) with one row per origin and band,
@@ -71,7 +76,7 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
     Example: corridor-geo catchments --origins core_dg_songshan_lake --bands 30,60 --out out/
     """
     from corridor_geo._bands import check_bands
-    from corridor_geo._io import atomic_write_text
+    from corridor_geo._io import atomic_write_text, check_output_dir, output_dir
     from corridor_geo.catchments import catchments as build
     from corridor_geo.corridor import load_corridor
     from corridor_geo.errors import CorridorGeoError, SnapError
@@ -81,6 +86,7 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
         limits = check_bands(split_values([bands]))  # the API's and scenario files' rule
     except ValueError as exc:
         raise CorridorGeoError(f"--bands: {exc}; expected minutes like 15,30,60") from None
+    check_output_dir(out_dir, overwrite=overwrite)  # refuse before computing
     corridor = load_corridor()
     network = None
     if network_src != "default":
@@ -95,11 +101,18 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
                     snap_max_m=snap_max_m)
     except SnapError as exc:
         raise SnapError(f"{exc}; use --snap-max to allow a longer start") from None
-    html = map_html(corridor_map(corridor, catchments=gdf))
+    drawn = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if drawn.empty:
+        raise CorridorGeoError(
+            f"--bands {bands}: no band reaches any area around {', '.join(origins)} "
+            f"(a band shorter than the time to cross one {method} cell reaches none); "
+            "use longer bands" + (" or a smaller --cell-size" if method == "grid" else ""))
+    html = map_html(corridor_map(corridor, catchments=drawn))  # empty bands are not drawn
     name = "catchments.parquet" if fmt == "parquet" else "catchments.gpkg"
-    # everything is computed before anything is written; each file is replaced atomically
-    write_catchments(gdf, out_dir / name, fmt=fmt)
-    atomic_write_text(out_dir / "map.html", html)
+    # everything is computed before anything is written; the folder is committed as a whole
+    with output_dir(out_dir, overwrite=overwrite) as tmp:
+        write_catchments(gdf, tmp / name, fmt=fmt)
+        atomic_write_text(tmp / "map.html", html)
     click.echo(f"Wrote {out_dir}/: {name}, map.html")
     table = gdf.drop(columns="geometry")[["origin_id", "mode", "band_min", "area_km2",
                                           "n_platforms_reached", "n_nodes_reached"]]

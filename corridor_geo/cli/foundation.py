@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from corridor_geo._csvio import neutralise_frame
 from corridor_geo.cli._options import MultiValueOption
 
 __all__ = ["demo", "distances", "extent", "nodes"]
@@ -20,7 +21,7 @@ def _echo_frame(df, fmt: str) -> None:  # noqa: ANN001 - pandas DataFrame
 
     df = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
     if fmt == "csv":
-        click.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
+        click.echo(neutralise_frame(df).to_csv(index=False, lineterminator="\n"), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(json.loads(df.to_json(orient="records", force_ascii=False)),
                               ensure_ascii=False, indent=2))
@@ -33,32 +34,43 @@ def _echo_frame(df, fmt: str) -> None:  # noqa: ANN001 - pandas DataFrame
 @click.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out/demo"), show_default=True,
-              help="Output folder (replaced as a whole; nothing half-written on failure).")
+              help="Output folder, written as a whole (nothing half-written on failure); "
+                   "a non-empty folder corridor_geo did not write is refused.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into a non-empty folder corridor_geo did not write: only files "
+                   "listed in its manifest are replaced, others are kept.")
 @click.option("--as-of", type=int, default=None, help="Only links open in this year.")
-def demo(out_dir: Path, as_of: int | None) -> None:
+def demo(out_dir: Path, overwrite: bool, as_of: int | None) -> None:
     """Run the main job on the bundled defaults: map, extent and distance tables.
 
     Writes map.html, extent.json, width_profile.csv, places.csv, links.csv and
     distances.csv (geodesic distances between the 10 core platforms) to OUT.
     Works offline.
     """
-    from corridor_geo._io import atomic_dir, atomic_write_json, atomic_write_text
+    from corridor_geo._io import (
+        atomic_write_json,
+        atomic_write_text,
+        check_output_dir,
+        output_dir,
+    )
     from corridor_geo.corridor import load_corridor
     from corridor_geo.distance import distance_matrix, write_distance_csv
     from corridor_geo.extent import corridor_extent
     from corridor_geo.maps import corridor_map, save_map
 
+    check_output_dir(out_dir, overwrite=overwrite)  # refuse before computing
     corridor = load_corridor(as_of=as_of)
     ext = corridor_extent(corridor)
     dist = distance_matrix(corridor, ids=list(corridor.platforms["id"]))
     places = corridor.places()
-    with atomic_dir(out_dir) as tmp:
+    with output_dir(out_dir, overwrite=overwrite) as tmp:
         atomic_write_json(tmp / "extent.json", ext.to_dict())
         atomic_write_text(tmp / "width_profile.csv",
-                          ext.width_profile.to_csv(index=False, lineterminator="\n"))
+                          neutralise_frame(ext.width_profile).to_csv(index=False,
+                                                                     lineterminator="\n"))
         atomic_write_text(tmp / "places.csv", _csv_with_lonlat(places))
-        atomic_write_text(tmp / "links.csv", corridor.links.drop(columns="geometry")
-                          .to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(tmp / "links.csv", neutralise_frame(corridor.links.drop(
+            columns="geometry")).to_csv(index=False, lineterminator="\n"))
         write_distance_csv(dist, tmp / "distances.csv")
         save_map(corridor_map(corridor, axis=ext.axis, plan_axis=ext.plan_axis),
                  tmp / "map.html")
@@ -71,7 +83,7 @@ def _csv_with_lonlat(gdf) -> str:  # noqa: ANN001 - GeoDataFrame
     df = gdf.drop(columns="geometry").copy()
     df["lon"] = gdf.geometry.x.round(6)
     df["lat"] = gdf.geometry.y.round(6)
-    return df.to_csv(index=False, lineterminator="\n")
+    return neutralise_frame(df).to_csv(index=False, lineterminator="\n")
 
 
 @click.command()
@@ -91,12 +103,18 @@ def extent(fmt: str) -> None:
               help="Platform, node or station ids or names (default: the 10 core platforms).")
 @click.option("--format", "fmt", type=_FORMATS, default="csv", show_default=True)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the table to this CSV file.")
-def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None) -> None:
+              help="Also write the table to this CSV file (an existing file needs --overwrite).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None, overwrite: bool) -> None:
     """Geodesic distance (km) and bearing between platforms, nodes or stations."""
     from corridor_geo.corridor import load_corridor
     from corridor_geo.distance import distance_matrix, write_distance_csv
 
+    if out_file is not None and (out_file.exists() or out_file.is_symlink()) and not overwrite:
+        from corridor_geo.errors import OutputDirError
+
+        raise OutputDirError(f"--out {out_file}: the file exists; nothing was written. Choose "
+                             "another name, or add --overwrite to replace it")
     corridor = load_corridor()
     chosen = [corridor.resolve(q) for q in ids] if ids else list(corridor.platforms["id"])
     df = distance_matrix(corridor, ids=chosen)

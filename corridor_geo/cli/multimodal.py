@@ -79,7 +79,9 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
     num = tab.select_dtypes("number").columns
     tab[num] = tab[num].round(1)
     if fmt == "csv":
-        click.echo(tab.to_csv(index=False, lineterminator="\n"), nl=False)
+        from corridor_geo._csvio import neutralise_frame
+
+        click.echo(neutralise_frame(tab).to_csv(index=False, lineterminator="\n"), nl=False)
     else:
         cols = ["from_id", "to_id", "mode", "minutes", "distance_km", "access_min",
                 "wait_min", "in_vehicle_min", "transfer_min", "egress_min", "access_method",

@@ -40,14 +40,20 @@ def network() -> None:
               metavar="WEST SOUTH EAST NORTH", help="Clip box in WGS84 degrees.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the network (npz + meta.json) to this folder.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into a non-empty folder corridor_geo did not write: only files "
+                   "listed in its manifest are replaced, others are kept.")
 def build(source: str, network_type: str, bbox: tuple[float, ...] | None,
-          out_dir: Path | None) -> None:
+          out_dir: Path | None, overwrite: bool) -> None:
     """Build the network from SOURCE ('default', 'overpass', .osm, .osm.pbf, .graphml)."""
+    from corridor_geo._io import check_output_dir
     from corridor_geo.graph import load_network
 
+    if out_dir is not None:
+        check_output_dir(out_dir, overwrite=overwrite)  # refuse before building
     net = load_network(source, network_type=network_type, bbox=bbox or None)
     if out_dir is not None:
-        net.save(out_dir)
+        net.save(out_dir, overwrite=overwrite)
     click.echo(json.dumps(_summary(net), ensure_ascii=False, indent=2, sort_keys=True))
 
 

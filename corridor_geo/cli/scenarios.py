@@ -38,11 +38,16 @@ def _quiet(ctx: click.Context) -> bool:
 @click.command()
 @click.argument("scenario", metavar="SCENARIO.yaml")
 @click.option("--out", "out_dir", metavar="DIR", default=None,
-              help="Output folder (replaced as a whole; nothing half-written on failure).")
+              help="Output folder, written as a whole (nothing half-written on failure); "
+                   "a non-empty folder corridor_geo did not write is refused.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into a non-empty folder corridor_geo did not write: only files "
+                   "listed in its manifest are replaced, others are kept.")
 @click.option("--check", is_flag=True,
               help="Only validate the scenario (file and ids against the corridor); write nothing.")
 @click.pass_context
-def run(ctx: click.Context, scenario: str, out_dir: str | None, check: bool) -> None:
+def run(ctx: click.Context, scenario: str, out_dir: str | None, overwrite: bool,
+        check: bool) -> None:
     """Run a scenario file: map, catchments, matrix, summary and report.
 
     Writes map.html, catchments.gpkg, matrix.csv, summary.json, report.md (with PNG
@@ -58,7 +63,7 @@ def run(ctx: click.Context, scenario: str, out_dir: str | None, check: bool) -> 
                        f"{len(res.destinations)} destination(s), modes {', '.join(s.modes)}")
         return
     out = _require_out(out_dir)
-    result = run_scenario(s, out=out, progress=settings.progress)
+    result = run_scenario(s, out=out, progress=settings.progress, overwrite=overwrite)
     if not _quiet(ctx):
         click.echo(f"{s.name}: wrote {result.out} ({', '.join(result.files)})")
 
@@ -67,9 +72,14 @@ def run(ctx: click.Context, scenario: str, out_dir: str | None, check: bool) -> 
 @click.argument("base", metavar="BASE.yaml")
 @click.argument("scenario", metavar="SCENARIO.yaml")
 @click.option("--out", "out_dir", metavar="DIR", default=None,
-              help="Output folder (replaced as a whole; nothing half-written on failure).")
+              help="Output folder, written as a whole (nothing half-written on failure); "
+                   "a non-empty folder corridor_geo did not write is refused.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into a non-empty folder corridor_geo did not write: only files "
+                   "listed in its manifest are replaced, others are kept.")
 @click.pass_context
-def compare(ctx: click.Context, base: str, scenario: str, out_dir: str | None) -> None:
+def compare(ctx: click.Context, base: str, scenario: str, out_dir: str | None,
+            overwrite: bool) -> None:
     """Compare SCENARIO with BASE: catchment areas, travel times, gained/lost areas.
 
     Writes catchment_changes.csv, matrix_changes.csv, difference.gpkg (areas gained and
@@ -80,7 +90,7 @@ def compare(ctx: click.Context, base: str, scenario: str, out_dir: str | None) -
 
     sb, ss = Scenario.from_yaml(base), Scenario.from_yaml(scenario)
     out = _require_out(out_dir)
-    comp = _compare(sb, ss, out=out, progress=settings.progress)
+    comp = _compare(sb, ss, out=out, progress=settings.progress, overwrite=overwrite)
     if not _quiet(ctx):
         click.echo(f"{ss.name} vs {sb.name}: wrote {comp.out}")
         for line in _band_lines(comp.summary["catchment_changes"]):
@@ -123,9 +133,12 @@ def _band_lines(rows: list[dict[str, Any]]) -> list[str]:
 @click.option("--workers", "n_workers", type=click.IntRange(min=1), default=None,
               help="Worker processes of the local cluster (default: CPU count).")
 @click.option("--force", is_flag=True, help="Re-run scenarios whose outputs are up to date.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into a non-empty folder corridor_geo did not write: only files "
+                   "listed in its manifest are replaced, others are kept.")
 @click.pass_context
 def batch(ctx: click.Context, scenarios: tuple[str, ...], out_dir: str | None,
-          scheduler: str | None, n_workers: int | None, force: bool) -> None:
+          scheduler: str | None, n_workers: int | None, force: bool, overwrite: bool) -> None:
     """Run many scenario files on Dask distributed (resumable).
 
     Scenarios whose outputs are up to date (same inputs hash in their summary.json)
@@ -138,7 +151,7 @@ def batch(ctx: click.Context, scenarios: tuple[str, ...], out_dir: str | None,
         raise CorridorGeoError("batch: give at least one scenario file")
     out = _require_out(out_dir)
     report = run_batch(list(scenarios), out=out, scheduler=scheduler, n_workers=n_workers,
-                       force=force, progress=settings.progress)
+                       force=force, progress=settings.progress, overwrite=overwrite)
     for item in report.items:
         if item.status == "failed":
             click.echo(f"corridor-geo: error: {item.name}: {item.message}", err=True)

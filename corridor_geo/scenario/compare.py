@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corridor_geo import _repr, settings
-from corridor_geo._io import atomic_dir
+from corridor_geo._io import output_dir
 from corridor_geo.scenario.model import Scenario
 from corridor_geo.scenario.report import ROUND, round_value, write_compare
 from corridor_geo.scenario.run import (
@@ -145,6 +145,7 @@ def compare(
     *,
     out: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> Comparison:
     """Run *base* and *scenario* and compare them.
 
@@ -162,6 +163,9 @@ def compare(
         Output folder, or ``None`` to compute only.
     progress
         Show tqdm bars (default ``settings.progress``).
+    overwrite
+        Write into a non-empty *out* that holds files corridor_geo did not write,
+        replacing only the files listed in its previous manifest (others are kept).
 
     Returns
     -------
@@ -174,9 +178,10 @@ def compare(
     >>> c.difference.query("change == 'gained'").area_km2.sum()  # doctest: +SKIP
     """
     sb, ss = as_scenario(base), as_scenario(scenario)
-    out_dir = check_out_dir(out) if out is not None else None
+    out_dir = check_out_dir(out, overwrite=overwrite) if out is not None else None
     rb, rs = sb.resolve(), ss.resolve()
-    ctx = atomic_dir(out_dir) if out_dir is not None else contextlib.nullcontext(None)
+    ctx = (output_dir(out_dir, overwrite=overwrite) if out_dir is not None
+           else contextlib.nullcontext(None))
     with ctx as tmp, (log_to(tmp / "run.log") if tmp is not None
                       else contextlib.nullcontext()):
         if tmp is not None:

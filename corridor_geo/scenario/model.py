@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from corridor_geo import _repr, settings
-from corridor_geo._io import atomic_write_text
+from corridor_geo import _repr, _yaml, settings
+from corridor_geo._io import atomic_write_text, read_input
 from corridor_geo._scenario_model import (
     AddLink,
     ScenarioError,
     ScenarioModel,
     format_validation_error,
 )
-from corridor_geo.errors import UnknownIdError
+from corridor_geo.errors import ArgumentError, UnknownIdError
 from corridor_geo.scenario.streets import street_network
 
 if TYPE_CHECKING:
@@ -83,25 +83,17 @@ class Scenario(ScenarioModel):
         --------
         >>> s = Scenario.from_yaml("scenarios/baseline_2025.yaml")  # doctest: +SKIP
         """
+        if not isinstance(path, str | os.PathLike):
+            raise ArgumentError(f"expected the path of a scenario file, got {path!r}")
         path = Path(path)
-        try:
-            if path.is_dir():
-                raise ScenarioError("is a directory, expected a scenario YAML file", path=path)
-            size = path.stat().st_size
-            if size > _MAX_FILE_BYTES:
-                raise ScenarioError(f"file is {size} bytes; a scenario file is at most "
-                                    f"{_MAX_FILE_BYTES} bytes", path=path)
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise ScenarioError("file not found", path=path) from None
-        except OSError as exc:
-            raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+        raw = read_input(path, error=ScenarioError, max_bytes=_MAX_FILE_BYTES,
+                         what="scenario YAML file")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ScenarioError(f"not UTF-8 text (byte {exc.start})", path=path) from None
         try:
-            data = yaml.safe_load(text)
+            data = _yaml.safe_load(text)  # bounded: aliases, nodes, depth, duplicate keys
         except yaml.YAMLError as exc:
             raise ScenarioError(_yaml_message(exc), path=path) from None
         except RecursionError:
@@ -158,6 +150,15 @@ class Scenario(ScenarioModel):
         p = p if p.is_absolute() else self.base_dir / p
         if not p.is_file():
             raise ScenarioError(f"file not found: {p}", path=self._label(), field=field_path)
+        if self._source is not None:  # a scenario *file* reads only from allowed folders
+            allowed = _allowed_dirs(self.base_dir)
+            real = p.resolve()
+            if not any(real.is_relative_to(d) for d in allowed):
+                raise ScenarioError(
+                    f"{value}: a scenario file may only read files in its own folder, the "
+                    f"shared data folder or a folder listed in {DATA_DIRS_ENV} (symbolic "
+                    f"links followed); {real} is in none of {', '.join(map(str, allowed))}",
+                    path=self._label(), field=field_path)
         return p
 
     def referenced_files(self) -> list[Path]:
@@ -283,6 +284,25 @@ def _new_link(link: AddLink, stops: tuple[str | tuple[str, float, float], ...]) 
         "operating_speed_kmh": link.operating_speed_kmh, "headway_min": link.headway_min,
     }
     return cls(**kwargs) if cls is not None else kwargs
+
+
+#: Environment variable listing further folders (os.pathsep-separated) scenario files may
+#: read from (besides their own folder and ``settings.shared_data_dir()``).
+DATA_DIRS_ENV = "CORRIDOR_GEO_DATA_DIRS"
+
+
+def _allowed_dirs(base_dir: Path) -> list[Path]:
+    """Folders a scenario file may read from (resolved)."""
+    dirs = [base_dir, settings.shared_data_dir()]
+    dirs += [Path(d).expanduser() for d in os.environ.get(DATA_DIRS_ENV, "").split(os.pathsep)
+             if d.strip()]
+    out: list[Path] = []
+    for d in dirs:
+        try:
+            out.append(d.resolve())
+        except OSError:
+            continue
+    return out
 
 
 def _yaml_message(exc: yaml.YAMLError) -> str:

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corridor_geo import _io
+from corridor_geo._csvio import neutralise_frame
 from corridor_geo._io import atomic_write_json, atomic_write_text
 from corridor_geo._scenario_model import Edits
+from corridor_geo._text import md_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -61,7 +63,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     import pandas as pd
 
     df = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-    text = df.to_csv(index=False, float_format=f"%.{ROUND}f", lineterminator="\n")
+    text = neutralise_frame(df).to_csv(index=False, float_format=f"%.{ROUND}f",
+                                       lineterminator="\n")  # no spreadsheet formulas
     atomic_write_text(path, text)
 
 
@@ -84,7 +87,7 @@ def md_table(df: pd.DataFrame) -> str:
                 else:
                     cells.append(f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
             else:
-                cells.append(str(v))
+                cells.append(md_text(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -115,13 +118,13 @@ def _static_plots(result: RunResult, tmp: Path) -> list[str]:
 def _report(result: RunResult, pngs: list[str]) -> str:
     s = result.scenario.scenario
     summ = result.summary
-    out = [f"# Scenario: {s.name}", ""]
+    out = [f"# Scenario: {md_text(s.name)}", ""]  # user text: no HTML, links or code
     if s.description:
-        out += [s.description.strip(), ""]
+        out += [md_text(s.description.strip(), one_line=False), ""]
     out += [
         f"- Year (as_of): {s.as_of if s.as_of is not None else 'all open links'}",
         f"- Modes: {', '.join(s.modes)}; bands: {', '.join(f'{b:g}' for b in s.bands)} min",
-        f"- Origins: {', '.join(result.scenario.origins)}",
+        f"- Origins: {md_text(', '.join(result.scenario.origins))}",
         f"- Network edits: {edits_text(s.edits)}",
         "",
         "## Catchments",
@@ -163,7 +166,7 @@ def edits_text(e: Edits) -> str:
     if e.headway_min:
         parts.append("headway " + ", ".join(
             f"{k} {v:g} min" for k, v in sorted(e.headway_min.items())))
-    return "; ".join(parts) or "none"
+    return md_text("; ".join(parts)) or "none"
 
 
 def map_corridor(res: ResolvedScenario) -> Any:
@@ -186,8 +189,10 @@ def write_run(result: RunResult, tmp: Path) -> None:
     if o.map:
         from corridor_geo.maps import corridor_map
 
-        m = corridor_map(map_corridor(result.scenario), catchments=result.catchments,
-                         matrix=result.matrix)
+        catch = result.catchments
+        drawn = catch[~(catch.geometry.isna() | catch.geometry.is_empty)]  # empty bands
+        m = corridor_map(map_corridor(result.scenario),
+                         catchments=drawn if len(drawn) else None, matrix=result.matrix)
         _save_map(m, tmp / "map.html")
         files.append("map.html")
     pngs: list[str] = []
@@ -220,9 +225,10 @@ def _compare_report(comp: Comparison) -> str:
 
     b = comp.base.scenario.scenario
     s = comp.scenario.scenario.scenario
-    out = [f"# Comparison: {s.name} against {b.name}", "",
-           f"- Base: {b.name} (as_of {b.as_of}); edits: {edits_text(b.edits)}",
-           f"- Scenario: {s.name} (as_of {s.as_of}); edits: {edits_text(s.edits)}", "",
+    sn, bn = md_text(s.name), md_text(b.name)
+    out = [f"# Comparison: {sn} against {bn}", "",
+           f"- Base: {bn} (as_of {b.as_of}); edits: {edits_text(b.edits)}",
+           f"- Scenario: {sn} (as_of {s.as_of}); edits: {edits_text(s.edits)}", "",
            "## Catchment area changes", ""]
     rows = comp.summary["catchment_changes"]
     import pandas as pd

@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corridor_geo import _repr, settings
-from corridor_geo._io import atomic_dir
-from corridor_geo._scenario_model import OutputDirError, ScenarioError
+from corridor_geo._io import check_output_dir, output_dir, read_vector
+from corridor_geo._scenario_model import ScenarioError
+from corridor_geo.errors import CorridorGeoError
 from corridor_geo.scenario.model import ResolvedScenario, Scenario, is_missing
 from corridor_geo.scenario.report import round_value, write_run
 from corridor_geo.scenario.streets import scenario_streets
@@ -33,34 +33,25 @@ __all__ = ["RunResult", "analyse", "as_scenario", "check_out_dir", "log_to", "pr
 logger = logging.getLogger("corridor_geo.scenario")
 
 
-def check_out_dir(out: str | os.PathLike[str]) -> Path:
+def check_out_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Check that the output folder can be created or replaced; return it as a Path.
+
+    A non-empty folder that corridor_geo did not write (no manifest of its own, or files
+    its manifest does not list) is refused unless *overwrite* (see
+    :func:`corridor_geo._io.check_output_dir`).
 
     Raises
     ------
     OutputDirError
-        *out* is a file, or its nearest existing parent is not a writable folder.
+        *out* is a file, its nearest existing parent is not a writable folder, or it
+        holds files corridor_geo did not write.
 
     Examples
     --------
     >>> check_out_dir("out/run").name
     'run'
     """
-    p = Path(out).expanduser()
-    if p.exists() and not p.is_dir():
-        raise OutputDirError(f"output directory {p}: exists and is not a directory")
-    parent = p.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise OutputDirError(f"output directory {p}: {parent} is not a directory")
-    try:  # a real probe: os.access says yes to root and knows nothing of read-only mounts
-        probe = tempfile.mkdtemp(prefix=".corridor_geo-probe-", dir=parent)
-    except OSError as exc:
-        raise OutputDirError(f"output directory {p}: cannot write in {parent} "
-                             f"({exc.strerror or exc})") from None
-    Path(probe).rmdir()
-    return p
+    return check_output_dir(out, overwrite=overwrite)
 
 
 @dataclass
@@ -196,15 +187,14 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
 def _read_population(res: ResolvedScenario) -> Any:
     if res.population is None:
         return None
-    import geopandas as gpd
 
     pop = res.scenario.population
     assert pop is not None
     try:
-        gdf = gpd.read_file(res.population)
-    except Exception as exc:
-        raise ScenarioError(f"cannot read population file {res.population}: {exc}",
-                            path=res.scenario._label(), field="population.file") from None
+        gdf = read_vector(res.population, what="population layer")
+    except CorridorGeoError as exc:
+        raise ScenarioError(f"population file: {exc}", path=res.scenario._label(),
+                            field="population.file") from None
     if pop.column not in gdf.columns:
         raise ScenarioError(
             f"column {pop.column!r} not in {res.population.name} (columns: "
@@ -277,6 +267,7 @@ def run_scenario(
     *,
     out: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Run a scenario: matrix and catchments for each mode; write the outputs to *out*.
 
@@ -285,10 +276,13 @@ def run_scenario(
     scenario
         A :class:`Scenario` or the path of a scenario file.
     out
-        Output folder (replaced as a whole on success, untouched on failure). ``None``
-        computes without writing.
+        Output folder (a new folder, or one corridor_geo wrote before, is replaced as
+        a whole on success; untouched on failure). ``None`` computes without writing.
     progress
         Show a tqdm bar of the steps (default ``settings.progress``).
+    overwrite
+        Write into a non-empty *out* that holds files corridor_geo did not write,
+        replacing only the files listed in its previous manifest (others are kept).
 
     Returns
     -------
@@ -309,13 +303,13 @@ def run_scenario(
     ['catchments.gpkg', 'map.html', 'matrix.csv', 'matrix_heatmap.png', ...]
     """
     s = as_scenario(scenario)
-    out_dir = check_out_dir(out) if out is not None else None
+    out_dir = check_out_dir(out, overwrite=overwrite) if out is not None else None
     res = s.resolve()
     steps = 2 + 2 * len(s.modes) + (1 if out_dir is not None else 0)
     with progress_bar(steps, s.name, progress) as bar:
         if out_dir is None:
             return analyse(res, bar=bar)
-        with atomic_dir(out_dir) as tmp, log_to(tmp / "run.log"):
+        with output_dir(out_dir, overwrite=overwrite) as tmp, log_to(tmp / "run.log"):
             umask_mode(tmp)
             logger.info("scenario %s (%s)", s.name, s._label())
             result = analyse(res, bar=bar)

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from corridor_geo import settings
+from corridor_geo._args import as_list, check_as_of, check_point
 from corridor_geo.corridor import place_point, point_id
 from corridor_geo.errors import CorridorGeoError, DataValidationError
 from corridor_geo.network import Network
@@ -65,10 +66,8 @@ def resolve_points(corridor: Corridor, items: Iterable[Any]) -> list[Point]:
     out = []
     for item in items:
         if isinstance(item, tuple | list) and len(item) == 2:
-            lon, lat = float(item[0]), float(item[1])
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise DataValidationError(f"coordinate ({lon}, {lat}) is not a WGS84 lon, lat",
-                                          field="lon,lat")
+            lon, lat = check_point(item[0], item[1], polygon=getattr(corridor, "polygon", None),
+                                   what="coordinate")
             out.append(Point(point_id(lon, lat), lon, lat))
             continue
         pid = corridor.resolve(str(item))
@@ -228,14 +227,15 @@ def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
     """
     if mode not in MODES:
         raise CorridorGeoError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    as_of = check_as_of(as_of)
     if network is None:
         network = MultimodalNetwork.build(corridor, street=street, walk=walk, edits=edits,
                                           as_of=as_of)
     elif as_of is not None or edits is not None or street is not None or walk is not None:
         raise CorridorGeoError("give as_of, edits, street and walk to MultimodalNetwork.build, "
                                "not together with a prebuilt network")
-    orig = resolve_points(corridor, list(origins))
-    dest = resolve_points(corridor, list(destinations))
+    orig = resolve_points(corridor, as_list(origins, name="origins", what="places"))
+    dest = resolve_points(corridor, as_list(destinations, name="destinations", what="places"))
     if not orig or not dest:
         raise CorridorGeoError("need at least one origin and one destination")
     if mode == "drive":

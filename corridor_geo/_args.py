@@ -1,0 +1,108 @@
+"""Checks of public-API arguments, shared so every function gives the same message.
+
+All raise :class:`~corridor_geo.errors.ArgumentError` (a ``CorridorGeoError`` that is
+also a ``ValueError`` and a ``TypeError``).
+
+* :data:`AS_OF_RANGE`: the one range of years accepted for ``as_of`` everywhere (API,
+  CLI ``--as-of``, scenario files).
+* :data:`MAX_DISTANCE_KM`: a coordinate farther than this from the corridor's study
+  area (the corridor polygon) is refused rather than answered with a fallback
+  (a trip from Paris, a point in the open sea).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from corridor_geo.errors import ArgumentError
+
+__all__ = ["AS_OF_RANGE", "MAX_DISTANCE_KM", "as_list", "check_as_of", "check_point"]
+
+#: Years accepted for ``as_of`` (inclusive).
+AS_OF_RANGE = (1800, 2100)
+#: Largest distance (km) of a coordinate from the corridor polygon.
+MAX_DISTANCE_KM = 30.0
+
+
+def check_as_of(as_of: Any, *, name: str = "as_of") -> int | None:
+    """Return *as_of* as a year in :data:`AS_OF_RANGE`, or ``None``.
+
+    Examples
+    --------
+    >>> check_as_of(2025), check_as_of(None)
+    (2025, None)
+    """
+    if as_of is None:
+        return None
+    lo, hi = AS_OF_RANGE
+    if isinstance(as_of, bool) or not isinstance(as_of, int | float) or \
+            not float(as_of).is_integer():
+        raise ArgumentError(f"{name} must be a year from {lo} to {hi}, got {as_of!r}")
+    year = int(as_of)
+    if not lo <= year <= hi:
+        raise ArgumentError(f"{name} must be a year from {lo} to {hi}, got {year}")
+    return year
+
+
+def as_list(value: Any, *, name: str, what: str = "items") -> list[Any]:
+    """Return a list from a sequence argument; a string or a scalar is refused.
+
+    Examples
+    --------
+    >>> as_list(("a", "b"), name="ids")
+    ['a', 'b']
+    """
+    if isinstance(value, str | bytes | os.PathLike):
+        raise ArgumentError(f"{name} must be a list of {what}, not the single value "
+                            f"{value!r} (write [{value!r}])")
+    if not isinstance(value, Iterable):
+        raise ArgumentError(f"{name} must be a list of {what}, got {value!r}")
+    return list(value)
+
+
+def check_point(lon: Any, lat: Any, *, polygon: Any = None, what: str = "point") -> tuple[
+        float, float]:
+    """Check a WGS84 coordinate and its distance from the study area *polygon*.
+
+    Raises
+    ------
+    ArgumentError
+        Not numbers, not finite, out of range, or farther than :data:`MAX_DISTANCE_KM`
+        from *polygon* (WGS84; skipped when ``None``).
+    """
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{what}: expected numbers lon, lat, got ({lon!r}, {lat!r})") from None
+    if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
+        raise ArgumentError(f"{what} ({x}, {y}) is not a WGS84 lon/lat pair (lon, lat)")
+    if polygon is not None:
+        import shapely
+
+        from corridor_geo.settings import METRIC_CRS, WGS84
+
+        w, s, e, n = polygon.bounds
+        pad = MAX_DISTANCE_KM / 100.0 + 0.1  # degrees, generous at these latitudes
+        far = not (w - pad <= x <= e + pad and s - pad <= y <= n + pad)
+        if not far:
+            from pyproj import Transformer
+
+            tr = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
+            px, py = tr.transform(x, y)
+            poly_m = shapely.transform(polygon, lambda c: _to_metric(c, tr))
+            far = poly_m.distance(shapely.Point(px, py)) > MAX_DISTANCE_KM * 1000
+        if far:
+            raise ArgumentError(
+                f"{what} ({x:.6f}, {y:.6f}) is farther than {MAX_DISTANCE_KM:g} km from the "
+                "corridor's study area; corridor_geo answers only inside and near it")
+    return x, y
+
+
+def _to_metric(coords: Any, tr: Any) -> Any:
+    import numpy as np
+
+    xx, yy = tr.transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([xx, yy])

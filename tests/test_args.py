@@ -1,0 +1,147 @@
+"""Bad arguments to the public API: CorridorGeoError subclasses, one as-of range, study area."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+import corridor_geo as cg
+from corridor_geo._args import AS_OF_RANGE, MAX_DISTANCE_KM
+from corridor_geo.catchments import catchments
+from corridor_geo.cli import main
+from corridor_geo.errors import (
+    ArgumentError,
+    CorridorGeoError,
+)
+
+
+@pytest.fixture(scope="module")
+def corridor():
+    return cg.load_corridor()
+
+
+BAD = [None, 5, "x", [None], {"a": 1}, float("nan"), object()]
+
+
+def _calls(c):
+    return {
+        "load_corridor(as_of)": lambda v: cg.load_corridor(as_of=v),
+        "load_corridor(extra_nodes)": lambda v: cg.load_corridor(extra_nodes=v),
+        "gcj02_to_wgs84": lambda v: cg.gcj02_to_wgs84(v, 22.5),
+        "corridor_extent": lambda v: cg.corridor_extent(v),
+        "distance_matrix(ids)": lambda v: cg.distance_matrix(c, ids=v),
+        "distance_matrix(places)": lambda v: cg.distance_matrix(v),
+        "resolve": lambda v: c.resolve(v),
+        "with_links": lambda v: c.with_links(disable=v),
+        "travel_time_matrix(origins)": lambda v: cg.travel_time_matrix(
+            c, v, ["core_sz_hitech_zone"], street=False),
+        "travel_time_matrix(as_of)": lambda v: cg.travel_time_matrix(
+            c, ["core_sz_hitech_zone"], ["core_sz_hitech_zone"], as_of=v, street=False),
+        "catchments(origins)": lambda v: catchments(v),
+        "catchments(bands)": lambda v: catchments("core_sz_hitech_zone", bands=v),
+        "catchments(cell_size_m)": lambda v: catchments("core_sz_hitech_zone",
+                                                            cell_size_m=v),
+        "load_network(network_type)": lambda v: cg.load_network(network_type=v),
+        "Scenario.from_yaml": lambda v: cg.Scenario.from_yaml(v),
+        "run_scenario": lambda v: cg.run_scenario(v),
+        "snap_points": lambda v: cg.snap_points(v, [114.0], [22.5]),
+        "travel_times": lambda v: cg.travel_times(v, [0]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_calls(None)))
+def test_bad_arguments_raise_corridor_geo_errors(corridor, name):
+    fn = _calls(corridor)[name]
+    for value in BAD:
+        try:
+            fn(value)
+        except CorridorGeoError:
+            pass
+        except Exception as exc:
+            pytest.fail(f"{name}({value!r}) raised {type(exc).__name__}: {exc}")
+
+
+def test_argument_error_is_also_value_and_type_error():
+    with pytest.raises(ValueError, match="not the string '30'"):
+        catchments("core_sz_hitech_zone", bands="30")
+    with pytest.raises(TypeError, match="not the string '30'"):
+        catchments("core_sz_hitech_zone", bands="30")
+
+
+def test_strings_are_not_split_into_characters(corridor):
+    with pytest.raises(ArgumentError, match="not the single value 'core_sz_hitech_zone'"):
+        cg.travel_time_matrix(corridor, "core_sz_hitech_zone", ["core_sz_hitech_zone"],
+                              street=False)
+    with pytest.raises(ArgumentError, match="not the single value"):
+        cg.distance_matrix(corridor, ids="core_sz_hitech_zone")
+
+
+@pytest.mark.parametrize("year", [1799, 2101, 3000, -5, 2025.5, True])
+def test_one_as_of_range_everywhere(corridor, year, tmp_path):
+    lo, hi = AS_OF_RANGE
+    msg = f"as_of must be a year from {lo} to {hi}"
+    with pytest.raises(ArgumentError, match=msg):
+        cg.load_corridor(as_of=year)
+    with pytest.raises(ArgumentError, match=msg):
+        cg.travel_time_matrix(corridor, ["core_sz_hitech_zone"], ["core_sz_hitech_zone"],
+                              as_of=year, street=False)
+    if isinstance(year, int) and not isinstance(year, bool):
+        for args in (["matrix", "--from", "深圳北", "--to", "广州南", "--as-of", str(year),
+                      "--no-streets"], ["demo", "--as-of", str(year), "--out",
+                                        str(tmp_path / "d")]):
+            res = CliRunner().invoke(main, args)
+            assert res.exit_code == 2
+            assert msg in res.stderr
+            assert res.stderr.count("\n") == 1
+        s = tmp_path / "s.yaml"
+        s.write_text(f"name: t\norigins: [core_sz_hitech_zone]\nas_of: {year}\n")
+        res = CliRunner().invoke(main, ["--quiet", "run", str(s), "--check"])
+        assert res.exit_code == 2
+        assert f"as_of: must be {'>=' if year < lo else '<='}" in res.stderr
+
+
+@pytest.mark.parametrize(("lon", "lat", "what"), [(2.3522, 48.8566, "Paris"),
+                                                  (114.6, 21.6, "South China Sea"),
+                                                  (116.4, 39.9, "Beijing")])
+def test_points_far_from_the_study_area_are_refused(corridor, lon, lat, what):
+    msg = f"farther than {MAX_DISTANCE_KM:g} km from the corridor's study area"
+    with pytest.raises(ArgumentError, match=msg):
+        cg.travel_time_matrix(corridor, [(lon, lat)], ["core_sz_hitech_zone"], street=False)
+    with pytest.raises(ArgumentError, match=msg):
+        catchments([(lon, lat)], bands=[15])
+    res = CliRunner().invoke(main, ["--quiet", "matrix", "--from", f"{lon},{lat}", "--to", "深圳北",
+                                    "--no-streets"])
+    assert res.exit_code == 2, what
+    assert msg in res.stderr
+
+
+def test_points_near_the_corridor_are_answered(corridor):
+    df = cg.travel_time_matrix(corridor, [(113.95, 22.54)], ["core_sz_hitech_zone"],
+                               mode="drive", street=False)
+    assert df["minutes"].iloc[0] > 0
+
+
+def test_scenario_files_read_only_allowed_folders(tmp_path, monkeypatch):
+    secret = tmp_path / "elsewhere" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("id,name,lon,lat\nmy_a,A,113.9,22.9\n")
+    home = tmp_path / "project"
+    home.mkdir()
+    (home / "link.csv").symlink_to(secret)
+    (home / "nodes.csv").write_text("id,name,lon,lat\nmy_b,B,113.9,22.9\n")
+    for ref, ok in ((str(secret), False), ("link.csv", False), ("../elsewhere/secret.csv", False),
+                    ("nodes.csv", True), ("/etc/passwd", False)):
+        s = home / "s.yaml"
+        s.write_text(f"name: t\norigins: [core_sz_hitech_zone]\nextra_nodes: ['{ref}']\n")
+        res = CliRunner().invoke(main, ["--quiet", "run", str(s), "--check"])
+        if ok:
+            assert res.exit_code == 0, res.stderr
+        else:
+            assert res.exit_code == 2, ref
+            assert "may only read files in its own folder" in res.stderr
+            assert "root:" not in res.stderr  # nothing of the file is echoed
+    monkeypatch.setenv("CORRIDOR_GEO_DATA_DIRS", os.fspath(secret.parent))
+    s.write_text(f"name: t\norigins: [core_sz_hitech_zone]\nextra_nodes: ['{secret}']\n")
+    assert CliRunner().invoke(main, ["--quiet", "run", str(s), "--check"]).exit_code == 0
