@@ -44,7 +44,7 @@ def test_report_escapes_scenario_name_and_description(tmp_path):
 
 def test_csv_outputs_neutralise_formulas(tmp_path):
     from corridor_geo.distance import write_distance_csv
-    from corridor_geo.scenario import _write_csv
+    from corridor_geo.scenario.report import write_csv as _write_csv
 
     df = pd.DataFrame({"from_id": ["=HYPERLINK(\"http://x\",\"y\")", "a"],
                        "to_id": ["@SUM(A1)", "-b"], "minutes": [-1.5, 2.0]})
