@@ -110,11 +110,16 @@ def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
 
     from corridor_geo._io import check_input_file
     from corridor_geo.corridor import load_corridor
+    from corridor_geo.errors import DataValidationError
     from corridor_geo.validate import read_observed
     from corridor_geo.validate import validate_times as _validate
 
     check_input_file(observed, what="CSV of observed times")  # no devices/FIFOs, bounded
-    obs = read_observed(observed)  # errors about the file before the network loads
+    try:
+        obs = read_observed(observed)  # errors about the file before the network loads
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(f"not UTF-8 text (byte {exc.start})",
+                                  path=observed) from None
     rows, summary = _validate(load_corridor(), obs, street=False if no_streets else None)
 
     def num(v: Any) -> float | None:
