@@ -310,23 +310,6 @@ def test_fuzz_extra_nodes(workdir: Path, item: tuple[str, bytes]) -> None:
     _count("nodes --extra-nodes")
 
 
-@_limits(25)
-@given(data=graphml())
-def test_fuzz_graphml_attributes(workdir: Path, data: bytes) -> None:
-    p = workdir / "g.graphml"
-    p.write_bytes(data)
-    out = workdir / "net"
-    try:
-        code = _check(["network", "build", str(p), "--out", str(out)], workdir, out=out)
-    finally:
-        p.unlink()
-    if code == 0:  # what was built reads back and is valid
-        from corridor_geo.cache import read_network
-
-        read_network(out).validate()
-    _count("network build GraphML")
-
-
 def test_fuzz_counts_reported(capsys: pytest.CaptureFixture[str]) -> None:
     """Print how many examples each fuzz test ran (shown with ``pytest -s``)."""
     with capsys.disabled():
