@@ -60,8 +60,10 @@ def installed(tmp_path_factory):
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(purelib) / "_first_hour_deps.pth").write_text("\n".join(sorted(deps)) + "\n",
                                                         encoding="utf-8")
+    # --ignore-installed: the running environment (visible through the .pth line) may hold
+    # a regular install of the same version, which pip would take as already satisfied
     _run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
-          "--no-index", str(wheel)], cwd=base, env=env)
+          "--no-index", "--ignore-installed", str(wheel)], cwd=base, env=env)
     cli = venv / ("Scripts/corridor-geo.exe" if os.name == "nt" else "bin/corridor-geo")
     work = base / "somewhere_else"
     work.mkdir()
