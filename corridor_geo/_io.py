@@ -208,15 +208,18 @@ def sweep_temporaries(folder: str | os.PathLike[str], *, prefix: str = "") -> li
     folder = Path(folder)
     removed: list[Path] = []
     here = _tag().rsplit("-", 1)[0]
-    mark = f"{prefix}{_TMP_MARK}"
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(mark) or not entry.is_dir(follow_symlinks=False):
+        # with a prefix: that target's temporaries only; without: any target's temporaries
+        # in this folder (e.g. a batch's per-scenario folders left by a killed worker)
+        at = entry.name.find(_TMP_MARK)
+        if (at < 0 or (prefix and at != len(prefix)) or not entry.name.startswith(prefix)
+                or not entry.is_dir(follow_symlinks=False)):
             continue
-        m = re.match(r"(.+)-(\d+)-", entry.name[len(mark):])
+        m = re.match(r"(.+)-(\d+)-", entry.name[at + len(_TMP_MARK):])
         if m and m.group(1) == here:
             stale = not _pid_alive(int(m.group(2)))
         else:

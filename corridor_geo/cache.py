@@ -40,9 +40,9 @@ from corridor_geo.network import (
     FORMAT_VERSION,
     MODES,
     Network,
-    _write_arrays,
     read_network,
     save_network,
+    write_network_arrays,
 )
 
 __all__ = [
@@ -121,5 +121,5 @@ def load_or_build(
     net = build()
     net.meta = {**net.meta, "cache_key": path.name}
     with atomic_dir(path) as tmp:
-        _write_arrays(net, tmp, key=path.name)
+        write_network_arrays(net, tmp, key=path.name)
     return net

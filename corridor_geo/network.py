@@ -813,11 +813,11 @@ def save_network(net: Network, directory: str | os.PathLike[str], *,
     """
     directory = Path(directory)
     with output_dir(directory, overwrite=overwrite) as tmp:
-        _write_arrays(net, tmp)
+        write_network_arrays(net, tmp)
     return directory
 
 
-def _write_arrays(net: Network, folder: Path, *, key: str | None = None) -> None:
+def write_network_arrays(net: Network, folder: Path, *, key: str | None = None) -> None:
     """Write ``arrays.npz`` and ``meta.json`` (with the arrays' SHA-256) into *folder*."""
     arrays: dict[str, np.ndarray] = {}
     for name in (*_NODE, "indptr", *_EDGE, "geom_offsets", "geom_lon", "geom_lat"):
