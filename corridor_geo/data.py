@@ -222,21 +222,13 @@ class StationRow(_Row):
     source: _Text
 
 
-class DistrictRow(_Row):
-    """One row of ``districts.csv`` (a district and the point its name resolves to)."""
+class DistrictRow(StationRow):
+    """One row of ``districts.csv`` (a district and the point its name resolves to).
 
-    id: _Id
-    name_en: _Text
-    name_zh: _Text
-    kind: Literal["district"]
-    city: _Text
-    district: str = ""
-    lon: _Lon
-    lat: _Lat
-    confidence: _Confidence
-    osm_name: str = ""
-    aliases: str = ""
-    source: _Text
+    The same columns as ``stations.csv``; only the kind differs.
+    """
+
+    kind: Literal["district"]  # type: ignore[assignment]
 
 
 class LinkRow(_Row):
