@@ -48,10 +48,7 @@ class ServicePattern:
 
     def runs_in(self, year: int | None) -> bool:
         """Return True when the pattern runs in *year* (None: today, i.e. no last year)."""
-        if year is None:
-            return self.last_year is None
-        return (self.first_year is None or self.first_year <= year) and \
-            (self.last_year is None or year <= self.last_year)
+        return _in_years(year, self.first_year, self.last_year)
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,9 @@ class RailTables:
     track_method: dict[tuple[str, str, str], str] = field(default_factory=dict)
     lengths: tuple[dict[str, Any], ...] = ()
     speed_limits: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    #: (link, from, to) -> [(first_year, last_year, km/h)]; ``"*"`` stops = the whole link
+    speed_limit_years: dict[tuple[str, str, str], tuple[tuple[int | None, int | None, float], ...]] \
+        = field(default_factory=dict)
 
     def track(self, link_id: str, a: str, b: str) -> float | None:
         """Measured track km between consecutive stops *a*, *b* (either order), if usable."""
@@ -71,13 +71,32 @@ class RailTables:
                 return self.track_km[key]
         return None
 
-    def limit(self, link_id: str, a: str, b: str) -> float | None:
-        """Speed limit (km/h) on the gap between consecutive stops *a* and *b*."""
-        return self.speed_limits.get((link_id, a, b)) or self.speed_limits.get((link_id, b, a))
+    def limit(self, link_id: str, a: str, b: str, *, year: int | None = None) -> float | None:
+        """Speed limit (km/h) on the gap between consecutive stops *a* and *b* in *year*.
+
+        Rows with ``from_stop = to_stop = "*"`` cap the whole link; rows with years apply
+        only in ``first_year ≤ year ≤ last_year`` (without a year: the rows without a
+        last year, i.e. today's limits). The lowest applicable cap wins.
+        """
+        caps = []
+        for key in ((link_id, a, b), (link_id, b, a), (link_id, "*", "*")):
+            for first, last, kmh in self.speed_limit_years.get(key, ()):
+                if _in_years(year, first, last):
+                    caps.append(kmh)
+        if not caps:
+            v = self.speed_limits.get((link_id, a, b)) or self.speed_limits.get((link_id, b, a))
+            return v
+        return min(caps)
 
     def patterns_for(self, link_id: str) -> list[ServicePattern]:
         """Patterns whose first link is *link_id*."""
         return [p for p in self.services if p.link_ids[0] == link_id]
+
+
+def _in_years(year: int | None, first: int | None, last: int | None) -> bool:
+    if year is None:
+        return last is None
+    return (first is None or first <= year) and (last is None or year <= last)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -172,11 +191,20 @@ def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
     for n, r in enumerate(_read(p), 1):
         lengths.append({**r, "length_km": _num(p, n, r, "length_km"), "row": n})
     p = base / LIMITS_FILE
-    limits = {}
+    limits: dict[tuple[str, str, str], float] = {}
+    by_year: dict[tuple[str, str, str], list[tuple[int | None, int | None, float]]] = {}
     for n, r in enumerate(_read(p), 1):
-        limits[(r["link_id"], r["from_stop"], r["to_stop"])] = float(
-            _num(p, n, r, "max_kmh") or 0.0)
-    return RailTables(tuple(services), track, method, tuple(lengths), limits)
+        key = (r["link_id"], r["from_stop"], r["to_stop"])
+        if ("*" in key[1:]) and key[1] != key[2]:
+            raise DataValidationError("a whole-link limit has from_stop = to_stop = '*'",
+                                      path=p, row=n, field="to_stop")
+        first, last = _year(p, n, r, "first_year"), _year(p, n, r, "last_year")
+        if first is not None and last is not None and last < first:
+            raise DataValidationError(f"last_year {last} before first_year {first}", path=p,
+                                      row=n, field="last_year")
+        by_year.setdefault(key, []).append((first, last, float(_num(p, n, r, "max_kmh") or 0.0)))
+    return RailTables(tuple(services), track, method, tuple(lengths), limits,
+                      {k: tuple(v) for k, v in by_year.items()})
 
 
 def load_rail_tables(folder: str | Path | None = None) -> RailTables:

@@ -110,10 +110,12 @@ def _default_modes() -> dict[str, ModeProfile]:
             operating_factor=0.9, default_design_kmh=160.0,
             station_entry_min=8.0, station_exit_min=3.0, running_margin=0.05,
         ),
+        # running_margin fitted to the one published non-stop time (2007, 52 min) of the
+        # Guangshen railway (docs/rail_model.md); no conventional row in the calibration set
         "conventional_rail": ModeProfile(
             accel_ms2=0.4, brake_ms2=0.5, dwell_min=2.0, headway_min=30.0,
             operating_factor=0.9, default_design_kmh=160.0,
-            station_entry_min=10.0, station_exit_min=4.0,
+            station_entry_min=10.0, station_exit_min=4.0, running_margin=0.2,
         ),
     }
 
@@ -559,7 +561,7 @@ def _gap_caps(spec: LinkSpec, params: RailParameters, tables: RailTables,
         v = spec.cruise_kmh
         if s1.stop_id is not None and s2.stop_id is not None:
             for cap in (_segment_cap(params, spec.id, s1.stop_id, s2.stop_id),
-                        tables.limit(spec.id, s1.stop_id, s2.stop_id)):
+                        tables.limit(spec.id, s1.stop_id, s2.stop_id, year=spec.as_of)):
                 if cap is not None:
                     v = min(v, cap)
         out.append(v * speed_factor)

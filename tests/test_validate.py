@@ -63,7 +63,8 @@ def test_fixture_on_bundled_data():
     assert s["n"] == 5
     assert rows.comparison.tolist()[:4] == ["station_to_station"] * 4
     assert rows.comparison.iloc[4] == "door_to_door"
-    assert rows.service.iloc[1] == "guangshen_railway/express"
+    # today the fastest Guangzhou East - Shenzhen train is the non-stop of the 2025 upgrade
+    assert rows.service.iloc[1] == "guangshen_railway/nonstop_2025"
 
 
 def test_year_mode_kind_columns_and_per_line_bias(tmp_path):

@@ -1,0 +1,138 @@
+"""The rail model against published timetable times that are not used to fit it.
+
+``tests/fixtures/published_rail_times.csv`` holds published scheduled times (source per
+row) that are *not* in the calibration set (``../shared/reference/observed_times_public.csv``);
+rows marked ``used_for = held_out`` fit no parameter (one row, the 2007 Guangshen non-stop,
+fixes the conventional-rail running margin and is left out of the held-out figures).
+Each held-out row must be matched within 20 % by the service the model reports for the
+pair (fastest, or the all-stops service for stopping rows), except the rows listed in
+``KNOWN_MISSES`` with the reason; those are strict xfails, so a fix shows up.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from corridor_geo.corridor import load_corridor
+from corridor_geo.rail import RAIL_MODES, RailService, build_services, link_specs_from_corridor
+
+FIXTURE = Path(__file__).parent / "fixtures" / "published_rail_times.csv"
+TOLERANCE = 0.20
+
+# (from, to, year, minutes) -> why the model misses the published figure by more than 20 %
+KNOWN_MISSES = {
+    ("福田", "深圳北", "2016", "11"): "the 2015 opening figure (11 min for 8.8 km) is not consistent with "
+    "the 2018 published West Kowloon times (23 - 14 = 9 min including the Futian stop); "
+    "the model follows the later, calibrated figures",
+    ("常平东", "小金口", "2016", "70"): "first train on the opening day (70 min); the calibration row "
+    "for the same stopping run in 2020 is 53 min",
+    ("道滘", "小金口", "2020", "74"): "the published fastest run is 74 min towards Xiaojinkou but 59 min "
+    "the other way (calibration row); the model is the same in both directions",
+    ("番禺", "白云机场北", "2025", "90"): "the all-stops figure (about 90 min, press report) is 1.7x "
+    "a run at the line's speed with 1-min stops; whether it includes a change at Zhuliao "
+    "(the airport shuttle runs Zhuliao - Baiyun Airport North) is not published",
+}
+
+
+def _rows() -> list[dict[str, str]]:
+    with FIXTURE.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@cache
+def _network(year: int) -> tuple[object, list[RailService]]:
+    c = load_corridor(as_of=year)
+    return c, build_services(link_specs_from_corridor(c, modes=RAIL_MODES, as_of=year))
+
+
+def modelled(row: dict[str, str]) -> tuple[float, str]:
+    """In-vehicle minutes of the service the model reports for the row, and its id."""
+    c, services = _network(int(row["year"]))
+    a = c.resolve(row["from"], districts=False)  # type: ignore[attr-defined]
+    b = c.resolve(row["to"], districts=False)  # type: ignore[attr-defined]
+    cands = [(abs(s.stops.index(a) - s.stops.index(b)), s.in_vehicle_min(a, b), s.id)
+             for s in services if a in s.stops and b in s.stops]
+    assert cands, f"no service stops at both {a} and {b} in {row['year']}"
+    stopping = any(k in row["kind"] for k in ("all-stops", "stopping", "站站停"))
+    n, t, sid = max(cands, key=lambda x: (x[0], -x[1])) if stopping else min(
+        cands, key=lambda x: x[1])
+    return t, sid
+
+
+def _held_out() -> list[dict[str, str]]:
+    return [r for r in _rows() if r["used_for"] == "held_out"]
+
+
+def test_fixture_rows_cite_a_source_and_are_not_calibration_rows():
+    calib = Path(__file__).resolve().parents[2] / "shared" / "reference" / \
+        "observed_times_public.csv"
+    taken = set()
+    if calib.exists():
+        with calib.open(encoding="utf-8") as fh:
+            taken = {(r["from"], r["to"], r["minutes"], r.get("year", ""))
+                     for r in csv.DictReader(fh)}
+    rows = _rows()
+    assert len(rows) >= 15
+    for r in rows:
+        assert r["source"].strip(), r
+        assert r["used_for"] in ("held_out", "fit_conventional_margin"), r
+        assert (r["from"], r["to"], r["minutes"], r["year"]) not in taken, r
+
+
+@pytest.mark.parametrize("row", [
+    pytest.param(r, id=f"{r['from']}-{r['to']}-{r['year']}-{r['minutes']}",
+                 marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[k])]
+                 if (k := (r["from"], r["to"], r["year"], r["minutes"])) in KNOWN_MISSES else [])
+    for r in _held_out()])
+def test_held_out_published_time_within_20_percent(row):
+    t, sid = modelled(row)
+    obs = float(row["minutes"])
+    assert abs(t - obs) / obs <= TOLERANCE, f"{sid}: modelled {t:.1f} vs published {obs}"
+
+
+def test_held_out_summary():
+    """Mean |error| over every held-out row (misses included) stays below its recorded level."""
+    errs = []
+    for r in _held_out():
+        t, _ = modelled(r)
+        errs.append(abs(t - float(r["minutes"])) / float(r["minutes"]))
+    within = sum(e <= TOLERANCE for e in errs)
+    assert within >= len(errs) - len(KNOWN_MISSES)
+    # 14.6 % over the 19 held-out rows when the table was made (28.3 % before the express
+    # patterns and the year-dependent Guangshen speeds); a regression beyond 16 % fails
+    assert sum(errs) / len(errs) <= 0.16
+
+
+def test_guangshen_semi_fast_pattern_matches_its_timetable():
+    """C7095 (2023): Guangzhou East 9:27 - Shenzhen 10:51, stops Dongguan, Changping, Zhangmutou."""
+    _, services = _network(2023)
+    svc = next(s for s in services if s.id == "guangshen_railway/express_3stop_2023")
+    t = svc.in_vehicle_min("st_gz_east", "st_shenzhen")
+    assert abs(t - 84) / 84 <= TOLERANCE
+
+
+def test_guangshen_speed_follows_the_year():
+    """200 km/h until the 2011 speed cut, 160 km/h in 2011-2024, 200 again from 2025."""
+    def nonstop_or_fastest(year):
+        _, services = _network(year)
+        return min(s.in_vehicle_min("st_gz_east", "st_shenzhen") for s in services
+                   if s.link_id == "guangshen_railway" and {"st_gz_east", "st_shenzhen"}
+                   <= set(s.stops) and len(s.stops) == 3)
+    # the same one-stop pattern is slower under the 160 km/h cap than at 200 km/h
+    assert nonstop_or_fastest(2021) > nonstop_or_fastest(2025) + 5
+
+
+def test_suishen_express_years():
+    _, s2019 = _network(2019)
+    _, s2024 = _network(2024)
+    ex = next(s for s in s2019 if s.id == "suishen_icr/gz_east_express")
+    assert ex.stops == ("st_gz_east", "st_shipai", "st_xintang_south", "st_dongguan_west",
+                        "st_humen", "st_sz_airport")
+    assert ex.in_vehicle_min("st_gz_east", "st_sz_airport") < next(
+        s for s in s2019 if s.id == "suishen_icr/gz_east_through").in_vehicle_min(
+        "st_gz_east", "st_sz_airport") - 20
+    assert all(s.id != "suishen_icr/gz_east_express" for s in s2024)
