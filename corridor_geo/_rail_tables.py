@@ -51,6 +51,9 @@ class ServicePattern:
         return _in_years(year, self.first_year, self.last_year)
 
 
+_YearCap = tuple[int | None, int | None, float]  # (first_year, last_year, km/h)
+
+
 @dataclass(frozen=True)
 class RailTables:
     """All bundled rail tables (empty when a file is absent)."""
@@ -61,8 +64,8 @@ class RailTables:
     lengths: tuple[dict[str, Any], ...] = ()
     speed_limits: dict[tuple[str, str, str], float] = field(default_factory=dict)
     #: (link, from, to) -> [(first_year, last_year, km/h)]; ``"*"`` stops = the whole link
-    speed_limit_years: dict[tuple[str, str, str], tuple[tuple[int | None, int | None, float], ...]] \
-        = field(default_factory=dict)
+    speed_limit_years: dict[tuple[str, str, str], tuple[_YearCap, ...]] = field(
+        default_factory=dict)
 
     def track(self, link_id: str, a: str, b: str) -> float | None:
         """Measured track km between consecutive stops *a*, *b* (either order), if usable."""

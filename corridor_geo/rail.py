@@ -159,7 +159,7 @@ class RailParameters(BaseModel):
     --------
     >>> p = RailParameters(transfer_min=5)
     >>> p.modes["high_speed_rail"].dwell_min
-    2.0
+    2.5
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

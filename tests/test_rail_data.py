@@ -126,3 +126,23 @@ def test_breakdown_names_the_service():
     assert svc.id != "gsh_xrl/all"  # a faster pattern than the stopping train
     assert r["in_vehicle"] == pytest.approx(svc.in_vehicle_min("st_gz_south", "st_sz_north"))
     assert r["in_vehicle"] == pytest.approx(t)
+
+
+def test_speed_limit_by_year_and_whole_link(tmp_path):
+    from corridor_geo.errors import DataValidationError
+
+    head = "link_id,from_stop,to_stop,max_kmh,first_year,last_year,source,confidence,note\n"
+    (tmp_path / "rail_speed_limits.csv").write_text(
+        head + "l,*,*,200,2007,2010,s,high,\nl,*,*,160,2011,2024,s,high,\n"
+        "l,*,*,200,2025,,s,high,\nl,a,b,120,,,s,high,\n", encoding="utf-8")
+    t = load_rail_tables(tmp_path)
+    assert t.limit("l", "c", "d", year=2008) == 200
+    assert t.limit("l", "c", "d", year=2011) == 160
+    assert t.limit("l", "c", "d", year=2025) == 200
+    assert t.limit("l", "c", "d") == 200            # today: rows without a last year
+    assert t.limit("l", "b", "a", year=2008) == 120  # the lowest applicable cap wins
+    assert t.limit("l", "c", "d", year=2000) is None
+    (tmp_path / "rail_speed_limits.csv").write_text(head + "l,*,b,160,,,s,high,\n",
+                                                   encoding="utf-8")
+    with pytest.raises(DataValidationError, match="to_stop"):
+        load_rail_tables(tmp_path)

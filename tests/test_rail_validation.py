@@ -25,15 +25,15 @@ TOLERANCE = 0.20
 
 # (from, to, year, minutes) -> why the model misses the published figure by more than 20 %
 KNOWN_MISSES = {
-    ("福田", "深圳北", "2016", "11"): "the 2015 opening figure (11 min for 8.8 km) is not consistent with "
-    "the 2018 published West Kowloon times (23 - 14 = 9 min including the Futian stop); "
-    "the model follows the later, calibrated figures",
-    ("常平东", "小金口", "2016", "70"): "first train on the opening day (70 min); the calibration row "
-    "for the same stopping run in 2020 is 53 min",
-    ("道滘", "小金口", "2020", "74"): "the published fastest run is 74 min towards Xiaojinkou but 59 min "
-    "the other way (calibration row); the model is the same in both directions",
-    ("番禺", "白云机场北", "2025", "90"): "the all-stops figure (about 90 min, press report) is 1.7x "
-    "a run at the line's speed with 1-min stops; whether it includes a change at Zhuliao "
+    ("福田", "深圳北", "2016", "11"): "the 2015 opening figure (11 min for 8.8 km) is not "
+    "consistent with the 2018 published West Kowloon times (23 - 14 = 9 min including the "
+    "Futian stop); the model follows the later, calibrated figures",
+    ("常平东", "小金口", "2016", "70"): "first train on the opening day (70 min); the "
+    "calibration row for the same stopping run in 2020 is 53 min",
+    ("道滘", "小金口", "2020", "74"): "the published fastest run is 74 min towards Xiaojinkou "
+    "but 59 min the other way (calibration row); the model is the same in both directions",
+    ("番禺", "白云机场北", "2025", "90"): "the all-stops figure (about 90 min, press report) "
+    "is 1.7x a run at the line's speed with 1-min stops; whether it includes a change at Zhuliao "
     "(the airport shuttle runs Zhuliao - Baiyun Airport North) is not published",
 }
 
@@ -58,7 +58,7 @@ def modelled(row: dict[str, str]) -> tuple[float, str]:
              for s in services if a in s.stops and b in s.stops]
     assert cands, f"no service stops at both {a} and {b} in {row['year']}"
     stopping = any(k in row["kind"] for k in ("all-stops", "stopping", "站站停"))
-    n, t, sid = max(cands, key=lambda x: (x[0], -x[1])) if stopping else min(
+    _, t, sid = max(cands, key=lambda x: (x[0], -x[1])) if stopping else min(
         cands, key=lambda x: x[1])
     return t, sid
 
