@@ -14,9 +14,9 @@ process, from ``os.wait4``):
    ``load_network(PBF)`` timed on its own (what a script pays after the imports);
 3. ``catchments`` — ``corridor-geo catchments --origins <the 10 core platforms>
    --bands 15,30,45,60 --network PBF --out DIR``, and the size of the map it writes;
-4. ``matrix`` — a 40 × 40 drive matrix (the 17 curated platforms and nodes plus 23
-   points of a lattice over the network, snapped) with ``travel_times(targets=...)``:
-   Dijkstra, and CCH including its preprocessing.
+4. ``matrix`` — a 40 × 40 drive matrix (the curated platforms and nodes that have a
+   point, topped up to 40 with points of an 8 × 5 lattice over the network, snapped)
+   with ``travel_times(targets=...)``: Dijkstra, and CCH including its preprocessing.
 
 For memory proportional to the kept ways and not to the file, run ``build`` on two file
 sizes with the same ``--bbox`` (the smaller file's extent) and compare the peaks.
@@ -80,10 +80,12 @@ def _child_matrix(pbf: str) -> None:
 
     net = load_network(pbf)
     places = read_geodata().places
-    lon, lat = list(places.geometry.x), list(places.geometry.y)
+    px, py = np.asarray(places.geometry.x), np.asarray(places.geometry.y)
+    located = np.isfinite(px) & np.isfinite(py)  # unlocated nodes have no point
+    lon, lat = list(px[located][:40]), list(py[located][:40])
     lo0, lo1 = np.percentile(net.lon, [5, 95])
     la0, la1 = np.percentile(net.lat, [5, 95])
-    gx, gy = np.meshgrid(np.linspace(lo0, lo1, 6), np.linspace(la0, la1, 4))
+    gx, gy = np.meshgrid(np.linspace(lo0, lo1, 8), np.linspace(la0, la1, 5))
     lon += list(gx.ravel()[: 40 - len(lon)])
     lat += list(gy.ravel()[: 40 - len(lat)])
     pts = snap_points(net, lon, lat, max_distance_m=5000).node

@@ -287,23 +287,8 @@ MAX_BAND_MIN = 24 * 60.0
 
 
 def _check_grid_memory(net: Network, *, cell: float, radius: float, n_origins: int) -> None:
-    """Refuse a grid that would need more than :data:`MAX_GRID_MEMORY_BYTES`.
-
-    Estimated before anything is allocated: the (ny, nx) cell grid over the network
-    plus ``radius``, and the node-cell pairs (each access point — nodes and points every
-    ``max(cell/2, 50 m)`` along edges — times the cells within ``radius``), 8 bytes a
-    cell and 24 a pair, and a time per pair for each origin.
-    """
-    x = np.asarray(net.x, dtype=np.float64)
-    y = np.asarray(net.y, dtype=np.float64)
-    if x.size == 0:
-        return
-    margin = radius + cell
-    n_cells = (math.floor((float(x.max() - x.min()) + 2 * margin) / cell) + 2) * \
-        (math.floor((float(y.max() - y.min()) + 2 * margin) / cell) + 2)
-    points = x.size + float(np.asarray(net.length_m, dtype=np.float64).sum()) / max(cell / 2, 50)
-    per_point = math.pi * (radius / cell + 1.5) ** 2
-    need = 8.0 * n_cells + (24.0 + 8.0 * max(n_origins, 1)) * points * per_point
+    """Refuse a grid that would need more than :data:`MAX_GRID_MEMORY_BYTES`."""
+    need, n_cells = _grid_memory_estimate(net, cell=cell, radius=radius, n_origins=n_origins)
     if need > MAX_GRID_MEMORY_BYTES:
         factor = math.sqrt(need / MAX_GRID_MEMORY_BYTES)
         raise ArgumentError(
@@ -311,6 +296,40 @@ def _check_grid_memory(net: Network, *, cell: float, radius: float, n_origins: i
             f"({n_cells:,.0f} cells), more than the limit of "
             f"{MAX_GRID_MEMORY_BYTES / 2**30:g} GiB (catchments.MAX_GRID_MEMORY_BYTES); "
             f"use a cell size of at least {math.ceil(cell * factor):g} m")
+
+
+def _grid_memory_estimate(net: Network, *, cell: float, radius: float,
+                          n_origins: int) -> tuple[float, int]:
+    """Bytes the grid method may hold at once, and the number of cells of its grid.
+
+    Estimated before anything is allocated, as an upper bound on what the grid method
+    (:class:`corridor_geo._grid.GridIndex`) holds at once:
+
+    * the (ny, nx) cell grid over the network plus ``radius``: land mask, land labels,
+      nearest-land labels and the distance transform's temporaries, 32 bytes a cell;
+    * the (cell, access point) pairs of every tile, as if every tile were reached: each
+      access point (nodes and points every ``max(cell/2, 50 m)`` along edges) times the
+      cells whose square can lie within ``radius``, 12 bytes a pair (int32 point,
+      float64 walk), plus 16 bytes per access point and per cell with pairs, built once
+      per network and shared by all origins;
+    * the pair search's working arrays for one chunk of 20,000 points, ~48 bytes per
+      point and cell offset;
+    * the origins' node times, 8 bytes per origin and node (the origins are traced one
+      after the other, so the pairs are not multiplied by them).
+    """
+    x = np.asarray(net.x, dtype=np.float64)
+    y = np.asarray(net.y, dtype=np.float64)
+    if x.size == 0:
+        return 0.0, 0
+    margin = radius + cell
+    n_cells = (math.floor((float(x.max() - x.min()) + 2 * margin) / cell) + 2) * \
+        (math.floor((float(y.max() - y.min()) + 2 * margin) / cell) + 2)
+    points = x.size + float(np.asarray(net.length_m, dtype=np.float64).sum()) / max(cell / 2, 50)
+    per_point = math.pi * (radius / cell + 1.5) ** 2
+    offsets = (2 * math.ceil(radius / cell) + 3) ** 2
+    need = (48.0 * n_cells + 12.0 * points * per_point + 16.0 * points
+            + 48.0 * min(points, 20_000) * offsets + 8.0 * max(n_origins, 1) * x.size)
+    return need, n_cells
 
 
 def _as_items(origins: Any) -> list[str | tuple[float, float]]:

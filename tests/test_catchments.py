@@ -489,3 +489,32 @@ def test_band_too_small_for_a_cell_is_one_clear_error(tmp_path):
     res = CliRunner().invoke(main, ["--quiet", "catchments", "--origins", "core_dg_songshan_lake",
                                     "--bands", "0.1,30", "--out", str(tmp_path / "p")])
     assert res.exit_code == 0, res.stderr
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(("cell", "radius"), [(250.0, 500.0), (100.0, 500.0), (50.0, 200.0)])
+def test_grid_memory_estimate_bounds_the_built_index(futian_nanshan, cell, radius):
+    """The refusal estimate is an upper bound on what the grid index really allocates, and
+    not a gross one (issue 12: a 4-band run on the 557k-node province graph was refused)."""
+    import importlib
+    import tracemalloc
+
+    from corridor_geo import _grid
+
+    cmod = importlib.import_module("corridor_geo.catchments")
+    net = futian_nanshan
+    net._cache.pop("catchment_grid", None)
+    tracemalloc.start()
+    try:  # independent truth: every byte numpy allocates while every tile is built
+        index = cmod._grid_index(net, cell=cell, land=None, speed_ms=5 / 3.6, radius=radius)
+        g = index.grid
+        for ti in range(-(-g.ny // _grid.TILE)):
+            for tj in range(-(-g.nx // _grid.TILE)):
+                index._tile(ti, tj)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        net._cache.pop("catchment_grid", None)
+    need, n_cells = cmod._grid_memory_estimate(net, cell=cell, radius=radius, n_origins=1)
+    assert n_cells >= g.nx * g.ny
+    assert peak <= need <= 6 * peak

@@ -262,6 +262,13 @@ def test_cli_network_build_and_info(tmp_path):
     info = json.loads(runner.invoke(main, ["network", "info", str(out)]).output)
     assert info["mode"] == "drive"
     assert info["n_nodes"] == json.loads(res.output)["n_nodes"] > 100
+    # road classes counted from the categorical's codes = a plain count of the strings
+    from collections import Counter
+
+    from corridor_geo.cache import read_network
+
+    want = Counter(str(h) for h in read_network(out).highway)
+    assert info["highway"] == json.loads(res.output)["highway"] == dict(want)
     res = runner.invoke(main, ["network", "build", str(tmp_path / "none.osm.pbf")])
     assert res.exit_code == 2
     assert "not found" in res.output
