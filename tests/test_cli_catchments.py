@@ -56,6 +56,23 @@ def test_cli_unknown_origin_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_cli_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
+    # pyarrow is optional (extra "parquet"): without it, one line naming the extra, before
+    # any computing, and nothing written
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    r = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
+                                  "--format", "parquet", "--out", str(tmp_path / "o")])
+    assert r.exit_code != 0
+    assert r.output.strip().count("\n") == 0
+    assert "corridor_geo[parquet]" in r.output
+    assert "--format gpkg" in r.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_bad_bands(tmp_path):
     r = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
                                   "--bands", "15,abc", "--out", str(tmp_path / "o")])

@@ -73,7 +73,8 @@ def installed(tmp_path_factory):
 
 def test_wheel_holds_data_sources_and_licence(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    for f in ("places.csv", "stations.csv", "links.csv", "link_stops.csv", "districts.csv"):
+    for f in ("places.csv", "stations.csv", "links.csv", "link_stops.csv", "districts.csv",
+              "boundaries_default.npz", "boundaries_default.json", "roads_default.npz"):
         assert f"corridor_geo/geodata/{f}" in names
     assert "corridor_geo/SOURCES.md" in names
     assert "corridor_geo/LICENSE" in names

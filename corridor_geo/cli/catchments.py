@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,32 @@ import click
 from corridor_geo.cli._options import MultiValueOption, split_values
 from corridor_geo.settings import SNAP_MAX_M
 
-__all__ = ["catchments", "write_catchments"]
+__all__ = ["catchments", "require_parquet", "write_catchments"]
 
 from corridor_geo._io import GPKG_DATE  # noqa: F401 (kept importable from here)
+
+
+def require_parquet() -> None:
+    """Raise a clear error when GeoParquet cannot be written (``pyarrow`` is missing).
+
+    ``pyarrow`` is an optional extra (~170 MB installed): ``pip install
+    "corridor_geo[parquet]"``.
+
+    Raises
+    ------
+    corridor_geo.errors.ArgumentError
+        When ``pyarrow`` is not installed.
+
+    Examples
+    --------
+    >>> require_parquet()  # doctest: +SKIP
+    """
+    if importlib.util.find_spec("pyarrow") is None:
+        from corridor_geo.errors import ArgumentError
+
+        raise ArgumentError(
+            "--format parquet needs the optional package pyarrow, which is not installed; "
+            'install it with: pip install "corridor_geo[parquet]" (or use --format gpkg)')
 
 
 def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
@@ -20,7 +44,7 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 
     GeoPackages normally embed the time of writing (``gpkg_contents.last_change``);
     GDAL's ``OGR_CURRENT_DATE`` is pinned for the write so the same catchments give the
-    same bytes.
+    same bytes. GeoParquet needs the optional ``pyarrow`` (:func:`require_parquet`).
 
     Examples
     --------
@@ -31,6 +55,7 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
     path = Path(path)
     if fmt != "parquet":
         return write_gpkg(gdf, path, layer="catchments")
+    require_parquet()
     with atomic_path(path) as tmp:
         gdf.to_parquet(tmp, index=False)
     return path
@@ -63,7 +88,8 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
               help="Write into a non-empty folder corridor_geo did not write: only files "
                    "listed in its manifest are replaced, others are kept.")
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg",
-              show_default=True, help="catchments.gpkg or catchments.parquet (GeoParquet).")
+              show_default=True, help="catchments.gpkg or catchments.parquet (GeoParquet; "
+                                          "needs the optional pyarrow: corridor_geo[parquet]).")
 def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
                cell_size_m: float | None, network_src: str, population: Path | None,
                snap_max_m: float, out_dir: Path, overwrite: bool, fmt: str) -> None:
@@ -86,6 +112,8 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
         limits = check_bands(split_values([bands]))  # the API's and scenario files' rule
     except ValueError as exc:
         raise CorridorGeoError(f"--bands: {exc}; expected minutes like 15,30,60") from None
+    if fmt == "parquet":
+        require_parquet()  # before computing
     check_output_dir(out_dir, overwrite=overwrite)  # refuse before computing
     corridor = load_corridor()
     network = None
