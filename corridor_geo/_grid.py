@@ -102,16 +102,23 @@ def land_cells(grid: Grid, land: BaseGeometry) -> np.ndarray:
     return mask
 
 
-def edge_points(length: np.ndarray, lines: np.ndarray, edges: np.ndarray, *,
+def edge_points(length: np.ndarray, vx: np.ndarray, vy: np.ndarray, voff: np.ndarray,
+                edges: np.ndarray, *,
                 spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Points every *spacing* metres along *edges* (metric x, y, edge index, fraction).
+
+    The points are bit for bit those of ``shapely.line_interpolate_point(line, fraction,
+    normalized=True)`` (GEOS: the line's length summed segment by segment, then the first
+    segment whose running sum passes ``fraction · length``, interpolated there), computed
+    with numpy for all points at once instead of one GEOS call per point.
 
     Parameters
     ----------
     length
         Length (m) of every edge of the network.
-    lines
-        Metric LineStrings of *edges* (same order).
+    vx, vy, voff
+        Metric vertices of *edges*, concatenated: edge ``i``'s are
+        ``voff[i]:voff[i + 1]`` (at least two each).
     edges
         Edge indices.
     spacing
@@ -119,17 +126,51 @@ def edge_points(length: np.ndarray, lines: np.ndarray, edges: np.ndarray, *,
         at equal fractions of its length.
     """
     k = np.floor(length[edges] / spacing).astype(np.int64)  # interior points per edge
-    keep = k > 0
-    edges, k, lines = edges[keep], k[keep], lines[keep]
-    if edges.size == 0:
+    keep = np.flatnonzero(k > 0)
+    if keep.size == 0:
         z = np.zeros(0)
         return z, z, np.zeros(0, dtype=np.int64), z
-    e = np.repeat(edges, k)
+    k = k[keep]
+    e = np.repeat(edges[keep], k)
     j = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k) + 1
     frac = j / np.repeat(k + 1, k)
-    pts = shapely.line_interpolate_point(np.repeat(lines, k), frac, normalized=True)
-    xy = shapely.get_coordinates(pts)
-    return xy[:, 0], xy[:, 1], e, frac
+    line = np.repeat(np.arange(keep.size), k)  # line (kept edge) of each point
+    first = np.asarray(voff, dtype=np.int64)[keep]  # first vertex of each kept line
+    nseg = np.asarray(voff, dtype=np.int64)[keep + 1] - first - 1
+    dx_all = np.diff(vx)
+    dy_all = np.diff(vy)
+    px = np.empty(frac.size)
+    py = np.empty(frac.size)
+    # lines grouped by segment count: a row-wise cumulative sum adds each line's segment
+    # lengths one after the other, in GEOS's order (np.add.accumulate is sequential)
+    pseg = nseg[line]
+    p_order = np.argsort(pseg, kind="stable")
+    p_bounds = np.searchsorted(pseg[p_order], np.unique(nseg), side="left")
+    p_bounds = np.append(p_bounds, frac.size)
+    for b, s_ in enumerate(np.unique(nseg)):
+        sel = p_order[p_bounds[b]:p_bounds[b + 1]]  # points on lines of s_ segments
+        if s_ < 1:  # a single vertex: every point is that vertex
+            px[sel], py[sel] = vx[first[line[sel]]], vy[first[line[sel]]]
+            continue
+        rows = np.flatnonzero(nseg == s_)
+        seg0 = first[rows][:, None] + np.arange(s_)[None, :]  # first vertex of each segment
+        dx, dy = dx_all[seg0], dy_all[seg0]
+        cum = np.cumsum(np.sqrt(dx * dx + dy * dy), axis=1)
+        r = np.searchsorted(rows, line[sel])  # row of each point
+        target = frac[sel] * cum[r, -1]
+        past = cum[r] > target[:, None]
+        found = past.any(axis=1)  # else: the line's end (GEOS's end location)
+        i = np.where(found, past.argmax(axis=1), s_ - 1)
+        tot = np.where(i > 0, cum[r, np.maximum(i - 1, 0)], 0.0)
+        ddx, ddy = dx[r, i], dy[r, i]
+        seg_len = np.sqrt(ddx * ddx + ddy * ddy)
+        fr = np.where(found, (target - tot) / np.where(seg_len > 0, seg_len, 1.0), 1.0)
+        v0 = seg0[r, i]
+        x0, y0 = vx[v0], vy[v0]
+        x1, y1 = vx[v0 + 1], vy[v0 + 1]
+        px[sel] = np.where(fr <= 0, x0, np.where(fr >= 1, x1, (x1 - x0) * fr + x0))
+        py[sel] = np.where(fr <= 0, y0, np.where(fr >= 1, y1, (y1 - y0) * fr + y0))
+    return px, py, e, frac
 
 
 @dataclass(frozen=True)
@@ -249,7 +290,7 @@ class GridIndex:
         lo0, la0, lo1, la1 = _map_rect(self.to_lonlat, rx0, ry0, rx1, ry1, pad=1e-3)
         sel = self.edges[(b[:, 0] <= lo1) & (b[:, 2] >= lo0) & (b[:, 1] <= la1) & (b[:, 3] >= la0)]
         sel = sel[self.length[sel] >= self.spacing]  # shorter edges get no interior point
-        ex, ey, e_idx, e_frac = edge_points(self.length, self._lines(sel), sel,
+        ex, ey, e_idx, e_frac = edge_points(self.length, *self._vertices(sel), sel,
                                             spacing=self.spacing)
         inside = (ex >= rx0) & (ex <= rx1) & (ey >= ry0) & (ey <= ry1)
         ex, ey, e_idx, e_frac = ex[inside], ey[inside], e_idx[inside], e_frac[inside]
@@ -268,14 +309,14 @@ class GridIndex:
         return _Tile(cells=cells, starts=starts, pair_ap=ap.astype(np.int32),
                      walk_s=dist / self.speed_ms, ap_base=base, ap_extra=extra)
 
-    def _lines(self, edges: np.ndarray) -> np.ndarray:
-        if edges.size == 0:
-            return np.zeros(0, dtype=object)
+    def _vertices(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Metric vertices of *edges*, concatenated, and each edge's offset into them."""
         lo, hi = self.offsets[edges], self.offsets[edges + 1]
-        pos = _ranges(lo, hi)
-        idx = np.repeat(np.arange(edges.size), hi - lo)
-        gx, gy = self.to_metric(self.glon[pos], self.glat[pos])
-        return shapely.linestrings(np.column_stack([gx, gy]), indices=idx)
+        voff = np.concatenate([[0], np.cumsum(hi - lo)]).astype(np.int64)
+        if edges.size == 0:
+            return np.zeros(0), np.zeros(0), voff
+        gx, gy = self.to_metric(self.glon[_ranges(lo, hi)], self.glat[_ranges(lo, hi)])
+        return np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64), voff
 
     def _pairs(self, px: np.ndarray, py: np.ndarray, cx0: int, cx1: int, cy0: int, cy1: int,
                chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -302,10 +343,13 @@ class GridIndex:
             d = np.hypot(cx - qx[:, None], cy - qy[:, None])
             ok = (d <= self.radius) & (cix >= cx0) & (cix < cx1) & (ciy >= cy0) & (ciy < cy1)
             ok &= (lab > 0)[:, None]
-            ok &= self.labels[np.where(ok, ciy, 0), np.where(ok, cix, 0)] == lab[:, None]
-            out_c.append((ciy * g.nx + cix)[ok])
-            out_p.append(np.broadcast_to(np.arange(s, s + qx.size)[:, None], ok.shape)[ok])
-            out_d.append(d[ok])
+            # the land check only on the candidates (row-major, as boolean indexing)
+            pi, oi = np.nonzero(ok)
+            cxs, cys = cix[pi, oi], ciy[pi, oi]
+            same = self.labels[cys, cxs] == lab[pi]
+            out_c.append((cys * g.nx + cxs)[same])
+            out_p.append((s + pi)[same])
+            out_d.append(d[pi, oi][same])
         if not out_c:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         return np.concatenate(out_c), np.concatenate(out_p), np.concatenate(out_d)

@@ -518,3 +518,59 @@ def test_grid_memory_estimate_bounds_the_built_index(futian_nanshan, cell, radiu
     need, n_cells = cmod._grid_memory_estimate(net, cell=cell, radius=radius, n_origins=1)
     assert n_cells >= g.nx * g.ny
     assert peak <= need <= 6 * peak
+
+
+def _interpolate_with_geos(length, vx, vy, voff, edges, spacing):
+    k = np.floor(length[edges] / spacing).astype(np.int64)
+    lines = shapely.linestrings(np.column_stack([vx, vy]),
+                                indices=np.repeat(np.arange(edges.size), np.diff(voff)))
+    frac = np.concatenate([np.arange(1, n + 1) / (n + 1) for n in k])
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(np.repeat(lines, k), frac,
+                                                                normalized=True))
+    return xy[:, 0], xy[:, 1], np.repeat(edges, k), frac
+
+
+def test_edge_points_bit_for_bit_geos_synthetic():
+    """numpy edge points = GEOS's line_interpolate_point, to the bit (independent truth),
+    on lines with repeated vertices, zero-length segments and many segments."""
+    from corridor_geo import _grid
+
+    rng = np.random.default_rng(3)
+    parts, voff, length = [], [0], []
+    for i in range(400):
+        n = int(rng.integers(2, 40))
+        xy = np.cumsum(rng.normal(0, 80, (n, 2)), axis=0) + rng.uniform(4e5, 6e5, 2)
+        if i % 7 == 0:
+            xy[n // 2] = xy[n // 2 - 1]  # a zero-length segment
+        parts.append(xy)
+        voff.append(voff[-1] + n)
+        length.append(float(np.hypot(*np.diff(xy, axis=0).T).sum()) * rng.uniform(0.9, 1.1))
+    vx, vy = np.concatenate(parts).T.copy()
+    voff, length = np.array(voff), np.array(length)
+    edges = np.arange(400)
+    got = _grid.edge_points(length, vx, vy, voff, edges, spacing=50.0)
+    want = _interpolate_with_geos(length, vx, vy, voff, edges, 50.0)
+    assert got[0].size > 1000
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, w)
+
+
+@pytest.mark.shared
+def test_edge_points_bit_for_bit_geos_real_extract(futian_nanshan):
+    from corridor_geo import _grid
+
+    net = futian_nanshan
+    off = np.asarray(net.geom_offsets)
+    edges = np.flatnonzero(np.diff(off) > 1)
+    lo, hi = off[edges], off[edges + 1]
+    pos = _grid._ranges(lo, hi)
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:4547", always_xy=True)
+    vx, vy = (np.asarray(a) for a in tr.transform(np.asarray(net.geom_lon)[pos],
+                                                  np.asarray(net.geom_lat)[pos]))
+    voff = np.concatenate([[0], np.cumsum(hi - lo)])
+    length = np.asarray(net.length_m, dtype=np.float64)
+    got = _grid.edge_points(length, vx, vy, voff, edges, spacing=125.0)
+    want = _interpolate_with_geos(length, vx, vy, voff, edges, 125.0)
+    assert got[0].size > 5000
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, w)
