@@ -137,14 +137,13 @@ def main() -> None:
                                      *map(str, bbox)], env)
         summ = json.loads(out[out.index("{"):])
         shutil.rmtree(args.workdir / f.stem / "phases", ignore_errors=True)
-        _, cpu2, peak2, out2 = _run([sys.executable, __file__, "--phases-child", str(f),
+        _, cpu2, _, out2 = _run([sys.executable, __file__, "--phases-child", str(f),
                                      json.dumps(bbox), str(args.workdir / f.stem / "phases")],
                                     env)
         ph = json.loads(next(ln[7:] for ln in out2.splitlines() if ln.startswith("RESULT ")))
         row = {"file": f.name, "mb": f.stat().st_size / 2**20, "osm_nodes": _count_nodes(str(f)),
                "cli_wall": wall, "cli_cpu": cpu, "cli_peak": peak,
-               "graph": (summ["n_nodes"], summ["n_edges"]), "phases": ph,
-               "phases_process_peak": peak2}
+               "graph": (summ["n_nodes"], summ["n_edges"]), "phases": ph}
         rows.append(row)
         print(f"\n{f.name} ({row['mb']:.1f} MB, {row['osm_nodes']:,} OSM nodes): CLI build "
               f"{wall:.1f} s wall, CPU {cpu:.1f} s, peak RSS {peak:,.0f} MB -> "
@@ -158,7 +157,9 @@ def main() -> None:
                 print(f"  {k:<28} peak {v['peak_mb']:7,.0f} MB, RSS after "
                       f"{v['rss_after_mb']:7,.0f} MB, {v['wall_s']:6.1f} s (CPU "
                       f"{v['cpu_s']:.1f} s)")
-        print(f"  phases process: peak {peak2:,.0f} MB (ru_maxrss), CPU {cpu2:.1f} s")
+        # (the process's ru_maxrss is no use here: clear_refs resets it with VmHWM)
+        print(f"  phases process: largest phase peak {ph['process_peak_mb']:,.0f} MB, "
+              f"CPU {cpu2:.1f} s")
     if len(rows) == 2:
         a, b = rows
         ka, kb = a["phases"]["kept_refs"], b["phases"]["kept_refs"]
