@@ -45,7 +45,8 @@ __all__ = [
 ]
 
 #: travel modes a scenario can ask for (``mode=`` of ``travel_time_matrix`` and ``catchments``)
-MODES: tuple[str, ...] = ("drive", "transit")
+#: (``transit``: walk + rail + walk; ``park_and_ride``: drive and park + rail + walk)
+MODES: tuple[str, ...] = ("drive", "transit", "park_and_ride")
 #: modes of a link (as in ``geodata/links.csv``)
 LINK_MODES: tuple[str, ...] = (
     "expressway",
@@ -54,7 +55,7 @@ LINK_MODES: tuple[str, ...] = (
     "intercity_rail",
 )
 
-Mode = Literal["drive", "transit"]
+Mode = Literal["drive", "transit", "park_and_ride"]
 LinkMode = Literal["expressway", "conventional_rail", "high_speed_rail", "intercity_rail"]
 
 _MAX_BAND_MIN = 360.0

@@ -45,12 +45,22 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_CELL_SIZE_M", "METHODS", "MODES", "catchments"]
 
-#: Modes understood by :func:`catchments`.
-MODES = ("drive", "walk", "transit")
+#: Modes understood by :func:`catchments` (``"transit"``: walk, rail, walk;
+#: ``"park_and_ride"``: drive and park, rail, walk — as in the travel-time matrix).
+MODES = ("drive", "walk", "transit", "park_and_ride")
+#: The modes that end with a walk from a station (their network is a walk network).
+_TRANSIT = ("transit", "park_and_ride")
 #: Catchment construction methods.
 METHODS = ("grid", "concave_hull", "buffer")
 #: Default grid cell size by mode, metres (see docs/catchments.md for the reasoning).
-DEFAULT_CELL_SIZE_M: dict[str, float] = {"drive": 250.0, "transit": 250.0, "walk": 100.0}
+#: The transit modes share walk's (their catchments contain the walking one on the
+#: same grid). On the bundled major-road network every mode uses
+#: :data:`SCGRAPH_CELL_SIZE_M`.
+DEFAULT_CELL_SIZE_M: dict[str, float] = {"drive": 250.0, "walk": 100.0, "transit": 100.0,
+                                         "park_and_ride": 100.0}
+#: Default cell size on the bundled major-road network (``scgraph``), every mode: its
+#: arterials are ~1-2 km apart, so finer cells add no detail.
+SCGRAPH_CELL_SIZE_M = 250.0
 #: Default longest off-network leg (m) on OSM street networks and on the scgraph default.
 MAX_OFF_NETWORK_M = 500.0
 #: Most memory the grid method may need (bytes), checked before anything is allocated.
@@ -110,7 +120,12 @@ def catchments(
         ``(lon, lat)`` WGS84 points, or a list mixing both. Duplicates are dropped;
         results do not depend on the order given (rows are sorted by origin id).
     mode
-        ``"drive"``, ``"walk"`` or ``"transit"`` (needs :mod:`corridor_geo.transit`).
+        ``"drive"``, ``"walk"``, ``"transit"`` (walk, rail, walk) or
+        ``"park_and_ride"`` (drive and park, rail, walk); the two transit modes use
+        the access and egress rules of
+        :func:`~corridor_geo.transit.travel_time_matrix` and include every place
+        reached on foot, so their catchment contains the walking one (same origin,
+        band and grid).
     bands
         Upper limits of the bands in minutes, strictly increasing, e.g.
         ``(15, 30, 45, 60, 90)``; ``(60, 30)`` or a repeated value is an error (the same
@@ -123,7 +138,8 @@ def catchments(
     method
         ``"grid"`` (default), ``"concave_hull"`` or ``"buffer"``.
     cell_size_m
-        Grid cell size in metres (default 250 m for drive and transit, 100 m for walk).
+        Grid cell size in metres (default 250 m for drive, 100 m for walk and the
+        transit modes; 250 m for every mode on the bundled major-road network).
     off_network_speed_kmh
         Walking speed of the leg between the network and a cell.
     max_off_network_m
@@ -141,13 +157,14 @@ def catchments(
         outside it is part of a catchment, and off-network legs do not cross gaps in it.
     snap_max_m
         Largest distance from an origin (or a platform, for ``platforms_reached``) to
-        the network node it starts from. Not applied to transit origins, whose access
-        leg (walk, or car and park, to a station) is part of the transit model.
+        the network node it starts from. A transit origin farther than this still
+        reaches stations (its access leg falls back to a straight line), only the
+        direct walk is left out.
     multimodal
-        For ``mode="transit"``: the :class:`~corridor_geo.transit.MultimodalNetwork`
-        (default: built from *corridor*). Node times are door to node by walk, rail and
-        walk (:func:`corridor_geo.transit.transit_node_times`); *network* is then the walk
-        network the final walk uses (default ``load_network("default",
+        For the transit modes: the :class:`~corridor_geo.transit.MultimodalNetwork`
+        (default: built from *corridor*). Node times are door to node
+        (:func:`corridor_geo.transit.transit_node_times`); *network* is then the walk
+        network every walk uses (default ``load_network("default",
         network_type="walk")``).
 
     Returns
@@ -172,6 +189,7 @@ def catchments(
     limits = _check_bands(bands)
     try:
         cell = DEFAULT_CELL_SIZE_M[mode] if cell_size_m is None else float(cell_size_m)
+        cell_given = cell_size_m is not None
         snap_max_m, off_network_speed_kmh = float(snap_max_m), float(off_network_speed_kmh)
     except (TypeError, ValueError):
         raise ArgumentError("cell_size_m, snap_max_m and off_network_speed_kmh must be "
@@ -196,8 +214,10 @@ def catchments(
     pop_layer = _read_population(population, population_column) if population is not None else None
 
     net = _network_for(mode, network)
+    major_roads_only = str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
+    if major_roads_only and not cell_given:
+        cell = SCGRAPH_CELL_SIZE_M
     if max_off_network_m is None:
-        major_roads_only = str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
         max_off_network_m = MAX_OFF_NETWORK_SCGRAPH_M if major_roads_only else MAX_OFF_NETWORK_M
     if method == "grid":
         _check_grid_memory(net, cell=cell, radius=max_off_network_m, n_origins=len(orig))
@@ -205,16 +225,18 @@ def catchments(
 
     olon = np.array([o.lon for o in orig])
     olat = np.array([o.lat for o in orig])
-    if mode == "transit":
+    if mode in _TRANSIT:
         from corridor_geo.transit import MultimodalNetwork, transit_node_times
 
         if corridor is None:
             from corridor_geo.corridor import load_corridor
 
             corridor = load_corridor()
-        mm = multimodal if multimodal is not None else MultimodalNetwork.build(corridor)
+        mm = multimodal if multimodal is not None else MultimodalNetwork.build(corridor,
+                                                                               walk=net)
         snapped = snap_points(net, olon, olat, max_distance_m=math.inf)
-        times = transit_node_times(mm, net, olon, olat, cutoff_s=limits[-1] * 60.0)
+        times = transit_node_times(mm, net, olon, olat, mode=mode, snap_max_m=snap_max_m,
+                                   cutoff_s=limits[-1] * 60.0)
     else:
         snapped = snap_points(net, olon, olat, max_distance_m=snap_max_m,
                               labels=[o.id for o in orig])
@@ -413,7 +435,7 @@ def _read_population(population: gpd.GeoDataFrame | str | Path,
 
 def _network_for(mode: str, network: Network | None) -> Network:
     # transit catchments end with a walk from the alighting station: a walk network
-    net_type = "walk" if mode == "transit" else mode
+    net_type = "walk" if mode in _TRANSIT else mode
     if network is None:
         from corridor_geo.graph import load_network
 

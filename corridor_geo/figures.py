@@ -374,7 +374,7 @@ def matrix_heatmap(
                     ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=size,
                             color="white" if dark else "black")
     fig.colorbar(im, ax=ax, label="travel time (minutes)", shrink=0.8)
-    fig.suptitle(f"Travel time by {mode} between {n} places (minutes)")
+    fig.suptitle(f"Travel time by {settings.mode_label(mode)} between {n} places (minutes)")
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -432,7 +432,7 @@ def catchment_bars(
                   fontsize=9)
     ax.set_ylabel("area (km²)")
     modes = sorted(set(df["mode"].astype(str))) if "mode" in df.columns else []
-    by = f" by {', '.join(modes)}" if modes else ""
+    by = f" by {', '.join(settings.mode_label(m) for m in modes)}" if modes else ""
     ax.set_title(f"Catchment area{by}, within {', '.join(f'{b:g}' for b in bands)} min")
     ax.legend(title="travel time", fontsize=8)
     ax.grid(axis="y", alpha=0.3)

@@ -928,7 +928,8 @@ def add_catchments_layer(
         {
             "origin": name_en,
             "origin_zh": col("origin_name_zh"),
-            "band": [f"≤ {b:g} min by {mo}" for b, mo in zip(band_vals, cat["mode"], strict=True)],
+            "band": [f"≤ {b:g} min by {settings.mode_label(mo)}"
+                     for b, mo in zip(band_vals, cat["mode"], strict=True)],
             "area": col("area_km2", "{:,.0f} km²"),
             "population": col("population", "{:,.0f}"),
             "platforms": col("n_platforms_reached", "{:.0f}"),
@@ -953,12 +954,12 @@ def add_catchments_layer(
     for key in keys:
         mask = np.array([k == key for k in key_arr])
         if group_by == "band":
-            label = _esc(f"Catchment ≤ {key[1]:g} min ({key[0]})")
+            label = _esc(f"Catchment ≤ {key[1]:g} min ({settings.mode_label(key[0])})")
             swatch = polygon_swatch(colour_of[key[1]], stroke=colour_of[key[1]],
                                     fill_opacity=fill_opacity)
         else:
             first = props[mask]["origin"].iloc[0]
-            label = _esc(f"Catchments: {first} ({key[0]})")
+            label = _esc(f"Catchments: {first} ({settings.mode_label(key[0])})")
             swatch = "".join(polygon_swatch(colour_of[b], stroke=colour_of[b],
                                             fill_opacity=fill_opacity)
                              for b in sorted(set(band_vals[mask]))[:1])
@@ -1073,7 +1074,8 @@ def add_matrix_layer(
         {
             "pair": [f"{names.get(f, f)} → {names.get(t, t)}"
                      for f, t in zip(cells["from_id"], cells["to_id"], strict=True)],
-            "time": [f"{v:.0f} min by {mo}" for v, mo in zip(minutes, cells["mode"], strict=True)],
+            "time": [f"{v:.0f} min by {settings.mode_label(mo)}"
+                     for v, mo in zip(minutes, cells["mode"], strict=True)],
             "distance": ([_fmt(v, "{:.1f} km") for v in cells["distance_km"]]
                          if "distance_km" in cells.columns else ["–"] * len(cells)),
             "breakdown": [breakdown(r) for _, r in cells.iterrows()],
@@ -1087,7 +1089,7 @@ def add_matrix_layer(
                          ramp_swatch(list(TIME_COLOURS), lo, hi, "min")))
     for mode in sorted(set(cells["mode"].astype(str))):
         mask = (cells["mode"].astype(str) == mode).to_numpy()
-        label = _esc(f"{name}: {mode}")
+        label = _esc(f"{name}: {settings.mode_label(mode)}")
         data = _feature_collection(gpd.GeoDataFrame(geometry=gs[mask]), props[mask])
         fg = set_group(folium.FeatureGroup(name=label, show=True), "Results")
         legend.add(LegendRow(f"{_esc(name)} (minutes)", gradient_line_swatch(

@@ -26,9 +26,11 @@ import platformdirs
 __all__ = [
     "METRIC_CRS",
     "SNAP_MAX_M",
+    "TRAVEL_MODE_LABELS",
     "WGS84",
     "cache_dir",
     "geodata_dir",
+    "mode_label",
     "overpass_url",
     "shared_data_dir",
 ]
@@ -42,6 +44,25 @@ METRIC_CRS = "EPSG:4547"
 #: platform points are representative to +-3 km and the default network holds major
 #: roads only.
 SNAP_MAX_M = 3000.0
+
+#: How maps, legends and figures name the travel modes of matrices and catchments.
+TRAVEL_MODE_LABELS: dict[str, str] = {
+    "drive": "drive",
+    "walk": "walk",
+    "transit": "transit (walk + rail + walk)",
+    "park_and_ride": "park and ride (car + rail + walk)",
+}
+
+
+def mode_label(mode: object) -> str:
+    """Name of a travel mode on maps and figures (the mode itself when not listed).
+
+    Examples
+    --------
+    >>> mode_label("park_and_ride")
+    'park and ride (car + rail + walk)'
+    """
+    return TRAVEL_MODE_LABELS.get(str(mode), str(mode))
 
 #: Overpass endpoint for online downloads (osmnx's ``settings.overpass_url``).
 overpass_url: str = os.environ.get(

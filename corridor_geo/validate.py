@@ -31,7 +31,8 @@ from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 __all__ = ["per_line_bias", "read_observed", "validate_times"]
 
 
-_MODES = ("rail", "transit", "drive", "best", "walk")
+# ``rail``, or a mode of the travel-time matrix (drive, transit, park_and_ride, best)
+_MODES = ("rail", "drive", "transit", "park_and_ride", "best")
 # an optional free-text ``kind`` column saying the figure is for a stopping train
 _ALL_STOPS = re.compile(r"all[- ]?stops|stopping|站站停|slowest", re.IGNORECASE)
 
@@ -40,8 +41,9 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     """Read ``from,to,minutes[,year][,mode][,kind]`` (extra columns ignored), validating rows.
 
     ``year`` (optional) is the as-of year of the row (the network of that year is used);
-    ``mode`` (optional) is ``rail`` (scheduled station-to-station time), ``transit``,
-    ``drive``, ``best`` or ``walk`` (door to door). Empty cells mean "not given".
+    ``mode`` (optional) is ``rail`` (scheduled station-to-station time), ``drive``,
+    ``transit`` (walk + rail + walk), ``park_and_ride`` (drive and park + rail + walk)
+    or ``best`` (door to door, as in the travel-time matrix). Empty cells mean "not given".
     ``kind`` (optional, free text): when it says the figure is for a stopping train
     ("all-stops", "stopping", "站站停", "slowest"), the row is compared with the
     all-stops service instead of the fastest one (``all_stops`` column).
@@ -149,7 +151,8 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         without a year (default: built from *corridor* with the default street network,
         or *street*). Rows with a year use a network built for that year.
     street
-        Passed to :meth:`MultimodalNetwork.build` when a network is built.
+        Passed to :meth:`MultimodalNetwork.build` when a network is built (``False``:
+        no walk network either, every leg uses the fallback).
     params
         Model parameters passed to :meth:`MultimodalNetwork.build` (calibration).
 
@@ -189,6 +192,7 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
                     loaded_street = load_network(source="default", network_type="drive")
                 nets[year] = (c, MultimodalNetwork.build(
                     c, street=loaded_street, params=params,
+                    walk=False if loaded_street is False else None,
                     as_of=year if year is not None else None))
         return nets[year]
 

@@ -12,7 +12,7 @@ from pyproj import Geod
 
 from corridor_geo.errors import CorridorGeoError, UnknownIdError
 from corridor_geo.matrix import COLUMNS, matrix_to_records, travel_time_matrix
-from corridor_geo.multimodal import MultimodalNetwork, MultimodalParameters
+from corridor_geo.multimodal import MultimodalNetwork
 
 GEOD = Geod(ellps="WGS84")
 
@@ -26,11 +26,9 @@ def _lower_bound_ok(df, mm):
 
 
 def test_toy_transit_symmetric_and_bounded():
-    # walking access only: with car access/taxi egress (different penalties at the two
-    # ends) the fastest combination may legitimately differ by direction
+    # "transit" walks at both ends, so the same rules apply in both directions
     c = toy_corridor()
-    walk = MultimodalParameters(access_modes=("walk",), egress_modes=("walk",))
-    mm = MultimodalNetwork.build(c, street=False, params=walk)
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
     ids = ["st_a", "st_b", "st_c", "st_d"]
     df = travel_time_matrix(c, ids, ids, mode="transit", network=mm)
     assert list(df.columns) == COLUMNS
@@ -47,7 +45,7 @@ def test_toy_transit_symmetric_and_bounded():
 
 def test_toy_best_and_drive_fallback():
     c = toy_corridor()
-    mm = MultimodalNetwork.build(c, street=False)
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
     df = travel_time_matrix(c, ["st_a"], ["st_c", (114.21, 22.51)], mode="drive", network=mm)
     p = mm.params
     km = GEOD.inv(114.0, 22.5, 114.2, 22.5)[2] / 1000 * p.drive_circuity
@@ -57,12 +55,14 @@ def test_toy_best_and_drive_fallback():
     assert df.to_id.iloc[1] == "point_114.210000_22.510000"
     best = travel_time_matrix(c, ["st_a"], ["st_c"], mode="best", network=mm)
     tr = travel_time_matrix(c, ["st_a"], ["st_c"], mode="transit", network=mm)
-    assert best.minutes.iloc[0] == min(df.minutes.iloc[0], tr.minutes.iloc[0])
+    pr = travel_time_matrix(c, ["st_a"], ["st_c"], mode="park_and_ride", network=mm)
+    assert best.minutes.iloc[0] == min(df.minutes.iloc[0], tr.minutes.iloc[0],
+                                       pr.minutes.iloc[0])
 
 
 def test_records_and_errors():
     c = toy_corridor()
-    mm = MultimodalNetwork.build(c, street=False)
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
     df = travel_time_matrix(c, ["Alpha"], ["丁站"], mode="transit", network=mm)
     rec = matrix_to_records(df)
     json.dumps(rec, allow_nan=False)
@@ -76,15 +76,13 @@ def test_records_and_errors():
         travel_time_matrix(c, ["st_a"], ["st_d"], mode="bike", network=mm)
     with pytest.raises(CorridorGeoError, match="prebuilt"):
         travel_time_matrix(c, ["st_a"], ["st_d"], network=mm, as_of=2015)
-    off = MultimodalNetwork.build(toy_corridor(2015), street=False)
-    unreachable = travel_time_matrix(c, ["st_a"], ["st_d"], mode="transit", network=off)
-    # before 2020 only line 1 runs: st_d is reached by taxi from st_b (egress fallback)
-    assert unreachable.egress_method.iloc[0] == "drive_fallback"
-    walk = MultimodalParameters(access_modes=("walk",), egress_modes=("walk",))
-    off = MultimodalNetwork.build(toy_corridor(2015), street=False, params=walk)
-    none = travel_time_matrix(c, ["st_a"], ["st_d"], mode="transit", network=off)
-    assert math.isinf(none.minutes.iloc[0])
-    assert matrix_to_records(none)[0]["minutes"] is None
+    # before 2020 only line 1 runs: st_d is beyond a walk from its stations, and no
+    # transit mode ends by car (no taxi egress), so it is unreachable by either
+    off = MultimodalNetwork.build(toy_corridor(2015), street=False, walk=False)
+    for mode in ("transit", "park_and_ride"):
+        none = travel_time_matrix(c, ["st_a"], ["st_d"], mode=mode, network=off)
+        assert math.isinf(none.minutes.iloc[0])
+        assert matrix_to_records(none)[0]["minutes"] is None
 
 
 @pytest.fixture(scope="module")
@@ -110,14 +108,18 @@ def test_bundled_gz_south_to_sz_north(bundled):
 def test_bundled_cores_all_pairs(bundled):
     c, mm = bundled
     ids = list(c.platforms["id"])
-    df = travel_time_matrix(c, ids, ids, mode="transit", network=mm)
-    assert len(df) == 100
-    assert np.isfinite(df.minutes).all()
-    _lower_bound_ok(df[df.from_id != df.to_id], mm)
     best = travel_time_matrix(c, ids, ids, mode="best", network=mm)
+    assert len(best) == 100
+    assert np.isfinite(best.minutes).all()
     drive = travel_time_matrix(c, ids, ids, mode="drive", network=mm)
     assert (best.minutes.to_numpy() <= drive.minutes.to_numpy() + 1e-9).all()
-    assert (best.minutes.to_numpy() <= df.minutes.to_numpy() + 1e-9).all()
+    for mode in ("transit", "park_and_ride"):
+        df = travel_time_matrix(c, ids, ids, mode=mode, network=mm)
+        # no core lies within a walk of a station at both ends of every pair: some
+        # pairs have no transit trip at all (inf), the others obey the physical bound
+        fin = df[np.isfinite(df.minutes) & (df.from_id != df.to_id)]
+        _lower_bound_ok(fin, mm)
+        assert (best.minutes.to_numpy() <= df.minutes.to_numpy() + 1e-9).all()
     # as_of 2010: no XRL (opened 2011), no intercity lines
     old = MultimodalNetwork.build(c, as_of=2010, street=False)
     assert {s.link_id for s in old.services} == {"guangshen_railway"}
@@ -131,7 +133,7 @@ def test_transit_node_times_match_the_matrix_plus_a_walk():
     from corridor_geo.network import Network
 
     c = toy_corridor()
-    mm = MultimodalNetwork.build(c, street=False)
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
     geod = Geod(ellps="WGS84")
     # walk network: A - B - C along the stations' parallel, and E 1.1 km north of C
     lon = [114.0, 114.1, 114.2, 114.2]

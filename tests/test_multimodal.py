@@ -26,6 +26,7 @@ GEOD = Geod(ellps="WGS84")
 
 def _mm(**kw):
     as_of = kw.pop("as_of", None)
+    kw.setdefault("walk", False)  # the toy's walks use the fallback
     return MultimodalNetwork.build(toy_corridor(as_of), street=False, **kw)
 
 
@@ -125,8 +126,8 @@ def test_futian_to_hitech_park_through_real_streets():
     line = NewLink("test_line", "Test line Futian - Hi-tech Park", "intercity_rail",
                    (("Futian East", 114.0600, 22.5400), ("Hi-tech Park", 113.9680, 22.5410)),
                    operating_speed_kmh=80, headway_min=6)
-    walk_only = MultimodalParameters(access_modes=("walk",), egress_modes=("walk",))
-    mm = MultimodalNetwork.build(corridor, street=net, walk=net, params=walk_only,
+    # mode "transit": walk at both ends
+    mm = MultimodalNetwork.build(corridor, street=net, walk=net,
                                  edits=NetworkEdits(add_links=[line]))
     # inside the High-tech Zone as expanded in 2019 and inside the street extract (whose
     # western edge, 113.954 E, falls just short of the original park's proxy point)

@@ -18,7 +18,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "observed_times.csv"
 
 def test_rows_and_summary_by_hand(tmp_path):
     c = toy_corridor()
-    mm = MultimodalNetwork.build(c, street=False)
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
     f = tmp_path / "obs.csv"
     f.write_text("from,to,minutes,extra\nAlpha,Charlie,10,x\n丙站,st_b,8,y\nst_a,st_d,40,z\n",
                  encoding="utf-8")
@@ -69,7 +69,7 @@ def test_fixture_on_bundled_data():
 
 def test_year_mode_kind_columns_and_per_line_bias(tmp_path):
     c = toy_corridor()
-    mm = MultimodalNetwork.build(c, street=False)
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
     f = tmp_path / "obs.csv"
     f.write_text("from,to,minutes,year,mode,kind\n"
                  "Alpha,Charlie,10,,rail,fastest\n"

@@ -64,14 +64,17 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 @click.command()
 @click.option("--origins", cls=MultiValueOption, required=True,
               help="Platform, node or station ids or names (space- or comma-separated).")
-@click.option("--mode", type=click.Choice(["drive", "walk", "transit"]), default="drive",
-              show_default=True, help="Travel mode.")
+@click.option("--mode", type=click.Choice(["drive", "walk", "transit", "park_and_ride"]),
+              default="drive", show_default=True,
+              help="Travel mode: transit = walk + rail + walk, park_and_ride = drive and "
+                   "park + rail + walk.")
 @click.option("--bands", default="15,30,45,60", show_default=True,
               help="Band limits in minutes, comma-separated.")
 @click.option("--method", type=click.Choice(["grid", "concave_hull", "buffer"]), default="grid",
               show_default=True, help="How catchment polygons are built (see docs/catchments.md).")
 @click.option("--cell-size", "cell_size_m", type=float, default=None,
-              help="Grid cell size in metres [default: 250 drive/transit, 100 walk].")
+              help="Grid cell size in metres [default: 250 drive, 100 walk/transit/"
+                   "park_and_ride; 250 on the bundled network].")
 @click.option("--network", "network_src", default="default", show_default=True,
               help="Street network: 'default' (bundled major roads) or an .osm/.osm.pbf file.")
 @click.option("--population", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -122,7 +125,8 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
 
         # transit catchments end with a walk from the station: they need a walk network
         network = load_network(network_src,
-                               network_type="walk" if mode == "transit" else mode)
+                               network_type="walk" if mode in ("transit", "park_and_ride")
+                               else mode)
     try:
         gdf = build(list(origins), mode=mode, bands=limits, corridor=corridor, network=network,
                     method=method, cell_size_m=cell_size_m, population=population,

@@ -48,15 +48,18 @@ def _json(obj: Any) -> str:
 
 
 @click.command()
-@click.option("--mode", type=click.Choice(["drive", "transit", "best"]), default="best",
-              show_default=True, help="drive, transit (walk/car + rail + walk/taxi) or best.")
+@click.option("--mode", type=click.Choice(["drive", "transit", "park_and_ride", "best"]),
+              default="best", show_default=True,
+              help="drive, transit (walk + rail + walk), park_and_ride (drive and park + "
+                   "rail + walk) or best (the fastest per pair).")
 @click.option("--from", "origins", cls=MultiValueOption, required=True,
               help="Origins: ids, English or Chinese names, or lon,lat (several allowed).")
 @click.option("--to", "destinations", cls=MultiValueOption, required=True,
               help="Destinations, as --from.")
 @click.option("--as-of", type=int, default=None, help="Only links open in this year.")
 @click.option("--no-streets", is_flag=True,
-              help="Do not load the street network: every access leg uses the fallback.")
+              help="Do not load the street networks (drive, walk): every access leg uses "
+                   "the fallback.")
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
 def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
            as_of: int | None, no_streets: bool, fmt: str) -> None:
@@ -71,7 +74,8 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
 
     corridor = load_corridor(as_of=as_of)
     df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=mode,
-                            as_of=as_of, street=False if no_streets else None)
+                            as_of=as_of, street=False if no_streets else None,
+                            walk=False if no_streets else None)
     if fmt == "json":
         click.echo(_json(matrix_to_records(df)))
         return
@@ -83,9 +87,15 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
 
         click.echo(neutralise_frame(tab).to_csv(index=False, lineterminator="\n"), nl=False)
     else:
+        # boarding and alighting stations by name (the id where a station has none)
+        st = corridor.stations
+        names = dict(zip(st["id"], st["name_en"], strict=True)) if "name_en" in st else {}
+        for c in ("board_station", "alight_station"):
+            tab[c] = [names.get(v) or v if v else "–" for v in tab[c]]
+        tab = tab.rename(columns={"board_station": "board", "alight_station": "alight"})
         cols = ["from_id", "to_id", "mode", "minutes", "distance_km", "access_min",
                 "wait_min", "in_vehicle_min", "transfer_min", "egress_min", "access_method",
-                "egress_method", "board_station", "alight_station"]
+                "egress_method", "board", "alight"]
         with pd.option_context("display.max_rows", None, "display.width", 250):
             click.echo(tab[cols].to_string(index=False))
         click.echo("(*_fallback: straight-line distance × circuity, no street network; "
@@ -103,7 +113,8 @@ def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
 
     Station pairs on a common line are compared with the modelled in-vehicle time of
     the fastest service stopping at both; other pairs door to door. Optional columns:
-    year (the network as of that year) and mode (rail, transit, drive, best, walk).
+    year (the network as of that year) and mode (rail, drive, transit, park_and_ride,
+    best).
     Prints the bias per line (rail link of the service, or the mode).
     """
     import pandas as pd

@@ -151,7 +151,7 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
         mats.append(m)
         bar.update()
         bar.set_postfix_str(f"catchments {mode}")
-        if mode in ("drive", "transit"):
+        if mode in ("drive", "transit", "park_and_ride"):
             logger.info("catchments, mode %s, bands %s", mode, s.bands)
             c = _catchments(list(res.origins), mode=mode, bands=list(s.bands),
                             corridor=corridor, network=drive if mode == "drive" else None,
@@ -159,7 +159,7 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
             cats.append(c.assign(mode=mode))
         else:
             note = (f"no catchments for mode {mode}: a catchment is drawn per mode "
-                    "(drive, transit); matrix only")
+                    "(drive, transit, park_and_ride); matrix only")
             logger.warning(note)
             notes.append(note)
         bar.update()

@@ -6,9 +6,12 @@ One subpackage for everything multimodal, routed through :mod:`corridor_geo.rout
   streets + expressway links; walk layer; rail layer of services), its parameters and
   scenario edits (:class:`NetworkEdits`, :class:`NewLink`);
 * :mod:`~corridor_geo.transit.matrix` — :func:`travel_time_matrix` (drive, transit,
-  best) with breakdowns and route geometry, :func:`matrix_to_records`;
+  park_and_ride, best) with breakdowns and route geometry, :func:`matrix_to_records`;
 * :mod:`~corridor_geo.transit.catchment` — :func:`transit_node_times`, door-to-node
-  transit times for transit catchments.
+  transit times for transit catchments;
+* ``_legs`` — the one implementation of access and egress legs both use, and the
+  named transit modes (:data:`LEG_MODES`: ``"transit"`` = walk + rail + walk,
+  ``"park_and_ride"`` = drive and park + rail + walk).
 
 The old import paths ``corridor_geo.multimodal`` and ``corridor_geo.matrix`` re-export
 these names.
@@ -20,6 +23,7 @@ Examples
 >>> travel_time_matrix(mm.corridor, ["广州南"], ["深圳北"], network=mm)  # doctest: +SKIP
 """
 
+from corridor_geo.transit._legs import LEG_MODES, TRANSIT_MODES
 from corridor_geo.transit.catchment import transit_node_times
 from corridor_geo.transit.matrix import (
     COLUMNS,
@@ -34,11 +38,14 @@ from corridor_geo.transit.multimodal import (
     NetworkEdits,
     NewLink,
     StreetLayer,
+    walk_layer,
 )
 
 __all__ = [
     "COLUMNS",
+    "LEG_MODES",
     "MODES",
+    "TRANSIT_MODES",
     "MultimodalNetwork",
     "MultimodalParameters",
     "NetworkEdits",
@@ -48,4 +55,5 @@ __all__ = [
     "resolve_points",
     "transit_node_times",
     "travel_time_matrix",
+    "walk_layer",
 ]

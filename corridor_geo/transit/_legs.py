@@ -17,9 +17,22 @@ from pyproj import Geod
 from corridor_geo.routing import path_from_predecessors, shortest_times
 from corridor_geo.transit.multimodal import MultimodalNetwork, StreetLayer
 
-__all__ = ["Legs", "Point", "access_legs", "geodesic_m", "layer_times", "leg_geometry"]
+__all__ = ["LEG_MODES", "TRANSIT_MODES", "Legs", "Point", "access_legs", "connector_s",
+           "geodesic_m", "layer_times", "leg_geometry", "station_walk_sources"]
 
 _GEOD = Geod(ellps="WGS84")
+
+#: The transit modes and how each end of a trip is reached: ``(access, egress)`` leg
+#: modes. ``"transit"`` is walk + rail + walk (no car at either end);
+#: ``"park_and_ride"`` is drive + park, rail, walk. The one table read by matrices
+#: (:func:`~corridor_geo.transit.travel_time_matrix`) and transit catchments
+#: (:func:`~corridor_geo.transit.transit_node_times`).
+LEG_MODES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "transit": (("walk",), ("walk",)),
+    "park_and_ride": (("drive",), ("walk",)),
+}
+#: Names of the transit modes (keys of :data:`LEG_MODES`).
+TRANSIT_MODES: tuple[str, ...] = tuple(LEG_MODES)
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,32 @@ def geodesic_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
     return np.asarray(_GEOD.inv(lon1, lat1, lon2, lat2)[2], float)
 
 
+def connector_s(layer: StreetLayer, dist_m: Any, circuity: float) -> np.ndarray:
+    """Seconds on the straight connector (× circuity) between a point and its snapped node."""
+    return np.asarray(dist_m, float) * circuity / layer.connector_ms
+
+
+def station_walk_sources(mm: MultimodalNetwork, layer: StreetLayer
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where a walk from each station exit joins *layer*: node, connector seconds, usable.
+
+    The walk egress rule of matrices in the form a catchment's multi-source search
+    needs: a station within ``layer.max_snap_m`` of the layer joins it by the connector
+    of :func:`layer_times`; one farther away by the walk fallback (straight line ×
+    ``walk_circuity`` at ``walk_kmh``) to its nearest node, usable while that walk is
+    within ``max_walk_km`` — as an egress leg of a matrix would be.
+    """
+    p = mm.params
+    st = mm.stations
+    node, dist = layer.snap(st["lon"].to_numpy(float), st["lat"].to_numpy(float))
+    dist = np.asarray(dist, float)
+    covered = dist <= layer.max_snap_m
+    sec = np.where(covered, connector_s(layer, dist, p.walk_circuity),
+                   dist * p.walk_circuity / (p.walk_kmh / 3.6))
+    usable = covered | (dist * p.walk_circuity <= p.max_walk_km * 1000.0)
+    return np.asarray(node, np.int64), sec, usable
+
+
 def layer_times(layer: StreetLayer, plon: np.ndarray, plat: np.ndarray, tlon: np.ndarray,
                  tlat: np.ndarray, *, reverse: bool, circuity: float,
                  fallback_ms: float | None = None) -> dict[str, Any]:
@@ -63,8 +102,8 @@ def layer_times(layer: StreetLayer, plon: np.ndarray, plat: np.ndarray, tlon: np
     dist, pred = shortest_times(layer.graph, uniq, reverse=reverse, return_predecessors=True)
     d = dist[inv][:, tn]
     cov_p, cov_t = pd_ <= layer.max_snap_m, td <= layer.max_snap_m
-    conn_p = pd_ * circuity / layer.connector_ms
-    conn_t = td * circuity / layer.connector_ms
+    conn_p = connector_s(layer, pd_, circuity)
+    conn_t = connector_s(layer, td, circuity)
     sec = conn_p[:, None] + d + conn_t[None, :]
     cov = cov_p[:, None] & cov_t[None, :]
     out = {"sec": np.where(cov, sec, np.inf), "covered": cov, "pred": pred, "inv": inv,
@@ -76,8 +115,17 @@ def layer_times(layer: StreetLayer, plon: np.ndarray, plat: np.ndarray, tlon: np
     return out
 
 
-def access_legs(mm: MultimodalNetwork, pts: Sequence[Point], *, egress: bool) -> Legs:
+def access_legs(mm: MultimodalNetwork, pts: Sequence[Point], *, egress: bool,
+                mode: str = "transit", walk: StreetLayer | None = None) -> Legs:
+    """Minutes from each point to each station entry (or from each exit, *egress*).
+
+    The legs allowed are those of *mode* (:data:`LEG_MODES`); a walk leg goes over
+    *walk* (default ``mm.walk``) where both ends are covered, else straight line ×
+    circuity, and never longer than ``max_walk_km``; a car leg over ``mm.drive`` plus
+    parking (access) or pick-up (egress), never longer than ``max_drive_leg_km``.
+    """
     p = mm.params
+    wlayer = mm.walk if walk is None else walk
     st = mm.stations
     n_p, n_s = len(pts), len(st)
     plon = np.array([q.lon for q in pts])
@@ -90,21 +138,21 @@ def access_legs(mm: MultimodalNetwork, pts: Sequence[Point], *, egress: bool) ->
     travel = np.full((n_p, n_s), np.inf)
     method = np.full((n_p, n_s), "", dtype=object)
     ctx: dict[str, Any] = {"geo_m": geo_m}
-    modes = p.egress_modes if egress else p.access_modes
+    modes = LEG_MODES[mode][1 if egress else 0]
     cands: list[tuple[str, np.ndarray, float]] = []
     if "walk" in modes:
         wfall = geo_m * p.walk_circuity / (p.walk_kmh / 3.6) / 60.0
-        if mm.walk is not None:
-            res = layer_times(mm.walk, plon, plat, slon, slat, reverse=egress,
+        if wlayer is not None:
+            res = layer_times(wlayer, plon, plat, slon, slat, reverse=egress,
                                circuity=p.walk_circuity)
             ctx["walk"] = res
             wnet = res["sec"] / 60.0
-            walk = np.where(res["covered"], wnet, wfall)
+            walk_t = np.where(res["covered"], wnet, wfall)
             wmeth = np.where(res["covered"], "walk_network", "walk_fallback")
         else:
-            walk, wmeth = wfall, np.full((n_p, n_s), "walk_fallback", dtype=object)
-        walk = np.where(walk * (p.walk_kmh / 60.0) <= p.max_walk_km, walk, np.inf)
-        cands.append(("walk", walk, 0.0))
+            walk_t, wmeth = wfall, np.full((n_p, n_s), "walk_fallback", dtype=object)
+        walk_t = np.where(walk_t * (p.walk_kmh / 60.0) <= p.max_walk_km, walk_t, np.inf)
+        cands.append(("walk", walk_t, 0.0))
         ctx["walk_method"] = wmeth
     if "drive" in modes:
         dfall = geo_m * p.drive_circuity / (p.drive_fallback_kmh / 3.6) / 60.0
@@ -134,7 +182,8 @@ def access_legs(mm: MultimodalNetwork, pts: Sequence[Point], *, egress: bool) ->
 
 
 def leg_geometry(mm: MultimodalNetwork, legs: Legs, pt: Point, i_p: int, i_s: int, *,
-                  egress: bool) -> tuple[list[tuple[float, float]], float]:
+                  egress: bool, walk: StreetLayer | None = None
+                  ) -> tuple[list[tuple[float, float]], float]:
     """Coordinates from the point to the station (or back) and the distance in km."""
     st = mm.stations
     s_xy = (float(st["lon"].iat[i_s]), float(st["lat"].iat[i_s]))
@@ -145,7 +194,7 @@ def leg_geometry(mm: MultimodalNetwork, legs: Legs, pt: Point, i_p: int, i_s: in
     kind = meth.split("_")[0]
     if meth.endswith("_network"):
         res = legs.ctx[kind]
-        layer: StreetLayer = mm.walk if kind == "walk" else mm.drive  # type: ignore[assignment]
+        layer: StreetLayer = (walk or mm.walk) if kind == "walk" else mm.drive  # type: ignore[assignment]
         pred = res["pred"][res["inv"][i_p]]
         nodes = path_from_predecessors(pred, int(res["tn"][i_s]))
         if egress:

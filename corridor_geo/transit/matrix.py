@@ -1,8 +1,11 @@
 """Travel-time matrices by mode (drive, transit, best) with breakdowns and route geometry.
 
-A transit trip is ``access (walk or car + park, station entry) → wait → in-vehicle →
-(transfer → wait → in-vehicle)* → (station exit, walk or taxi) egress``; a drive trip is
-the street (and expressway) route plus parking at the destination. Every cell reports
+A transit trip is ``access (station entry) → wait → in-vehicle → (transfer → wait →
+in-vehicle)* → (station exit) egress``. Two named modes differ in the access leg
+(``corridor_geo.transit._legs.LEG_MODES``, shared with transit catchments):
+``"transit"`` walks to the boarding station, ``"park_and_ride"`` drives there and parks;
+both walk from the alighting station. A drive trip is the street (and expressway) route
+plus parking at the destination. Every cell reports
 its breakdown, distance, how each end was reached (``access_method``, ``egress_method``:
 ``*_network`` through a street network, ``*_fallback`` by straight line × circuity) and a
 WGS84 LineString of the route.
@@ -33,6 +36,7 @@ from corridor_geo.errors import CorridorGeoError, DataValidationError
 from corridor_geo.network import Network
 from corridor_geo.routing import path_from_predecessors
 from corridor_geo.transit._legs import (
+    TRANSIT_MODES,
     Point,
     access_legs,
     geodesic_m,
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["COLUMNS", "MODES", "matrix_to_records", "resolve_points", "travel_time_matrix"]
 
 #: Matrix modes.
-MODES = ("drive", "transit", "best")
+MODES = ("drive", *TRANSIT_MODES, "best")
 COLUMNS = ["from_id", "to_id", "mode", "minutes", "distance_km", "access_min", "wait_min",
            "in_vehicle_min", "transfer_min", "egress_min", "access_method", "egress_method",
            "board_station", "alight_station", "rail_stations", "geometry"]
@@ -140,10 +144,10 @@ def _cell(o: Point, d: Point, mode: str, *, minutes: float, km: float, access: f
             "rail_stations": rail, "geometry": shapely.LineString(clean)}
 
 
-def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point],
-                   dest: Sequence[Point]) -> list[dict[str, Any]]:
-    acc = access_legs(mm, orig, egress=False)
-    egr = access_legs(mm, dest, egress=True)
+def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point], dest: Sequence[Point], *,
+                   mode: str) -> list[dict[str, Any]]:
+    acc = access_legs(mm, orig, egress=False, mode=mode)
+    egr = access_legs(mm, dest, egress=True, mode=mode)
     rail = mm.rail_station_minutes
     n_s = rail.shape[0]
     cells = []
@@ -157,14 +161,14 @@ def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point],
     for io, o in enumerate(orig):
         for jd, d in enumerate(dest):
             if o.id == d.id:
-                cells.append(_cell(o, d, "transit", minutes=0.0, km=0.0, access=0.0,
+                cells.append(_cell(o, d, mode, minutes=0.0, km=0.0, access=0.0,
                                    wait=0.0, ivt=0.0, transfer=0.0, egress=0.0, am="none",
                                    em="none", coords=[(o.lon, o.lat)]))
                 continue
             tot = via[io] + egr.minutes[jd] if n_s else np.array([np.inf])
             j = int(np.argmin(tot))
             if not math.isfinite(float(tot[j])):
-                cells.append(_cell(o, d, "transit", minutes=math.inf, km=math.nan,
+                cells.append(_cell(o, d, mode, minutes=math.inf, km=math.nan,
                                    access=math.nan, wait=math.nan, ivt=math.nan,
                                    transfer=math.nan, egress=math.nan, am="none", em="none",
                                    coords=[(o.lon, o.lat), (d.lon, d.lat)]))
@@ -175,7 +179,7 @@ def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point],
             egr_coords, egr_km = leg_geometry(mm, egr, d, jd, j, egress=True)
             st = mm.stations["id"]
             cells.append(_cell(
-                o, d, "transit", minutes=float(tot[j]), km=acc_km + rb["distance_km"] + egr_km,
+                o, d, mode, minutes=float(tot[j]), km=acc_km + rb["distance_km"] + egr_km,
                 access=float(acc.minutes[io, i]), wait=rb["wait"], ivt=rb["in_vehicle"],
                 transfer=rb["transfer"], egress=float(egr.minutes[jd, j]),
                 am=str(acc.method[io, i]), em=str(egr.method[jd, j]),
@@ -186,7 +190,7 @@ def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point],
 
 def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
                        destinations: Iterable[Any], *,
-                       mode: Literal["drive", "transit", "best"] = "best",
+                       mode: Literal["drive", "transit", "park_and_ride", "best"] = "best",
                        as_of: int | None = None, network: MultimodalNetwork | None = None,
                        edits: NetworkEdits | None = None,
                        street: Network | Literal[False] | None = None,
@@ -200,8 +204,9 @@ def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
     origins, destinations
         Platform, node or station ids, English or Chinese names, or ``(lon, lat)`` pairs.
     mode
-        ``"drive"``, ``"transit"`` (walk/car access, rail, walk/taxi egress) or ``"best"``
-        (the faster of the two per cell; ``mode`` in the output says which).
+        ``"drive"``, ``"transit"`` (walk, rail, walk), ``"park_and_ride"`` (drive and
+        park, rail, walk) or ``"best"`` (the fastest of the three per cell; ``mode`` in
+        the output says which).
     as_of
         Year selecting the links in service (default ``corridor.as_of``).
     network
@@ -210,8 +215,8 @@ def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
     edits
         Scenario :class:`~corridor_geo.multimodal.NetworkEdits`.
     street, walk
-        Passed to :meth:`MultimodalNetwork.build` (default: the bundled drive network;
-        no walk network, i.e. the walk fallback).
+        Passed to :meth:`MultimodalNetwork.build` (default: the bundled drive and walk
+        networks; ``False``: that mode's legs use the straight-line fallback).
 
     Returns
     -------
@@ -240,11 +245,13 @@ def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
         raise CorridorGeoError("need at least one origin and one destination")
     if mode == "drive":
         cells = _drive_cells(network, orig, dest)
-    elif mode == "transit":
-        cells = _transit_cells(network, orig, dest)
+    elif mode in TRANSIT_MODES:
+        cells = _transit_cells(network, orig, dest, mode=mode)
     else:
-        dc, tc = _drive_cells(network, orig, dest), _transit_cells(network, orig, dest)
-        cells = [t if t["minutes"] < dr["minutes"] else dr for dr, t in zip(dc, tc, strict=True)]
+        # the fastest per cell; on a tie the first of drive, transit, park_and_ride
+        options = [_drive_cells(network, orig, dest)] + [
+            _transit_cells(network, orig, dest, mode=m) for m in TRANSIT_MODES]
+        cells = [min(cs, key=lambda c: c["minutes"]) for cs in zip(*options, strict=True)]
     return gpd.GeoDataFrame(cells, columns=COLUMNS, geometry="geometry", crs=settings.WGS84)
 
 

@@ -10,10 +10,12 @@ Layers
   nodes at every stop; boarding costs the waiting time, changing trains at a shared
   station costs ``transfer_min`` plus the new service's waiting time.
 
-Access to a station (or from it to the destination) is by walking or by car (parking
-``park_min`` on access, taxi pick-up ``pickup_min`` on egress), through the street
-network when both ends snap to it within ``max_snap_*_m``, otherwise by the documented
-**fallback**: straight-line distance × circuity at a mode speed. Outputs label every
+Access to a station (or from it to the destination) depends on the named transit mode
+(``corridor_geo.transit._legs.LEG_MODES``): ``"transit"`` walks at both ends;
+``"park_and_ride"`` drives to the boarding station (parking ``park_min``) and walks
+from the alighting one. A leg goes through the street network when both ends snap to
+it within ``max_snap_*_m``, otherwise by the documented **fallback**: straight-line
+distance × circuity at a mode speed. Outputs label every
 access and egress leg (``walk_network``, ``walk_fallback``, ``drive_network``,
 ``drive_fallback``, ``at_station``). All parameters: :class:`MultimodalParameters` and
 ``docs/rail_model.md``.
@@ -71,6 +73,7 @@ __all__ = [
     "NetworkEdits",
     "NewLink",
     "StreetLayer",
+    "walk_layer",
 ]
 
 WAIT, IVT, TRANSFER, FREE = 1, 2, 3, 4
@@ -100,9 +103,8 @@ class MultimodalParameters(BaseModel):
     park_min
         Parking and walking to the station entrance (car access, and drive trips).
     pickup_min
-        Waiting for a taxi / ride-hailing car at the station (car egress).
-    access_modes, egress_modes
-        Which of ``"walk"`` and ``"drive"`` may be used at each end of a transit trip.
+        Waiting for a taxi / ride-hailing car at the station (a car egress leg; none of
+        the named transit modes has one at present: both end on foot).
     expressway_condition
         ``"free_flow"`` or ``"congested"`` expressway speeds.
     expressway_free_flow_kmh, expressway_congested_kmh
@@ -131,8 +133,6 @@ class MultimodalParameters(BaseModel):
     max_drive_leg_km: PositiveFloat = 50.0
     park_min: float = Field(default=8.0, ge=0)
     pickup_min: float = Field(default=5.0, ge=0)
-    access_modes: tuple[Literal["walk", "drive"], ...] = ("walk", "drive")
-    egress_modes: tuple[Literal["walk", "drive"], ...] = ("walk", "drive")
     expressway_condition: Literal["free_flow", "congested"] = "free_flow"
     expressway_free_flow_kmh: dict[str, PositiveFloat] = Field(default_factory=dict)
     # default: the corridor's facts (expressways.<id>.congested_kmh in corridor.yaml)
@@ -287,6 +287,23 @@ class StreetLayer:
         return snap_points(self.graph, lon, lat, max_distance_m=math.inf)
 
 
+def walk_layer(net: Network, params: MultimodalParameters) -> StreetLayer:
+    """Return the walk layer of *net*: its edges both ways at ``walk_kmh`` (one rule).
+
+    Used for the walk legs of matrices and for every walk of a transit catchment
+    (access, and the walk from the alighting station), so the two agree.
+
+    Examples
+    --------
+    >>> layer = walk_layer(load_network("default", network_type="walk"),  # doctest: +SKIP
+    ...                    MultimodalParameters())
+    """
+    wt = np.asarray(net.length_m, float) / (params.walk_kmh / 3.6)
+    return StreetLayer.from_network(net, name="walk", time_s=wt,
+                                    max_snap_m=params.max_snap_walk_m,
+                                    connector_kmh=params.connector_walk_kmh, symmetric=True)
+
+
 class MultimodalNetwork:
     """Rail, expressways and streets joined into one model (build with :meth:`build`).
 
@@ -381,8 +398,10 @@ class MultimodalNetwork:
             (``load_network(source="default", network_type="drive")``); ``False`` means
             no drive network (every car leg uses the fallback).
         walk
-            Walk network, or any street network to be walked at ``walk_kmh``; ``None``:
-            walking uses the fallback.
+            Walk network, or any street network to be walked at ``walk_kmh``
+            (:func:`walk_layer`); ``None`` loads the default
+            (``load_network(source="default", network_type="walk")``); ``False`` means
+            no walk network (every walk leg uses the fallback).
         edits
             :class:`NetworkEdits` (scenario).
         params
@@ -462,12 +481,12 @@ class MultimodalNetwork:
 
                 street = apply_speed_factors(street, by_class=road_factors)
             self._build_drive(street)
-        if walk is not None and walk is not False:
-            wt = np.asarray(walk.length_m, float) / (params.walk_kmh / 3.6)
-            self.walk = StreetLayer.from_network(walk, name="walk", time_s=wt,
-                                                 max_snap_m=params.max_snap_walk_m,
-                                                 connector_kmh=params.connector_walk_kmh,
-                                                 symmetric=True)
+        if walk is None:
+            from corridor_geo.graph import load_network
+
+            walk = load_network(source="default", network_type="walk")
+        if walk is not False:
+            self.walk = walk_layer(walk, params)
         return self
 
     @staticmethod
