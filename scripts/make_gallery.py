@@ -4,7 +4,7 @@ Everything comes from the bundled defaults, through the CLI as a user would run 
 
 1. ``corridor-geo demo``                                  → the corridor map
 2. ``corridor-geo catchments`` (drive, Songshan Lake)     → a drive catchment map
-3. ``corridor-geo catchments`` (transit, Hi-tech Zone)    → a transit catchment map
+3. ``corridor-geo catchments`` (transit, Guangzhou South) → a transit catchment map
 4. ``corridor-geo run scenarios/baseline_2025.yaml``      → catchments + travel-times map,
    catchment bar charts and travel-time heatmaps per mode (the run's report PNGs)
 5. ``corridor-geo compare`` baseline vs peak congestion   → the comparison map
@@ -40,8 +40,8 @@ WINDOW = (1024, 768)
 ITEMS: dict[str, tuple[str, str]] = {
     "map_demo": ("The corridor (corridor-geo demo)", "map"),
     "map_catchment_drive": ("Drive catchment, Songshan Lake, 30 and 60 min", "map"),
-    "map_catchment_transit": ("Transit catchment, Shenzhen Hi-tech Zone, 30 and 60 min",
-                              "map"),
+    "map_catchment_transit": ("Transit catchment (walk + rail + walk), Guangzhou South "
+                              "station, 30, 60 and 90 min", "map"),
     "map_run": ("Scenario run baseline_2025: catchments and travel times", "map"),
     "map_compare": ("Comparison: Guangshen Expressway peak congestion against the baseline",
                     "map"),
@@ -52,6 +52,10 @@ ITEMS: dict[str, tuple[str, str]] = {
                                "figure"),
     "fig_matrix_drive": ("figures.matrix_heatmap, drive (run baseline_2025)", "figure"),
     "fig_matrix_transit": ("figures.matrix_heatmap, transit (run baseline_2025)", "figure"),
+    "fig_catchments_park_and_ride": ("figures.catchment_bars, park and ride "
+                                     "(run baseline_2025)", "figure"),
+    "fig_matrix_park_and_ride": ("figures.matrix_heatmap, park and ride (run baseline_2025)",
+                                 "figure"),
 }
 
 
@@ -81,8 +85,8 @@ def build_sources(work: Path) -> dict[str, dict[str, object]]:
     _cli("demo", "--out", str(work / "demo"))
     _cli("catchments", "--origins", "core_dg_songshan_lake", "--mode", "drive",
          "--bands", "30,60", "--out", str(work / "drive"))
-    _cli("catchments", "--origins", "core_sz_hitech_zone", "--mode", "transit",
-         "--bands", "30,60", "--out", str(work / "transit"))
+    _cli("catchments", "--origins", "st_gz_south", "--mode", "transit",
+         "--bands", "30,60,90", "--out", str(work / "transit"))
     base = ROOT / "scenarios" / "baseline_2025.yaml"
     _cli("run", str(base), "--out", str(work / "run"))
     _cli("compare", str(base), str(ROOT / "scenarios" / "guangshen_peak_congestion.yaml"),
@@ -109,7 +113,7 @@ def build_sources(work: Path) -> dict[str, dict[str, object]]:
         "fig_width_profile": {"source": work / "fig_width_profile.png",
                               "inputs": [work / "demo" / "extent.json"]},
     }
-    for mode in ("drive", "transit"):
+    for mode in ("drive", "transit", "park_and_ride"):
         out[f"fig_catchments_{mode}"] = {"source": work / "run" / f"catchments_{mode}.png",
                                          "inputs": run}
         out[f"fig_matrix_{mode}"] = {"source": work / "run" / f"matrix_{mode}.png",

@@ -258,17 +258,19 @@ CATCHMENTS: list[_Cell] = [
     ## Travel-time matrix between the 10 cores
 
     Door to door, in minutes. **Drive**: the street and expressway route plus parking.
-    **Transit**: access to a station (walk, or car and park), wait, in-vehicle time,
-    transfers, and egress (walk or taxi) — each cell carries its breakdown. The
-    multimodal network is built once and used for both modes.
+    **Transit**: a walk to a station, wait, in-vehicle time, transfers, and a walk from
+    the alighting station. **Park and ride**: the same with a drive and parking instead
+    of the first walk. Each cell carries its breakdown and its boarding and alighting
+    stations. The multimodal network is built once and used for every mode.
     """),
     _code("""
     cores = list(corridor.platforms["id"])
     short = {i: i.removeprefix("core_") for i in cores}
     mm = cg.MultimodalNetwork.build(corridor, street=network)
     drive = cg.travel_time_matrix(corridor, cores, cores, mode="drive", network=mm)
-    transit = cg.travel_time_matrix(corridor, cores, cores, mode="transit", network=mm)
-    cells = pd.concat([drive, transit], ignore_index=True)
+    transit = cg.travel_time_matrix(corridor, cores, cores, mode="park_and_ride", network=mm)
+    walk_transit = cg.travel_time_matrix(corridor, cores, cores, mode="transit", network=mm)
+    cells = pd.concat([drive, transit, walk_transit], ignore_index=True)
 
 
     def table(df):
@@ -284,15 +286,24 @@ CATCHMENTS: list[_Cell] = [
     table(transit)
     """),
     _md("""
-    Empty or `inf` cells have no route in the model (for example a core with no station
-    within reach). The breakdown of some transit trips along the main axis:
+    The table above is park and ride. Empty or `inf` cells have no route in the model: no
+    railway station within a walk (2.5 km) of the destination. By walk-access transit
+    most cores are unreachable — no metro is modelled and most cores are more than a walk
+    from a railway station:
+    """),
+    _code("""
+    table(walk_transit)
+    """),
+    _md("""
+    The breakdown of some park-and-ride trips along the main axis:
     """),
     _code("""
     pairs = [("core_gz_pazhou", "core_dg_songshan_lake"),
              ("core_gz_pazhou", "core_sz_hitech_zone"),
              ("core_dg_songshan_lake", "core_sz_hitech_zone")]
     breakdown = ["minutes", "access_min", "wait_min", "in_vehicle_min", "transfer_min",
-                 "egress_min", "access_method", "egress_method", "rail_stations"]
+                 "egress_min", "access_method", "egress_method", "board_station",
+                 "alight_station"]
     transit.set_index(["from_id", "to_id"]).loc[pairs, breakdown].round(1)
     """),
     _code("""
@@ -301,7 +312,7 @@ CATCHMENTS: list[_Cell] = [
         suffixes=("_drive", "_transit"))
     both = both[both["from_id"] != both["to_id"]]
     faster = (both["minutes_transit"] < both["minutes_drive"]).sum()
-    print(f"transit is faster than driving for {faster} of {len(both)} ordered pairs")
+    print(f"park and ride is faster than driving for {faster} of {len(both)} ordered pairs")
     """),
     _md("""
     ## Heatmaps
@@ -312,14 +323,14 @@ CATCHMENTS: list[_Cell] = [
     figures.matrix_heatmap(cells, mode="drive", labels=short)
     """),
     _code("""
-    figures.matrix_heatmap(cells, mode="transit", labels=short)
+    figures.matrix_heatmap(cells, mode="park_and_ride", labels=short)
     """),
     _md("""
     ## Map
 
     Catchment bands (legend in minutes) and the routes from the three origins to every
     core, coloured by travel time; hover a line for the time and its breakdown. Switch the
-    drive and transit layers in the layer control.
+    drive, transit and park-and-ride layers in the layer control.
     """),
     _code("""
     routes = cells[cells["from_id"].isin(origins)]
@@ -423,7 +434,7 @@ SCENARIOS: list[_Cell] = [
 
     The areas reached within a band only in the scenario (green, *gained*) or only in the
     base (red, *lost*), over the 2029 corridor (the new line is drawn with the other
-    links). A new railway changes transit catchments only (walk + rail + walk, see
+    links). A new railway changes transit and park-and-ride catchments only (see
     `docs/catchments.md`): the green patches are the land newly reached on foot from the
     stations the new line puts within each band. Car catchments do not change.
     """),
