@@ -49,8 +49,8 @@ SNAP_MAX_M = 3000.0
 TRAVEL_MODE_LABELS: dict[str, str] = {
     "drive": "drive",
     "walk": "walk",
-    "transit": "transit (walk + rail + walk)",
-    "park_and_ride": "park and ride (car + rail + walk)",
+    "transit": "transit: walk + rail + walk",
+    "park_and_ride": "park and ride: car + rail + walk",
 }
 
 
@@ -60,7 +60,7 @@ def mode_label(mode: object) -> str:
     Examples
     --------
     >>> mode_label("park_and_ride")
-    'park and ride (car + rail + walk)'
+    'park and ride: car + rail + walk'
     """
     return TRAVEL_MODE_LABELS.get(str(mode), str(mode))
 
