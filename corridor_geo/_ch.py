@@ -291,7 +291,8 @@ def metric(net: Network, weight: str | np.ndarray = "travel_time_s") -> tuple[An
     """
     key = f"ch_metric:{weight}" if isinstance(weight, str) else None
     if key and key in net._cache:
-        return net._cache[key]
+        cached: tuple[Any, float] = net._cache[key]
+        return cached
     import pyroutingkit as prk
 
     topo = topology(net)

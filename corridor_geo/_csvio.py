@@ -236,15 +236,18 @@ def read_csv_records(
             bar.close()
 
 
-class _Counting(io.StringIO):
-    """StringIO reporting the characters consumed to a progress bar every ~1 MB."""
+class _Counting:
+    """Lines of *text* reporting the characters consumed to a progress bar every ~1 MB."""
 
     def __init__(self, text: str, bar: Any) -> None:
-        super().__init__(text, newline="")
+        self._lines = io.StringIO(text, newline="")
         self._bar, self._done = bar, 0
 
+    def __iter__(self) -> _Counting:
+        return self
+
     def __next__(self) -> str:
-        line = super().__next__()
+        line = next(self._lines)
         self._done += len(line)
         if self._bar is not None and self._done >= 1 << 20:
             self._bar.update(self._done)

@@ -490,7 +490,8 @@ def _polygons(rings_per_polygon: list[list[list[tuple[float, float]]]]) -> np.nd
             poly_of.append(p)
             r += 1
     lr = shapely.linearrings(np.asarray(coords, dtype=np.float64), indices=np.asarray(ring_of))
-    return shapely.polygons(lr, indices=np.asarray(poly_of))
+    polygons: np.ndarray = shapely.polygons(lr, indices=np.asarray(poly_of))
+    return polygons
 
 
 def _polygonal(g: BaseGeometry) -> BaseGeometry:

@@ -352,7 +352,7 @@ def _exchange(a: Path, b: Path) -> bool:
         return False
     at_fdcwd, rename_exchange = -100, 2
     rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return rc == 0
+    return bool(rc == 0)
 
 
 def _holds_cwd(p: Path) -> bool:

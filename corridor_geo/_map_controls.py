@@ -23,6 +23,7 @@ colour legends neither follow the layer checkboxes nor draw polygon/line swatche
 from __future__ import annotations
 
 import html
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,9 +224,13 @@ def legend_of(m: folium.Map) -> Legend:
     return legend
 
 
+# the heading of each grouped layer (weak: a layer's entry goes with the layer)
+_GROUP_OF: weakref.WeakKeyDictionary[folium.map.Layer, str] = weakref.WeakKeyDictionary()
+
+
 def set_group(layer: folium.FeatureGroup, group: str) -> folium.FeatureGroup:
     """Put *layer* under the heading *group* in the :class:`GroupedLayerControl`."""
-    layer._corridor_geo_group = group  # our own marker attribute
+    _GROUP_OF[layer] = group
     return layer
 
 
@@ -302,7 +307,7 @@ class GroupedLayerControl(folium.LayerControl):
         """Return the group of each overlay, in the control's order."""
         return list(getattr(self, "_group_list", []))
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         """Collect the layers, order overlays by group, decide collapsed, render."""
         self.reset()
         overlays: list[tuple[int, int, str, str]] = []
@@ -312,7 +317,7 @@ class GroupedLayerControl(folium.LayerControl):
             if not item.overlay:
                 self.base_layers[item.layer_name] = item.get_name()
                 continue
-            group = getattr(item, "_corridor_geo_group", "Other layers")
+            group = _GROUP_OF.get(item, "Other layers")
             rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
             overlays.append((rank, i, item.layer_name, item.get_name()))
             self.groups[str(item.layer_name)] = group
@@ -323,7 +328,7 @@ class GroupedLayerControl(folium.LayerControl):
         collapsed = n > COLLAPSE_ABOVE if self._collapsed is None else self._collapsed
         self.options["collapsed"] = bool(collapsed)
         # folium.LayerControl.render would reset what was collected: render as an element
-        MacroElement.render(self, **kwargs)
+        return MacroElement.render(self, **kwargs)
 
 
 # --------------------------------------------------------------------------- buttons, panel

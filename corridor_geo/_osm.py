@@ -176,7 +176,7 @@ def read_osm_file(
         index = f"sparse_file_array,{Path(tmp) / 'nodes.idx'}" if big else "flex_mem"
         try:
             fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-                  .with_locations(osmium.index.create_map(index))
+                  .with_locations(index)
                   .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
                   .with_filter(osmium.filter.KeyFilter("highway")))
             for w in _progress(fp, desc=f"{path.name}: ways", enabled=progress):
@@ -239,7 +239,7 @@ def _inside(lon: np.ndarray, lat: np.ndarray, *, bbox: Any, polygon: BaseGeometr
         idx = np.flatnonzero(ok)
         shapely.prepare(polygon)
         ok[idx] = shapely.contains_xy(polygon, lon[idx], lat[idx])
-    return ok
+    return np.asarray(ok, dtype=bool)
 
 
 def build_edges(

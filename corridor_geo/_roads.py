@@ -32,13 +32,16 @@ import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from corridor_geo import settings
 from corridor_geo._io import file_sha256
 from corridor_geo.errors import NetworkSourceError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "ARRAYS",
@@ -204,7 +207,7 @@ DRIVE_PARAMETERS: dict[str, tuple[float, float]] = {
 }
 
 
-def _models() -> tuple[type, type, type]:
+def _models() -> tuple[type[BaseModel], type[BaseModel], type[BaseModel]]:
     from typing import Annotated, Literal
 
     from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -251,7 +254,8 @@ def _none_empty(rec: dict[str, str]) -> dict[str, Any]:
             for k, v in rec.items()}
 
 
-def _read_table(path: Path, model: type, *, prepare: Any = None) -> list[tuple[int, Any]]:
+def _read_table(path: Path, model: type[BaseModel], *,
+                prepare: Any = None) -> list[tuple[int, Any]]:
     """Read a UTF-8 CSV and validate each row with the pydantic *model*.
 
     Errors name the file, row (1-based, header excluded) and field. (The other

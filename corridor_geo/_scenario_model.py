@@ -8,6 +8,7 @@ analysis stack.
 from __future__ import annotations
 
 import difflib
+import os
 import types
 import typing
 from pathlib import Path
@@ -24,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from corridor_geo import errors as _errors
 from corridor_geo._bands import check_bands
@@ -79,7 +81,7 @@ class ScenarioError(DataValidationError):
         self,
         message: str,
         *,
-        path: str | Path | None = None,
+        path: str | os.PathLike[str] | None = None,
         field: str | None = None,
     ) -> None:
         self.path = None if path is None else str(path)
@@ -210,7 +212,7 @@ class ScenarioModel(_Model):
         default=None, min_length=1, max_length=500,
         description="Destination ids or names (default: the origins).",
     )
-    modes: list[Mode] = Field(default_factory=lambda: ["drive"], min_length=1,
+    modes: list[Mode] = Field(default_factory=lambda: list[Mode](["drive"]), min_length=1,
                               description="Travel modes.")
     bands: list[Annotated[float, Field(gt=0, le=_MAX_BAND_MIN)]] = Field(
         default_factory=lambda: [30.0, 60.0], min_length=1, max_length=12,
@@ -321,7 +323,7 @@ def _num(value: Any) -> str:
 _NO_VALUE = {"missing", "extra_forbidden", "model_type", "dict_type", "too_short", "too_long"}
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: ErrorDetails) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     loc = tuple(err["loc"])
@@ -368,7 +370,8 @@ def _message(err: dict[str, Any]) -> str:
     return msg
 
 
-def format_validation_error(exc: ValidationError, *, path: str | Path | None) -> ScenarioError:
+def format_validation_error(exc: ValidationError, *,
+                            path: str | os.PathLike[str] | None) -> ScenarioError:
     """Turn a pydantic ``ValidationError`` into a one-line :class:`ScenarioError`.
 
     The first problem is reported with its field path; the number of further problems

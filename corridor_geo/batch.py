@@ -333,7 +333,7 @@ def run_batch(
                     except Exception as exc:  # worker died, task lost, ...
                         status, message, got_hash = (
                             "failed", " ".join(f"{type(exc).__name__}: {exc}".split()), "")
-                    results[k] = BatchItem(str(p), p.stem, status,  # type: ignore[arg-type]
+                    results[k] = BatchItem(str(p), p.stem, status,
                                            message, got_hash or h)
                     bar.set_postfix_str(f"{p.stem}: {status}")
                     bar.update()

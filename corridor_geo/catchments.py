@@ -456,8 +456,9 @@ def _node_times(net: Network, mode: str, src: np.ndarray, *, cutoff_s: float) ->
 
 
 def _to_metric_array(geoms: np.ndarray) -> np.ndarray:
-    return shapely.transform(geoms,
-                             lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1])))
+    out: np.ndarray = shapely.transform(
+        geoms, lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1])))
+    return out
 
 
 def _to_metric(geom: BaseGeometry) -> BaseGeometry:

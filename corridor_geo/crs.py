@@ -373,7 +373,8 @@ def convert_geometry(
         )
         return np.column_stack([lon, lat])
 
-    return shapely.transform(geom, _xy)
+    out: G = shapely.transform(geom, _xy)
+    return out
 
 
 def convert_frame(

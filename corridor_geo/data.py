@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -67,10 +68,12 @@ __all__ = [
     "CorridorFacts",
     "ExpresswayFacts",
     "GeoData",
+    "ObservedTimeRow",
     "PlanFacts",
     "TravelTimeRow",
     "read_extra_nodes",
     "read_geodata",
+    "read_observed_times",
     "read_travel_times",
 ]
 
@@ -384,6 +387,18 @@ class TravelTimeRow(BaseModel):
     link_id: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
 
 
+class ObservedTimeRow(TravelTimeRow):
+    """One row of a user's observed times: ``from,to,minutes[,year][,mode][,kind]``.
+
+    ``mode`` is kept as lower-case text (the modes a row may name are checked by
+    :func:`corridor_geo.validate.read_observed`); empty cells are ``None``.
+    """
+
+    year: _OptYear = None
+    mode: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
+    kind: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
+
+
 def read_travel_times(path: str | Path) -> list[TravelTimeRow]:
     """Read a CSV of travel times ``from,to,minutes[,link_id]`` (other columns ignored).
 
@@ -399,6 +414,27 @@ def read_travel_times(path: str | Path) -> list[TravelTimeRow]:
     p = Path(path)
     records = _read_csv(p, required=("from", "to", "minutes"), strict=False)
     return [_validate(TravelTimeRow, rec, path=p, row=n) for n, rec in enumerate(records, 1)]
+
+
+def read_observed_times(path: str | Path) -> list[ObservedTimeRow]:
+    r"""Read a CSV of observed times ``from,to,minutes[,year][,mode][,kind]``.
+
+    The same reader as :func:`read_travel_times` (other columns ignored), with the
+    optional columns of :class:`ObservedTimeRow`; the first bad row raises
+    :class:`~corridor_geo.errors.DataValidationError` naming row and field.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
+    >>> _ = f.write_text("from,to,minutes,year\n广州南,深圳北,36,2020\n", encoding="utf-8")
+    >>> row = read_observed_times(f)[0]
+    >>> row.from_, row.to, row.minutes, row.year, row.mode
+    ('广州南', '深圳北', 36.0, 2020, None)
+    """
+    p = Path(path)
+    records = _read_csv(p, required=("from", "to", "minutes"), strict=False)
+    return [_validate(ObservedTimeRow, rec, path=p, row=n) for n, rec in enumerate(records, 1)]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -659,7 +695,7 @@ def _cached(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> GeoData:
     return _build(Path(folder))
 
 
-def read_geodata(*, geodata_dir: str | Path | None = None) -> GeoData:
+def read_geodata(*, geodata_dir: str | os.PathLike[str] | None = None) -> GeoData:
     """Read and validate the corridor tables.
 
     Parameters
@@ -740,7 +776,8 @@ def _read_vector(path: Path, *, layer: str | int | None) -> gpd.GeoDataFrame:
     return gdf
 
 
-def read_extra_nodes(path: str | Path, *, layer: str | int | None = None) -> gpd.GeoDataFrame:
+def read_extra_nodes(path: str | os.PathLike[str], *,
+                     layer: str | int | None = None) -> gpd.GeoDataFrame:
     """Read a user file of extra innovation nodes.
 
     Accepted formats (by suffix): GeoJSON (``.geojson``/``.json``), GeoPackage
@@ -787,7 +824,8 @@ def read_extra_nodes(path: str | Path, *, layer: str | int | None = None) -> gpd
                                   path=path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        records = _read_csv(path, required=("id", "lon", "lat"), strict=False)
+        records: list[dict[str, Any]] = list(
+            _read_csv(path, required=("id", "lon", "lat"), strict=False))
         if records and "name" not in records[0] and "name_en" not in records[0]:
             raise DataValidationError(
                 "missing column 'name'; expected columns id, name (or name_en), lon, lat",

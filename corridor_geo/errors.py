@@ -8,8 +8,8 @@ value at fault and what was expected.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 __all__ = [
     "ArgumentError",
@@ -66,7 +66,7 @@ class DataValidationError(CorridorGeoError, ValueError):
         self,
         message: str,
         *,
-        path: str | Path | None = None,
+        path: str | os.PathLike[str] | None = None,
         row: int | None = None,
         field: str | None = None,
     ) -> None:

@@ -28,7 +28,7 @@ Definitions (all lengths geodesic on WGS84 unless stated):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +79,7 @@ def __getattr__(name: str) -> Any:
     ``PLAN_AREA_KM2``, ``PLAN_LENGTH_KM``, ``PLAN_AXIS_WAYPOINTS`` and ``FOSHAN_ADCODE``
     are kept importable for compatibility; the facts live in the data folder.
     """
-    facts = {
+    facts: dict[str, Callable[[Any], Any]] = {
         "PLAN_AREA_KM2": lambda f: float(f.plan.area_km2),
         "PLAN_LENGTH_KM": lambda f: float(f.plan.length_km),
         "PLAN_AXIS_WAYPOINTS": lambda f: tuple(f.plan.axis_waypoints),

@@ -205,13 +205,15 @@ def _build_from_overpass(*, network_type: str, clip: BaseGeometry, speeds: Any,
     import requests
 
     saved = {k: getattr(ox.settings, k) for k in ("overpass_url", "cache_folder", "use_cache")}
+    failures: tuple[type[Exception], ...] = (
+        requests.RequestException, *osmnx_overpass_errors(), ValueError)
     try:
         ox.settings.overpass_url = settings.overpass_url
         ox.settings.cache_folder = str(settings.cache_dir() / "overpass")
         ox.settings.use_cache = True
         g = ox.graph_from_polygon(clip, network_type=network_type, simplify=True,
                                   retain_all=retain_all)
-    except (requests.RequestException, *osmnx_overpass_errors(), ValueError) as exc:
+    except failures as exc:
         raise NetworkSourceError(
             f"Overpass at {settings.overpass_url} gave no {network_type} network for "
             f"{_osm.describe_bounds(clip.bounds)}: {exc}"

@@ -53,7 +53,7 @@ import pandas as pd
 import pyproj
 import shapely
 import xyzservices
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
@@ -313,10 +313,10 @@ class CorridorMap(folium.Map):
     map from :func:`base_map` or :func:`corridor_map` at any point.
     """
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         """Render the map with its key and layer control last."""
         _controls_last(self)
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 def _controls_last(m: folium.Map) -> None:
@@ -427,7 +427,9 @@ def base_map(
         zoom_snap=0.25,
         zoom_delta=0.5,
     )
-    m.get_root().title = _esc(title if title is not None else default_title())
+    root = m.get_root()
+    if isinstance(root, Figure):  # always, for a folium.Map
+        root.title = _esc(title if title is not None else default_title())
     if tiles is not None:
         for i, t in enumerate([tiles, *extra_tiles]):
             _tile_layer(_tile_provider(t), show=i == 0).add_to(m)
@@ -508,7 +510,7 @@ def add_corridor_layer(
                    interactive=False).add_to(fg)
     fg.add_to(m)
     legend_of(m).add(LegendRow(
-        "Context", polygon_swatch("#000000", stroke=style["color"], fill_opacity=0.04,
+        "Context", polygon_swatch("#000000", stroke=PALETTE["corridor"], fill_opacity=0.04,
                                   weight=2.5),
         f"{_esc(name)} ({area_km2:,.0f} km²)", fg))
     return fg
@@ -554,9 +556,8 @@ def add_axis_layer(
     if name is None:
         name = (f"Plan axis: {length_km:,.1f} km (plan ~{PLAN_LENGTH_KM:g} km)"
                 if kind == "plan" else f"All-cores axis: {length_km:,.1f} km")
-    style = ({"color": PALETTE["axis"], "weight": 4, "opacity": 0.85, "dashArray": "12 6"}
-             if kind == "plan" else
-             {"color": PALETTE["axis"], "weight": 2, "opacity": 0.8, "dashArray": "2 5"})
+    weight, opacity, dash = (4.0, 0.85, "12 6") if kind == "plan" else (2.0, 0.8, "2 5")
+    style = {"color": PALETTE["axis"], "weight": weight, "opacity": opacity, "dashArray": dash}
     gs = _simplify(gpd.GeoSeries([axis], crs=settings.WGS84), None)
     data = _feature_collection(gpd.GeoDataFrame(geometry=gs), {"label": [name]})
     show = (kind == "plan") if show is None else show
@@ -565,8 +566,7 @@ def add_axis_layer(
                    tooltip=_tooltip(["label"], [""])).add_to(fg)
     fg.add_to(m)
     legend_of(m).add(LegendRow(
-        "Transport", line_swatch(style["color"], weight=style["weight"],
-                                 dash=style["dashArray"], opacity=style["opacity"]),
+        "Transport", line_swatch(PALETTE["axis"], weight=weight, dash=dash, opacity=opacity),
         _esc(name), fg))
     return fg
 
@@ -601,9 +601,10 @@ def add_boundaries_layer(
         data = _feature_collection(gpd.GeoDataFrame(geometry=gs), props)
         city = level == "city"
         label = "City boundaries" if city else "District boundaries"
-        style = {"color": PALETTE["city" if city else "district"],
-                 "weight": 2.5 if city else 1, "dashArray": None if city else "4 4",
-                 "fill": False}
+        color = PALETTE["city" if city else "district"]
+        weight = 2.5 if city else 1.0
+        dash = None if city else "4 4"
+        style = {"color": color, "weight": weight, "dashArray": dash, "fill": False}
         fg = set_group(folium.FeatureGroup(name=label, show=True), "Context")
         folium.GeoJson(
             data,
@@ -612,8 +613,8 @@ def add_boundaries_layer(
             tooltip=_tooltip(["name_en", "name_zh"], [label.split()[0] + ":", ""]),
         ).add_to(fg)
         fg.add_to(m)
-        legend_of(m).add(LegendRow("Context", line_swatch(
-            style["color"], weight=style["weight"], dash=style["dashArray"]), label, fg))
+        legend_of(m).add(LegendRow("Context", line_swatch(color, weight=weight, dash=dash),
+                                   label, fg))
         out.append(fg)
     return out
 
@@ -1459,20 +1460,20 @@ def corridor_map(
     links = getattr(corridor, "links", None)
     if links is not None and len(links):
         add_links_layer(m, links, simplify_tolerance_m=simplify_tolerance_m)
-    frames = [getattr(corridor, a, None) for a in ("stations", "nodes", "platforms")]
-    if not stations:
-        frames[0] = None
-    frames = [f for f in frames if f is not None and len(f)]
+    layers = ("stations", "nodes", "platforms") if stations else ("nodes", "platforms")
+    frames: list[gpd.GeoDataFrame] = [
+        f for f in (getattr(corridor, a, None) for a in layers) if f is not None and len(f)]
     places = None
     if frames:
         places = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     if matrix is not None:
         # a matrix may start or end at a district's representative point (not drawn as a place)
-        districts = getattr(corridor, "districts", None)
+        district_places = getattr(corridor, "districts", None)
         lookup = places
-        if districts is not None and len(districts):
-            lookup = gpd.GeoDataFrame(pd.concat([f for f in (places, districts) if f is not None],
-                                                ignore_index=True), crs=districts.crs)
+        if district_places is not None and len(district_places):
+            lookup = gpd.GeoDataFrame(
+                pd.concat([f for f in (places, district_places) if f is not None],
+                          ignore_index=True), crs=district_places.crs)
         add_matrix_layer(m, matrix, places=lookup, simplify_tolerance_m=simplify_tolerance_m)
         result_frames.append(_matrix_extent(matrix, lookup))
     if places is not None:

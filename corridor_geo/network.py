@@ -828,7 +828,7 @@ def write_network_arrays(net: Network, folder: Path, *, key: str | None = None) 
         cats = np.asarray(cat.categories, dtype=str)
         arrays[f"{name}_categories"] = cats if len(cats) else np.zeros(0, dtype="U1")
     with (folder / "arrays.npz").open("wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, allow_pickle=False, **arrays)
     meta = {
         "format_version": FORMAT_VERSION,
         "n_nodes": net.n_nodes,

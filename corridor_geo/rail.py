@@ -350,7 +350,7 @@ def link_specs_from_corridor(corridor: Any, *, params: RailParameters | None = N
                 continue
             label = str(getattr(r, "stop_name", None) or getattr(r, "name", None) or sid or "?")
             geom = st_by_id.get(sid) if sid is not None else None
-            if geom is not None and not geom.is_empty:
+            if sid is not None and geom is not None and not geom.is_empty:
                 stops.append(StopSpec(sid, names.get(sid, label), geom.x, geom.y,
                                       _num(getattr(r, "km_post", math.nan)), served=served))
             else:
@@ -449,7 +449,7 @@ class RailService:
 
 
 def _geodesic_km(s1: StopSpec, s2: StopSpec) -> float:
-    return _GEOD.inv(s1.lon, s1.lat, s2.lon, s2.lat)[2] / 1000.0
+    return float(_GEOD.inv(s1.lon, s1.lat, s2.lon, s2.lat)[2]) / 1000.0
 
 
 def stop_positions_km(spec: LinkSpec, params: RailParameters) -> tuple[np.ndarray, list[str]]:
@@ -508,7 +508,7 @@ def _positions_km(spec: LinkSpec, params: RailParameters,
         rest = spec.length_km - float(np.nansum(gap))
         if rest_geo > 0 and params.prorate_range[0] <= rest / rest_geo <= params.prorate_range[1]:
             factor, fallback = rest / rest_geo, "length_prorated"
-    for k in np.flatnonzero(todo):
+    for k in np.flatnonzero(todo).tolist():
         gap[k], methods[k] = geo[k] * factor, fallback
     pos[placed[0]] = 0.0
     for k, (i, j) in enumerate(pairs):

@@ -250,7 +250,8 @@ def island_origins(net: Network, nodes: Any, *, island_max_nodes: int = ISLAND_M
     idx = _check_nodes(net, nodes)
     labels, sizes = components(net)
     lab = labels[idx]
-    return (lab != np.argmax(sizes)) & (sizes[lab] <= island_max_nodes)
+    island: np.ndarray = (lab != np.argmax(sizes)) & (sizes[lab] <= island_max_nodes)
+    return island
 
 
 def _check_nodes(net: Network | Graph | sp.csr_array, nodes: Any, *, what: str = "origins"

@@ -272,7 +272,10 @@ def inspect_map_page(
     errors = [entry["message"] for entry in logs
               if entry.get("level") == "SEVERE" and not _TILE_URL.search(entry["message"])]
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
-    dedupe = lambda xs: list(dict.fromkeys(x for x in xs if x))  # noqa: E731
+
+    def dedupe(xs: list[str]) -> list[str]:
+        return list(dict.fromkeys(x for x in xs if x))
+
     return MapPageReport(
         errors=errors,
         overlay_labels=dedupe(info["overlays"]),

@@ -16,15 +16,18 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import math
 import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from corridor_geo import settings
+from corridor_geo.data import read_observed_times
 from corridor_geo.errors import DataValidationError, UnknownIdError
 from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
@@ -38,7 +41,7 @@ _ALL_STOPS = re.compile(r"all[- ]?stops|stopping|站站停|slowest", re.IGNORECA
 
 
 def read_observed(path: str | Path) -> pd.DataFrame:
-    """Read ``from,to,minutes[,year][,mode][,kind]`` (extra columns ignored), validating rows.
+    r"""Read ``from,to,minutes[,year][,mode][,kind]`` (extra columns ignored), validating rows.
 
     ``year`` (optional) is the as-of year of the row (the network of that year is used);
     ``mode`` (optional) is ``rail`` (scheduled station-to-station time), ``drive``,
@@ -48,53 +51,41 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     ("all-stops", "stopping", "站站停", "slowest"), the row is compared with the
     all-stops service instead of the fastest one (``all_stops`` column).
 
+    The file is read by the package's one CSV reader
+    (:func:`corridor_geo.data.read_observed_times`: encoding detected, regular file of
+    bounded size, one linear pass with a progress bar for large files).
+
     Examples
     --------
-    >>> read_observed("observed.csv").columns.tolist()  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
+    >>> _ = f.write_text("from,to,minutes,mode\n广州南,深圳北,36,Rail\n", encoding="utf-8")
+    >>> read_observed(f).columns.tolist()
     ['from', 'to', 'observed_min', 'year', 'mode', 'all_stops']
+    >>> read_observed(f)["mode"].tolist()
+    ['rail']
     """
     path = Path(path)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        cols = [(c or "").strip() for c in (reader.fieldnames or [])]
-        for need in ("from", "to", "minutes"):
-            if need not in cols:
-                raise DataValidationError(f"missing column {need!r}; expected a header "
-                                          "with from,to,minutes[,year][,mode]", path=path,
-                                          field=need)
-        rows = []
-        for n, raw in enumerate(reader, start=1):
-            r = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-            try:
-                minutes = float(r["minutes"])
-            except ValueError:
-                raise DataValidationError(f"expected a number of minutes, got {r['minutes']!r}",
-                                          path=path, row=n, field="minutes") from None
-            if not (math.isfinite(minutes) and minutes > 0):
-                raise DataValidationError(f"expected minutes > 0, got {r['minutes']!r}",
-                                          path=path, row=n, field="minutes")
-            for f in ("from", "to"):
-                if not r[f]:
-                    raise DataValidationError("empty place", path=path, row=n, field=f)
-            year: int | None = None
-            if r.get("year"):
-                if not r["year"].isdigit() or not 1800 <= int(r["year"]) <= 2100:
-                    raise DataValidationError(f"expected a year such as 2021, got "
-                                              f"{r['year']!r}", path=path, row=n, field="year")
-                year = int(r["year"])
-            mode = (r.get("mode") or "").lower() or None
-            if mode is not None and mode not in _MODES:
-                raise DataValidationError(f"got {r['mode']!r}; expected one of "
-                                          f"{', '.join(_MODES)} or empty", path=path, row=n,
-                                          field="mode")
-            rows.append({"from": r["from"], "to": r["to"], "observed_min": minutes,
-                         "year": year, "mode": mode,
-                         "all_stops": bool(_ALL_STOPS.search(r.get("kind") or ""))})
+    rows = read_observed_times(path)
     if not rows:
         raise DataValidationError("no data rows", path=path)
-    df = pd.DataFrame(rows)
-    df["year"] = df["year"].astype("Int64")
-    return df
+    modes: list[str | None] = []
+    for n, r in enumerate(rows, start=1):
+        mode = r.mode.lower() if r.mode is not None else None
+        if mode is not None and mode not in _MODES:
+            raise DataValidationError(f"got {r.mode!r}; expected one of "
+                                      f"{', '.join(_MODES)} or empty", path=path, row=n,
+                                      field="mode")
+        modes.append(mode)
+    return pd.DataFrame({
+        "from": [r.from_ for r in rows],
+        "to": [r.to for r in rows],
+        "observed_min": np.fromiter((r.minutes for r in rows), dtype=np.float64,
+                                    count=len(rows)),
+        "year": pd.array([r.year for r in rows], dtype="Int64"),
+        "mode": pd.Series(modes, dtype=object),
+        "all_stops": [bool(r.kind and _ALL_STOPS.search(r.kind)) for r in rows],
+    })
 
 
 def _corridor_for(corridor: Any, year: int | None) -> Any:
@@ -114,6 +105,102 @@ def _stopping(mm: MultimodalNetwork, a: str, b: str) -> tuple[float, Any] | None
             if best is None or (n, -t) > (best[0], -best[1]):
                 best = (n, t, svc)
     return None if best is None else (best[1], best[2])
+
+
+# one distinct comparison: (year, mode, all_stops, from, to) as written in the table
+_Key = tuple[int | None, str | None, bool, str, str]
+# what it gives: (from_id, to_id, comparison, service, line, modelled_min)
+_Result = tuple[str, str, str, str, str, float]
+
+
+def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, MultimodalNetwork]],
+             *, path: str | Path | None) -> pd.DataFrame:
+    """Model every distinct row once; door-to-door rows routed once per origin.
+
+    Linear in the rows: the table is grouped by distinct (year, mode, kind, from, to);
+    names are resolved once per year, rail pairs looked up once, and the door-to-door
+    pairs of one origin (per year and mode) computed by one matrix call. Errors name
+    the first row holding the bad value.
+    """
+    n = len(obs)
+    years = [None if pd.isna(y) else int(y) for y in obs["year"]]
+    modes = [None if m is None or (isinstance(m, float) and math.isnan(m)) else str(m)
+             for m in obs["mode"]]
+    keys: list[_Key] = list(zip(years, modes, obs["all_stops"].astype(bool).tolist(),
+                                obs["from"].astype(str).tolist(),
+                                obs["to"].astype(str).tolist(), strict=True))
+    first_row: dict[_Key, int] = {}
+    for i, k in enumerate(keys, start=1):
+        first_row.setdefault(k, i)
+    show = settings.progress
+    ids: dict[tuple[int | None, str], str] = {}
+    results: dict[_Key, _Result] = {}
+    # (year, mode, from_id) -> {to_id: [keys]}: the door-to-door pairs of one origin
+    door: dict[tuple[int | None, str, str], dict[str, list[_Key]]] = defaultdict(dict)
+    for key, row in _bar(first_row.items(), total=len(first_row), desc="pairs", show=show):
+        year, mode, all_stops, frm, to = key
+        c, mm = net_for(year)
+        ab = []
+        for field, name in (("from", frm), ("to", to)):
+            if (year, name) not in ids:
+                try:
+                    # observed times name stations: "福田" is Futian station, not the district
+                    ids[year, name] = c.resolve(name, districts=False)
+                except UnknownIdError as exc:
+                    raise DataValidationError(str(exc), path=path, row=row,
+                                              field=field) from None
+            ab.append(ids[year, name])
+        a, b = ab
+        fastest = mm.fastest_in_vehicle(a, b) if mode in (None, "rail") else None
+        if fastest is not None and all_stops:
+            fastest = _stopping(mm, a, b) or fastest
+        if fastest is not None:
+            modelled, svc = fastest
+            results[key] = (a, b, "station_to_station", svc.id, svc.link_id, float(modelled))
+        elif mode == "rail":
+            raise DataValidationError(
+                f"no rail service stops at both {a} and {b}"
+                + (f" in {year}" if year is not None else ""), path=path, row=row, field="to")
+        else:
+            door[year, mode or "best", a].setdefault(b, []).append(key)
+    for (year, m, a), by_dest in _bar(door.items(), total=len(door), desc="origins routed",
+                                      show=show):
+        c, mm = net_for(year)
+        dests = list(by_dest)
+        # the mode was checked against _MODES when the table was read
+        cells = travel_time_matrix(c, [a], dests, mode=cast(Any, m), network=mm)
+        for b, minutes, service in zip(dests, cells["minutes"].tolist(),
+                                       cells["mode"].astype(str).tolist(), strict=True):
+            for key in by_dest[b]:
+                results[key] = (a, b, "door_to_door", service, m, float(minutes))
+    index = {k: j for j, k in enumerate(first_row)}
+    take = np.fromiter((index[k] for k in keys), dtype=np.int64, count=n)
+    per_key = [results[k] for k in first_row]
+
+    def column(j: int) -> np.ndarray:
+        return np.asarray([r[j] for r in per_key], dtype=object)[take]
+
+    observed = obs["observed_min"].to_numpy(dtype=np.float64)
+    modelled_min = np.asarray([r[5] for r in per_key], dtype=np.float64)[take]
+    err = modelled_min - observed
+    return pd.DataFrame({
+        "from": obs["from"].to_numpy(), "to": obs["to"].to_numpy(),
+        "from_id": column(0), "to_id": column(1),
+        "year": pd.array(years, dtype="Int64"),
+        "mode": np.asarray([m or "" for m in modes], dtype=object),
+        "comparison": column(2), "service": column(3), "line": column(4),
+        "observed_min": observed, "modelled_min": modelled_min, "error_min": err,
+        "error_pct": 100.0 * err / observed,
+    })
+
+
+def _bar(items: Iterable[Any], *, total: int, desc: str, show: bool) -> Iterable[Any]:
+    """Progress bar on stderr (tqdm) when *show* and there is more than a screenful."""
+    if not show or total < 100:
+        return items
+    from tqdm.auto import tqdm
+
+    return cast(Iterable[Any], tqdm(items, total=total, desc=desc, leave=False))
 
 
 def per_line_bias(rows: pd.DataFrame) -> pd.DataFrame:
@@ -196,45 +283,7 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
                     as_of=year if year is not None else None))
         return nets[year]
 
-    out = []
-    for n, r in enumerate(obs.to_dict("records"), start=1):
-        year = None if pd.isna(r["year"]) else int(r["year"])
-        mode = None if r["mode"] is None or (isinstance(r["mode"], float)
-                                             and math.isnan(r["mode"])) else str(r["mode"])
-        c, mm = net_for(year)
-        ids = []
-        for f in ("from", "to"):
-            try:
-                # observed times name stations: "福田" is Futian station, not the district
-                ids.append(c.resolve(str(r[f]), districts=False))
-            except UnknownIdError as exc:
-                raise DataValidationError(str(exc), path=path, row=n, field=f) from None
-        a, b = ids
-        fastest = mm.fastest_in_vehicle(a, b) if mode in (None, "rail") else None
-        if fastest is not None and bool(r["all_stops"]):
-            fastest = _stopping(mm, a, b) or fastest
-        if fastest is not None:
-            modelled, svc = fastest
-            comparison, service, line = "station_to_station", svc.id, svc.link_id
-        elif mode == "rail":
-            raise DataValidationError(
-                f"no rail service stops at both {a} and {b}"
-                + (f" in {year}" if year is not None else ""), path=path, row=n, field="to")
-        else:
-            m = mode or "best"
-            cell = travel_time_matrix(c, [a], [b], mode=m, network=mm).iloc[0]
-            modelled, comparison = float(cell["minutes"]), "door_to_door"
-            service = str(cell["mode"])
-            line = m
-        obs_min = float(r["observed_min"])
-        err = modelled - obs_min
-        out.append({"from": r["from"], "to": r["to"], "from_id": a, "to_id": b,
-                    "year": year, "mode": mode or "", "comparison": comparison,
-                    "service": service, "line": line, "observed_min": obs_min,
-                    "modelled_min": modelled, "error_min": err,
-                    "error_pct": 100.0 * err / obs_min})
-    rows = pd.DataFrame(out)
-    rows["year"] = rows["year"].astype("Int64")
+    rows = _compare(obs, net_for, path=path)
     fin = rows[np.isfinite(rows["modelled_min"])]
     rail = fin[fin["comparison"] == "station_to_station"]
     summary: dict[str, Any] = {

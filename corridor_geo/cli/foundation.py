@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from corridor_geo._csvio import neutralise_frame
 from corridor_geo.cli._options import MultiValueOption
 
+if TYPE_CHECKING:  # imported lazily at run time (the CLI starts fast)
+    import geopandas as gpd
+    import pandas as pd
+
 __all__ = ["demo", "distances", "extent", "nodes"]
 
 _FORMATS = click.Choice(["table", "csv", "json"])
 
 
-def _echo_frame(df, fmt: str) -> None:  # noqa: ANN001 - pandas DataFrame
+def _echo_frame(df: pd.DataFrame, fmt: str) -> None:
     """Print a DataFrame as an aligned table, CSV or JSON records."""
     import pandas as pd
 
@@ -79,11 +84,11 @@ def demo(out_dir: Path, overwrite: bool, as_of: int | None) -> None:
     click.echo(ext.to_text())
 
 
-def _csv_with_lonlat(gdf) -> str:  # noqa: ANN001 - GeoDataFrame
+def _csv_with_lonlat(gdf: gpd.GeoDataFrame) -> str:
     df = gdf.drop(columns="geometry").copy()
     df["lon"] = gdf.geometry.x.round(6)
     df["lat"] = gdf.geometry.y.round(6)
-    return neutralise_frame(df).to_csv(index=False, lineterminator="\n")
+    return str(neutralise_frame(df).to_csv(index=False, lineterminator="\n"))
 
 
 @click.command()

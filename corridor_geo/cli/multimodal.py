@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import click
 
@@ -73,7 +73,9 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
     from corridor_geo.transit import matrix_to_records, travel_time_matrix
 
     corridor = load_corridor(as_of=as_of)
-    df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=mode,
+    # click.Choice has checked the mode against travel_time_matrix's modes
+    df = travel_time_matrix(corridor, _places(origins), _places(destinations),
+                            mode=cast("Literal['drive', 'transit', 'park_and_ride', 'best']", mode),
                             as_of=as_of, street=False if no_streets else None,
                             walk=False if no_streets else None)
     if fmt == "json":

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:  # imported lazily at run time (the CLI starts fast)
+    from corridor_geo.network import Network
 
 __all__ = ["network"]
 
 _TYPES = click.Choice(["drive", "walk", "bike"])
 
 
-def _summary(net) -> dict:  # noqa: ANN001 - corridor_geo Network
+def _summary(net: Network) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 

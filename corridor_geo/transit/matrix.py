@@ -89,9 +89,10 @@ def _drive_cells(mm: MultimodalNetwork, orig: Sequence[Point],
     olon, olat = np.array([q.lon for q in orig]), np.array([q.lat for q in orig])
     dlon, dlat = np.array([q.lon for q in dest]), np.array([q.lat for q in dest])
     geo_m = geodesic_m(olon[:, None], olat[:, None], dlon[None, :], dlat[None, :])
-    res = None
-    if mm.drive is not None:
-        res = layer_times(mm.drive, olon, olat, dlon, dlat, reverse=False,
+    res: dict[str, Any] | None = None
+    drive = mm.drive
+    if drive is not None:
+        res = layer_times(drive, olon, olat, dlon, dlat, reverse=False,
                            circuity=p.drive_circuity, fallback_ms=p.drive_fallback_kmh / 3.6)
     cells = []
     for i, o in enumerate(orig):
@@ -100,17 +101,18 @@ def _drive_cells(mm: MultimodalNetwork, orig: Sequence[Point],
             # a straight-line trip is used only when the network offers no route at all,
             # or when it is no faster than the straight line itself (short trips)
             direct_s = geo_m[i, j] * p.drive_circuity / (p.drive_fallback_kmh / 3.6)
-            if math.isfinite(joined) and joined <= direct_s:
+            if res is not None and drive is not None and math.isfinite(joined) \
+                    and joined <= direct_s:
                 minutes = float(joined) / 60.0
                 pred = res["pred"][res["inv"][i]]
                 nodes = path_from_predecessors(pred, int(res["tn"][j]))
                 a, b = np.asarray(nodes[:-1]), np.asarray(nodes[1:])
-                km = float(np.asarray(mm.drive.length[a, b]).sum()) / 1000.0 if len(a) else 0.0
+                km = float(np.asarray(drive.length[a, b]).sum()) / 1000.0 if len(a) else 0.0
                 km += (res["pd"][i] + res["td"][j]) * p.drive_circuity / 1000.0
-                coords = [(o.lon, o.lat)] + [(float(mm.drive.lon[n]), float(mm.drive.lat[n]))
+                coords = [(o.lon, o.lat)] + [(float(drive.lon[n]), float(drive.lat[n]))
                                              for n in nodes] + [(d.lon, d.lat)]
-                cov_o = bool(res["pd"][i] <= mm.drive.max_snap_m)
-                cov_d = bool(res["td"][j] <= mm.drive.max_snap_m)
+                cov_o = bool(res["pd"][i] <= drive.max_snap_m)
+                cov_d = bool(res["td"][j] <= drive.max_snap_m)
                 meth_o = "drive_network" if cov_o else "drive_network+fallback_connector"
                 meth_d = "drive_network" if cov_d else "drive_network+fallback_connector"
             else:

@@ -563,7 +563,7 @@ class MultimodalNetwork:
                 r["services"].append(svc.id)
         for s in self.expressways:
             for stop in s.stops:
-                if stop.placed and stop.stop_id not in rows:
+                if stop.placed and stop.stop_id is not None and stop.stop_id not in rows:
                     rows[stop.stop_id] = {"id": stop.stop_id,
                                           "name": names.get(stop.stop_id, stop.name),
                                           "lon": stop.lon, "lat": stop.lat,
@@ -672,7 +672,7 @@ class MultimodalNetwork:
                 if name and (not used or used[-1] != name):
                     used.append(name)
             out["services"] = used
-            seq = []
+            seq: list[int] = []
             for node in nodes:
                 s = int(self._rail_node_station[node])
                 if not seq or seq[-1] != s:
