@@ -14,12 +14,23 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from corridor_geo.errors import ArgumentError
 
-__all__ = ["AS_OF_RANGE", "MAX_DISTANCE_KM", "as_list", "check_as_of", "check_point"]
+__all__ = [
+    "AS_OF_RANGE",
+    "MAX_DISTANCE_KM",
+    "as_list",
+    "check_as_of",
+    "check_frame",
+    "check_has",
+    "check_number",
+    "check_path",
+    "check_point",
+    "check_text",
+]
 
 #: Years accepted for ``as_of`` (inclusive).
 AS_OF_RANGE = (1800, 2100)
@@ -61,6 +72,90 @@ def as_list(value: Any, *, name: str, what: str = "items") -> list[Any]:
     if not isinstance(value, Iterable):
         raise ArgumentError(f"{name} must be a list of {what}, got {value!r}")
     return list(value)
+
+
+def _got(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def check_has(value: Any, attrs: Iterable[str], *, name: str, what: str) -> None:
+    """Refuse *value* unless it has every attribute in *attrs* (duck-typed objects).
+
+    Examples
+    --------
+    >>> check_has(5, ["stations"], name="corridor", what="a Corridor (load_corridor())")
+    Traceback (most recent call last):
+    ...
+    corridor_geo.errors.ArgumentError: corridor must be a Corridor (load_corridor()), got int 5
+    """
+    if isinstance(value, str | bytes | os.PathLike | Mapping | int | float) or \
+            not all(hasattr(value, a) for a in attrs):
+        raise ArgumentError(f"{name} must be {what}, got {_got(value)}")
+
+
+def check_number(value: Any, *, name: str, minimum: float | None = None,
+                 positive: bool = False, allow_none: bool = False) -> float | None:
+    """Return *value* as a finite float (``None`` passes when *allow_none*).
+
+    Examples
+    --------
+    >>> check_number(5, name="width_step_km", positive=True)
+    5.0
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            import numpy as np
+
+            ok = isinstance(value, np.integer | np.floating)
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            ok = False
+        if not ok:
+            raise ArgumentError(f"{name} must be a number, got {_got(value)}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise ArgumentError(f"{name} must be a finite number, got {value!r}")
+    if positive and not x > 0:
+        raise ArgumentError(f"{name} must be > 0, got {value!r}")
+    if minimum is not None and x < minimum:
+        raise ArgumentError(f"{name} must be >= {minimum:g}, got {value!r}")
+    return x
+
+
+def check_text(value: Any, *, name: str, allow_none: bool = False) -> str | None:
+    """Return *value* if it is a string (``None`` passes when *allow_none*)."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str):
+        raise ArgumentError(f"{name} must be a string, got {_got(value)}")
+    return value
+
+
+def check_path(value: Any, *, name: str) -> os.PathLike[str] | str:
+    """Return *value* if it is a path (``str`` or ``os.PathLike``).
+
+    Examples
+    --------
+    >>> check_path({"a": 1}, name="p")
+    Traceback (most recent call last):
+    ...
+    corridor_geo.errors.ArgumentError: p must be a path (str or pathlib.Path), got dict {'a': 1}
+    """
+    if not isinstance(value, str | os.PathLike):
+        raise ArgumentError(f"{name} must be a path (str or pathlib.Path), got {_got(value)}")
+    return value
+
+
+def check_frame(value: Any, *, name: str, allow_none: bool = True) -> None:
+    """Refuse anything but a pandas/GeoPandas DataFrame (or ``None`` when allowed)."""
+    if value is None and allow_none:
+        return
+    import pandas as pd
+
+    if not isinstance(value, pd.DataFrame):
+        raise ArgumentError(f"{name} must be a (Geo)DataFrame, got {_got(value)}")
 
 
 def check_point(lon: Any, lat: Any, *, polygon: Any = None, what: str = "point") -> tuple[

@@ -34,6 +34,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _grid
+from corridor_geo._args import check_has
 from corridor_geo._bands import check_bands
 from corridor_geo.corridor import place_point, point_id
 from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError, SnapError
@@ -203,6 +204,12 @@ def catchments(
             math.isfinite(max_off_network_m) and max_off_network_m >= 0):
         raise CorridorGeoError(f"max_off_network_m must be ≥ 0, got {max_off_network_m!r}")
 
+    if network is not None:
+        check_has(network, ("x", "y", "source", "target"), name="network",
+                  what="a Network (load_network()) or None")
+    if corridor is not None:
+        check_has(corridor, ("places", "polygon"), name="corridor",
+                  what="a Corridor (load_corridor()) or None")
     items = _as_items(origins)
     needs_corridor = corridor is None and (
         land is None or any(isinstance(o, str) for o in items))

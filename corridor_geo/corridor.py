@@ -34,7 +34,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import settings
-from corridor_geo._args import as_list, check_as_of
+from corridor_geo._args import as_list, check_as_of, check_path
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.data import (
     PLACE_COLUMNS,
@@ -284,6 +284,7 @@ class Corridor:
         >>> "st_futian" in set(load_corridor().at_year(2014).stations["id"])
         False
         """
+        as_of = check_as_of(as_of)
         if as_of == self.as_of:
             return self
         return _assemble(self._data, as_of=as_of, enable=self._enable,
@@ -633,6 +634,8 @@ def load_corridor(
     >>> "gz_sz_2nd_hsr" in set(c.links["id"])
     True
     """
+    if geodata_dir is not None:
+        check_path(geodata_dir, name="geodata_dir")
     data = read_geodata(geodata_dir=geodata_dir)
     as_of = check_as_of(as_of)
     if extra_nodes is not None and not isinstance(extra_nodes, str | os.PathLike):
@@ -645,7 +648,10 @@ def load_corridor(
     elif include_planned is False:
         enable = set()
     else:
-        enable = set(include_planned)
+        enable = set(as_list(include_planned, name="include_planned", what="link ids"))
+        if not all(isinstance(i, str) for i in enable):
+            raise ArgumentError("include_planned must be True, False or a list of link ids, "
+                                f"got {include_planned!r}")
         _check_link_ids(data, enable)
     extra = _read_extras(extra_nodes, data) if extra_nodes else None
     return _assemble(data, as_of=as_of, enable=enable, extra=extra)

@@ -44,7 +44,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from corridor_geo import settings
-from corridor_geo.errors import DataValidationError
+from corridor_geo.errors import ArgumentError, DataValidationError
 
 __all__ = [
     "CoordSystem",
@@ -82,8 +82,8 @@ def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
             np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
         )
     except (TypeError, ValueError) as exc:
-        raise DataValidationError(f"expected numbers (degrees) for lon, lat: {exc}",
-                                  field="lon,lat") from None
+        raise ArgumentError(f"lon, lat: expected numbers (degrees) or arrays of numbers, got "
+                            f"{type(lon).__name__}, {type(lat).__name__} ({exc})") from None
     with np.errstate(invalid="ignore"):
         bad_lat = np.abs(lat_a) > 90.0
         bad_lon = np.abs(lon_a) > 180.0

@@ -55,6 +55,7 @@ from pydantic import (
 )
 
 from corridor_geo import settings
+from corridor_geo._args import check_path
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.errors import DataValidationError
 
@@ -818,7 +819,7 @@ def read_extra_nodes(path: str | os.PathLike[str], *,
     >>> nodes = read_extra_nodes("my_nodes.csv")  # doctest: +SKIP
     >>> nodes[["id", "kind", "confidence"]].head()  # doctest: +SKIP
     """
-    path = Path(path).expanduser()
+    path = Path(check_path(path, name="path")).expanduser()
     if not path.is_file():
         raise DataValidationError("file not found; expected a GeoJSON, GeoPackage or CSV file",
                                   path=path)

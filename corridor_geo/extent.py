@@ -41,6 +41,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points
 
 from corridor_geo import settings
+from corridor_geo._args import check_has, check_number
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.errors import DataValidationError, UnknownIdError
 
@@ -631,10 +632,9 @@ def corridor_extent(
         from corridor_geo.corridor import load_corridor
 
         corridor = load_corridor()
-    if not hasattr(corridor, "platforms"):
-        from corridor_geo.errors import ArgumentError
-
-        raise ArgumentError(f"expected a Corridor (load_corridor()), got {corridor!r}")
+    check_has(corridor, ("platforms", "facts"), name="corridor",
+              what="a Corridor (load_corridor())")
+    check_number(width_step_km, name="width_step_km", positive=True)
     facts = corridor.facts
     if facts.axis is None:
         raise DataValidationError("the corridor has no axis ends; expected axis.start_city, "

@@ -19,6 +19,7 @@ import shapely
 from matplotlib.figure import Figure
 
 from corridor_geo import settings
+from corridor_geo._args import check_has, check_path
 from corridor_geo._io import atomic_path
 from corridor_geo.errors import DataValidationError
 
@@ -92,6 +93,10 @@ def corridor_figure(
     >>> fig = corridor_figure(load_corridor(), plan_axis=ext.plan_axis,
     ...                       path="corridor.png")  # doctest: +SKIP
     """
+    check_has(corridor, ("platforms", "polygon"), name="corridor",
+              what="a Corridor (load_corridor())")
+    if path is not None:
+        check_path(path, name="path")
     from pyproj import Geod
 
     from corridor_geo.maps import KIND_STYLE, MODE_STYLE, PALETTE, STATUS_DASH

@@ -59,6 +59,7 @@ from folium.template import Template
 
 from corridor_geo import settings
 from corridor_geo._adapters import branca_children
+from corridor_geo._args import check_frame, check_has, check_number, check_text
 from corridor_geo._io import atomic_write_text
 from corridor_geo._map_assets import deterministic_ids, install_offline_assets
 from corridor_geo._map_controls import (
@@ -1426,6 +1427,14 @@ def corridor_map(
     >>> m = corridor_map(load_corridor(), tiles=None)  # doctest: +SKIP
     >>> save_map(m, "corridor.html")  # doctest: +SKIP
     """
+    check_has(corridor, ("platforms", "polygon"), name="corridor",
+              what="a Corridor (load_corridor())")
+    for frame_name, frame in (("catchments", catchments), ("matrix", matrix),
+                              ("difference", difference), ("matrix_changes", matrix_changes)):
+        check_frame(frame, name=frame_name)
+    check_text(title, name="title", allow_none=True)
+    check_number(simplify_tolerance_m, name="simplify_tolerance_m", minimum=0,
+                 allow_none=True)
     polygon = getattr(corridor, "polygon", None)
     corridor_bounds = tuple(polygon.bounds) if polygon is not None else None
     m = base_map(bounds=corridor_bounds, tiles=tiles, extra_tiles=extra_tiles, width=width,

@@ -30,9 +30,10 @@ import scipy.sparse as sp
 import shapely
 
 from corridor_geo import settings
+from corridor_geo._args import check_path
 from corridor_geo._io import dumps_json, file_sha256, output_dir
 from corridor_geo._repr import summary_html
-from corridor_geo.errors import CacheError, CorridorGeoError, DataValidationError
+from corridor_geo.errors import ArgumentError, CacheError, CorridorGeoError, DataValidationError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -404,7 +405,11 @@ class Network:
                     "or an array with one value per edge"
                 )
             return np.asarray(getattr(self, weight), dtype=np.float64)
-        w = np.asarray(weight, dtype=np.float64)
+        try:
+            w = np.asarray(weight, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ArgumentError("weight must be 'travel_time_s', 'length_m' or an array of "
+                                f"numbers, one per edge; got {type(weight).__name__}") from None
         if w.shape != (self.n_edges,):
             raise CorridorGeoError(
                 f"weight array has shape {w.shape}, expected ({self.n_edges},) (one per edge)"
@@ -811,7 +816,9 @@ def save_network(net: Network, directory: str | os.PathLike[str], *,
     --------
     >>> save_network(net, "cache/futian_drive")  # doctest: +SKIP
     """
-    directory = Path(directory)
+    if not isinstance(net, Network):
+        raise ArgumentError(f"net must be a Network (load_network()), got {type(net).__name__}")
+    directory = Path(check_path(directory, name="directory"))
     with output_dir(directory, overwrite=overwrite) as tmp:
         write_network_arrays(net, tmp)
     return directory

@@ -48,7 +48,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from corridor_geo import settings
-from corridor_geo.errors import CorridorGeoError, SnapError, UnreachableError
+from corridor_geo._args import check_number
+from corridor_geo.errors import ArgumentError, CorridorGeoError, SnapError, UnreachableError
 from corridor_geo.network import Network, csr_from_edges
 
 __all__ = [
@@ -353,8 +354,7 @@ def shortest_times(
     mat = _matrix(graph, weight, reverse)
     n = int(mat.shape[0])
     idx = _check_nodes(mat, sources)
-    if cutoff_s is not None and not cutoff_s >= 0:
-        raise CorridorGeoError(f"cutoff_s must be a non-negative number, got {cutoff_s!r}")
+    check_number(cutoff_s, name="cutoff_s", minimum=0, allow_none=True)
     limit = np.inf if cutoff_s is None else float(cutoff_s)
     if initial_s is None and groups is None:
         if not len(idx):
@@ -411,8 +411,6 @@ def path_from_predecessors(predecessors: np.ndarray, target: int) -> list[int]:
 
 def _require_network(net: Any) -> None:
     if not hasattr(net, "n_nodes"):
-        from corridor_geo.errors import ArgumentError
-
         raise ArgumentError(f"expected a Network (load_network()), got {net!r}")
 
 
@@ -470,8 +468,7 @@ def travel_times(
     _require_network(net)
     idx = _check_nodes(net, origins)
     tidx = None if targets is None else _check_nodes(net, targets, what="targets")
-    if cutoff_s is not None and not cutoff_s >= 0:
-        raise CorridorGeoError(f"cutoff_s must be a non-negative number, got {cutoff_s!r}")
+    check_number(cutoff_s, name="cutoff_s", minimum=0, allow_none=True)
     if on_island != "ignore" and len(idx):
         bad = island_origins(net, idx, island_max_nodes=island_max_nodes)
         if bad.any():
@@ -535,8 +532,13 @@ def snap_points(
     ...                   labels=["Futian"])  # doctest: +SKIP
     """
     _require_network(net)
-    lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
-    lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    try:
+        lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ArgumentError(f"lon and lat must be numbers or arrays of numbers, got "
+                            f"{type(lon).__name__} and {type(lat).__name__}") from None
+    check_number(max_distance_m, name="max_distance_m", minimum=0)
     if lon_a.shape != lat_a.shape:
         raise CorridorGeoError(f"lon and lat differ in shape: {lon_a.shape} vs {lat_a.shape}")
     if not (np.isfinite(lon_a).all() and np.isfinite(lat_a).all()):

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from corridor_geo import settings
+from corridor_geo._args import check_has, check_path
 from corridor_geo.data import read_observed_times
 from corridor_geo.errors import DataValidationError, UnknownIdError
 from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
@@ -65,7 +66,7 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     >>> read_observed(f)["mode"].tolist()
     ['rail']
     """
-    path = Path(path)
+    path = Path(check_path(path, name="path"))
     rows = read_observed_times(path)
     if not rows:
         raise DataValidationError("no data rows", path=path)
@@ -258,6 +259,10 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
     --------
     >>> rows, s = validate_times(corridor, "observed.csv", street=False)  # doctest: +SKIP
     """
+    if not isinstance(observed, pd.DataFrame):
+        check_path(observed, name="observed")
+    check_has(corridor, ("resolve", "stations"), name="corridor",
+              what="a Corridor (load_corridor())")
     obs = observed if isinstance(observed, pd.DataFrame) else read_observed(observed)
     path = None if isinstance(observed, pd.DataFrame) else observed
     for col, default in (("year", None), ("mode", None), ("all_stops", False)):

@@ -19,3 +19,17 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.pop("CORRIDOR_GEO_CACHE_DIR", None)
     else:
         os.environ["CORRIDOR_GEO_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def _progress_setting_restored():
+    """The CLI turns ``settings.progress`` on for its process; restore it after each test.
+
+    In-process CLI tests (click's CliRunner) would otherwise leave progress bars on for
+    the tests that follow, which then depend on the order they run in.
+    """
+    from corridor_geo import settings
+
+    old = settings.progress
+    yield
+    settings.progress = old

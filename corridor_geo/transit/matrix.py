@@ -30,9 +30,9 @@ import pandas as pd
 import shapely
 
 from corridor_geo import settings
-from corridor_geo._args import as_list, check_as_of, check_point
+from corridor_geo._args import as_list, check_as_of, check_has, check_point
 from corridor_geo.corridor import place_point, point_id
-from corridor_geo.errors import CorridorGeoError, DataValidationError
+from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError
 from corridor_geo.network import Network
 from corridor_geo.routing import path_from_predecessors
 from corridor_geo.transit._legs import (
@@ -235,6 +235,11 @@ def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
     if mode not in MODES:
         raise CorridorGeoError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     as_of = check_as_of(as_of)
+    check_has(corridor, ("links", "stations", "places"), name="corridor",
+              what="a Corridor (load_corridor())")
+    if network is not None and not isinstance(network, MultimodalNetwork):
+        raise ArgumentError("network must be a MultimodalNetwork (MultimodalNetwork.build()) "
+                            f"or None, got {type(network).__name__}")
     if network is None:
         network = MultimodalNetwork.build(corridor, street=street, walk=walk, edits=edits,
                                           as_of=as_of)

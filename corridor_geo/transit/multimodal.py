@@ -42,7 +42,8 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from corridor_geo import _roads
-from corridor_geo.errors import DataValidationError, UnknownIdError
+from corridor_geo._args import check_as_of, check_has
+from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdError
 from corridor_geo.network import Network, csr_from_edges
 from corridor_geo.rail import (
     LinkSpec,
@@ -304,6 +305,22 @@ def walk_layer(net: Network, params: MultimodalParameters) -> StreetLayer:
                                     connector_kmh=params.connector_walk_kmh, symmetric=True)
 
 
+def _check_build_args(corridor: Any, *, street: Any, walk: Any, edits: Any,
+                      params: Any) -> None:
+    """Refuse arguments of :meth:`MultimodalNetwork.build` of the wrong kind."""
+    check_has(corridor, ("links", "link_stops", "stations"), name="corridor",
+              what="a Corridor (load_corridor())")
+    for name, net in (("street", street), ("walk", walk)):
+        if net is not None and net is not False:
+            check_has(net, ("source", "target", "length_m", "travel_time_s"), name=name,
+                      what="a Network (load_network()), False or None")
+    if edits is not None and not isinstance(edits, NetworkEdits):
+        raise ArgumentError(f"edits must be a NetworkEdits or None, got {type(edits).__name__}")
+    if params is not None and not isinstance(params, MultimodalParameters | RailParameters):
+        raise ArgumentError("params must be MultimodalParameters, RailParameters or None, "
+                            f"got {type(params).__name__}")
+
+
 class MultimodalNetwork:
     """Rail, expressways and streets joined into one model (build with :meth:`build`).
 
@@ -423,6 +440,8 @@ class MultimodalNetwork:
         >>> mm = MultimodalNetwork.build(corridor, street=False,  # doctest: +SKIP
         ...     edits=NetworkEdits(enable_links=["gz_sz_2nd_hsr"]))
         """
+        _check_build_args(corridor, street=street, walk=walk, edits=edits, params=params)
+        as_of = check_as_of(as_of)
         self = cls()
         if isinstance(params, RailParameters):
             params = MultimodalParameters(rail=params)
