@@ -95,8 +95,9 @@ def check_has(value: Any, attrs: Iterable[str], *, name: str, what: str) -> None
 
 
 def check_number(value: Any, *, name: str, minimum: float | None = None,
-                 positive: bool = False, allow_none: bool = False) -> float | None:
-    """Return *value* as a finite float (``None`` passes when *allow_none*).
+                 positive: bool = False, allow_none: bool = False,
+                 allow_inf: bool = False) -> float | None:
+    """Return *value* as a float, finite unless *allow_inf* (``None`` when *allow_none*).
 
     Examples
     --------
@@ -115,7 +116,7 @@ def check_number(value: Any, *, name: str, minimum: float | None = None,
         if not ok:
             raise ArgumentError(f"{name} must be a number, got {_got(value)}")
     x = float(value)
-    if not math.isfinite(x):
+    if math.isnan(x) or (math.isinf(x) and not allow_inf):
         raise ArgumentError(f"{name} must be a finite number, got {value!r}")
     if positive and not x > 0:
         raise ArgumentError(f"{name} must be > 0, got {value!r}")

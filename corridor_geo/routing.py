@@ -354,7 +354,7 @@ def shortest_times(
     mat = _matrix(graph, weight, reverse)
     n = int(mat.shape[0])
     idx = _check_nodes(mat, sources)
-    check_number(cutoff_s, name="cutoff_s", minimum=0, allow_none=True)
+    check_number(cutoff_s, name="cutoff_s", minimum=0, allow_none=True, allow_inf=True)
     limit = np.inf if cutoff_s is None else float(cutoff_s)
     if initial_s is None and groups is None:
         if not len(idx):
@@ -468,7 +468,7 @@ def travel_times(
     _require_network(net)
     idx = _check_nodes(net, origins)
     tidx = None if targets is None else _check_nodes(net, targets, what="targets")
-    check_number(cutoff_s, name="cutoff_s", minimum=0, allow_none=True)
+    check_number(cutoff_s, name="cutoff_s", minimum=0, allow_none=True, allow_inf=True)
     if on_island != "ignore" and len(idx):
         bad = island_origins(net, idx, island_max_nodes=island_max_nodes)
         if bad.any():
@@ -538,7 +538,7 @@ def snap_points(
     except (TypeError, ValueError):
         raise ArgumentError(f"lon and lat must be numbers or arrays of numbers, got "
                             f"{type(lon).__name__} and {type(lat).__name__}") from None
-    check_number(max_distance_m, name="max_distance_m", minimum=0)
+    check_number(max_distance_m, name="max_distance_m", minimum=0, allow_inf=True)
     if lon_a.shape != lat_a.shape:
         raise CorridorGeoError(f"lon and lat differ in shape: {lon_a.shape} vs {lat_a.shape}")
     if not (np.isfinite(lon_a).all() and np.isfinite(lat_a).all()):
