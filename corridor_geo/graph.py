@@ -191,6 +191,9 @@ def _build_from_graphml(path: Path, *, network_type: str, clip: BaseGeometry | N
         g = ox.load_graphml(path)
     except Exception as exc:
         raise NetworkSourceError(f"cannot read GraphML file {path}: {exc}") from exc
+    if g.number_of_edges() == 0:
+        raise NetworkSourceError(f"GraphML file {path} has no edges "
+                                 f"({g.number_of_nodes()} nodes); expected a street network")
     if clip is not None:
         g = ox.truncate.truncate_graph_polygon(g, clip)
     meta = {**_file_meta(path), "osm_date": None, "network_type": network_type,

@@ -1144,8 +1144,9 @@ def clean_difference(
     >>> d = gpd.GeoDataFrame({"origin_id": ["p"], "band_min": [60], "change": ["gained"]},
     ...     geometry=[box(113.8, 22.8, 113.9, 22.9).union(box(113.95, 22.8, 113.951, 22.9))],
     ...     crs="EPSG:4326")
-    >>> round(float(clean_difference(d).area_km2.iloc[0]))  # the 100 m strip is gone
-    113
+    >>> out = clean_difference(d)  # the 100 m wide strip (1.1 km²) is gone
+    >>> round(float(out.area_raw_km2.iloc[0]), 1), round(float(out.area_km2.iloc[0]), 1)
+    (114.8, 113.7)
     """
     _require_gdf(difference, "difference", ["change"], geom_types=("Polygon", "MultiPolygon"))
     if difference.empty:

@@ -473,6 +473,54 @@ def test_string_bands_and_memory_hungry_cells_are_refused():
         mod.catchments("core_dg_songshan_lake", bands=[30], cell_size_m=1)
 
 
+@pytest.mark.parametrize("cell", ["1", "0.001"])
+def test_cell_size_beyond_the_memory_limit_is_one_error_before_allocating(tmp_path, cell):
+    import tracemalloc
+
+    from click.testing import CliRunner
+
+    import corridor_geo.corridor  # imports and bundled data are not the subject
+    from corridor_geo.cli import main
+
+    corridor_geo.corridor.load_corridor()
+    tracemalloc.start()
+    try:
+        res = CliRunner().invoke(main, ["--quiet", "catchments", "--origins",
+                                        "core_dg_songshan_lake", "--bands", "30",
+                                        "--cell-size", cell, "--out", str(tmp_path / "o")])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("corridor-geo: error: cell_size_m=")
+    assert "more than the limit of 2 GiB" in res.stderr
+    assert res.stderr.count("\n") == 1
+    assert peak < 256 << 20, f"{peak / 2**20:.0f} MiB allocated before the refusal"
+    assert not (tmp_path / "o").exists()
+
+
+def test_grid_memory_estimate_covers_what_the_grid_allocates():
+    """The estimate checked against the limit is above the measured peak (tracemalloc)."""
+    import importlib
+    import tracemalloc
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.graph import load_network
+
+    mod = importlib.import_module("corridor_geo.catchments")
+    net, corridor = load_network("default"), load_corridor()
+    need, n_cells = mod._grid_memory_estimate(net, cell=250.0,
+                                              radius=mod.MAX_OFF_NETWORK_SCGRAPH_M, n_origins=1)
+    tracemalloc.start()
+    try:  # 90 min by car from Songshan Lake reaches most of the bundled network
+        catchments(["core_dg_songshan_lake"], bands=[90], network=net, corridor=corridor)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert n_cells > 1e5
+    assert need > peak, (need / 2**20, peak / 2**20)
+
+
 def test_band_too_small_for_a_cell_is_one_clear_error(tmp_path):
     from click.testing import CliRunner
 

@@ -9,6 +9,11 @@ file, the CLI (run in process with click's ``CliRunner``) must:
   :data:`MEMORY_LIMIT_BYTES` (Python heap + numpy, measured with ``tracemalloc``);
 * create no file outside ``--out`` and remove no user file.
 
+A *user file* is any file corridor_geo did not write: files inside an output folder that
+carry corridor_geo's manifest (``.corridor_geo-manifest.json``) and are listed in it, and
+the manifest itself, are corridor_geo's own and may be replaced by a later run (that is
+what ``--out`` on such a folder does). Each example also writes to a fresh ``--out``.
+
 Example counts are bounded (:data:`EXAMPLES`) so CI stays fast; raise them locally with
 ``CORRIDOR_GEO_FUZZ_EXAMPLES=500``.
 """
@@ -28,7 +33,7 @@ from xml.sax.saxutils import escape
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from corridor_geo.cli import main
@@ -72,14 +77,36 @@ def _bounded() -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+def _written_by_corridor_geo(path: Path, root: Path) -> bool:
+    """Whether *path* is an output folder's manifest or an entry listed in it."""
+    from corridor_geo._io import MANIFEST, read_manifest
+
+    if path.name == MANIFEST:
+        return True
+    for folder in path.parents:
+        if not folder.is_relative_to(root):
+            break
+        man = read_manifest(folder)
+        if man is not None and path.relative_to(folder).parts[0] in man["entries"]:
+            return True
+    return False
+
+
+def _all_files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
 def _snapshot(folder: Path) -> dict[str, bytes]:
+    """The user files below *folder* (not those corridor_geo wrote) and their bytes."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not _written_by_corridor_geo(p, folder)}
 
 
 def _check(args: list[str], workdir: Path, *, out: Path | None = None) -> int:
     """Run the CLI; assert the invariant; return the exit code."""
     before = _snapshot(workdir)
+    before_all = _all_files(workdir)
     try:
         with _bounded():
             res = CliRunner().invoke(main, ["--quiet", *args])
@@ -93,7 +120,7 @@ def _check(args: list[str], workdir: Path, *, out: Path | None = None) -> int:
     after = _snapshot(workdir)
     for name, data in before.items():  # no user file removed or changed
         assert after.get(name) == data, f"{name} was changed or removed"
-    for name in set(after) - set(before):  # new files only inside --out
+    for name in _all_files(workdir) - before_all:  # new files only inside --out
         assert out is not None, f"{name} written without --out"
         assert (workdir / name).resolve().is_relative_to(out.resolve()), name
     return res.exit_code
@@ -201,30 +228,68 @@ _NUMBERISH = st.one_of(st.floats().map(repr), st.sampled_from(
      "[1, 2]", "True", "None"]), _TEXT)
 
 
-@st.composite
-def graphml(draw: st.DrawFn) -> bytes:
-    def v(default: str) -> str:
-        return escape(draw(st.one_of(st.just(default), st.just(default), _NUMBERISH)))
+_NODE_KEYS = ("x", "y")
+_EDGE_KEYS = ("length", "travel_time", "highway", "oneway", "maxspeed", "osmid")
+_EDGE_DEFAULTS = {"length": "1028.0", "travel_time": "74.0", "highway": "primary",
+                  "oneway": "False", "maxspeed": "60", "osmid": "7"}
 
-    nodes = "".join(
-        f'<node id="{i}"><data key="x">{v(str(114.0 + 0.01 * i))}</data>'
-        f'<data key="y">{v("22.5")}</data></node>' for i in (1, 2, 3))
-    edges = "".join(
-        f'<edge source="{a}" target="{b}" id="0"><data key="length">{v("1028.0")}</data>'
-        f'<data key="travel_time">{v("74.0")}</data><data key="highway">{v("primary")}</data>'
-        f'<data key="oneway">{v("False")}</data><data key="maxspeed">{v("60")}</data>'
-        f'<data key="osmid">{v("7")}</data></edge>'
-        for a, b in ((1, 2), (2, 1), (2, 3), (3, 2)))
+
+def graphml_doc(nodes: list[tuple[str, dict[str, str]]],
+                edges: list[tuple[str, str, dict[str, str]]], crs: str | None) -> bytes:
+    """A GraphML file as osmnx writes it (all attributes typed string, as osmnx does)."""
     keys = "".join(f'<key id="{k}" for="{f}" attr.name="{k}" attr.type="string" />'
-                   for k, f in (("x", "node"), ("y", "node"), ("length", "edge"),
-                                ("travel_time", "edge"), ("highway", "edge"),
-                                ("oneway", "edge"), ("maxspeed", "edge"), ("osmid", "edge"),
-                                ("crs", "graph")))
-    crs = v("epsg:4326")
+                   for k, f in ([(k, "node") for k in _NODE_KEYS]
+                                + [(k, "edge") for k in _EDGE_KEYS] + [("crs", "graph")]))
+
+    def data(attrs: dict[str, str]) -> str:
+        return "".join(f'<data key="{k}">{escape(v)}</data>' for k, v in attrs.items())
+
+    body = "".join(f'<node id="{escape(i, {chr(34): "&quot;"})}">{data(a)}</node>'
+                   for i, a in nodes)
+    body += "".join(f'<edge source="{escape(u, {chr(34): "&quot;"})}" '
+                    f'target="{escape(v, {chr(34): "&quot;"})}" id="0">{data(a)}</edge>'
+                    for u, v, a in edges)
+    if crs is not None:
+        body += f'<data key="crs">{escape(crs)}</data>'
     return (f"<?xml version='1.0' encoding='utf-8'?><graphml "
             f'xmlns="http://graphml.graphdrawing.org/xmlns">{keys}'
-            f'<graph edgedefault="directed">{nodes}{edges}<data key="crs">{crs}</data>'
-            f"</graph></graphml>").encode()
+            f'<graph edgedefault="directed">{body}</graph></graphml>').encode()
+
+
+def _valid_doc(**change: dict[str, str]) -> bytes:
+    """The valid 3-node file with attribute values replaced (``node2={"y": "200"}``)."""
+    nodes = [(str(i), {"x": str(114.0 + 0.01 * i), "y": "22.5", **change.get(f"node{i}", {})})
+             for i in (1, 2, 3)]
+    edges = [(str(a), str(b), {**_EDGE_DEFAULTS, **change.get(f"edge{a}{b}", {})})
+             for a, b in ((1, 2), (2, 1), (2, 3), (3, 2))]
+    return graphml_doc(nodes, edges, "epsg:4326")
+
+
+_BAD_IDS = st.sampled_from(["1", "2", "3", "4", "", " ", "-1", "x&y", "1.0", "1e3", "\u4e2d"])
+
+
+@st.composite
+def graphml(draw: st.DrawFn) -> bytes:
+    """Mostly the valid 3-node file with attribute values, attributes or ids mutated."""
+    def v(default: str) -> str:
+        return draw(st.one_of(st.just(default), st.just(default), _NUMBERISH))
+
+    def attrs(defaults: dict[str, str]) -> dict[str, str]:
+        drop = draw(st.sets(st.sampled_from(sorted(defaults)), max_size=2)) \
+            if draw(st.integers(0, 4)) == 0 else set()
+        return {k: v(d) for k, d in defaults.items() if k not in drop}
+
+    ids = ["1", "2", "3"]
+    if draw(st.integers(0, 5)) == 0:  # bad or duplicate node ids
+        ids = [draw(_BAD_IDS) for _ in ids]
+    nodes = [(i, attrs({"x": str(114.0 + 0.01 * k), "y": "22.5"}))
+             for k, i in enumerate(ids, 1)]
+    pairs = [("1", "2"), ("2", "1"), ("2", "3"), ("3", "2")]
+    if draw(st.integers(0, 5)) == 0:  # edges to missing or bad nodes
+        pairs = [(draw(_BAD_IDS), draw(_BAD_IDS)) for _ in pairs]
+    edges = [(a, b, attrs(_EDGE_DEFAULTS)) for a, b in pairs]
+    crs = draw(st.one_of(st.just("epsg:4326"), st.none(), _NUMBERISH))
+    return graphml_doc(nodes, edges, crs)
 
 
 # ------------------------------------------------------------------ the suites
@@ -308,6 +373,38 @@ def test_fuzz_extra_nodes(workdir: Path, item: tuple[str, bytes]) -> None:
     finally:
         p.unlink()
     _count("nodes --extra-nodes")
+
+
+@_limits(25)
+@given(data=graphml())
+@example(data=_valid_doc())
+@example(data=_valid_doc(node2={"y": "200"}))  # latitude 200
+@example(data=_valid_doc(node1={"x": "nan"}))
+@example(data=_valid_doc(edge12={"length": "-1028"}))  # negative length
+@example(data=_valid_doc(edge21={"travel_time": "-74"}))  # negative time
+@example(data=_valid_doc(edge23={"travel_time": "inf", "length": "1e309"}))  # inf, huge
+@example(data=_valid_doc(edge32={"maxspeed": "nan", "travel_time": "nan"}))  # NaN speed
+@example(data=_valid_doc(edge12={"maxspeed": "-40"}))  # negative speed
+@example(data=_valid_doc(edge12={"maxspeed": "1e300", "length": "1e300"}))  # huge
+@example(data=graphml_doc([("1", {"x": "114.0"}), ("2", {"y": "22.5"})],  # missing x / y
+                          [("1", "2", dict(_EDGE_DEFAULTS))], "epsg:4326"))
+@example(data=graphml_doc([("1", {"x": "114.0", "y": "22.5"})],  # edge to a missing node
+                          [("1", "9", dict(_EDGE_DEFAULTS))], None))
+@example(data=graphml_doc([], [], "epsg:4326"))  # no nodes
+def test_fuzz_graphml_attributes(workdir: Path, data: bytes) -> None:
+    p = workdir / "g.graphml"
+    p.write_bytes(data)
+    n = COUNTS.get("network build GraphML", 0)
+    out = workdir / f"net{n}"  # a fresh --out per example
+    try:
+        code = _check(["network", "build", str(p), "--out", str(out)], workdir, out=out)
+    finally:
+        p.unlink()
+    if code == 0:  # what was built reads back and is valid
+        from corridor_geo.cache import read_network
+
+        read_network(out).validate()
+    _count("network build GraphML")
 
 
 def test_fuzz_counts_reported(capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,7 +33,8 @@ def _summary(net: Network) -> dict[str, Any]:
         "n_edges": net.n_edges,
         "length_km": round(float(net.length_m.sum()) / 1000, 3),
         "bounds": [round(float(v), 6) for v in (net.lon.min(), net.lat.min(),
-                                                  net.lon.max(), net.lat.max())],
+                                                  net.lon.max(), net.lat.max())]
+        if net.n_nodes else None,
         "highway": {str(h): int(c) for h, c in zip(hw, counts, strict=True)},
         "meta": net.meta,
     }

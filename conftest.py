@@ -1,4 +1,8 @@
-"""Shared pytest configuration: an isolated cache directory for every test session."""
+"""Shared pytest configuration for ``tests/`` and the docstring examples in ``corridor_geo/``.
+
+An isolated cache directory for every test session (the doctests collected by
+``--doctest-modules`` load networks too), and ``settings.progress`` restored after each test.
+"""
 
 from __future__ import annotations
 
