@@ -7,6 +7,7 @@ An isolated cache directory for every test session (the doctests collected by
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,12 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _progress_setting_restored():
-    """The CLI turns ``settings.progress`` on for its process; restore it after each test.
+def _progress_setting_restored() -> Iterator[None]:
+    """Restore ``settings.progress`` after each test.
 
-    In-process CLI tests (click's CliRunner) would otherwise leave progress bars on for
-    the tests that follow, which then depend on the order they run in.
+    The CLI turns it on for its process: in-process CLI tests (click's CliRunner) would
+    otherwise leave progress bars on for the tests that follow, which would then depend
+    on the order they run in.
     """
     from corridor_geo import settings
 
