@@ -435,7 +435,11 @@ def read_observed_times(path: str | Path) -> list[ObservedTimeRow]:
     """
     p = Path(path)
     records = _read_csv(p, required=("from", "to", "minutes"), strict=False)
-    return [_validate(ObservedTimeRow, rec, path=p, row=n) for n, rec in enumerate(records, 1)]
+    records.reverse()  # each row's dict is dropped once validated (a million rows: ~0.5 GB)
+    out: list[ObservedTimeRow] = []
+    while records:
+        out.append(_validate(ObservedTimeRow, records.pop(), path=p, row=len(out) + 1))
+    return out
 
 
 # --------------------------------------------------------------------------- helpers
