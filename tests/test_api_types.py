@@ -12,6 +12,7 @@ import pytest
 
 import corridor_geo as cg
 from corridor_geo import data, figures, network, validate
+from corridor_geo.catchments import catchments  # cg.catchments may be the submodule
 from corridor_geo.errors import ArgumentError, CorridorGeoError
 
 BAD = [5, {"a": 1}, object()]
@@ -60,14 +61,14 @@ CALLS = {
         n, [0], cutoff_s={"a": 1} if b == 5 else b),
     "travel_times(weight)": lambda c, n, b: cg.travel_times(n, [0], weight=b),
     # analyses
-    "catchments(origins)": lambda c, n, b: cg.catchments(b, network=n),
-    "catchments(bands)": lambda c, n, b: cg.catchments(["core_sz_hitech_zone"], bands=b,
+    "catchments(origins)": lambda c, n, b: catchments(b, network=n),
+    "catchments(bands)": lambda c, n, b: catchments(["core_sz_hitech_zone"], bands=b,
                                                       network=n),
-    "catchments(mode)": lambda c, n, b: cg.catchments(["core_sz_hitech_zone"], mode=b),
-    "catchments(cell_size_m)": lambda c, n, b: cg.catchments(
+    "catchments(mode)": lambda c, n, b: catchments(["core_sz_hitech_zone"], mode=b),
+    "catchments(cell_size_m)": lambda c, n, b: catchments(
         ["core_sz_hitech_zone"], cell_size_m={"a": 1} if b == 5 else b, network=n),
-    "catchments(network)": lambda c, n, b: cg.catchments(["core_sz_hitech_zone"], network=b),
-    "catchments(corridor)": lambda c, n, b: cg.catchments(["core_sz_hitech_zone"],
+    "catchments(network)": lambda c, n, b: catchments(["core_sz_hitech_zone"], network=b),
+    "catchments(corridor)": lambda c, n, b: catchments(["core_sz_hitech_zone"],
                                                          corridor=b, network=n),
     "corridor_extent": lambda c, n, b: cg.corridor_extent(b),
     "corridor_extent(width_step_km)": lambda c, n, b: cg.corridor_extent(
