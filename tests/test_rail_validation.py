@@ -28,8 +28,11 @@ KNOWN_MISSES = {
     ("福田", "深圳北", "2016", "11"): "the 2015 opening figure (11 min for 8.8 km) is not "
     "consistent with the 2018 published West Kowloon times (23 - 14 = 9 min including the "
     "Futian stop); the model follows the later, calibrated figures",
-    ("常平东", "小金口", "2016", "70"): "first train on the opening day (70 min); the "
-    "calibration row for the same stopping run in 2020 is 53 min",
+    ("常平东", "小金口", "2016", "70"): "first train on the opening day (70 min); with the "
+    "opening's published 2-min stops and 160 km/h cap the model gives 54 min (the trains "
+    "ran at 90-140 km/h per a second report); the 2020 calibration row for this run is 53",
+    ("小金口", "常平东", "2016", "69"): "first train C7902 on the opening day (69 min); "
+    "same reason as the 70-min row",
     ("道滘", "小金口", "2020", "74"): "the published fastest run is 74 min towards Xiaojinkou "
     "but 59 min the other way (calibration row); the model is the same in both directions",
     ("番禺", "白云机场北", "2025", "90"): "the all-stops figure (about 90 min, press report) "
@@ -102,9 +105,9 @@ def test_held_out_summary():
         errs.append(abs(t - float(r["minutes"])) / float(r["minutes"]))
     within = sum(e <= TOLERANCE for e in errs)
     assert within >= len(errs) - len(KNOWN_MISSES)
-    # 14.6 % over the 19 held-out rows when the table was made (28.3 % before the express
-    # patterns and the year-dependent Guangshen speeds); a regression beyond 16 % fails
-    assert sum(errs) / len(errs) <= 0.16
+    # 14.0 % over the 21 held-out rows when the table was made (28.8 % before the express
+    # patterns and the year-dependent speeds); a regression beyond 15 % fails
+    assert sum(errs) / len(errs) <= 0.15
 
 
 def test_guangshen_semi_fast_pattern_matches_its_timetable():
