@@ -557,7 +557,7 @@ def add_axis_layer(
     if name is None:
         name = (f"Plan axis: {length_km:,.1f} km (plan ~{PLAN_LENGTH_KM:g} km)"
                 if kind == "plan" else f"All-cores axis: {length_km:,.1f} km")
-    weight, opacity, dash = (4.0, 0.85, "12 6") if kind == "plan" else (2.0, 0.8, "2 5")
+    weight, opacity, dash = (4, 0.85, "12 6") if kind == "plan" else (2, 0.8, "2 5")
     style = {"color": PALETTE["axis"], "weight": weight, "opacity": opacity, "dashArray": dash}
     gs = _simplify(gpd.GeoSeries([axis], crs=settings.WGS84), None)
     data = _feature_collection(gpd.GeoDataFrame(geometry=gs), {"label": [name]})
@@ -603,7 +603,7 @@ def add_boundaries_layer(
         city = level == "city"
         label = "City boundaries" if city else "District boundaries"
         color = PALETTE["city" if city else "district"]
-        weight = 2.5 if city else 1.0
+        weight = 2.5 if city else 1
         dash = None if city else "4 4"
         style = {"color": color, "weight": weight, "dashArray": dash, "fill": False}
         fg = set_group(folium.FeatureGroup(name=label, show=True), "Context")
