@@ -50,6 +50,7 @@ __all__ = [
     "arrays_sha256",
     "bundle_bytes",
     "default_bbox",
+    "local_links",
     "match_expressways",
     "read_drive_model",
     "read_expressways",
@@ -204,6 +205,9 @@ DRIVE_PARAMETERS: dict[str, tuple[float, float]] = {
     "match_band_m": (100.0, 5000.0),
     "walk_kmh": (1.0, 10.0),
     "bike_kmh": (5.0, 40.0),
+    "local_radius_m": (0.0, 3000.0),
+    "local_kmh": (5.0, 60.0),
+    "local_detour_factor": (1.0, 2.0),
 }
 
 
@@ -490,6 +494,55 @@ def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
                        "bridged_km": round(bridged_km, 1), "bridged_legs": gaps,
                        "legs_outside": outside})
     return index, np.array(bridges, dtype=np.float64).reshape(-1, 4), report
+
+
+def local_links(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray,
+                on_expressway: np.ndarray, *, radius_m: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Link nearby road nodes that the source does not join: the local street layer.
+
+    The bundled source holds major roads only; the minor streets between them, which a
+    car uses to get from one major road to the next, are missing, so two junctions a few
+    hundred metres apart can be tens of kilometres apart on the network. This layer
+    stands in for them: every pair of nodes within *radius_m* (metric ``x``, ``y``) that no
+    edge joins gets a link, as long as neither node lies on an expressway (edges with
+    ``on_expressway``), so an expressway is still entered only where the source joins a
+    road to it - at its interchanges. Lengths and speeds of these links come from
+    ``drive_model.csv`` (``local_detour_factor``, ``local_kmh``); the caller applies them.
+
+    Returns
+    -------
+    a, b, chord_m
+        The new links (``a < b``, sorted) and their straight-line lengths (m).
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 500.0, 5000.0]); y = np.zeros(3)
+    >>> roads_u, roads_v = np.array([0, 1]), np.array([2, 2])
+    >>> local_links(x, y, roads_u, roads_v, np.array([False, False]), radius_m=800)
+    (array([0]), array([1]), array([500.]))
+    """
+    from scipy.spatial import cKDTree
+
+    n = len(x)
+    used = np.zeros(n, dtype=bool)
+    used[u] = used[v] = True
+    on_exp = np.zeros(n, dtype=bool)
+    on_exp[u[on_expressway]] = on_exp[v[on_expressway]] = True
+    idx = np.flatnonzero(used & ~on_exp)
+    if radius_m <= 0 or len(idx) < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    pairs = cKDTree(np.column_stack([x[idx], y[idx]])).query_pairs(
+        radius_m, output_type="ndarray")
+    a, b = idx[pairs[:, 0]], idx[pairs[:, 1]]
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    joined = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
+    keep = ~np.isin(a.astype(np.int64) * n + b, joined)
+    a, b = a[keep], b[keep]
+    order = np.lexsort((b, a))
+    a, b = a[order].astype(np.int64), b[order].astype(np.int64)
+    return a, b, np.hypot(x[a] - x[b], y[a] - y[b])
 
 
 def typical_expressway_kmh(geodata_dir: str | Path | None = None) -> dict[str, float]:

@@ -64,7 +64,7 @@ DEV_BBOX: tuple[float, float, float, float] = _roads.default_bbox()
 
 #: Version of the default network's drive model (cache key; the data files' hashes are
 #: part of the key too).
-DEFAULT_MODEL_VERSION = "default-3"
+DEFAULT_MODEL_VERSION = "default-4"
 
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".osm.xml")
 
@@ -299,6 +299,11 @@ def default_network(
       (``typical_kmh``, not the posted limit), with no junction delay;
     * every other edge is ``"arterial"`` at ``arterial_kmh`` plus ``junction_delay_s``
       when it enters a junction (a node where three or more roads meet);
+    * the **local street layer** (drive only, :func:`corridor_geo._roads.local_links`):
+      nodes within ``local_radius_m`` of each other that no road joins, neither on an
+      expressway, are linked (class ``"local"``) at ``local_kmh`` over the chord ×
+      ``local_detour_factor``, standing in for the minor streets the source lacks;
+      expressways are entered only where the source joins a road to them;
     * lengths are great-circle chords, × ``detour_factor`` on arterials (chords cut
       the bends of streets; an expressway's matched chain is left as it is);
     * parameters from ``geodata/drive_model.csv`` (fitted by
@@ -306,7 +311,7 @@ def default_network(
 
     Walk and bike networks are the arterials only, at the walk/bike speeds of
     ``drive_model.csv``. *speeds* overrides ``{"expressway": km/h}`` (every expressway),
-    ``{<expressway id>: km/h}`` or ``{"arterial": km/h}``.
+    ``{<expressway id>: km/h}``, ``{"arterial": km/h}`` or ``{"local": km/h}``.
 
     Examples
     --------
@@ -333,17 +338,28 @@ def default_network(
     u = np.concatenate([u, bridges[:, 0].astype(np.int64)])
     v = np.concatenate([v, bridges[:, 1].astype(np.int64)])
     which = np.concatenate([which, bridges[:, 3].astype(np.int64)])
+    # junctions are where three or more roads of the source meet (local links excluded)
+    n_all = len(arrays["lon"])
+    road_degree = np.bincount(np.concatenate([u, v]), minlength=n_all)
+    local = np.zeros(len(u), dtype=bool)
+    if network_type == "drive":
+        la, lb, lchord = rd.local_links(x, y, u, v, which >= 0,
+                                        radius_m=model["local_radius_m"])
+        u, v = np.concatenate([u, la]), np.concatenate([v, lb])
+        chord = np.concatenate([chord, lchord])
+        which = np.concatenate([which, np.full(len(la), -1, dtype=np.int64)])
+        local = np.concatenate([local, np.ones(len(la), dtype=bool)])
     # largest connected component (every edge is two-way, so weak = strong)
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
-    n_all = len(arrays["lon"])
     _, labels = connected_components(
         sp.coo_array((np.ones(len(u)), (u, v)), shape=(n_all, n_all)).tocsr(), directed=False)
     big = np.argmax(np.bincount(labels[u]))
     keep = labels[u] == big
-    u, v, chord, which = u[keep], v[keep], chord[keep], which[keep]
+    u, v, chord, which, local = u[keep], v[keep], chord[keep], which[keep], local[keep]
     nodes, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
+    road_degree = road_degree[nodes]
     u, v = inv[:len(u)], inv[len(u):]
     arrays = {**arrays, "osmid": arrays["osmid"][nodes], "lon": arrays["lon"][nodes],
               "lat": arrays["lat"][nodes]}
@@ -352,34 +368,36 @@ def default_network(
         if not (val > 0 and np.isfinite(val)):
             raise CorridorGeoError(f"speed for {k!r} must be a positive number of km/h, "
                                    f"got {val!r}")
-    known = {"expressway", "arterial", *(r["id"] for r in roads)}
+    known = {"expressway", "arterial", "local", *(r["id"] for r in roads)}
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise CorridorGeoError(f"unknown speed key(s) {unknown} for the default network; "
-                               f"expected 'expressway', 'arterial' or an expressway id")
+                               f"expected 'expressway', 'arterial', 'local' or an expressway id")
     road_kmh = np.array([overrides.get(r["id"], overrides.get("expressway", r["typical_kmh"]))
                          for r in roads] + [np.nan])
     is_exp = which >= 0
-    cls = np.where(is_exp, "expressway", "arterial").astype(object)
+    cls = np.where(is_exp, "expressway", np.where(local, "local", "arterial")).astype(object)
     name = np.array([r["name_en"] for r in roads] + [""], dtype=object)[which]
     # chords cut the bends of streets; a matched expressway chain already zig-zags along
     # its waypoints (longer than the published length), so only arterials get the detour
-    length = chord * np.where(is_exp, 1.0, model["detour_factor"])
+    length = chord * np.where(is_exp, 1.0, np.where(local, model["local_detour_factor"],
+                                                    model["detour_factor"]))
     if network_type != "drive":
         keep = ~is_exp
         u, v, length, cls, name = u[keep], v[keep], length[keep], cls[keep], name[keep]
         kmh = np.full(len(u), model["walk_kmh" if network_type == "walk" else "bike_kmh"])
         which = which[keep]
     else:
-        kmh = np.where(is_exp, road_kmh[which], overrides.get("arterial", model["arterial_kmh"]))
+        kmh = np.where(is_exp, road_kmh[which],
+                       np.where(local, overrides.get("local", model["local_kmh"]),
+                                overrides.get("arterial", model["arterial_kmh"])))
     # both directions
     src, tgt = np.concatenate([u, v]), np.concatenate([v, u])
     length2, kmh2 = np.concatenate([length, length]), np.concatenate([kmh, kmh])
     cls2, name2 = np.concatenate([cls, cls]), np.concatenate([name, name])
     tt = length2 / (kmh2 / 3.6)
     if network_type == "drive" and model["junction_delay_s"] > 0:
-        degree = np.bincount(np.concatenate([u, v]), minlength=len(arrays["lon"]))
-        tt = tt + np.where((cls2 == "arterial") & (degree[tgt] >= 3),
+        tt = tt + np.where((cls2 == "arterial") & (road_degree[tgt] >= 3),
                            model["junction_delay_s"], 0.0)
     manifest = arrays["manifest"]
     # the source text starts with "scgraph-data" (catchments recognise major-road networks)

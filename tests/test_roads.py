@@ -156,6 +156,45 @@ def test_every_expressway_is_recognised():
             assert 0.8 * road["length_km"] <= got <= 1.5 * road["length_km"], rep
 
 
+def test_local_links_hand_computed():
+    # a 1 km square 0-1-3-2 plus node 4 300 m east of 3 and node 5 far north of 2; roads
+    # 0-1 and 2-5, expressway 3-4: nodes 3 and 4 get no local link (expressway), 1-2 is
+    # 1414 m apart (beyond 1200 m), 0-1 is already a road: only 0-2 (1000 m) is added
+    x = np.array([0.0, 1000.0, 0.0, 1000.0, 1300.0, 0.0])
+    y = np.array([0.0, 0.0, 1000.0, 1000.0, 1000.0, 5000.0])
+    u, v, on_exp = np.array([0, 3, 2]), np.array([1, 4, 5]), np.array([False, True, False])
+    a, b, chord = _roads.local_links(x, y, u, v, on_exp, radius_m=1200.0)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 2)]
+    np.testing.assert_allclose(chord, [1000.0])
+    # without the expressway flag, 1-3 (1000 m), 2-3 (1000 m) and 3-4 is a road already
+    a2, b2, _ = _roads.local_links(x, y, u, v, np.zeros(3, dtype=bool), radius_m=1200.0)
+    assert list(zip(a2.tolist(), b2.tolist(), strict=True)) == [(0, 2), (1, 3), (1, 4),
+                                                                 (2, 3)]
+    a3, _, _ = _roads.local_links(x, y, u, v, on_exp, radius_m=0.0)
+    assert len(a3) == 0
+
+
+def test_local_layer_never_touches_an_expressway():
+    """Expressways are entered only where the source joins a road to them (interchanges)."""
+    net = default_network(polygon=box(113.8, 22.5, 114.1, 22.7))
+    model = _roads.read_drive_model()
+    hw = np.asarray(net.highway)
+    local, exp = hw == "local", hw == "expressway"
+    assert local.any()
+    on_exp = np.zeros(net.n_nodes, dtype=bool)
+    on_exp[net.source[exp]] = on_exp[net.target[exp]] = True
+    assert not on_exp[net.source[local]].any()
+    assert not on_exp[net.target[local]].any()
+    # local links: within the radius (x detour), at the local speed, no junction delay
+    assert (net.length_m[local] <= model["local_radius_m"] * model["local_detour_factor"]
+            + 1e-6).all()
+    np.testing.assert_allclose(net.travel_time_s[local],
+                               net.length_m[local] / (model["local_kmh"] / 3.6))
+    # walk and bike networks have no local layer
+    walk = default_network(polygon=box(113.8, 22.5, 114.1, 22.7), network_type="walk")
+    assert "local" not in set(np.asarray(walk.highway))
+
+
 def test_default_network_small_area():
     net = default_network(polygon=box(113.8, 22.5, 114.1, 22.7))
     assert "Guangshen Expressway" in set(np.asarray(net.name))

@@ -117,3 +117,20 @@ def test_year_column_uses_that_years_network():
     assert rows["year"].tolist() == [2016, 2021]
     assert rows["service"].tolist() == ["guanhui_icr/all_2016", "guanhui_icr/all"]
     assert rows["modelled_min"].iloc[0] > rows["modelled_min"].iloc[1] + 5
+
+
+def test_drive_rows_compare_with_the_drive_mode(tmp_path):
+    # st_a and st_c share rail line l1, so a row without a mode is a station-to-station
+    # rail comparison; with mode=drive it is the door-to-door drive time, not best-of-modes
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False)
+    f = tmp_path / "obs.csv"
+    f.write_text("from,to,minutes,mode\nst_a,st_c,30,drive\nst_a,st_c,30,\n", encoding="utf-8")
+    rows, _ = validate_times(c, f, network=mm)
+    drive = travel_time_matrix(c, ["st_a"], ["st_c"], mode="drive", network=mm).iloc[0]
+    best = travel_time_matrix(c, ["st_a"], ["st_c"], mode="best", network=mm).iloc[0]
+    assert drive.minutes != pytest.approx(best.minutes)  # the test can tell them apart
+    assert rows.comparison.tolist() == ["door_to_door", "station_to_station"]
+    assert rows.service.iloc[0] == "drive"
+    assert rows.line.iloc[0] == "drive"
+    assert rows.modelled_min.iloc[0] == pytest.approx(drive.minutes)
