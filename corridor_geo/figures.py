@@ -378,8 +378,16 @@ def matrix_heatmap(
                     dark = (v - lo) > 0.55 * (hi - lo)
                     ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=size,
                             color="white" if dark else "black")
+                else:
+                    # an unreachable pair is said, not left as a blank that reads as missing
+                    ax.text(j, i, "no\nroute", ha="center", va="center",
+                            fontsize=size - 3, color="#777777")
     fig.colorbar(im, ax=ax, label="travel time (minutes)", shrink=0.8)
     fig.suptitle(f"Travel time by {settings.mode_label(mode)} between {n} places (minutes)")
+    if n and not np.isfinite(values).all():
+        # supxlabel takes part in the layout, so the note never sits on the axis label
+        fig.supxlabel("no route: the pair cannot be reached by this mode "
+                      "(e.g. no station within walking distance)", fontsize=7, color="#555555")
     if path is not None:
         save_figure(fig, path)
     return fig

@@ -953,6 +953,9 @@ def add_catchments_layer(
         keys.sort(key=lambda k: (str(k[0]), str(k[1])))
     out = []
     legend = legend_of(m)
+    # several modes' bands overlap in the same colours: only the first mode is on at
+    # opening, the others wait in the layer control (and the key follows what is shown)
+    shown_mode = keys[0][0] if keys else None
     for key in keys:
         mask = np.array([k == key for k in key_arr])
         if group_by == "band":
@@ -966,7 +969,7 @@ def add_catchments_layer(
                                             fill_opacity=fill_opacity)
                              for b in sorted(set(band_vals[mask]))[:1])
         data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
-        fg = set_group(folium.FeatureGroup(name=label, show=True), "Results")
+        fg = set_group(folium.FeatureGroup(name=label, show=key[0] == shown_mode), "Results")
         legend.add(LegendRow("Catchments (travel time)", swatch, label, fg))
         folium.GeoJson(
             data,
@@ -1089,11 +1092,13 @@ def add_matrix_layer(
     legend = legend_of(m)
     legend.add(LegendRow(f"{_esc(name)} (minutes)", "",
                          ramp_swatch(list(TIME_COLOURS), lo, hi, "min")))
-    for mode in sorted(set(cells["mode"].astype(str))):
+    modes = sorted(set(cells["mode"].astype(str)))
+    for mode in modes:
         mask = (cells["mode"].astype(str) == mode).to_numpy()
         label = _esc(f"{name}: {settings.mode_label(mode)}")
         data = _feature_collection(gpd.GeoDataFrame(geometry=gs[mask]), props[mask])
-        fg = set_group(folium.FeatureGroup(name=label, show=True), "Results")
+        # one mode's lines at opening (they would lie on top of each other)
+        fg = set_group(folium.FeatureGroup(name=label, show=mode == modes[0]), "Results")
         legend.add(LegendRow(f"{_esc(name)} (minutes)", gradient_line_swatch(
             list(TIME_COLOURS)), label, fg))
         folium.GeoJson(

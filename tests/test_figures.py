@@ -63,6 +63,22 @@ def test_matrix_heatmap_values(tmp_path, corridor):
     assert np.allclose(np.diag(data), 0.0)
 
 
+def test_matrix_heatmap_says_no_route_for_unreachable_pairs(corridor):
+    cells = synthetic_matrix(corridor)
+    far = (cells["from_id"] == "core_gz_tianhe") & (cells["to_id"] == "core_sz_dapeng")
+    cells.loc[far, "minutes"] = np.inf
+    fig = figures.matrix_heatmap(cells)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    n = len(corridor.platforms)
+    assert texts.count("no\nroute") == 1
+    assert sum(t.isdigit() for t in texts) == n * n - 1
+    assert "no route" in fig.get_supxlabel()
+    # a fully reachable matrix has neither the marks nor the footnote
+    full = figures.matrix_heatmap(synthetic_matrix(corridor))
+    assert "no\nroute" not in [t.get_text() for t in full.axes[0].texts]
+    assert "no route" not in full.get_supxlabel()
+
+
 def test_matrix_heatmap_needs_one_mode(corridor):
     cells = synthetic_matrix(corridor)
     both = pd.concat([cells.assign(mode="walk"), cells])

@@ -6,6 +6,7 @@ import json
 import re
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from _mapdata import (
@@ -393,3 +394,17 @@ def test_user_text_is_escaped_everywhere():
     assert "<img src=x" not in html  # not raw in HTML ...
     assert "\\u003cimg src=x" not in html  # ... nor raw in a JavaScript string
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_several_modes_open_with_one_mode_shown(catchments):
+    two = gpd.GeoDataFrame(
+        pd.concat([catchments.assign(mode="drive"), catchments.assign(mode="transit")]),
+        crs=catchments.crs)
+    m = maps.base_map(tiles=None)
+    groups = maps.add_catchments_layer(m, two)
+    shown = {fg.layer_name: fg.show for fg in groups}
+    n_bands = catchments["band_min"].nunique()
+    assert len(shown) == 2 * n_bands
+    # drive's bands are on, transit's wait in the layer control
+    assert sorted(k for k, v in shown.items() if v) == sorted(k for k in shown if "(drive)" in k)
+    assert all(not v for k, v in shown.items() if "transit" in k)
