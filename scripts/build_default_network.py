@@ -35,7 +35,6 @@ is installed - that this script's output equals the bundle.
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
 import sys
 from pathlib import Path
@@ -43,8 +42,14 @@ from typing import Any
 
 import numpy as np
 
-from corridor_geo._io import atomic_write_bytes, atomic_write_text, dumps_json
-from corridor_geo._roads import MANIFEST_FILE, ROADS_FILE, arrays_sha256, bundle_bytes
+from corridor_geo._io import dumps_json
+from corridor_geo._roads import (
+    MANIFEST_FILE,
+    ROADS_FILE,
+    arrays_sha256,
+    bundle_bytes,
+    bundle_main,
+)
 
 GEODATA = Path(__file__).resolve().parents[1] / "geodata"
 #: Clip box (west, south, east, north), degrees: Guangzhou, Dongguan and Shenzhen whole.
@@ -129,23 +134,8 @@ def build() -> tuple[bytes, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: build (default) or ``--check`` the bundle."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true",
-                    help="compare with the bundled files instead of writing them")
-    ap.add_argument("--out", type=Path, default=GEODATA, help="output folder (default geodata/)")
-    args = ap.parse_args(argv)
-    data, text = build()
-    npz, man = args.out / ROADS_FILE, args.out / MANIFEST_FILE
-    if args.check:
-        same = (npz.is_file() and npz.read_bytes() == data and man.is_file()
-                and man.read_text(encoding="utf-8") == text)
-        print("bundle is up to date" if same else f"{npz} / {man} differ from the build")
-        return 0 if same else 1
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(npz, data)
-    atomic_write_text(man, text)
-    print(f"wrote {npz} ({len(data):,} bytes) and {man}")
-    return 0
+    return bundle_main(argv, description=__doc__.splitlines()[0], default_out=GEODATA,
+                       build=build, npz_name=ROADS_FILE, manifest_name=MANIFEST_FILE)
 
 
 if __name__ == "__main__":
