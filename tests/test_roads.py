@@ -6,12 +6,11 @@ import hashlib
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _bundles import assert_runs_without, assert_script_reproduces_bundle
 from shapely.geometry import box
 
 from corridor_geo import _roads, settings
@@ -68,25 +67,15 @@ def test_script_rebuilds_the_bundle(tmp_path):
     """When scgraph-data is installed, the build script reproduces the bundled files."""
     if importlib.util.find_spec("scgraph_data") is None:
         pytest.skip("scgraph-data is not installed (optional extra 'build-data')")
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_default_network.py"),
-                          "--out", str(tmp_path)], capture_output=True, text=True, check=False,
-                         cwd=ROOT, timeout=900)
-    assert out.returncode == 0, out.stderr
-    for name in (_roads.ROADS_FILE, _roads.MANIFEST_FILE):
-        assert (tmp_path / name).read_bytes() == (settings.geodata_dir() / name).read_bytes()
+    assert_script_reproduces_bundle("build_default_network.py",
+                                    [_roads.ROADS_FILE, _roads.MANIFEST_FILE], tmp_path)
 
 
 def test_runtime_does_not_import_scgraph(tmp_path):
-    code = ("import sys\n"
-            "from shapely.geometry import box\n"
-            "from corridor_geo.graph import load_network\n"
+    code = ("from corridor_geo.graph import load_network\n"
             "net = load_network(bbox=(113.85, 22.5, 114.1, 22.7), cache=False)\n"
-            "assert net.n_edges > 100\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('scgraph', 'scgraph_data')]\n"
-            "assert not bad, bad\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False, cwd=tmp_path, timeout=300)
-    assert out.returncode == 0, out.stderr
+            "assert net.n_edges > 100\n")
+    assert_runs_without(code, ["scgraph", "scgraph_data"], tmp_path)
 
 
 # --------------------------------------------------------------------------- matching

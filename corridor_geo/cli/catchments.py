@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from corridor_geo.cli._options import MultiValueOption, split_values
+from corridor_geo.errors import ArgumentError
 from corridor_geo.settings import SNAP_MAX_M
 
 __all__ = ["catchments", "require_parquet", "write_catchments"]
@@ -32,8 +33,6 @@ def require_parquet() -> None:
     >>> require_parquet()  # doctest: +SKIP
     """
     if importlib.util.find_spec("pyarrow") is None:
-        from corridor_geo.errors import ArgumentError
-
         raise ArgumentError(
             "--format parquet needs the optional package pyarrow, which is not installed; "
             'install it with: pip install "corridor_geo[parquet]" (or use --format gpkg)')

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from corridor_geo.errors import ArgumentError
 from corridor_geo.network import Network
 from corridor_geo.routing import shortest_times, snap_points
 from corridor_geo.settings import SNAP_MAX_M
@@ -74,8 +75,6 @@ def transit_node_times(mm: MultimodalNetwork, net: Network, lon: Any, lat: Any, 
     >>> t = transit_node_times(mm, walk_net, [113.89], [22.925], cutoff_s=5400)  # doctest: +SKIP
     """
     if mode not in LEG_MODES:
-        from corridor_geo.errors import ArgumentError
-
         raise ArgumentError(f"unknown transit mode {mode!r}; expected one of "
                             f"{', '.join(TRANSIT_MODES)}")
     lon = np.atleast_1d(np.asarray(lon, float))
