@@ -184,13 +184,18 @@ def _mkdtemp(parent: Path, prefix: str) -> Path:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process *pid* still runs; a zombie (killed, not yet reaped) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError, ValueError):
         return True
-    return True
+    try:  # Linux: a killed child whose parent has not waited for it answers kill(pid, 0)
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2:][:1] != "Z"
 
 
 def sweep_temporaries(folder: str | os.PathLike[str], *, prefix: str = "") -> list[Path]:

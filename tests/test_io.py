@@ -149,6 +149,25 @@ def test_temporaries_of_dead_processes_are_swept(tmp_path):
     assert sweep_temporaries(tmp_path / "o") == [inside]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_unreaped_process_counts_as_dead(tmp_path):
+    # a killed batch worker that its parent has not waited for yet is a zombie: it
+    # answers kill(pid, 0) but will never finish its temporary folder
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        child.kill()
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+        os.kill(child.pid, 0)  # still answers: the state the sweep must see through
+        from corridor_geo._io import _tag
+
+        host = _tag().rsplit("-", 1)[0]
+        left = tmp_path / f".corridor_geo-tmp-{host}-{child.pid}-zz"
+        left.mkdir()
+        assert sweep_temporaries(tmp_path) == [left]
+    finally:
+        child.wait()
+
+
 def test_out_dot_is_refused_or_works(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("mine")
