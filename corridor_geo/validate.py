@@ -6,12 +6,21 @@ served by a common rail service, the observed figure is read as a scheduled
 station-to-station time and compared with the modelled in-vehicle time of the fastest
 such service; otherwise it is compared with the door-to-door ``best`` time.
 
+Rows with ``mode=drive`` are compared like for like with published "by car" figures
+(navigation-style: "开车约30分钟", "全程138.8公里, 1小时56分钟"), which are driving times
+without parking: the modelled *driving* time is the straight connectors from the two
+places to the street network plus the network route (the ``in_vehicle_min`` of a drive
+cell of the travel-time matrix), i.e. the door-to-door drive time minus ``park_min``
+(comparison ``driving``). ``drive_parking=True`` (CLI ``--drive-parking``) compares
+them door to door instead, parking included (comparison ``door_to_door``). The matrix
+itself stays door to door.
+
 Examples
 --------
 >>> from corridor_geo.corridor import load_corridor  # doctest: +SKIP
 >>> rows, summary = validate_times(load_corridor(), "observed.csv")  # doctest: +SKIP
 >>> sorted(summary)  # doctest: +SKIP
-['bias_min', 'mae_min', 'mape_pct', 'n', 'n_door_to_door', 'n_station_to_station', ...]
+['bias_min', 'drive_bias_pct', 'drive_mape_pct', 'drive_n', 'drive_within_25_pct', ...]
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from corridor_geo.data import read_observed_times
 from corridor_geo.errors import DataValidationError, UnknownIdError
 from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
-__all__ = ["per_line_bias", "read_observed", "validate_times"]
+__all__ = ["COMPARISONS", "drive_summary", "per_line_bias", "read_observed", "validate_times"]
 
 
 # ``rail``, or a mode of the travel-time matrix (drive, transit, park_and_ride, best)
@@ -43,6 +52,11 @@ _ALL_STOPS = re.compile(r"all[- ]?stops|stopping|站站停|slowest", re.IGNORECA
 
 def read_observed(path: str | Path) -> pd.DataFrame:
     r"""Read ``from,to,minutes[,year][,mode][,kind]`` (extra columns ignored), validating rows.
+
+    ``from`` and ``to`` name stations, platforms or nodes (id, English or Chinese
+    name; "福田" is Futian station), or else districts (id or full name such as
+    "福田区"; the district's representative point, see ``geodata/districts.csv``).
+    Coordinates are not accepted.
 
     ``year`` (optional) is the as-of year of the row (the network of that year is used);
     ``mode`` (optional) is ``rail`` (scheduled station-to-station time), ``drive``,
@@ -96,6 +110,23 @@ def _corridor_for(corridor: Any, year: int | None) -> Any:
     return corridor.at_year(year)
 
 
+def _resolve(corridor: Any, name: str) -> str:
+    """Id of a station, platform or node named *name*; else of a district.
+
+    Observed times name stations first: "福田" is Futian station, not the district.
+    A name that matches no station, platform or node may name a district (its id,
+    "福田区", "Tianhe District"): it resolves to the district's representative point
+    (e.g. the Shenzhen civic centre for Futian, used for city-to-city drive figures).
+    """
+    try:
+        return cast(str, corridor.resolve(name, districts=False))
+    except UnknownIdError as exc:
+        try:
+            return cast(str, corridor.resolve(name))
+        except UnknownIdError:
+            raise exc from None
+
+
 def _stopping(mm: MultimodalNetwork, a: str, b: str) -> tuple[float, Any] | None:
     """In-vehicle time of the service stopping at both with the most stops between them."""
     best: tuple[int, float, Any] | None = None
@@ -108,6 +139,15 @@ def _stopping(mm: MultimodalNetwork, a: str, b: str) -> tuple[float, Any] | None
     return None if best is None else (best[1], best[2])
 
 
+#: What a row's observed figure is compared with (the ``comparison`` column):
+#: ``station_to_station`` (in-vehicle time of a rail service stopping at both),
+#: ``driving`` (``mode=drive`` rows: connectors + network driving, no parking) and
+#: ``door_to_door`` (the travel-time matrix's door-to-door time; drive rows with
+#: ``drive_parking=True`` include ``park_min``).
+COMPARISONS = ("station_to_station", "driving", "door_to_door")
+# a drive row within this share of the observed figure counts as matched (issue 11 target)
+DRIVE_TOLERANCE_PCT = 25.0
+
 # one distinct comparison: (year, mode, all_stops, from, to) as written in the table
 _Key = tuple[int | None, str | None, bool, str, str]
 # what it gives: (from_id, to_id, comparison, service, line, modelled_min)
@@ -115,13 +155,15 @@ _Result = tuple[str, str, str, str, str, float]
 
 
 def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, MultimodalNetwork]],
-             *, path: str | Path | None) -> pd.DataFrame:
+             *, path: str | Path | None, drive_parking: bool = False) -> pd.DataFrame:
     """Model every distinct row once; door-to-door rows routed once per origin.
 
     Linear in the rows: the table is grouped by distinct (year, mode, kind, from, to);
     names are resolved once per year, rail pairs looked up once, and the door-to-door
     pairs of one origin (per year and mode) computed by one matrix call. Errors name
-    the first row holding the bad value.
+    the first row holding the bad value. ``mode=drive`` rows take the driving time (the
+    drive cell's ``in_vehicle_min``: connectors + network, no parking) unless
+    *drive_parking*.
     """
     n = len(obs)
     years = [None if pd.isna(y) else int(y) for y in obs["year"]]
@@ -145,8 +187,7 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
         for field, name in (("from", frm), ("to", to)):
             if (year, name) not in ids:
                 try:
-                    # observed times name stations: "福田" is Futian station, not the district
-                    ids[year, name] = c.resolve(name, districts=False)
+                    ids[year, name] = _resolve(c, name)
                 except UnknownIdError as exc:
                     raise DataValidationError(str(exc), path=path, row=row,
                                               field=field) from None
@@ -170,10 +211,14 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
         dests = list(by_dest)
         # the mode was checked against _MODES when the table was read
         cells = travel_time_matrix(c, [a], dests, mode=cast(Any, m), network=mm)
-        for b, minutes, service in zip(dests, cells["minutes"].tolist(),
+        driving = m == "drive" and not drive_parking
+        # a drive cell is connectors + network route (in_vehicle_min) + parking (egress_min)
+        minutes_col = "in_vehicle_min" if driving else "minutes"
+        how = "driving" if driving else "door_to_door"
+        for b, minutes, service in zip(dests, cells[minutes_col].tolist(),
                                        cells["mode"].astype(str).tolist(), strict=True):
             for key in by_dest[b]:
-                results[key] = (a, b, "door_to_door", service, m, float(minutes))
+                results[key] = (a, b, how, service, m, float(minutes))
     index = {k: j for j, k in enumerate(first_row)}
     take = np.fromiter((index[k] for k in keys), dtype=np.int64, count=n)
     per_key = [results[k] for k in first_row]
@@ -222,9 +267,37 @@ def per_line_bias(rows: pd.DataFrame) -> pd.DataFrame:
     }).reset_index()
 
 
+def drive_summary(error_pct: pd.Series | np.ndarray) -> dict[str, Any]:
+    """Summary figures of drive rows from their errors in % (modelled − observed).
+
+    ``drive_n``, ``drive_mape_pct`` (mean |error|), ``drive_bias_pct`` (mean error),
+    ``drive_worst_pct`` (the largest error, with its sign) and ``drive_within_25_pct``
+    (share of rows within ±25 %, in %); NaN when there is no row. Unreachable rows
+    (non-finite errors) are left out.
+
+    Examples
+    --------
+    >>> s = drive_summary(np.array([10.0, -30.0, 20.0, 0.0]))
+    >>> s["drive_n"], s["drive_mape_pct"], s["drive_bias_pct"], s["drive_within_25_pct"]
+    (4, 15.0, 0.0, 75.0)
+    >>> s["drive_worst_pct"]
+    -30.0
+    """
+    e = np.asarray(error_pct, dtype=np.float64)
+    e = e[np.isfinite(e)]
+    if not len(e):
+        return {"drive_n": 0, "drive_mape_pct": math.nan, "drive_bias_pct": math.nan,
+                "drive_worst_pct": math.nan, "drive_within_25_pct": math.nan}
+    return {"drive_n": len(e), "drive_mape_pct": float(np.abs(e).mean()),
+            "drive_bias_pct": float(e.mean()),
+            "drive_worst_pct": float(e[int(np.abs(e).argmax())]),
+            "drive_within_25_pct": float(100.0 * (np.abs(e) <= DRIVE_TOLERANCE_PCT).mean())}
+
+
 def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
                    network: MultimodalNetwork | None = None,
-                   street: Any = None, params: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+                   street: Any = None, params: Any = None,
+                   drive_parking: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Modelled vs observed times per row, summary statistics and per-line bias.
 
     Parameters
@@ -243,17 +316,25 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         no walk network either, every leg uses the fallback).
     params
         Model parameters passed to :meth:`MultimodalNetwork.build` (calibration).
+    drive_parking
+        ``False`` (default): ``mode=drive`` rows are compared with the modelled driving
+        time (straight connectors from the places to the street network + the network
+        route; comparison ``driving``), like published navigation "by car" figures.
+        ``True``: with the door-to-door drive time, which adds
+        ``MultimodalParameters.park_min`` (comparison ``door_to_door``).
 
     Returns
     -------
     rows : pandas.DataFrame
-        ``from, to, from_id, to_id, year, mode, comparison`` (``station_to_station`` or
-        ``door_to_door``), ``service, line, observed_min, modelled_min, error_min,
-        error_pct``.
+        ``from, to, from_id, to_id, year, mode, comparison`` (one of
+        :data:`COMPARISONS`: ``station_to_station``, ``driving`` or ``door_to_door``),
+        ``service, line, observed_min, modelled_min, error_min, error_pct``.
     summary : dict
-        ``n, n_station_to_station, n_door_to_door, n_unreachable, mae_min, mape_pct,
-        bias_min`` (bias = mean of modelled − observed), ``rail_mape_pct``,
-        ``rail_worst_pct`` and ``per_line`` (records of :func:`per_line_bias`).
+        ``n, n_station_to_station, n_driving, n_door_to_door, n_unreachable, mae_min,
+        mape_pct, bias_min`` (bias = mean of modelled − observed), ``rail_mape_pct``,
+        ``rail_worst_pct``; over the ``mode=drive`` rows ``drive_n, drive_mape_pct,
+        drive_bias_pct, drive_worst_pct`` and ``drive_within_25_pct`` (share of rows
+        within ±25 %, in %); and ``per_line`` (records of :func:`per_line_bias`).
 
     Examples
     --------
@@ -288,12 +369,14 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
                     as_of=year if year is not None else None))
         return nets[year]
 
-    rows = _compare(obs, net_for, path=path)
+    rows = _compare(obs, net_for, path=path, drive_parking=bool(drive_parking))
     fin = rows[np.isfinite(rows["modelled_min"])]
     rail = fin[fin["comparison"] == "station_to_station"]
+    drive = fin[fin["mode"] == "drive"]["error_pct"]
     summary: dict[str, Any] = {
         "n": len(rows),
         "n_station_to_station": int((rows["comparison"] == "station_to_station").sum()),
+        "n_driving": int((rows["comparison"] == "driving").sum()),
         "n_door_to_door": int((rows["comparison"] == "door_to_door").sum()),
         "n_unreachable": int(len(rows) - len(fin)),
         "mae_min": float(fin["error_min"].abs().mean()) if len(fin) else math.nan,
@@ -301,6 +384,7 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         "bias_min": float(fin["error_min"].mean()) if len(fin) else math.nan,
         "rail_mape_pct": float(rail["error_pct"].abs().mean()) if len(rail) else math.nan,
         "rail_worst_pct": float(rail["error_pct"].abs().max()) if len(rail) else math.nan,
+        **drive_summary(drive),
         "per_line": per_line_bias(rows).to_dict("records"),
     }
     return rows, summary

@@ -121,7 +121,8 @@ def test_year_column_uses_that_years_network():
 
 def test_drive_rows_compare_with_the_drive_mode(tmp_path):
     # st_a and st_c share rail line l1, so a row without a mode is a station-to-station
-    # rail comparison; with mode=drive it is the door-to-door drive time, not best-of-modes
+    # rail comparison; with mode=drive it is the drive mode's time (driving, without
+    # parking; door to door with drive_parking), not best-of-modes
     c = toy_corridor()
     mm = MultimodalNetwork.build(c, street=False)
     f = tmp_path / "obs.csv"
@@ -130,7 +131,83 @@ def test_drive_rows_compare_with_the_drive_mode(tmp_path):
     drive = travel_time_matrix(c, ["st_a"], ["st_c"], mode="drive", network=mm).iloc[0]
     best = travel_time_matrix(c, ["st_a"], ["st_c"], mode="best", network=mm).iloc[0]
     assert drive.minutes != pytest.approx(best.minutes)  # the test can tell them apart
-    assert rows.comparison.tolist() == ["door_to_door", "station_to_station"]
+    assert rows.comparison.tolist() == ["driving", "station_to_station"]
     assert rows.service.iloc[0] == "drive"
     assert rows.line.iloc[0] == "drive"
+    assert rows.modelled_min.iloc[0] == pytest.approx(drive.minutes - mm.params.park_min)
+    rows, _ = validate_times(c, f, network=mm, drive_parking=True)
+    assert rows.comparison.tolist() == ["door_to_door", "station_to_station"]
     assert rows.modelled_min.iloc[0] == pytest.approx(drive.minutes)
+
+
+def test_drive_rows_compare_driving_time_without_parking_by_hand(tmp_path):
+    # no street network: a drive trip is straight line × drive_circuity at
+    # drive_fallback_kmh, plus park_min at the destination (door to door)
+    from pyproj import Geod
+
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
+    p = mm.params
+    # st_a (114.0, 22.5) -> st_c (114.2, 22.5): 0.2° of longitude on 22.5°N, 20.58 km
+    geo_m = Geod(ellps="WGS84").inv(114.0, 22.5, 114.2, 22.5)[2]
+    assert geo_m == pytest.approx(20_579, abs=1)
+    driving = geo_m * p.drive_circuity / (p.drive_fallback_kmh / 3.6) / 60.0
+    assert driving == pytest.approx(20.579 * 1.3 / 35 * 60, rel=1e-4)  # 45.86 min
+    f = tmp_path / "obs.csv"
+    f.write_text("from,to,minutes,mode\nst_a,st_c,40,drive\n", encoding="utf-8")
+    rows, s = validate_times(c, f, network=mm)
+    assert rows.comparison.tolist() == ["driving"]
+    assert rows.modelled_min.iloc[0] == pytest.approx(driving, rel=1e-4)
+    assert rows.error_pct.iloc[0] == pytest.approx(100 * (driving - 40) / 40, rel=1e-4)
+    cell = travel_time_matrix(c, ["st_a"], ["st_c"], mode="drive", network=mm).iloc[0]
+    assert cell.minutes == pytest.approx(driving + p.park_min, rel=1e-4)  # matrix: door to door
+    assert cell.egress_min == p.park_min
+    assert s["n_driving"] == 1
+    assert s["n_door_to_door"] == 0
+    assert s["drive_n"] == 1
+    assert s["drive_mape_pct"] == pytest.approx(abs(rows.error_pct.iloc[0]))
+    assert s["drive_within_25_pct"] == 100.0  # +14.6 %
+    # --drive-parking: the door-to-door time, 8 min more
+    rows_p, s_p = validate_times(c, f, network=mm, drive_parking=True)
+    assert rows_p.comparison.tolist() == ["door_to_door"]
+    assert rows_p.modelled_min.iloc[0] == pytest.approx(driving + 8.0, rel=1e-4)
+    assert s_p["n_driving"] == 0
+    assert s_p["drive_n"] == 1
+    assert s_p["drive_within_25_pct"] == 0.0  # +34.6 %
+
+
+def test_drive_rows_driving_time_on_the_default_network_by_hand():
+    # Songshan Lake -> Shenzhen North on the bundled default street network: driving =
+    # connector from each place to its snapped node (straight × drive_circuity at
+    # connector_drive_kmh) + the shortest network time between the two nodes; the matrix
+    # adds park_min (8 min) as egress. Shown as "egress 8.0" by `corridor-geo matrix`.
+    import numpy as np
+    from scipy.sparse.csgraph import dijkstra
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.graph import load_network
+
+    c = load_corridor()
+    street = load_network(source="default", network_type="drive")
+    mm = MultimodalNetwork.build(c, street=street)
+    obs = pd.DataFrame({"from": ["松山湖"], "to": ["深圳北"], "observed_min": [30.0],
+                        "year": pd.array([None], dtype="Int64"), "mode": ["drive"],
+                        "all_stops": [False]})
+    rows, _ = validate_times(c, obs, network=mm)
+    layer, p = mm.drive, mm.params
+    assert layer is not None
+    pts = c.places().set_index("id").geometry
+    o, d = pts["core_dg_songshan_lake"], pts["st_sz_north"]
+    nodes, dist_m = layer.snap(np.array([o.x, d.x]), np.array([o.y, d.y]))
+    assert (dist_m <= layer.max_snap_m).all()  # both ends joined by a connector
+    net_s = dijkstra(layer.time, directed=True, indices=int(nodes[0]))[int(nodes[1])]
+    connectors_s = float(dist_m.sum()) * p.drive_circuity / (p.connector_drive_kmh / 3.6)
+    by_hand = (connectors_s + net_s) / 60.0
+    assert rows.comparison.iloc[0] == "driving"
+    assert rows.modelled_min.iloc[0] == pytest.approx(by_hand, abs=1e-6)
+    cell = travel_time_matrix(c, ["松山湖"], ["深圳北"], mode="drive", network=mm).iloc[0]
+    assert cell.egress_min == p.park_min == 8.0
+    assert cell.in_vehicle_min == pytest.approx(by_hand, abs=1e-6)
+    assert cell.minutes == pytest.approx(by_hand + 8.0, abs=1e-6)
+    rows_p, _ = validate_times(c, obs, network=mm, drive_parking=True)
+    assert rows_p.modelled_min.iloc[0] == pytest.approx(by_hand + 8.0, abs=1e-6)

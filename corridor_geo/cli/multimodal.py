@@ -108,16 +108,23 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
 @click.argument("observed", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--no-streets", is_flag=True,
               help="Do not load the street network: door-to-door legs use the fallback.")
+@click.option("--drive-parking", is_flag=True,
+              help="Compare mode=drive rows door to door, parking (park_min, 8 min) "
+                   "included, instead of on driving time (comparison 'driving').")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
+def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: str) -> None:
     """Compare modelled times with OBSERVED (CSV: from,to,minutes[,year][,mode]).
 
     Station pairs on a common line are compared with the modelled in-vehicle time of
-    the fastest service stopping at both; other pairs door to door. Optional columns:
-    year (the network as of that year) and mode (rail, drive, transit, park_and_ride,
-    best).
-    Prints the bias per line (rail link of the service, or the mode).
+    the fastest service stopping at both (comparison station_to_station); mode=drive
+    rows, like published "by car" figures, with the driving time: connectors to the
+    street network + network route, no parking (comparison driving; --drive-parking:
+    door to door, parking included); other pairs door to door (door_to_door). Optional
+    columns: year (the network as of that year) and mode (rail, drive, transit,
+    park_and_ride, best).
+    Prints the bias per line (rail link of the service, or the mode) and, when there
+    are drive rows, their mean |error|, share within ±25 % and bias.
     """
     import pandas as pd
 
@@ -133,7 +140,8 @@ def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
     except UnicodeDecodeError as exc:
         raise DataValidationError(f"not UTF-8 text (byte {exc.start})",
                                   path=observed) from None
-    rows, summary = _validate(load_corridor(), obs, street=False if no_streets else None)
+    rows, summary = _validate(load_corridor(), obs, street=False if no_streets else None,
+                              drive_parking=drive_parking)
 
     def num(v: Any) -> float | None:
         return round(float(v), 2) if math.isfinite(float(v)) else None
@@ -156,12 +164,18 @@ def validate_times(observed: Path, no_streets: bool, fmt: str) -> None:
     with pd.option_context("display.max_rows", None, "display.width", 250):
         click.echo(tab.to_string(index=False))
     click.echo(f"n={summary['n']} (station-to-station {summary['n_station_to_station']}, "
-               f"door-to-door {summary['n_door_to_door']})  "
+               f"driving {summary['n_driving']}, door-to-door {summary['n_door_to_door']})  "
                f"MAE={summary['mae_min']:.1f} min  MAPE={summary['mape_pct']:.1f}%  "
                f"bias={summary['bias_min']:+.1f} min")
     if summary["n_station_to_station"]:
         click.echo(f"rail rows: mean |error| {summary['rail_mape_pct']:.1f}%, worst "
                    f"{summary['rail_worst_pct']:.1f}%")
+    if summary["drive_n"]:
+        what = "door to door, parking included" if drive_parking else "driving, no parking"
+        click.echo(f"drive rows ({what}): mean |error| {summary['drive_mape_pct']:.1f}%, "
+                   f"within ±25% {summary['drive_within_25_pct']:.0f}% of "
+                   f"{summary['drive_n']}, bias {summary['drive_bias_pct']:+.1f}%, worst "
+                   f"{summary['drive_worst_pct']:+.1f}%")
     click.echo("bias per line:")
     with pd.option_context("display.width", 250):
         click.echo(pd.DataFrame(summary["per_line"]).round(1).to_string(index=False))

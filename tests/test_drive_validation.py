@@ -1,0 +1,128 @@
+"""The default drive model against published drive times that are not used to fit it.
+
+``tests/fixtures/published_drive_times.csv`` holds published "by car" figures (source
+page per row, ``quality`` from ``guide`` to ``soft``) between places the package
+resolves: stations, platforms and nodes by name, districts by id (a district is its
+representative point; city-to-city figures are taken between the city governments).
+None of them is a row of the calibration set
+(``../shared/reference/observed_times_public.csv``) and no parameter is fitted to them:
+they are a check for the drive network (expressways, speeds).
+
+Each row is compared, like ``corridor-geo validate-times``, with the modelled *driving*
+time (connectors to the street network + network route, no parking) and must be within
+±25 % (the issue-11 target for drive rows), except the rows in ``KNOWN_MISSES`` with the
+reason; those are strict xfails, so an improvement shows up. The summary (mean |error|,
+share within ±25 %, bias) is printed by ``scripts/calibrate_times.py
+tests/fixtures/published_drive_times.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from corridor_geo.validate import read_observed, validate_times
+
+FIXTURE = Path(__file__).parent / "fixtures" / "published_drive_times.csv"
+TOLERANCE_PCT = 25.0
+
+# (from, to, minutes) -> why the default model misses the published figure by > 25 %
+# (figures measured on the default network `default-4` when the table was made)
+_AIRPORT = "no Baiyun airport expressway (S41 机场高速) in geodata/expressways.csv"
+KNOWN_MISSES = {
+    ("白云机场南", "琶洲", "42"): f"{_AIRPORT}; 59.6 km / 61.0 min against 45 km / 42 min",
+    ("白云机场南", "广州站", "30"): f"{_AIRPORT}; 42.1 km / 49.0 min against 29 km / 30 min",
+    ("白云机场南", "广州东站", "38"): f"{_AIRPORT}; 44.6 km / 51.6 min against 40 km / 38 min",
+    ("白云机场南", "dist_dg_centre", "65"): f"{_AIRPORT}; 88.8 km / 86.8 min against "
+    "'just over an hour' (soft)",
+    ("dist_sz_nanshan", "松山湖", "35"): "a 2016 trip at about 100 km/h over Nanguang - Longda "
+    "- Huganag - Guanshen ('50-odd km'); the Huganag (虎岗) expressway is not in the data, so "
+    "the model's route is 65.9 km / 60.4 min",
+    ("dist_sz_baoan", "dist_dg_centre", "45"): "published 40-50 min via the Riverside "
+    "expressway (soft, forum post); the model's route is 69.8 km / 62.5 min",
+    ("dist_dg_centre", "松山湖", "35"): "the model is faster: 26.7 km in 24.4 min (66 km/h on "
+    "Dongguan urban roads) against 20 km in 30-40 min with town traffic (soft)",
+    ("dist_gz_yuexiu", "松山湖", "60"): "'about an hour from Guangzhou' (soft, no start "
+    "point); from the Guangzhou city government the model routes 106.3 km / 87.8 min",
+}
+
+
+def _rows() -> list[dict[str, str]]:
+    with FIXTURE.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@cache
+def _scored() -> tuple[pd.DataFrame, dict[str, Any]]:
+    from corridor_geo.corridor import load_corridor
+
+    return validate_times(load_corridor(), FIXTURE)
+
+
+def _key(r: dict[str, str]) -> tuple[str, str, str]:
+    return (r["from"], r["to"], r["minutes"])
+
+
+def test_fixture_rows_cite_a_source_and_are_not_calibration_rows():
+    calib = Path(__file__).resolve().parents[2] / "shared" / "reference" / \
+        "observed_times_public.csv"
+    taken = set()
+    if calib.exists():
+        with calib.open(encoding="utf-8") as fh:
+            taken = {(r["from"], r["to"]) for r in csv.DictReader(fh)
+                     if r.get("mode") == "drive"}
+    rows = _rows()
+    assert 15 <= len(rows) <= 30
+    assert len({_key(r) for r in rows}) == len(rows)
+    for r in rows:
+        assert r["mode"] == "drive", r
+        assert r["used_for"] == "held_out", r
+        assert r["quality"] in ("guide", "navigation", "secondary", "soft"), r
+        assert r["source"].strip(), r
+        assert r["kind"].strip(), r
+        assert (r["from"], r["to"]) not in taken, r  # no calibration pair, either way
+        assert (r["to"], r["from"]) not in taken, r
+        if r["distance_km"]:
+            assert float(r["distance_km"]) > 0
+    assert set(KNOWN_MISSES) <= {_key(r) for r in rows}
+    # the package reads the table as drive rows
+    assert set(read_observed(FIXTURE)["mode"]) == {"drive"}
+
+
+def _params() -> list[Any]:
+    out = []
+    for i, r in enumerate(_rows()):
+        k = _key(r)
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[k])] \
+            if k in KNOWN_MISSES else []
+        out.append(pytest.param(i, id=f"{r['from']}-{r['to']}-{r['minutes']}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("i", _params())
+def test_published_drive_time_within_25_percent(i):
+    rows, _ = _scored()
+    row = rows.iloc[i]
+    assert row["comparison"] == "driving"  # like for like: no parking
+    assert abs(row["error_pct"]) <= TOLERANCE_PCT, \
+        f"modelled {row['modelled_min']:.1f} vs published {row['observed_min']:.0f} min"
+
+
+def test_published_drive_summary(capsys):
+    """Mean |error|, share within ±25 % and bias over every row (misses included)."""
+    rows, s = _scored()
+    assert s["drive_n"] == len(_rows()) == s["n_driving"]
+    within = int((rows["error_pct"].abs() <= TOLERANCE_PCT).sum())
+    assert within >= len(rows) - len(KNOWN_MISSES)
+    with capsys.disabled():
+        print(f"\npublished drive times (driving, no parking): n={s['drive_n']}, mean |error| "
+              f"{s['drive_mape_pct']:.1f} %, within ±25 % {s['drive_within_25_pct']:.0f} %, "
+              f"bias {s['drive_bias_pct']:+.1f} %")
+    # 27.5 % / 53 % / +18.1 % on `default-4` when the table was made (door to door with
+    # parking: 36.0 % / 41 % / +34.6 %); a regression beyond 30 % fails
+    assert s["drive_mape_pct"] <= 30.0
