@@ -36,9 +36,10 @@ import numpy as np
 import pandas as pd
 
 from corridor_geo import settings
-from corridor_geo._args import check_has, check_path
+from corridor_geo._args import check_has, check_path, check_point
+from corridor_geo.corridor import point_id
 from corridor_geo.data import read_observed_times
-from corridor_geo.errors import DataValidationError, UnknownIdError
+from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdError
 from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
 __all__ = ["COMPARISONS", "drive_summary", "per_line_bias", "read_observed", "validate_times"]
@@ -46,6 +47,8 @@ __all__ = ["COMPARISONS", "drive_summary", "per_line_bias", "read_observed", "va
 
 # ``rail``, or a mode of the travel-time matrix (drive, transit, park_and_ride, best)
 _MODES = ("rail", "drive", "transit", "park_and_ride", "best")
+# a place given as a WGS84 point: "lon,lat"
+_COORD = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*$")
 # an optional free-text ``kind`` column saying the figure is for a stopping train
 _ALL_STOPS = re.compile(r"all[- ]?stops|stopping|站站停|slowest", re.IGNORECASE)
 
@@ -55,8 +58,9 @@ def read_observed(path: str | Path) -> pd.DataFrame:
 
     ``from`` and ``to`` name stations, platforms or nodes (id, English or Chinese
     name; "福田" is Futian station), or else districts (id or full name such as
-    "福田区"; the district's representative point, see ``geodata/districts.csv``).
-    Coordinates are not accepted.
+    "福田区"; the district's representative point, see ``geodata/districts.csv``), or
+    give a WGS84 point as ``lon,lat`` (a quoted CSV cell such as ``"113.2644,23.1292"``;
+    door-to-door and drive rows only, reported as ``point_<lon>_<lat>``).
 
     ``year`` (optional) is the as-of year of the row (the network of that year is used);
     ``mode`` (optional) is ``rail`` (scheduled station-to-station time), ``drive``,
@@ -110,14 +114,26 @@ def _corridor_for(corridor: Any, year: int | None) -> Any:
     return corridor.at_year(year)
 
 
-def _resolve(corridor: Any, name: str) -> str:
-    """Id of a station, platform or node named *name*; else of a district.
+def _resolve(corridor: Any, name: str) -> str | tuple[float, float]:
+    """Id of a station, platform or node named *name*; else of a district; or a point.
 
     Observed times name stations first: "福田" is Futian station, not the district.
     A name that matches no station, platform or node may name a district (its id,
     "福田区", "Tianhe District"): it resolves to the district's representative point
     (e.g. the Shenzhen civic centre for Futian, used for city-to-city drive figures).
+    ``"lon,lat"`` is a WGS84 point, checked like the ``matrix`` command's points.
+
+    Examples
+    --------
+    >>> from corridor_geo.corridor import load_corridor
+    >>> c = load_corridor()
+    >>> _resolve(c, "福田"), _resolve(c, "福田区"), _resolve(c, " 114.0567, 22.5433")
+    ('st_futian', 'dist_sz_futian', (114.0567, 22.5433))
     """
+    m = _COORD.match(name)
+    if m:
+        return check_point(float(m[1]), float(m[2]), polygon=getattr(corridor, "polygon", None),
+                           what="coordinate")
     try:
         return cast(str, corridor.resolve(name, districts=False))
     except UnknownIdError as exc:
@@ -148,6 +164,15 @@ COMPARISONS = ("station_to_station", "driving", "door_to_door")
 # a drive row within this share of the observed figure counts as matched (issue 11 target)
 DRIVE_TOLERANCE_PCT = 25.0
 
+# a resolved place: an id, or a (lon, lat) point
+_Place = str | tuple[float, float]
+
+
+def _label(place: _Place) -> str:
+    """Return the id reported for a place (``point_<lon>_<lat>`` for a point, as in matrices)."""
+    return place if isinstance(place, str) else point_id(*place)
+
+
 # one distinct comparison: (year, mode, all_stops, from, to) as written in the table
 _Key = tuple[int | None, str | None, bool, str, str]
 # what it gives: (from_id, to_id, comparison, service, line, modelled_min)
@@ -176,10 +201,10 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
     for i, k in enumerate(keys, start=1):
         first_row.setdefault(k, i)
     show = settings.progress
-    ids: dict[tuple[int | None, str], str] = {}
+    ids: dict[tuple[int | None, str], _Place] = {}
     results: dict[_Key, _Result] = {}
-    # (year, mode, from_id) -> {to_id: [keys]}: the door-to-door pairs of one origin
-    door: dict[tuple[int | None, str, str], dict[str, list[_Key]]] = defaultdict(dict)
+    # (year, mode, from) -> {to: [keys]}: the door-to-door pairs of one origin
+    door: dict[tuple[int | None, str, _Place], dict[_Place, list[_Key]]] = defaultdict(dict)
     for key, row in _bar(first_row.items(), total=len(first_row), desc="pairs", show=show):
         year, mode, all_stops, frm, to = key
         c, mm = net_for(year)
@@ -188,17 +213,24 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
             if (year, name) not in ids:
                 try:
                     ids[year, name] = _resolve(c, name)
-                except UnknownIdError as exc:
+                except (UnknownIdError, ArgumentError) as exc:
                     raise DataValidationError(str(exc), path=path, row=row,
                                               field=field) from None
-            ab.append(ids[year, name])
+            place = ids[year, name]
+            if mode == "rail" and not isinstance(place, str):
+                raise DataValidationError(f"{name!r} is a point; rail rows name stations",
+                                          path=path, row=row, field=field)
+            ab.append(place)
         a, b = ab
-        fastest = mm.fastest_in_vehicle(a, b) if mode in (None, "rail") else None
-        if fastest is not None and all_stops:
-            fastest = _stopping(mm, a, b) or fastest
+        fastest = None
+        if mode in (None, "rail") and isinstance(a, str) and isinstance(b, str):
+            fastest = mm.fastest_in_vehicle(a, b)
+            if fastest is not None and all_stops:
+                fastest = _stopping(mm, a, b) or fastest
         if fastest is not None:
             modelled, svc = fastest
-            results[key] = (a, b, "station_to_station", svc.id, svc.link_id, float(modelled))
+            results[key] = (_label(a), _label(b), "station_to_station", svc.id, svc.link_id,
+                            float(modelled))
         elif mode == "rail":
             raise DataValidationError(
                 f"no rail service stops at both {a} and {b}"
@@ -218,7 +250,7 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
         for b, minutes, service in zip(dests, cells[minutes_col].tolist(),
                                        cells["mode"].astype(str).tolist(), strict=True):
             for key in by_dest[b]:
-                results[key] = (a, b, how, service, m, float(minutes))
+                results[key] = (_label(a), _label(b), how, service, m, float(minutes))
     index = {k: j for j, k in enumerate(first_row)}
     take = np.fromiter((index[k] for k in keys), dtype=np.int64, count=n)
     per_key = [results[k] for k in first_row]

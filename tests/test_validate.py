@@ -211,3 +211,34 @@ def test_drive_rows_driving_time_on_the_default_network_by_hand():
     assert cell.minutes == pytest.approx(by_hand + 8.0, abs=1e-6)
     rows_p, _ = validate_times(c, obs, network=mm, drive_parking=True)
     assert rows_p.modelled_min.iloc[0] == pytest.approx(by_hand + 8.0, abs=1e-6)
+
+
+def test_points_given_as_lon_lat(tmp_path):
+    # st_a is at (114.0, 22.5): a drive row from that point is the same trip as from st_a
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
+    f = tmp_path / "obs.csv"
+    f.write_text('from,to,minutes,mode\n"114.0, 22.5",st_c,40,drive\nst_a,st_c,40,drive\n',
+                 encoding="utf-8")
+    rows, _ = validate_times(c, f, network=mm)
+    assert rows.from_id.tolist() == ["point_114.000000_22.500000", "st_a"]
+    assert rows.comparison.tolist() == ["driving", "driving"]
+    assert rows.modelled_min.iloc[0] == pytest.approx(rows.modelled_min.iloc[1], abs=1e-9)
+    # a point is never a station: a rail row with one is refused, naming the row and field
+    f.write_text('from,to,minutes,mode\nst_a,st_c,10,rail\n"114.0,22.5",st_c,10,rail\n',
+                 encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 2, field from"):
+        validate_times(c, f, network=mm)
+    f.write_text('from,to,minutes,mode\nst_a,"500,22.5",10,drive\n', encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"row 1, field to.*not a WGS84"):
+        validate_times(c, f, network=mm)
+
+
+def test_names_resolve_to_stations_first_then_districts():
+    from corridor_geo.corridor import load_corridor
+
+    obs = pd.DataFrame({"from": ["福田", "福田区", "dist_sz_futian"], "to": ["深圳北"] * 3,
+                        "observed_min": [20.0] * 3, "year": pd.array([None] * 3, "Int64"),
+                        "mode": ["drive"] * 3, "all_stops": [False] * 3})
+    rows, _ = validate_times(load_corridor(), obs, street=False)
+    assert rows.from_id.tolist() == ["st_futian", "dist_sz_futian", "dist_sz_futian"]

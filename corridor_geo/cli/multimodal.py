@@ -122,7 +122,8 @@ def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: s
     street network + network route, no parking (comparison driving; --drive-parking:
     door to door, parking included); other pairs door to door (door_to_door). Optional
     columns: year (the network as of that year) and mode (rail, drive, transit,
-    park_and_ride, best).
+    park_and_ride, best). from/to: station, platform or node ids or names, else a
+    district ("福田区", dist_sz_futian), or a point as a quoted "lon,lat".
     Prints the bias per line (rail link of the service, or the mode) and, when there
     are drive rows, their mean |error|, share within ±25 % and bias.
     """
