@@ -47,6 +47,9 @@ KNOWN_MISSES = {
     "expressway (soft, forum post); the model's route is 69.8 km / 62.5 min",
     ("dist_dg_centre", "松山湖", "35"): "the model is faster: 26.7 km in 24.4 min (66 km/h on "
     "Dongguan urban roads) against 20 km in 30-40 min with town traffic (soft)",
+    ("dist_dg_centre", "dist_gz_nansha", "82"): "a measured opening-day trip over Nancheng "
+    "and Shatian arterials and the Nansha Bridge with a toll-gate queue: 48 km in 82 min "
+    "(35 km/h); the model drives 49.4 km in 44.9 min (66 km/h)",
     ("dist_gz_yuexiu", "松山湖", "60"): "'about an hour from Guangzhou' (soft, no start "
     "point); from the Guangzhou city government the model routes 106.3 km / 87.8 min",
 }
@@ -123,6 +126,6 @@ def test_published_drive_summary(capsys):
         print(f"\npublished drive times (driving, no parking): n={s['drive_n']}, mean |error| "
               f"{s['drive_mape_pct']:.1f} %, within ±25 % {s['drive_within_25_pct']:.0f} %, "
               f"bias {s['drive_bias_pct']:+.1f} %")
-    # 26.7 % / 56 % / +17.8 % on `default-4` when the table was made (door to door with
-    # parking: 35.2 % / 44 % / +33.9 %); a regression beyond 30 % fails
+    # 27.7 % / 53 % / +14.4 % on `default-4` when the table was made (door to door with
+    # parking: 35.2 % / 42 % / +30.2 %); a regression beyond 30 % fails
     assert s["drive_mape_pct"] <= 30.0
