@@ -660,6 +660,10 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         if km is None:
             km, method = _geodesic_km(sa, sb) * params.circuity, "geodesic_circuity"
         v = min(ga.spec.cruise_kmh, gb.spec.cruise_kmh)
+        # a limit on the connection itself (rail_speed_limits.csv row keyed "a+b")
+        cap = tables.limit("+".join(p.link_ids), a, b, year=ga.spec.as_of)
+        if cap is not None:
+            v = min(v, cap)
         t = run_time_s(km * 1000.0, cruise_kmh=v, accel_ms2=prof.accel_ms2,
                        brake_ms2=prof.brake_ms2) / 60.0 * (1.0 + prof.running_margin)
         seg_km.append(float(km))

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python scripts/calibrate_times.py [OBSERVED_CSV] [--fit]
+    python scripts/calibrate_times.py [OBSERVED_CSV] [--fit] [--held-out]
     python scripts/calibrate_times.py tests/fixtures/published_drive_times.csv
 
 ``OBSERVED_CSV`` defaults to ``../shared/reference/observed_times_public.csv``
@@ -19,7 +19,9 @@ routing, ``scripts/calibrate_drive.py``).
 
 Without ``--fit`` it prints, per rail row, the modelled in-vehicle time of the
 current default parameters (``corridor_geo.rail.RailParameters()``) next to the
-observed one, and the bias per line. With ``--fit`` it first searches a small grid of
+observed one, and the bias per line; ``--held-out`` adds the same table for the
+published times of ``tests/fixtures/published_rail_times.csv`` that fit nothing (and,
+apart, the few rows that fixed one parameter each). With ``--fit`` it first searches a small grid of
 *general* parameters — per rail mode: the timetable allowance ``running_margin``, the
 acceleration/braking rates (one factor on both) and the dwell per stop — minimising
 the mean absolute percentage error of the rail rows plus a penalty on rows worse than
@@ -53,6 +55,7 @@ from corridor_geo.rail import (  # noqa: E402
 from corridor_geo.validate import drive_summary, read_observed, validate_times  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "reference" / "observed_times_public.csv"
+HELD_OUT = ROOT / "tests" / "fixtures" / "published_rail_times.csv"
 GRID = {
     "running_margin": [0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35],
     "rate_factor": [0.6, 0.8, 1.0],
@@ -64,6 +67,15 @@ FIT_MODES = ("high_speed_rail", "intercity_rail")
 def _rows(path: Path) -> pd.DataFrame:
     obs = read_observed(path)
     return obs[(obs["mode"].isna()) | (obs["mode"] == "rail")].reset_index(drop=True)
+
+
+def _held_out_rows(path: Path, *, used_for: str) -> pd.DataFrame:
+    """Rows of the published-times table: ``used_for == "held_out"`` or the fit rows."""
+    obs = read_observed(path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    keep = (raw["used_for"] == "held_out") if used_for == "held_out" else \
+        (raw["used_for"] != "held_out")
+    return obs[keep.to_numpy()].reset_index(drop=True)
 
 
 class _Model:
@@ -167,11 +179,21 @@ def drive_report(path: Path) -> pd.DataFrame | None:
     return df
 
 
+def _report_file(path: Path, params: RailParameters, title: str, *,
+                 used_for: str | None = None) -> None:
+    obs = _rows(path) if used_for is None else _held_out_rows(path, used_for=used_for)
+    if len(obs):
+        report(obs, _Model(obs).times(params), title)
+
+
 def main() -> None:
     """Print modelled vs observed per row (after an optional grid fit)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("observed", nargs="?", default=str(DEFAULT))
     ap.add_argument("--fit", action="store_true", help="search the parameter grid first")
+    ap.add_argument("--held-out", action="store_true",
+                    help=f"also print the published times of {HELD_OUT.relative_to(ROOT)}: "
+                    "the held-out rows and, apart, the rows that fixed a parameter")
     args = ap.parse_args()
     obs = _rows(Path(args.observed))
     drive_report(Path(args.observed))
@@ -180,6 +202,11 @@ def main() -> None:
     model = _Model(obs)
     base = RailParameters()
     report(obs, model.times(base), "current defaults")
+    if args.held_out:
+        _report_file(HELD_OUT, base, "held-out published times (current defaults)",
+                     used_for="held_out")
+        _report_file(HELD_OUT, base, "published times that fixed a parameter (not scored)",
+                     used_for="fit")
     if not args.fit:
         return
     keys = list(GRID)

@@ -112,11 +112,12 @@ def test_year_column_uses_that_years_network():
                         "observed_min": [53.0, 53.0], "year": pd.array([2016, 2021], "Int64"),
                         "mode": ["rail", "rail"], "all_stops": [True, True]})
     rows, _ = validate_times(load_corridor(), obs, street=False)
-    # the year picks that year's pattern: in 2016 (opening) every stop took 2 min and the
-    # line ran at up to 160 km/h, so the same stopping run is slower; the year is reported
+    # the year picks that year's pattern: in 2016 (opening) the line ran at up to 160 km/h
+    # (180 later; 2-min stops in both), so the same stopping run is slower; the year is
+    # reported
     assert rows["year"].tolist() == [2016, 2021]
     assert rows["service"].tolist() == ["guanhui_icr/all_2016", "guanhui_icr/all"]
-    assert rows["modelled_min"].iloc[0] > rows["modelled_min"].iloc[1] + 5
+    assert rows["modelled_min"].iloc[0] > rows["modelled_min"].iloc[1]
 
 
 def test_drive_rows_compare_with_the_drive_mode(tmp_path):
