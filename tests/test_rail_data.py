@@ -21,9 +21,14 @@ def test_line_lengths_within_5_percent_or_reason(tables):
     bad = [c for c in checks if not c.ok]
     assert bad == []
     # the fully measured lines match their published lengths (hand-checked figures)
-    full = {(c.link_id, c.to_stop): c for c in checks if c.n_measured == c.n_gaps}
-    assert full[("gsh_xrl", "st_sz_north")].measured_km == pytest.approx(102.5, rel=0.05)
-    assert full[("guanhui_icr", "st_xiaojinkou")].measured_km == pytest.approx(103.1, rel=0.05)
+    full = {(c.link_id, c.from_stop, c.to_stop): c for c in checks if c.n_measured == c.n_gaps}
+    assert full[("gsh_xrl", "st_gz_south", "st_sz_north")].measured_km == pytest.approx(
+        102.5, rel=0.05)
+    assert full[("guanhui_icr", "st_dongguan_west", "st_xiaojinkou")].measured_km == \
+        pytest.approx(103.1, rel=0.05)
+    # its first section (2016), "about 53 km"
+    assert full[("guanhui_icr", "st_changping_east", "st_xiaojinkou")].measured_km == \
+        pytest.approx(53, rel=0.05)
 
 
 def test_length_check_fails_without_reason(tables):
@@ -33,7 +38,7 @@ def test_length_check_fails_without_reason(tables):
                  else r for r in tables.lengths)
     bad = [c for c in check_line_lengths(read_geodata().link_stops, replace(tables, lengths=rows))
            if not c.ok]
-    assert [c.link_id for c in bad] == ["guanhui_icr"]
+    assert {c.link_id for c in bad} == {"guanhui_icr"}
 
 
 def test_patterns_reference_known_links_and_stops(tables):
