@@ -25,7 +25,17 @@ Method (every step printed):
    default's coordinates are rounded to ~100 m) - drawn with a fixed seed
    (``--pairs`` per extract, at most 320; ≥ 500 in all), at least ``--min-km`` (1.5 km)
    apart in a straight line.
-3. **Reference time**: Dijkstra on the reference's ``travel_time_s`` between the nodes.
+3. **Reference time** (``--ends``): with ``place`` (the default since ``default-5``) a trip
+   starts and ends *at the junction*: every reference node on a major road within
+   :data:`MATCH_M` of the default junction is a possible start (end), reached over the
+   straight line at :data:`ACCESS_KMH` (the typical residential speed), and the fastest
+   combination counts - as OpenTripPlanner or R5 link a point to the street edges around
+   it. A junction of two dual carriageways is four or more one-way nodes in full OSM;
+   with ``node`` (the rule before ``default-5``) the trip starts at the single nearest
+   one, so it must first follow that carriageway, often away from the destination, to
+   the next U-turn (40 of 516 pairs had a full-OSM route > 2.3 × the straight line).
+   The default network, two-way and without turn rules, models the junction, not one
+   carriageway.
 4. **Default time**: Dijkstra on the default network between the matching default
    nodes. Also reported: the time as ``corridor_geo.matrix`` drives it (the straight line
    × 1.3 at 35 km/h when that is faster; the ``MultimodalParams`` defaults).
@@ -66,6 +76,9 @@ EXTRACTS = ("osm/shenzhen_futian_nanshan_drive_2024-10.osm.pbf",
 CIRCUITY = 1.3  # MultimodalParams.drive_circuity
 FALLBACK_KMH = 35.0  # MultimodalParams.drive_fallback_kmh
 MATCH_M = 200.0  # a default node within this of a reference node is "the same place"
+#: Speed (km/h) of the straight-line link from a junction to the reference nodes around it
+#: (``--ends place``): ``residential`` in :data:`corridor_geo.speeds.TYPICAL_SPEEDS_CN`.
+ACCESS_KMH = 20.0
 #: Reference road classes a default node may be matched to (``--match major``): the
 #: through roads the default network holds, not their slip roads (``*_link``) or the
 #: minor streets next to a junction, where a trip must first loop round a ramp.
@@ -122,6 +135,64 @@ def sample_pairs(ref: Any, default: Any, *, n: int, min_km: float, seed: int,
             pairs.add((a, b))
     dp = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
     return ref_of[dp[:, 0]], ref_of[dp[:, 1]], dp[:, 0], dp[:, 1]
+
+
+def place_nodes(ref: Any, default: Any, nodes: np.ndarray, *, match: str = "major"
+                ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Step 3 (``--ends place``): the reference nodes of each default junction in *nodes*.
+
+    Every reference node of the largest strongly connected component (on a major road
+    with ``match="major"``) within :data:`MATCH_M` of the junction, with its access time
+    (s): the straight line at :data:`ACCESS_KMH`. Returns ``{default node: (reference
+    nodes, access seconds)}``.
+    """
+    ok = _largest_scc(ref)
+    if match == "major":
+        ok &= _major_nodes(ref)
+    idx = np.flatnonzero(ok)
+    tree = cKDTree(np.column_stack([ref.x[idx], ref.y[idx]]))
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for n in np.unique(nodes).tolist():
+        near = idx[np.asarray(tree.query_ball_point([default.x[n], default.y[n]], MATCH_M),
+                              dtype=np.int64)]
+        d = np.hypot(ref.x[near] - default.x[n], ref.y[near] - default.y[n])
+        out[int(n)] = (near, d / (ACCESS_KMH / 3.6))
+    return out
+
+
+def place_times(ref: Any, default: Any, do: np.ndarray, dt: np.ndarray, *,
+                match: str = "major") -> tuple[np.ndarray, np.ndarray]:
+    """Step 3 (``--ends place``): fastest reference trip from junction to junction.
+
+    The minimum over the reference nodes of both junctions (:func:`place_nodes`) of
+    access + route + access time; returns seconds and the route length (m, access links
+    at their straight-line length) per pair (inf / nan where a junction has none).
+    """
+    cand = place_nodes(ref, default, np.concatenate([do, dt]), match=match)
+    tt = ref.csr(typical_times(ref))
+    lens = ref.csr("length_m")
+    sec, metres = np.full(len(do), np.inf), np.full(len(do), np.nan)
+    for o in np.unique(do).tolist():
+        co, ao = cand[o]
+        if len(co) == 0:
+            continue
+        dist, pred = dijkstra(tt, indices=co, return_predecessors=True)
+        for k in np.flatnonzero(do == o).tolist():
+            ct, at = cand[int(dt[k])]
+            if len(co) == 0 or len(ct) == 0:
+                continue
+            total = dist[:, ct] + ao[:, None] + at[None, :]
+            i, j = np.unravel_index(np.argmin(total), total.shape)
+            if not np.isfinite(total[i, j]):
+                continue
+            sec[k] = float(total[i, j])
+            node, length = int(ct[j]), (ao[i] + at[j]) * (ACCESS_KMH / 3.6)
+            while node != co[i]:
+                p = int(pred[i, node])
+                length += float(lens[p, node])
+                node = p
+            metres[k] = length
+    return sec, metres
 
 
 def typical_times(ref: Any) -> np.ndarray:
@@ -265,8 +336,8 @@ def fit(evaluate: Any, model: dict[str, float]) -> tuple[float, float, float, fl
         model["arterial_kmh"], model["junction_delay_s"], d, model["local_kmh"])[1]) - 1))
     # step 5b: effective parameters of a coarse network (see docs/network.md): wide ranges
     best, best_obj = None, np.inf
-    for art in np.arange(40.0, 91.0, 5.0):
-        for delay in np.arange(0.0, 91.0, 15.0):
+    for art in np.arange(40.0, 121.0, 5.0):
+        for delay in np.arange(0.0, 121.0, 15.0):
             for local in np.arange(14.0, 51.0, 6.0):
                 rt, _ = evaluate(art, delay, best_det, local, lengths=False)
                 rt = rt[np.isfinite(rt)]
@@ -290,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--match", choices=("major", "any"), default="major",
                     help="reference nodes a default junction may match: on a major through "
                          "road (default) or any node (the protocol before issue 11's fix)")
+    ap.add_argument("--ends", choices=("place", "node"), default="place",
+                    help="reference trip from the junction (any major-road node within "
+                         "200 m, reached at 20 km/h; default) or from its nearest node (the "
+                         "protocol before default-5)")
     ap.add_argument("--no-fit", action="store_true", help="only evaluate drive_model.csv")
     ap.add_argument("--write", action="store_true", help="store the fit in drive_model.csv")
     args = ap.parse_args(argv)
@@ -308,7 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         ref = load_network(shared / rel)
         o, t, do, dt = sample_pairs(ref, default, n=args.pairs, min_km=args.min_km,
                                     seed=args.seed + k, match=args.match)
-        sec, metres = reference_times(ref, o, t)
+        if args.ends == "place":
+            sec, metres = place_times(ref, default, do, dt, match=args.match)
+        else:
+            sec, metres = reference_times(ref, o, t)
         good = np.isfinite(sec)
         parts.append({"name": Path(rel).name, "do": do[good], "dt": dt[good], "sec": sec[good],
                       "m": metres[good],
@@ -368,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         n = sum(len(p["sec"]) for p in parts)
         basis = (f"scripts/calibrate_drive.py fit on {n} full-OSM OD pairs (seed {args.seed}, "
-                 f"--match {args.match}) at the typical class speeds of "
+                 f"--match {args.match}, --ends {args.ends}) at the typical class speeds of "
                  "corridor_geo.speeds.TYPICAL_SPEEDS_CN")
         write_model({"arterial_kmh": art, "junction_delay_s": delay,
                      "detour_factor": best_det, "local_kmh": local},
