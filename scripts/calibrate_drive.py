@@ -67,7 +67,7 @@ from scipy.spatial import cKDTree
 
 from corridor_geo import _roads, settings
 from corridor_geo._io import atomic_write_text
-from corridor_geo.graph import load_network
+from corridor_geo.graph import DEFAULT_MODEL_VERSION, load_network
 from corridor_geo.speeds import TYPICAL_SPEEDS_CN, edge_speeds_kmh
 
 EXTRACTS = ("osm/shenzhen_futian_nanshan_drive_2024-10.osm.pbf",
@@ -445,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     report("AFTER (fitted)", art, delay, best_det, local)
     if args.write:
         n = sum(len(p["sec"]) for p in parts)
-        basis = (f"scripts/calibrate_drive.py fit on {n} full-OSM OD pairs (seed {args.seed}, "
+        basis = (f"drive model {DEFAULT_MODEL_VERSION}: "
+                 f"scripts/calibrate_drive.py fit on {n} full-OSM OD pairs (seed {args.seed}, "
                  f"--match {args.match}, --ends {args.ends}) at the typical class speeds of "
                  "corridor_geo.speeds.TYPICAL_SPEEDS_CN")
         write_model({"arterial_kmh": art, "junction_delay_s": delay,
@@ -456,7 +457,11 @@ def main(argv: list[str] | None = None) -> int:
                      "junction_delay_s": basis + ": signal/turn delay entering a node where 3 "
                                                  "or more roads of the source meet",
                      "detour_factor": basis + ": road length / chord length (median "
-                                              "route-length ratio = 1)",
+                                              "route-length ratio = 1"
+                                              + ("; 1.0 is the lower end of the searched "
+                                                 "1.0-1.4: the default's routes between "
+                                                 "junctions are already as long as full OSM's)"
+                                                 if best_det <= 1.0 else ")"),
                      "local_kmh": basis + ": speed on the local street layer (minor streets, "
                                           "signals and turns included)"})
         print(f"wrote {GEODATA / _roads.DRIVE_MODEL_FILE}")
