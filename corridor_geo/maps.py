@@ -231,7 +231,14 @@ def _simplify(geoms: gpd.GeoSeries, tolerance_m: float | None) -> gpd.GeoSeries:
         geoms = gpd.GeoSeries(arr, index=geoms.index, crs=settings.METRIC_CRS).to_crs(
             settings.WGS84
         )
-    arr = shapely.set_precision(geoms.to_numpy(), _PRECISION_DEG)
+    arr = np.asarray(geoms.to_numpy(), dtype=object)
+    # reprojecting a simplified polygon can make it self-touch (GEOS then refuses
+    # set_precision: "side location conflict"): repair invalid polygons first
+    bad = ~shapely.is_valid(arr) & (shapely.get_dimensions(arr) == 2)
+    if bad.any():
+        arr = arr.copy()
+        arr[bad] = shapely.make_valid(arr[bad], method="structure", keep_collapsed=False)
+    arr = shapely.set_precision(arr, _PRECISION_DEG)
     return gpd.GeoSeries(arr, index=geoms.index, crs=settings.WGS84)
 
 

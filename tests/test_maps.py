@@ -181,6 +181,21 @@ def test_simplification_within_tolerance(catchments):
         assert gb.area == pytest.approx(ga.area, rel=0.01)
 
 
+def test_simplify_repairs_a_self_touching_polygon():
+    """A polygon that reprojection left self-intersecting is repaired, not a GEOS error.
+
+    (A compare map of drive model default-5 hit "side location conflict" in
+    ``shapely.set_precision``.)
+    """
+    bowtie = shapely.geometry.Polygon([(113.9, 23.0), (113.91, 23.01), (113.91, 23.0),
+                                       (113.9, 23.01)])
+    assert not bowtie.is_valid
+    out = maps._simplify(gpd.GeoSeries([bowtie], crs="EPSG:4326"), None)
+    assert out.iloc[0].is_valid
+    # both lobes kept (buffer(0) would drop one)
+    assert out.iloc[0].area == pytest.approx(5e-5, rel=0.01)
+
+
 def test_catchments_wrong_crs_is_a_clear_error(catchments):
     bad = catchments.to_crs("EPSG:4547")
     with pytest.raises(DataValidationError, match=r"catchments must be in EPSG:4326.*4547"):
