@@ -484,7 +484,9 @@ def test_example_comparisons(tmp_path):
     t = hsr.matrix_changes[(hsr.matrix_changes["mode"] == "park_and_ride")
                            & (hsr.matrix_changes["from_id"] != hsr.matrix_changes["to_id"])]
     assert (t["change_min"].dropna() <= 1e-9).all()
-    assert (t["change_min"] < -5).sum() >= 1  # Pazhou → Airport New Town via Yuzhu
+    # Pazhou → Airport New Town via Yuzhu: -3.6 min on drive model default-7 (-5.0 on
+    # default-6); the faster expressways of default-6/7 shorten the baseline's car leg too
+    assert (t["change_min"] < -2).sum() >= 1
     gained = hsr.difference[(hsr.difference["mode"] == "park_and_ride")
                             & (hsr.difference["change"] == "gained")]
     assert gained["area_km2"].sum() > 1.0
