@@ -160,6 +160,20 @@ def place_nodes(ref: Any, default: Any, nodes: np.ndarray, *, match: str = "majo
     return out
 
 
+def path_length(pred: np.ndarray, lens: Any, source: int, target: int) -> float:
+    """Length (m) of the shortest path *source* → *target* from one predecessor row.
+
+    *pred* is the row of :func:`scipy.sparse.csgraph.dijkstra`'s predecessors for
+    *source*; *lens* the edge-length matrix of the same graph.
+    """
+    node, total = int(target), 0.0
+    while node != source:
+        p = int(pred[node])
+        total += float(lens[p, node])
+        node = p
+    return total
+
+
 def place_times(ref: Any, default: Any, do: np.ndarray, dt: np.ndarray, *,
                 match: str = "major") -> tuple[np.ndarray, np.ndarray]:
     """Step 3 (``--ends place``): fastest reference trip from junction to junction.
@@ -186,12 +200,8 @@ def place_times(ref: Any, default: Any, do: np.ndarray, dt: np.ndarray, *,
             if not np.isfinite(total[i, j]):
                 continue
             sec[k] = float(total[i, j])
-            node, length = int(ct[j]), (ao[i] + at[j]) * (ACCESS_KMH / 3.6)
-            while node != co[i]:
-                p = int(pred[i, node])
-                length += float(lens[p, node])
-                node = p
-            metres[k] = length
+            access_m = (ao[i] + at[j]) * (ACCESS_KMH / 3.6)
+            metres[k] = access_m + path_length(pred[i], lens, int(co[i]), int(ct[j]))
     return sec, metres
 
 
@@ -210,12 +220,7 @@ def reference_times(ref: Any, o: np.ndarray, t: np.ndarray) -> tuple[np.ndarray,
     sec = dist[inv, t]
     km = np.zeros(len(o))
     for k, (i, j) in enumerate(zip(inv, t, strict=True)):
-        node, total = int(j), 0.0
-        while node != uo[i]:
-            p = int(pred[i, node])
-            total += float(lens[p, node])
-            node = p
-        km[k] = total
+        km[k] = path_length(pred[i], lens, int(uo[i]), int(j))
     return sec, km
 
 
@@ -276,12 +281,7 @@ class DefaultModel:
             return sec, metres
         lens = self.net.csr(length)
         for k, (i, j) in enumerate(zip(inv, nt, strict=True)):
-            node, total = int(j), 0.0
-            while node != uo[i]:
-                p = int(pred[i, node])
-                total += float(lens[p, node])
-                node = p
-            metres[k] = total
+            metres[k] = path_length(pred[i], lens, int(uo[i]), int(j))
         return sec, metres
 
 
