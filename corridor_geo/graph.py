@@ -64,7 +64,7 @@ DEV_BBOX: tuple[float, float, float, float] = _roads.default_bbox()
 
 #: Version of the default network's drive model (cache key; the data files' hashes are
 #: part of the key too).
-DEFAULT_MODEL_VERSION = "default-11"
+DEFAULT_MODEL_VERSION = "default-12"
 
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".osm.xml")
 
