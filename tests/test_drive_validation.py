@@ -18,13 +18,13 @@ tests/fixtures/published_drive_times.csv``.
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from _tables import calibration_rows, read_rows
 
 from corridor_geo.validate import read_observed, validate_times
 
@@ -51,8 +51,7 @@ KNOWN_MISSES = {
 
 
 def _rows() -> list[dict[str, str]]:
-    with FIXTURE.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return read_rows(FIXTURE)
 
 
 @cache
@@ -67,13 +66,7 @@ def _key(r: dict[str, str]) -> tuple[str, str, str]:
 
 
 def test_fixture_rows_cite_a_source_and_are_not_calibration_rows():
-    calib = Path(__file__).resolve().parents[2] / "shared" / "reference" / \
-        "observed_times_public.csv"
-    taken = set()
-    if calib.exists():
-        with calib.open(encoding="utf-8") as fh:
-            taken = {(r["from"], r["to"]) for r in csv.DictReader(fh)
-                     if r.get("mode") == "drive"}
+    taken = {(r["from"], r["to"]) for r in calibration_rows() if r.get("mode") == "drive"}
     rows = _rows()
     assert 15 <= len(rows) <= 30
     assert len({_key(r) for r in rows}) == len(rows)

@@ -14,11 +14,11 @@ pair (fastest, or the all-stops service for stopping rows), except the rows list
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 from pathlib import Path
 
 import pytest
+from _tables import calibration_rows, read_rows
 
 from corridor_geo.corridor import load_corridor
 from corridor_geo.rail import RAIL_MODES, RailService, build_services, link_specs_from_corridor
@@ -48,8 +48,7 @@ KNOWN_MISSES = {
 
 
 def _rows() -> list[dict[str, str]]:
-    with FIXTURE.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return read_rows(FIXTURE)
 
 
 @cache
@@ -77,13 +76,7 @@ def _held_out() -> list[dict[str, str]]:
 
 
 def test_fixture_rows_cite_a_source_and_are_not_calibration_rows():
-    calib = Path(__file__).resolve().parents[2] / "shared" / "reference" / \
-        "observed_times_public.csv"
-    taken = set()
-    if calib.exists():
-        with calib.open(encoding="utf-8") as fh:
-            taken = {(r["from"], r["to"], r["minutes"], r.get("year", ""))
-                     for r in csv.DictReader(fh)}
+    taken = {(r["from"], r["to"], r["minutes"], r.get("year", "")) for r in calibration_rows()}
     rows = _rows()
     assert len(rows) >= 15
     for r in rows:
