@@ -52,7 +52,7 @@ from corridor_geo.rail import (  # noqa: E402
     build_services,
     link_specs_from_corridor,
 )
-from corridor_geo.validate import drive_summary, read_observed, validate_times  # noqa: E402
+from corridor_geo.validate import read_observed, validate_times  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "reference" / "observed_times_public.csv"
 HELD_OUT = ROOT / "tests" / "fixtures" / "published_rail_times.csv"
@@ -174,8 +174,6 @@ def drive_report(path: Path) -> pd.DataFrame | None:
         print(f"{what:>12}: n={s['drive_n']}, mean |error| {s['drive_mape_pct']:.1f} %, "
               f"within ±25 % {s['drive_within_25_pct']:.0f} %, bias {s['drive_bias_pct']:+.1f} %, "
               f"worst {s['drive_worst_pct']:+.1f} %")
-    assert drive_summary(df["driving_err_pct"].to_numpy()) == {
-        k: v for k, v in s_drv.items() if k.startswith("drive_")}
     return df
 
 
