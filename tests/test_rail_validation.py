@@ -112,7 +112,8 @@ def test_held_out_summary():
     # patterns and the year-dependent speeds); 9.8 % over 24 rows after the per-line
     # dwell, the Suishen connection and the XRL Futian section (docs/rail_model.md);
     # 10.3 % over 28 rows with the Ganzhou-Shenzhen, West Kowloon - Humen and Daojiao -
-    # Yinping rows and the XRL's Humen stop in 2011-2014; a regression beyond 11 % fails
+    # Yinping rows and the XRL's Humen stop in 2011-2014; 10.1 % with the Shiziyang
+    # tunnel's cap on its own gap (Nansha North - Humen); a regression beyond 11 % fails
     assert sum(errs) / len(errs) <= 0.11
 
 
