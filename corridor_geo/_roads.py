@@ -53,9 +53,12 @@ __all__ = [
     "default_bbox",
     "local_links",
     "match_expressways",
+    "open_legs",
+    "opening_year",
     "read_drive_model",
     "read_expressways",
     "read_manifest",
+    "read_openings",
     "read_roads",
     "typical_expressway_kmh",
 ]
@@ -233,6 +236,7 @@ def read_roads(geodata_dir: str | Path | None = None, *, verify: bool = True
 # --------------------------------------------------------------------------- drive model data
 EXPRESSWAYS_FILE = "expressways.csv"
 WAYPOINTS_FILE = "expressway_waypoints.csv"
+OPENINGS_FILE = "expressway_openings.csv"
 DRIVE_MODEL_FILE = "drive_model.csv"
 
 #: Parameters of ``drive_model.csv`` and their allowed ranges.
@@ -249,7 +253,11 @@ DRIVE_PARAMETERS: dict[str, tuple[float, float]] = {
 }
 
 
-def _models() -> tuple[type[BaseModel], type[BaseModel], type[BaseModel]]:
+#: ``opened`` of ``expressway_openings.csv``: empty, ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+_DATE = r"^$|^(1[89]|20|21)[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+
+
+def _models() -> tuple[type[BaseModel], type[BaseModel], type[BaseModel], type[BaseModel]]:
     from typing import Annotated, Literal
 
     from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -288,7 +296,17 @@ def _models() -> tuple[type[BaseModel], type[BaseModel], type[BaseModel]]:
         unit: text
         basis: text
 
-    return Expressway, Waypoint, Param
+    class Opening(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        expressway_id: ident
+        from_seq: Annotated[int, Field(ge=1)] | None = None
+        to_seq: Annotated[int, Field(ge=1)] | None = None
+        opened: Annotated[str, StringConstraints(strip_whitespace=True, pattern=_DATE)] = ""
+        confidence: Literal["high", "medium", "low", "unknown"]
+        source: text
+        notes: str = ""
+
+    return Expressway, Waypoint, Param, Opening
 
 
 def _none_empty(rec: dict[str, str]) -> dict[str, Any]:
@@ -362,14 +380,15 @@ def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, An
     """
     from corridor_geo.errors import DataValidationError
 
-    expressway, waypoint, _ = _models()
+    expressway, waypoint, _, _ = _models()
     folder = _folder(geodata_dir)
     out: list[dict[str, Any]] = []
     path = folder / EXPRESSWAYS_FILE
     for i, row in _read_table(path, expressway, prepare=_none_empty):
         if any(r["id"] == row.id for r in out):
             raise DataValidationError(f"duplicate id {row.id!r}", path=path, row=i, field="id")
-        out.append({**row.model_dump(), "waypoints": [], "waypoint_labels": []})
+        out.append({**row.model_dump(), "waypoints": [], "waypoint_labels": [],
+                    "waypoint_seqs": []})
     by_id = {r["id"]: r for r in out}
     wpath = folder / WAYPOINTS_FILE
     rows = []
@@ -387,6 +406,7 @@ def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, An
     for eid, _seq, _i, w in rows:
         by_id[eid]["waypoints"].append((w.lon, w.lat))
         by_id[eid]["waypoint_labels"].append(w.label)
+        by_id[eid]["waypoint_seqs"].append(w.seq)
     for r in out:
         if len(r["waypoints"]) < 2:
             raise DataValidationError(f"expressway {r['id']!r} has {len(r['waypoints'])} "
@@ -404,7 +424,7 @@ def read_drive_model(geodata_dir: str | Path | None = None) -> dict[str, float]:
     """
     from corridor_geo.errors import DataValidationError
 
-    _, _, param = _models()
+    _, _, param, _ = _models()
     path = _folder(geodata_dir) / DRIVE_MODEL_FILE
     out: dict[str, float] = {}
     for i, p in _read_table(path, param):
@@ -421,6 +441,135 @@ def read_drive_model(geodata_dir: str | Path | None = None) -> dict[str, float]:
     if missing:
         raise DataValidationError(f"missing parameters {', '.join(missing)}", path=path)
     return out
+
+
+def opening_year(opened: str) -> int | None:
+    """Year of an ``opened`` value of ``expressway_openings.csv``; ``None`` when empty.
+
+    The value is ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; only the year is used, because
+    a section counts as open in every year from the year it opened (the rule of the rail
+    data, whose ``opened`` is a year: a line opened on 2017-12-28 is open in 2017).
+
+    Examples
+    --------
+    >>> opening_year("2020-12-29"), opening_year("2017-01"), opening_year("")
+    (2020, 2017, None)
+    """
+    text = opened.strip()
+    return int(text[:4]) if text else None
+
+
+def _none_empty_seq(rec: dict[str, str]) -> dict[str, Any]:
+    return {k: (None if v.strip() == "" and k in ("from_seq", "to_seq") else v)
+            for k, v in rec.items()}
+
+
+def read_openings(geodata_dir: str | Path | None = None, *,
+                  expressways: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Return the opening dates of expressways and sections (``expressway_openings.csv``).
+
+    Each row names an expressway of ``expressways.csv`` and either the whole road (empty
+    ``from_seq``/``to_seq``) or the section between two of its waypoints
+    (``expressway_waypoints.csv`` seq numbers, ``from_seq < to_seq``). A leg between two
+    waypoints is covered by at most one row. ``opened`` is empty exactly when
+    ``confidence`` is ``unknown`` (no date found: the section is treated as open).
+
+    Returns
+    -------
+    list of dict
+        The rows with ``expressway_id, from_seq, to_seq, opened, year, confidence,
+        source, notes`` (``year`` from :func:`opening_year`).
+
+    Raises
+    ------
+    DataValidationError
+        A bad row, naming file, row and field.
+
+    Examples
+    --------
+    >>> rows = read_openings()
+    >>> [r["year"] for r in rows if r["expressway_id"] == "nansha_bridge"]
+    [2019]
+    """
+    from corridor_geo.errors import DataValidationError
+
+    *_, opening = _models()
+    folder = _folder(geodata_dir)
+    roads = {r["id"]: r for r in (expressways if expressways is not None
+                                  else read_expressways(folder))}
+    path = folder / OPENINGS_FILE
+    out: list[dict[str, Any]] = []
+    covered: dict[str, set[int]] = {}
+    for i, row in _read_table(path, opening, prepare=_none_empty_seq):
+        road = roads.get(row.expressway_id)
+        if road is None:
+            raise DataValidationError(f"unknown expressway {row.expressway_id!r}; expected an "
+                                      f"id of {EXPRESSWAYS_FILE}", path=path, row=i,
+                                      field="expressway_id")
+        seqs = list(road["waypoint_seqs"])
+        if (row.from_seq is None) != (row.to_seq is None):
+            raise DataValidationError("give both from_seq and to_seq (a section) or neither "
+                                      "(the whole road)", path=path, row=i,
+                                      field="from_seq" if row.from_seq is None else "to_seq")
+        if row.from_seq is None:
+            a, b = 0, len(seqs) - 1
+        else:
+            for name, seq in (("from_seq", row.from_seq), ("to_seq", row.to_seq)):
+                if seq not in seqs:
+                    raise DataValidationError(
+                        f"{row.expressway_id!r} has no waypoint seq {seq}; its seqs are "
+                        f"{seqs[0]}..{seqs[-1]} ({WAYPOINTS_FILE})", path=path, row=i,
+                        field=name)
+            a, b = seqs.index(row.from_seq), seqs.index(row.to_seq)
+            if a >= b:
+                raise DataValidationError(f"from_seq {row.from_seq} must come before to_seq "
+                                          f"{row.to_seq}", path=path, row=i, field="to_seq")
+        legs = set(range(a, b))
+        twice = legs & covered.setdefault(row.expressway_id, set())
+        if twice:
+            k = min(twice)
+            raise DataValidationError(
+                f"the leg {seqs[k]}-{seqs[k + 1]} of {row.expressway_id!r} is covered by an "
+                "earlier row too; give each section once", path=path, row=i, field="from_seq")
+        covered[row.expressway_id] |= legs
+        if (row.opened == "") != (row.confidence == "unknown"):
+            raise DataValidationError("opened is empty exactly when confidence is 'unknown' "
+                                      f"(got opened {row.opened!r}, confidence "
+                                      f"{row.confidence!r})", path=path, row=i,
+                                      field="confidence")
+        out.append({**row.model_dump(), "year": opening_year(row.opened)})
+    return out
+
+
+def open_legs(road: dict[str, Any], openings: list[dict[str, Any]], *,
+              as_of: int | None) -> list[bool]:
+    """Whether each leg of *road* (waypoint k to k+1) is open in the year *as_of*.
+
+    A leg is open when *as_of* is ``None`` (the current data), when no row of
+    *openings* covers it or its row has no date (``confidence`` unknown), or when it
+    opened in or before *as_of* (:func:`opening_year`).
+
+    Examples
+    --------
+    >>> road = {"id": "r", "waypoint_seqs": [1, 2, 3]}
+    >>> rows = [{"expressway_id": "r", "from_seq": 2, "to_seq": 3, "year": 2020}]
+    >>> open_legs(road, rows, as_of=2019), open_legs(road, rows, as_of=2020)
+    ([True, False], [True, True])
+    """
+    seqs = list(road["waypoint_seqs"])
+    legs = [True] * max(len(seqs) - 1, 0)
+    if as_of is None:
+        return legs
+    for row in openings:
+        if row["expressway_id"] != road["id"] or row["year"] is None or row["year"] <= as_of:
+            continue
+        if row["from_seq"] is None:
+            a, b = 0, len(seqs) - 1
+        else:
+            a, b = seqs.index(row["from_seq"]), seqs.index(row["to_seq"])
+        for k in range(a, b):
+            legs[k] = False
+    return legs
 
 
 def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray,
@@ -444,7 +593,9 @@ def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
     two waypoint nodes, as long as the polyline between them (or the straight line
     between the nodes, if longer); it is reported in ``bridged_legs``. A waypoint
     farther than ``2 × band_m`` from every road lies off the clipped network: its legs
-    are left out (``legs_outside``).
+    are left out (``legs_outside``). A leg marked ``False`` in ``road["legs_open"]`` (a
+    section not open in the network's as-of year, :func:`open_legs`) is neither matched
+    nor bridged (``legs_not_open``): its roads stay ordinary arterials.
 
     Returns
     -------
@@ -503,10 +654,15 @@ def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
         labels = road.get("waypoint_labels") or [""] * len(snap)
         gaps: list[str] = []
         outside: list[str] = []
+        not_open: list[str] = []
+        legs_open = road.get("legs_open") or [True] * (len(snap) - 1)
         matched: set[int] = set()
         bridged_km = 0.0
         for a in range(len(snap) - 1):
             s, t = snap[a], snap[a + 1]
+            if not legs_open[a]:
+                not_open.append(f"{labels[a] or a + 1} - {labels[a + 1] or a + 2}")
+                continue  # not open in the as-of year: not recognised, not bridged
             if off[a] > 2 * band_m or off[a + 1] > 2 * band_m:
                 outside.append(f"{labels[a] or a + 1} - {labels[a + 1] or a + 2}")
                 continue  # a waypoint off the clipped network: that leg is not here
@@ -530,7 +686,7 @@ def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
         report.append({"id": road["id"],
                        "matched_km": round(float(elen[sorted(matched)].sum()) / 1000.0, 1),
                        "bridged_km": round(bridged_km, 1), "bridged_legs": gaps,
-                       "legs_outside": outside})
+                       "legs_outside": outside, "legs_not_open": not_open})
     return index, np.array(bridges, dtype=np.float64).reshape(-1, 4), report
 
 

@@ -135,7 +135,8 @@ def catchments(
         The corridor (default :func:`corridor_geo.corridor.load_corridor`): resolves ids,
         gives the platforms counted as reached and the land mask.
     network
-        Street network (default ``load_network("default", network_type=mode)``).
+        Street network (default ``load_network("default", network_type=mode,
+        as_of=corridor.as_of)``: the expressways open in the corridor's year).
     method
         ``"grid"`` (default), ``"concave_hull"`` or ``"buffer"``.
     cell_size_m
@@ -220,7 +221,7 @@ def catchments(
     orig = _resolve_origins(items, corridor)
     pop_layer = _read_population(population, population_column) if population is not None else None
 
-    net = _network_for(mode, network)
+    net = _network_for(mode, network, as_of=getattr(corridor, "as_of", None))
     major_roads_only = str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
     if major_roads_only and not cell_given:
         cell = SCGRAPH_CELL_SIZE_M
@@ -440,13 +441,14 @@ def _read_population(population: gpd.GeoDataFrame | str | Path,
     return out[~(out.geometry.is_empty | out.geometry.isna())]
 
 
-def _network_for(mode: str, network: Network | None) -> Network:
+def _network_for(mode: str, network: Network | None, *, as_of: int | None = None) -> Network:
     # transit catchments end with a walk from the alighting station: a walk network
     net_type = "walk" if mode in _TRANSIT else mode
     if network is None:
         from corridor_geo.graph import load_network
 
-        return load_network("default", network_type=net_type)
+        # the corridor's year: expressway sections not open then are not recognised
+        return load_network("default", network_type=net_type, as_of=as_of)
     net_mode = getattr(network, "mode", net_type)
     if net_mode != net_type:
         raise CorridorGeoError(f"mode {mode!r} does not match the network's mode {net_mode!r}")

@@ -43,9 +43,10 @@ from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _osm, _roads, settings
 from corridor_geo._adapters import osmnx_overpass_errors
+from corridor_geo._args import check_as_of
 from corridor_geo._io import file_sha256
 from corridor_geo.cache import load_or_build
-from corridor_geo.errors import CorridorGeoError, NetworkSourceError
+from corridor_geo.errors import ArgumentError, CorridorGeoError, NetworkSourceError
 from corridor_geo.network import Network, haversine_m
 from corridor_geo.speeds import SPEED_MODEL_VERSION, edge_speeds_kmh, speed_table
 
@@ -236,7 +237,7 @@ def _default_data_hash() -> str:
     h = hashlib.sha256()
     folder = settings.geodata_dir()
     for name in (_roads.ROADS_FILE, _roads.EXPRESSWAYS_FILE, _roads.WAYPOINTS_FILE,
-                 _roads.DRIVE_MODEL_FILE):
+                 _roads.OPENINGS_FILE, _roads.DRIVE_MODEL_FILE):
         h.update(name.encode())
         h.update(file_sha256(folder / name).encode())
     return h.hexdigest()
@@ -284,6 +285,7 @@ def default_network(
     polygon: BaseGeometry,
     network_type: str = "drive",
     speeds: Mapping[str, float] | None = None,
+    as_of: int | None = None,
 ) -> Network:
     """Build the offline default network from the bundled roads (no cache; see load_network).
 
@@ -307,7 +309,12 @@ def default_network(
     * lengths are great-circle chords, × ``detour_factor`` on arterials (chords cut
       the bends of streets; an expressway's matched chain is left as it is);
     * parameters from ``geodata/drive_model.csv`` (fitted by
-      ``scripts/calibrate_drive.py`` against full-OSM routing); every edge is two-way.
+      ``scripts/calibrate_drive.py`` against full-OSM routing); every edge is two-way;
+    * **as of a year** (*as_of*): the sections of ``geodata/expressway_openings.csv``
+      that opened after *as_of* are not recognised (their roads stay arterials, their
+      missing stretches are not bridged). A section counts as open in the year it
+      opened, the rule of the rail data; a section without a known date counts as open.
+      ``None``: every listed expressway (the current data).
 
     Walk and bike networks are the arterials only, at the walk/bike speeds of
     ``drive_model.csv``. *speeds* overrides ``{"expressway": km/h}`` (every expressway),
@@ -322,9 +329,13 @@ def default_network(
     """
     from corridor_geo import _roads as rd
 
+    as_of = check_as_of(as_of)
     arrays = _default_arrays(polygon)
     model = rd.read_drive_model()
     roads = rd.read_expressways()
+    openings = rd.read_openings(expressways=roads)
+    for r in roads:
+        r["legs_open"] = rd.open_legs(r, openings, as_of=as_of)
     import pyproj
 
     tf = pyproj.Transformer.from_crs(settings.WGS84, settings.METRIC_CRS, always_xy=True)
@@ -405,6 +416,7 @@ def default_network(
             "source_sha256": manifest.get("sha256"), "osm_date": None,
             "network_type": network_type,
             "speed_model_version": f"{DEFAULT_MODEL_VERSION}+{SPEED_MODEL_VERSION}",
+            "as_of": as_of,
             "drive_model": model,
             "expressways": report if network_type == "drive" else None,
             "speeds_kmh": overrides or None, "clip_bounds": list(polygon.bounds),
@@ -444,6 +456,7 @@ def load_network(
     speeds: Mapping[str, float] | None = None,
     progress: bool | None = None,
     retain_all: bool = False,
+    as_of: int | None = None,
 ) -> Network:
     """Load a street network from a source, through the network cache.
 
@@ -470,6 +483,12 @@ def load_network(
         tqdm progress bars (default ``settings.progress``).
     retain_all
         Keep every weakly connected component (default: the largest only, as osmnx).
+    as_of
+        Year of the default network (``source="default"``): expressway sections that
+        opened after it are not recognised (``geodata/expressway_openings.csv``; see
+        :func:`default_network`). ``None`` (default): the current data. The year is part
+        of the cache key and of ``meta["as_of"]``. A file or Overpass network is the
+        map it was read from: *as_of* other than ``None`` is an error there.
 
     Returns
     -------
@@ -481,11 +500,15 @@ def load_network(
         Missing or unreadable file, unknown suffix, no network in the requested area,
         Overpass failure.
     CorridorGeoError
-        Unknown network type, bad polygon/bbox/speeds.
+        Unknown network type, bad polygon/bbox/speeds, a bad year, or *as_of* with a
+        source other than ``"default"``.
 
     Examples
     --------
     >>> net = load_network("futian.osm.pbf", bbox=(113.9, 22.5, 114.1, 22.6))  # doctest: +SKIP
+    >>> net2019 = load_network(as_of=2019)  # doctest: +SKIP
+    >>> net2019.meta["as_of"]  # doctest: +SKIP
+    2019
     """
     if not isinstance(network_type, str):
         raise CorridorGeoError(f"network_type must be 'drive', 'walk' or 'bike', got "
@@ -493,6 +516,7 @@ def load_network(
     _osm.check_network_type(network_type)
     if speeds is not None:
         _check_speeds(speeds)  # every source: NaN/0/negative speeds never reach routing
+    as_of = check_as_of(as_of)
     clip = _as_polygon(polygon, bbox)
     show = settings.progress if progress is None else bool(progress)
     src = os.fspath(source) if isinstance(source, os.PathLike) else source
@@ -504,9 +528,14 @@ def load_network(
     if src in ("default", "scgraph"):
         area = clip if clip is not None else _default_polygon()
         key = {**base, "source": "default", "clip": _geom_hash(area),
-               "model": DEFAULT_MODEL_VERSION, "data": _default_data_hash()}
+               "model": DEFAULT_MODEL_VERSION, "data": _default_data_hash(), "as_of": as_of}
         return load_or_build(key, lambda: default_network(
-            polygon=area, network_type=network_type, speeds=speeds), use_cache=cache)
+            polygon=area, network_type=network_type, speeds=speeds, as_of=as_of),
+            use_cache=cache)
+    if as_of is not None:
+        raise ArgumentError(f"as_of={as_of} applies to the default network only (its "
+                            f"expressway opening dates); the source {src!r} is the map it "
+                            "was read from, give as_of=None")
     if speeds:
         speed_table(speeds)  # validate early
     if src == "overpass":

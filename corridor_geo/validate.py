@@ -342,10 +342,14 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
     network
         A prebuilt :class:`~corridor_geo.transit.MultimodalNetwork` used for the rows
         without a year (default: built from *corridor* with the default street network,
-        or *street*). Rows with a year use a network built for that year.
+        or *street*). Rows with a year use a network built for that year: its rail
+        lines and, on the default street network, its expressways (sections opened
+        later are not recognised, ``geodata/expressway_openings.csv``); each year's
+        network is built once.
     street
-        Passed to :meth:`MultimodalNetwork.build` when a network is built (``False``:
-        no walk network either, every leg uses the fallback).
+        Passed to :meth:`MultimodalNetwork.build` when a network is built, for every
+        year (``False``: no walk network either, every leg uses the fallback). Default:
+        the default street network of the row's year.
     params
         Model parameters passed to :meth:`MultimodalNetwork.build` (calibration).
     drive_parking
@@ -382,23 +386,25 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         if col not in obs.columns:
             obs = obs.assign(**{col: default})
     nets: dict[int | None, tuple[Any, MultimodalNetwork]] = {}
-    loaded_street = street
 
     def net_for(year: int | None) -> tuple[Any, MultimodalNetwork]:
-        nonlocal loaded_street
+        # one network per year (rows are compared in input order, each year built once);
+        # the default street network of a year has only the expressways open then
         if year not in nets:
             if year is None and network is not None:
                 nets[year] = (corridor, network)
             else:
                 c = _corridor_for(corridor, year)
-                if loaded_street is None:
+                as_of = year if year is not None else getattr(c, "as_of", None)
+                year_street = street
+                if year_street is None:
                     from corridor_geo.graph import load_network
 
-                    loaded_street = load_network(source="default", network_type="drive")
+                    year_street = load_network(source="default", network_type="drive",
+                                               as_of=as_of)
                 nets[year] = (c, MultimodalNetwork.build(
-                    c, street=loaded_street, params=params,
-                    walk=False if loaded_street is False else None,
-                    as_of=year if year is not None else None))
+                    c, street=year_street, params=params,
+                    walk=False if year_street is False else None, as_of=as_of))
         return nets[year]
 
     rows = _compare(obs, net_for, path=path, drive_parking=bool(drive_parking))

@@ -622,3 +622,25 @@ def test_edge_points_bit_for_bit_geos_real_extract(futian_nanshan):
     assert got[0].size > 5000
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, w)
+
+
+def test_default_network_follows_the_corridor_year():
+    # with no network given, a catchment is computed on the default network of the
+    # corridor's year: the Huaguan expressway (2020) is not there in 2019, so Knowledge
+    # City's 45-min drive catchment reaches less land and fewer of the network's nodes,
+    # and its 2019 node count equals one computed on load_network(as_of=2019)
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.graph import load_network
+
+    got = {}
+    for year in (2019, 2021):
+        c = load_corridor(as_of=year)
+        got[year] = catchments("core_gz_knowledge_city", mode="drive", bands=(45,),
+                               corridor=c).iloc[0]
+    assert got[2019].area_km2 < got[2021].area_km2
+    assert got[2019].n_nodes_reached < got[2021].n_nodes_reached
+    given = catchments("core_gz_knowledge_city", mode="drive", bands=(45,),
+                       corridor=load_corridor(as_of=2019),
+                       network=load_network(as_of=2019)).iloc[0]
+    assert given.n_nodes_reached == got[2019].n_nodes_reached
+    assert given.area_km2 == pytest.approx(got[2019].area_km2, rel=1e-12)

@@ -50,6 +50,24 @@ def test_matrix_unknown_name_exits_2():
     assert len(r.output.strip().splitlines()) == 1
 
 
+def test_matrix_drive_as_of_uses_the_expressways_of_that_year():
+    # Knowledge City -> Songshan Lake by car: the Huaguan expressway opened in 2020
+    # (geodata/expressway_openings.csv), so 2019 drives without it; default-12: the
+    # network leg is 63.9 min in 2019 and 53.4 min from 2020 on
+    minutes = {}
+    for year in ("2019", "2021"):
+        r = _run("matrix", "--mode", "drive", "--from", "core_gz_knowledge_city", "--to",
+                 "core_dg_songshan_lake", "--as-of", year, "--format", "json")
+        assert r.exit_code == 0, r.output
+        minutes[year] = json.loads(r.output)[0]["minutes"]
+    assert minutes["2019"] - minutes["2021"] == pytest.approx(63.9 - 53.4, abs=0.2)
+    r = CliRunner().invoke(main, ["--quiet", "matrix", "--from", "core_gz_knowledge_city",
+                                  "--to", "core_dg_songshan_lake", "--as-of", "1700"])
+    assert r.exit_code == 2
+    assert "1700" in r.output
+    assert "as_of" in r.output
+
+
 def test_validate_times_json_and_table():
     r = _run("validate-times", str(FIXTURE), "--no-streets", "--format", "json")
     assert r.exit_code == 0, r.output

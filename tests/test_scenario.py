@@ -264,6 +264,22 @@ def _small(tmp_path: Path, name: str = "small.yaml", **changes) -> Path:
     return p
 
 
+def test_scenario_year_selects_the_expressways_of_the_default_street_network(tmp_path):
+    import numpy as np
+
+    from corridor_geo.scenario.streets import scenario_streets as _scenario_streets
+
+    nets = {}
+    for year in (2019, 2021):
+        res = Scenario.from_yaml(_small(tmp_path, f"s{year}.yaml", as_of=year)).resolve()
+        street, drive, _ = _scenario_streets(res)
+        assert street.meta["as_of"] == drive.meta["as_of"] == year
+        nets[year] = street
+    ring = "Shenzhen Outer Ring Expressway"  # phase 1 opened 2020-12-29
+    assert not (np.asarray(nets[2019].name) == ring).any()
+    assert (np.asarray(nets[2021].name) == ring).any()
+
+
 def test_difference_of_nested_squares_by_hand():
     import geopandas as gpd
     from shapely.geometry import box

@@ -214,6 +214,49 @@ def test_drive_rows_driving_time_on_the_default_network_by_hand():
     assert rows_p.modelled_min.iloc[0] == pytest.approx(by_hand + 8.0, abs=1e-6)
 
 
+def test_drive_rows_use_the_expressways_of_their_year_built_once_per_year(monkeypatch):
+    # Guangming Phoenix City -> Longgang: the Shenzhen Outer Ring opened on 2020-12-29, so
+    # a 2019 row drives without it and a 2021 row with it. Each year's default street
+    # network is loaded once (rows of one year share it); the 2019 row equals the driving
+    # time recomputed here with scipy on the 2019 network (connectors + Dijkstra)
+    import numpy as np
+    from scipy.sparse.csgraph import dijkstra
+
+    from corridor_geo import graph
+    from corridor_geo.corridor import load_corridor
+
+    calls: list[int | None] = []
+    real = graph.load_network
+
+    def counting(*args, **kwargs):
+        if kwargs.get("network_type") == "drive":
+            calls.append(kwargs.get("as_of"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(graph, "load_network", counting)
+    c = load_corridor()
+    a, b = "node_sz_guangming_phoenix_city", "dist_sz_longgang"
+    obs = pd.DataFrame({"from": [a, a, a], "to": [b, b, b], "observed_min": [30.0] * 3,
+                        "year": pd.array([2019, 2021, 2019], dtype="Int64"),
+                        "mode": ["drive"] * 3, "all_stops": [False] * 3})
+    rows, _ = validate_times(c, obs)
+    assert sorted(calls) == [2019, 2021]
+    t19, t21, t19b = rows.modelled_min.tolist()
+    assert t19 == t19b
+    assert t19 > t21 + 5.0  # 2019 route without the Outer Ring (default-12: ~8 min longer)
+    monkeypatch.setattr(graph, "load_network", real)
+    street = real(source="default", network_type="drive", as_of=2019)
+    assert street.meta["as_of"] == 2019
+    mm = MultimodalNetwork.build(c.at_year(2019), street=street)
+    layer, p = mm.drive, mm.params
+    assert layer is not None
+    pts = c.places().set_index("id").geometry
+    nodes, dist_m = layer.snap(np.array([pts[a].x, pts[b].x]), np.array([pts[a].y, pts[b].y]))
+    net_s = dijkstra(layer.time, directed=True, indices=int(nodes[0]))[int(nodes[1])]
+    connectors_s = float(dist_m.sum()) * p.drive_circuity / (p.connector_drive_kmh / 3.6)
+    assert t19 == pytest.approx((connectors_s + net_s) / 60.0, abs=1e-6)
+
+
 def test_points_given_as_lon_lat(tmp_path):
     # st_a is at (114.0, 22.5): a drive row from that point is the same trip as from st_a
     c = toy_corridor()

@@ -92,9 +92,13 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg",
               show_default=True, help="catchments.gpkg or catchments.parquet (GeoParquet; "
                                           "needs the optional pyarrow: corridor_geo[parquet]).")
+@click.option("--as-of", type=int, default=None,
+              help="Only links open in this year: rail lines and, on the default network, "
+                   "expressway sections.")
 def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
                cell_size_m: float | None, network_src: str, population: Path | None,
-               snap_max_m: float, out_dir: Path, overwrite: bool, fmt: str) -> None:
+               snap_max_m: float, out_dir: Path, overwrite: bool, fmt: str,
+               as_of: int | None) -> None:
     """Travel-time catchments around ORIGINS, written to OUT with a map.
 
     Writes catchments.gpkg (or catchments.parquet) with one row per origin and band,
@@ -117,8 +121,8 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
     if fmt == "parquet":
         require_parquet()  # before computing
     check_output_dir(out_dir, overwrite=overwrite)  # refuse before computing
-    corridor = load_corridor()
-    network = None
+    corridor = load_corridor(as_of=as_of)
+    network = None  # default: the bundled network of the corridor's year
     if network_src != "default":
         from corridor_geo.graph import load_network
 

@@ -56,7 +56,9 @@ def _json(obj: Any) -> str:
               help="Origins: ids, English or Chinese names, or lon,lat (several allowed).")
 @click.option("--to", "destinations", cls=MultiValueOption, required=True,
               help="Destinations, as --from.")
-@click.option("--as-of", type=int, default=None, help="Only links open in this year.")
+@click.option("--as-of", type=int, default=None,
+              help="Only links open in this year: rail lines and the default network's "
+                   "expressway sections.")
 @click.option("--no-streets", is_flag=True,
               help="Do not load the street networks (drive, walk): every access leg uses "
                    "the fallback.")

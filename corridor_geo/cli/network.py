@@ -55,15 +55,17 @@ def network() -> None:
 @click.option("--overwrite", is_flag=True,
               help="Write into a non-empty folder corridor_geo did not write: only files "
                    "listed in its manifest are replaced, others are kept.")
+@click.option("--as-of", type=int, default=None,
+              help="'default' source only: the expressway sections open in this year.")
 def build(source: str, network_type: str, bbox: tuple[float, ...] | None,
-          out_dir: Path | None, overwrite: bool) -> None:
+          out_dir: Path | None, overwrite: bool, as_of: int | None) -> None:
     """Build the network from SOURCE ('default', 'overpass', .osm, .osm.pbf, .graphml)."""
     from corridor_geo._io import check_output_dir
     from corridor_geo.graph import load_network
 
     if out_dir is not None:
         check_output_dir(out_dir, overwrite=overwrite)  # refuse before building
-    net = load_network(source, network_type=network_type, bbox=bbox or None)
+    net = load_network(source, network_type=network_type, bbox=bbox or None, as_of=as_of)
     if out_dir is not None:
         net.save(out_dir, overwrite=overwrite)
     click.echo(json.dumps(_summary(net), ensure_ascii=False, indent=2, sort_keys=True))

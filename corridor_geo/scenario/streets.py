@@ -22,28 +22,33 @@ logger = logging.getLogger("corridor_geo.scenario")
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_street(source: str, key: str) -> Network:
+def _cached_street(source: str, key: str, as_of: int | None) -> Network:
     """Load the base street network; cached once per process (so once per Dask worker)."""
     from corridor_geo.graph import load_network
 
-    logger.info("loading street network %s", source)
-    return load_network(source=source, network_type="drive")
+    logger.info("loading street network %s (as of %s)", source, as_of)
+    return load_network(source=source, network_type="drive", as_of=as_of)
 
 
-def street_network(source: str = "default") -> Network:
+def street_network(source: str = "default", *, as_of: int | None = None) -> Network:
     """Return the base street network for *source*, cached per process.
 
     The cache key includes the file's hash for file sources, so an edited file is
     reloaded. Dask workers call this once and reuse the network for every scenario.
+    *as_of* is the scenario's year: on the default network, expressway sections opened
+    later are not recognised; a file network is the map it was read from (*as_of* is
+    not applied to it).
 
     Examples
     --------
     >>> net = street_network()  # doctest: +SKIP
+    >>> net2018 = street_network(as_of=2018)  # doctest: +SKIP
     """
     from corridor_geo._io import file_sha256
 
-    key = "default" if source == "default" else file_sha256(source)
-    return _cached_street(source, key)
+    if source == "default":
+        return _cached_street(source, "default", as_of)
+    return _cached_street(source, file_sha256(source), None)
 
 
 def expressway_road_names(corridor: Corridor) -> dict[str, tuple[str, ...]]:
@@ -72,7 +77,7 @@ def scenario_streets(res: ResolvedScenario) -> tuple[Network, Network, dict[str,
     """
     from corridor_geo.speeds import apply_speed_factors
 
-    street = street_network(res.network_source)
+    street = street_network(res.network_source, as_of=res.scenario.as_of)
     e = res.scenario.edits
     link_ids = set(res.corridor.links["id"]) | {lk.id for lk in e.add_links}
     by_name: dict[str, float] = {}

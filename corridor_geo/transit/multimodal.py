@@ -412,12 +412,15 @@ class MultimodalNetwork:
             A :class:`~corridor_geo.corridor.Corridor`.
         street
             Drive :class:`~corridor_geo.network.Network`; ``None`` loads the default
-            (``load_network(source="default", network_type="drive")``); ``False`` means
-            no drive network (every car leg uses the fallback).
+            of the network's year (``load_network(source="default",
+            network_type="drive", as_of=as_of)``: expressway sections opened later are
+            not recognised); ``False`` means no drive network (every car leg uses the
+            fallback).
         walk
             Walk network, or any street network to be walked at ``walk_kmh``
             (:func:`walk_layer`); ``None`` loads the default
-            (``load_network(source="default", network_type="walk")``); ``False`` means
+            (``load_network(source="default", network_type="walk", as_of=as_of)``);
+            ``False`` means
             no walk network (every walk leg uses the fallback).
         edits
             :class:`NetworkEdits` (scenario).
@@ -493,7 +496,8 @@ class MultimodalNetwork:
         if street is None:
             from corridor_geo.graph import load_network
 
-            street = load_network(source="default", network_type="drive")
+            # the network's year: expressway sections not open then are not recognised
+            street = load_network(source="default", network_type="drive", as_of=self.as_of)
         if street is not False:
             if road_factors:
                 from corridor_geo.speeds import apply_speed_factors
@@ -503,7 +507,7 @@ class MultimodalNetwork:
         if walk is None:
             from corridor_geo.graph import load_network
 
-            walk = load_network(source="default", network_type="walk")
+            walk = load_network(source="default", network_type="walk", as_of=self.as_of)
         if walk is not False:
             self.walk = walk_layer(walk, params)
         return self
