@@ -157,7 +157,7 @@ def test_shiziyang_tunnel_cap_sits_on_the_gap_that_holds_the_tunnel(tables):
     """250 km/h under the Shiziyang: the tunnel (22.867 N, 113.559 E; Wikipedia) lies
     between Nansha North and Humen, not on the Guangzhou side."""
     st = read_geodata().stations.set_index("id")
-    lon = {s: float(st.loc[s, "lon"]) for s in ("st_gz_south", "st_nansha_north", "st_humen")}
+    lon = {s: float(st.loc[s, "geometry"].x) for s in ("st_nansha_north", "st_humen")}
     assert lon["st_nansha_north"] < 113.55881 < lon["st_humen"]
     assert tables.limit("gsh_xrl", "st_nansha_north", "st_humen") == 250
     assert tables.limit("gsh_xrl", "st_gz_south", "st_nansha_north") is None
