@@ -124,23 +124,24 @@ class BatchReport:
 class _PreloadNetwork(WorkerPlugin):
     """Worker plugin: load each base street network once when a worker starts.
 
-    The plugin object holds only source names; the network itself is loaded inside the
+    The plugin object holds only ``(source, as_of)`` pairs (the scenarios' network sources
+    and, for the default network, their years); the network itself is loaded inside the
     worker process into the process-level cache of ``scenario.street_network``.
     """
 
     name = "corridor_geo-preload-network"
     idempotent = True
 
-    def __init__(self, sources: Sequence[str]) -> None:
-        self.sources = tuple(sorted(set(sources)))
+    def __init__(self, sources: Sequence[tuple[str, int | None]]) -> None:
+        self.sources = tuple(sorted(set(sources), key=lambda s: (s[0], s[1] or 0)))
 
     def setup(self, worker: Any) -> None:
         settings.progress = False
         from corridor_geo import scenario
 
-        for source in self.sources:
+        for source, as_of in self.sources:
             try:
-                scenario.street_network(source)
+                scenario.street_network(source, as_of=as_of)
             except Exception:  # a broken source fails the scenarios, reported one by one
                 scenario.logger.exception("could not preload network %s", source)
 
@@ -293,7 +294,8 @@ def run_batch(
         raise CorridorGeoError(f"batch: n_workers must be >= 1, got {n_workers}")
 
     results: dict[int, BatchItem] = {}
-    todo: list[tuple[int, Path, str, str]] = []  # index, path, hash, network source
+    # index, path, hash, network source, its year (default network only)
+    todo: list[tuple[int, Path, str, str, int | None]] = []
     for k, p in enumerate(paths):
         try:
             s = Scenario.from_yaml(p)
@@ -305,7 +307,7 @@ def run_batch(
             results[k] = BatchItem(str(p), p.stem, "skipped", "", h)
             continue
         src = "default" if s.network == "default" else str(s.referenced_files()[-1])
-        todo.append((k, p, h, src))
+        todo.append((k, p, h, src, s.as_of if src == "default" else None))
 
     show = settings.progress if progress is None else progress
     owned = ["batch.json", *(p.stem for p in paths)]
@@ -316,9 +318,9 @@ def run_batch(
         workers = n_workers or max(1, min(os.cpu_count() or 1, len(todo)))
         client, cluster = _connect(scheduler, workers)
         try:
-            client.register_plugin(_PreloadNetwork([src for *_, src in todo]))
+            client.register_plugin(_PreloadNetwork([(src, y) for *_, src, y in todo]))
             futures = {}
-            for k, p, h, _src in todo:
+            for k, p, h, _src, _y in todo:
                 fut = client.submit(_task, str(p.absolute()), str((out_dir / p.stem).absolute()),
                                     key=f"corridor_geo-scenario-{p.stem}-{h[:12]}", pure=False)
                 futures[fut] = (k, p, h)

@@ -248,7 +248,8 @@ def expressway_table() -> list[dict[str, Any]]:
 
     Each entry has ``id``, ``name_en``, ``name_zh``, ``code``, ``typical_kmh``,
     ``posted_kmh``, ``length_km``, ``confidence``, ``source``, ``notes`` and the ordered
-    ``waypoints`` ((lon, lat) pairs) of ``geodata/expressway_waypoints.csv``.
+    ``waypoints`` ((lon, lat) pairs), ``waypoint_labels`` and ``waypoint_seqs`` of
+    ``geodata/expressway_waypoints.csv``. When each opened: ``_roads.read_openings``.
 
     Examples
     --------

@@ -269,6 +269,39 @@ def test_every_opening_row_names_an_existing_expressway_and_waypoint_seq():
                 (road["id"], date)
 
 
+def test_opening_years_agree_with_the_expressway_links_of_links_csv():
+    # gs_expressway and yanjiang_expressway are also links of the multimodal model, which
+    # switches them on by links.csv's opened year: both files give the same year
+    from corridor_geo.data import read_geodata
+
+    links = read_geodata().links.set_index("id")
+    rows = {r["expressway_id"]: r for r in _roads.read_openings() if r["from_seq"] is None}
+    for lid in ("gs_expressway", "yanjiang_expressway"):
+        assert links.loc[lid, "mode"] == "expressway"
+        assert int(links.loc[lid, "opened"]) == rows[lid]["year"], lid
+
+
+def test_cli_network_build_as_of(tmp_path):
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    r = CliRunner().invoke(main, ["--quiet", "network", "build", "--as-of", "2019"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    meta = json.loads(r.output)["meta"]
+    assert meta["as_of"] == 2019
+    ring = {e["id"]: e for e in meta["expressways"]}["sz_outer_ring"]
+    assert ring["matched_km"] == 0.0
+    assert len(ring["legs_not_open"]) == 15
+    # a file network is the map it was read from: a year is refused, naming it
+    osm = tmp_path / "x.osm"
+    osm.write_text("<osm version='0.6'/>", encoding="utf-8")
+    r = CliRunner().invoke(main, ["--quiet", "network", "build", str(osm), "--as-of", "2019"])
+    assert r.exit_code == 2
+    assert "as_of=2019" in r.output
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ("sz_outer_ring,13,99,2022-01-01,high,test,", r"row \d+, field to_seq: 'sz_outer_ring' "
      r"has no waypoint seq 99"),

@@ -330,11 +330,12 @@ def _load_corridor(*, as_of: int | None, extra_nodes: Sequence[Path]) -> Corrido
     return load_corridor(as_of=as_of, extra_nodes=list(extra_nodes) or None)
 
 
-def _road_classes(source: str) -> set[str]:
-    """Road classes (``highway`` values) of the scenario's street network."""
+def _road_classes(source: str, as_of: int | None) -> set[str]:
+    """Road classes (``highway`` values) of the scenario's street network (of its year)."""
     import numpy as np
 
-    net = street_network(source)
+    # the network of the scenario's year: the one scenario_streets uses (one load)
+    net = street_network(source, as_of=as_of)
     return {str(c) for c in np.unique(np.asarray(net.highway, dtype=str)) if str(c)}
 
 
@@ -400,7 +401,7 @@ def _check_links(s: Scenario, t: _LinkTable, label: str) -> tuple[set[str], str]
                 f"link {lid!r} is not open{when} (status {t.status[lid]}{since}); "
                 "only open links can be closed", path=label, field=f"edits.close_links[{i}]")
     net_src = "default" if s.network == "default" else str(s._file(s.network, "network"))
-    classes = _road_classes(net_src)
+    classes = _road_classes(net_src, s.as_of)
     for key in e.speed_factors:
         if key not in {*t.ids, *added, *classes}:
             err = UnknownIdError(key, sorted({*t.ids, *added, *classes}),
