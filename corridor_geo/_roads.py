@@ -50,6 +50,7 @@ __all__ = [
     "ROADS_FILE",
     "arrays_sha256",
     "bundle_bytes",
+    "current_year_from",
     "default_bbox",
     "local_links",
     "match_expressways",
@@ -539,6 +540,21 @@ def read_openings(geodata_dir: str | Path | None = None, *,
                                       field="confidence")
         out.append({**row.model_dump(), "year": opening_year(row.opened)})
     return out
+
+
+def current_year_from(geodata_dir: str | Path | None = None) -> int | None:
+    """Return the latest opening year of ``expressway_openings.csv`` (all open from it on).
+
+    ``load_network(as_of=Y)`` for any ``Y`` at or after it gives the same network as
+    ``as_of=None`` (sections without a date are open in every year).
+
+    Examples
+    --------
+    >>> current_year_from() >= 2023
+    True
+    """
+    years = [r["year"] for r in read_openings(geodata_dir) if r["year"] is not None]
+    return max(years) if years else None
 
 
 def open_legs(road: dict[str, Any], openings: list[dict[str, Any]], *,

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import itertools
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -261,8 +262,6 @@ def test_every_opening_row_names_an_existing_expressway_and_waypoint_seq():
             assert "treated as open" in r["notes"], r  # the rule is said where it applies
     # the full dates that expressways.csv's notes give (the curated, cited source rows)
     # are all in the openings table, for the same road
-    import re
-
     for road in roads.values():
         for date in re.findall(r"\b(?:19|20)\d\d-\d\d-\d\d\b", road["notes"]):
             assert date in {r["opened"] for r in rows if r["expressway_id"] == road["id"]}, \
@@ -279,6 +278,17 @@ def test_opening_years_agree_with_the_expressway_links_of_links_csv():
     for lid in ("gs_expressway", "yanjiang_expressway"):
         assert links.loc[lid, "mode"] == "expressway"
         assert int(links.loc[lid, "opened"]) == rows[lid]["year"], lid
+
+
+@pytest.mark.parametrize("year", [1700, 2019.5, "2019", True])
+def test_bad_year_is_an_error_naming_the_value(year):
+    from corridor_geo.errors import ArgumentError
+    from corridor_geo.graph import load_network
+
+    with pytest.raises(ArgumentError, match=r"as_of must be a year from 1800 to 2100, got "
+                       + re.escape(repr(year) if not isinstance(year, int) or
+                                   isinstance(year, bool) else str(year))):
+        load_network(as_of=year)
 
 
 def test_cli_network_build_as_of(tmp_path):

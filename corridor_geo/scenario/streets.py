@@ -36,8 +36,9 @@ def street_network(source: str = "default", *, as_of: int | None = None) -> Netw
     The cache key includes the file's hash for file sources, so an edited file is
     reloaded. Dask workers call this once and reuse the network for every scenario.
     *as_of* is the scenario's year: on the default network, expressway sections opened
-    later are not recognised; a file network is the map it was read from (*as_of* is
-    not applied to it).
+    later are not recognised (a year at or after the latest opening of
+    ``geodata/expressway_openings.csv`` loads the current network, ``as_of=None``); a
+    file network is the map it was read from (*as_of* is not applied to it).
 
     Examples
     --------
@@ -47,7 +48,13 @@ def street_network(source: str = "default", *, as_of: int | None = None) -> Netw
     from corridor_geo._io import file_sha256
 
     if source == "default":
-        return _cached_street(source, "default", as_of)
+        from corridor_geo._roads import current_year_from
+
+        # a year at or after the latest opening is the current network: one load per
+        # worker for the scenarios of 2025, 2029 and no year alike
+        latest = current_year_from()
+        year = None if as_of is None or latest is None or as_of >= latest else as_of
+        return _cached_street(source, "default", year)
     return _cached_street(source, file_sha256(source), None)
 
 
