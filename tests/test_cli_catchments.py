@@ -119,3 +119,27 @@ def test_cli_origin_far_from_network_names_it_and_the_option(tmp_path):
     assert r.exit_code == 0, r.output
     gdf = gpd.read_file(tmp_path / "o" / "catchments.gpkg")
     assert gdf["origin_snap_m"].iloc[0] > 6000
+
+
+def test_cli_as_of_uses_the_expressways_of_that_year(tmp_path):
+    # Knowledge City's 45-min drive catchment: the Huaguan expressway (2020) is not
+    # recognised in 2019, so the catchment covers less land than in 2021; the API on the
+    # same year's corridor gives the same figure
+    from corridor_geo.catchments import catchments
+    from corridor_geo.corridor import load_corridor
+
+    area = {}
+    for year in ("2019", "2021"):
+        r = _run("--origins", "core_gz_knowledge_city", "--bands", "45", "--as-of", year,
+                 "--out", str(tmp_path / year))
+        assert r.exit_code == 0, r.output
+        gdf = gpd.read_file(tmp_path / year / "catchments.gpkg", layer="catchments")
+        area[year] = float(gdf["area_km2"].iloc[0])
+    assert area["2019"] < area["2021"]
+    api = catchments("core_gz_knowledge_city", bands=(45,), corridor=load_corridor(as_of=2019))
+    assert float(api["area_km2"].iloc[0]) == pytest.approx(area["2019"], rel=1e-9)
+    bad = CliRunner().invoke(main, ["--quiet", "catchments", "--origins", "core_gz_pazhou",
+                                    "--as-of", "1700", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2
+    assert "1700" in bad.output
+    assert not (tmp_path / "bad").exists()
