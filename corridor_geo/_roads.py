@@ -26,6 +26,7 @@ Arrays (all integer, so they are exact):
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import itertools
@@ -50,8 +51,8 @@ __all__ = [
     "ROADS_FILE",
     "arrays_sha256",
     "bundle_bytes",
-    "current_year_from",
     "default_bbox",
+    "effective_as_of",
     "local_links",
     "match_expressways",
     "open_legs",
@@ -542,19 +543,33 @@ def read_openings(geodata_dir: str | Path | None = None, *,
     return out
 
 
-def current_year_from(geodata_dir: str | Path | None = None) -> int | None:
-    """Return the latest opening year of ``expressway_openings.csv`` (all open from it on).
+@functools.lru_cache(maxsize=8)
+def _latest_opening_year(path: str, sha256: str) -> int | None:
+    """Latest year of an openings file (cached per file content: *sha256* is the key)."""
+    years = [r["year"] for r in read_openings(Path(path).parent) if r["year"] is not None]
+    return max(years) if years else None
 
-    ``load_network(as_of=Y)`` for any ``Y`` at or after it gives the same network as
-    ``as_of=None`` (sections without a date are open in every year).
+
+def effective_as_of(as_of: int | None, geodata_dir: str | Path | None = None) -> int | None:
+    """Return the year that selects the default network's expressways for *as_of*.
+
+    A year at or after the latest opening of ``expressway_openings.csv`` gives the same
+    network as the current data (sections without a date are open in every year), so it
+    is returned as ``None``: one cache entry and one load serve every such year (the
+    2025, 2029 and year-less scenarios alike). Earlier years are returned unchanged.
 
     Examples
     --------
-    >>> current_year_from() >= 2023
-    True
+    >>> effective_as_of(2019), effective_as_of(2100), effective_as_of(None)
+    (2019, None, None)
     """
-    years = [r["year"] for r in read_openings(geodata_dir) if r["year"] is not None]
-    return max(years) if years else None
+    if as_of is None:
+        return None
+    from corridor_geo._io import file_sha256
+
+    path = _folder(geodata_dir) / OPENINGS_FILE
+    latest = _latest_opening_year(str(path), file_sha256(path))
+    return None if latest is None or as_of >= latest else as_of
 
 
 def open_legs(road: dict[str, Any], openings: list[dict[str, Any]], *,

@@ -488,7 +488,9 @@ def load_network(
         Year of the default network (``source="default"``): expressway sections that
         opened after it are not recognised (``geodata/expressway_openings.csv``; see
         :func:`default_network`). ``None`` (default): the current data. The year is part
-        of the cache key and of ``meta["as_of"]``. A file or Overpass network is the
+        of the cache key and of ``meta["as_of"]``; a year at or after the latest
+        opening gives the current network, recorded as ``None``
+        (:func:`corridor_geo._roads.effective_as_of`). A file or Overpass network is the
         map it was read from: *as_of* other than ``None`` is an error there.
 
     Returns
@@ -527,6 +529,8 @@ def load_network(
                             "speed_model": SPEED_MODEL_VERSION,
                             "speeds": {k: float(v) for k, v in (speeds or {}).items()}}
     if src in ("default", "scgraph"):
+        # a year at or after the latest opening is the current network (one cache entry)
+        as_of = _roads.effective_as_of(as_of)
         area = clip if clip is not None else _default_polygon()
         key = {**base, "source": "default", "clip": _geom_hash(area),
                "model": DEFAULT_MODEL_VERSION, "data": _default_data_hash(), "as_of": as_of}

@@ -459,3 +459,22 @@ def test_drive_longer_before_a_road_opened_hand_checked(nets_by_year, a, b, befo
     assert road in used1
     assert road not in used0
     assert t0 > t1 + saved_s
+
+
+def test_a_year_after_the_latest_opening_is_the_current_network():
+    import numpy as np
+    import pandas as pd
+
+    from corridor_geo import _roads
+    from corridor_geo.graph import load_network
+    from corridor_geo.settings import geodata_dir
+
+    # the latest opening year read straight from the file, not through the package
+    opened = pd.read_csv(geodata_dir() / "expressway_openings.csv", dtype=str)["opened"]
+    latest = int(opened.dropna().str[:4].astype(int).max())
+    assert _roads.effective_as_of(latest - 1) == latest - 1
+    assert _roads.effective_as_of(latest) is None
+    assert _roads.effective_as_of(latest + 50) is None
+    now, later = load_network(), load_network(as_of=latest + 50)
+    assert later.meta["as_of"] is None
+    assert np.array_equal(np.asarray(now.travel_time_s), np.asarray(later.travel_time_s))

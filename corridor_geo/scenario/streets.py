@@ -48,13 +48,11 @@ def street_network(source: str = "default", *, as_of: int | None = None) -> Netw
     from corridor_geo._io import file_sha256
 
     if source == "default":
-        from corridor_geo._roads import current_year_from
+        from corridor_geo._roads import effective_as_of
 
-        # a year at or after the latest opening is the current network: one load per
-        # worker for the scenarios of 2025, 2029 and no year alike
-        latest = current_year_from()
-        year = None if as_of is None or latest is None or as_of >= latest else as_of
-        return _cached_street(source, "default", year)
+        # the year as load_network keys it: the 2025, 2029 and year-less scenarios share
+        # the current network (one load per worker)
+        return _cached_street(source, "default", effective_as_of(as_of))
     return _cached_street(source, file_sha256(source), None)
 
 
