@@ -462,7 +462,6 @@ def test_drive_longer_before_a_road_opened_hand_checked(nets_by_year, a, b, befo
 
 
 def test_a_year_after_the_latest_opening_is_the_current_network():
-    import numpy as np
     import pandas as pd
 
     from corridor_geo import _roads
