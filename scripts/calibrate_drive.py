@@ -8,6 +8,7 @@ on both, so the default's parameters can be fitted to reproduce full-OSM routing
 
     python scripts/calibrate_drive.py            # fit, print the distributions
     python scripts/calibrate_drive.py --no-fit   # only evaluate drive_model.csv as it is
+    python scripts/calibrate_drive.py --connector  # check the drive connector speed
 
 Method (every step printed):
 
@@ -224,6 +225,80 @@ def reference_times(ref: Any, o: np.ndarray, t: np.ndarray) -> tuple[np.ndarray,
     return sec, km
 
 
+#: ``MultimodalParameters`` default speed of the straight drive connector (× :data:`CIRCUITY`)
+#: from a point to its nearest default node, as matrices and ``validate-times`` use it.
+CONNECTOR_KMH = 20.0
+
+
+def sample_doors(ref: Any, default: Any, *, n: int, seed: int, min_km: float = 3.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``--connector``: arbitrary street points ("doors") and a default junction for each.
+
+    Doors are reference nodes of the largest strongly connected component drawn with a
+    fixed seed (any street class); each is paired with a random default junction inside
+    the extract (within :data:`MATCH_M` of a reference node) at least *min_km* away.
+    Returns ``(door reference nodes, default junction nodes)``.
+    """
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    ok = _largest_scc(ref)
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([ref.x, ref.y])))
+    inside = shapely.contains_xy(hull, default.x, default.y)
+    d, _ = cKDTree(np.column_stack([ref.x[ok], ref.y[ok]])).query(
+        np.column_stack([default.x, default.y]))
+    dest_cand = np.flatnonzero(inside & (d <= MATCH_M))
+    pool = np.flatnonzero(ok)
+    doors = rng.choice(pool, min(n, len(pool)), replace=False)
+    dests = rng.choice(dest_cand, len(doors))
+    far = np.hypot(ref.x[doors] - default.x[dests], ref.y[doors] - default.y[dests]) \
+        >= min_km * 1e3
+    return doors[far], dests[far]
+
+
+def door_times(ref: Any, default: Any, doors: np.ndarray, dests: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``--connector``: the trip from each door (reference node) to its default junction.
+
+    The default trip is the straight connector to the door's nearest default node (as
+    ``corridor_geo.transit`` snaps) plus the default route from there; the reference trip
+    is the full-OSM route from the door node to the junction (the ``--ends place`` rule
+    at the junction). Returns per door: the connector's straight length (m), the
+    reference time (s) and the default network time without the connector (s); inf
+    where unreachable.
+    """
+    snap_m, snap_node = cKDTree(np.column_stack([default.x, default.y])).query(
+        np.column_stack([ref.x[doors], ref.y[doors]]))
+    cand = place_nodes(ref, default, dests, match="major")
+    ref_dist = dijkstra(ref.csr(typical_times(ref)), indices=doors)
+    uniq, inv = np.unique(snap_node, return_inverse=True)
+    def_dist = dijkstra(default.csr("travel_time_s"), indices=uniq)
+    ref_s = np.full(len(doors), np.inf)
+    for k in range(len(doors)):
+        near, access = cand[int(dests[k])]
+        if len(near):
+            ref_s[k] = float(np.min(ref_dist[k, near] + access))
+    return np.asarray(snap_m, float), ref_s, np.asarray(def_dist[inv, dests], float)
+
+
+def connector_report(snap_m: np.ndarray, ref_s: np.ndarray, net_s: np.ndarray) -> None:
+    """Print the default/full-OSM time ratio of door trips per connector speed."""
+    ok = np.isfinite(ref_s) & np.isfinite(net_s) & (ref_s > 0)
+    snap_m, ref_s, net_s = snap_m[ok], ref_s[ok], net_s[ok]
+    print(f"\ndoor -> junction trips: n={len(ref_s)}, connector median "
+          f"{np.median(snap_m):.0f} m (straight), x {CIRCUITY:g}")
+    for kmh in (15.0, CONNECTOR_KMH, 25.0, 30.0, 35.0, 45.0):
+        ratio = (net_s + snap_m * CIRCUITY / (kmh / 3.6)) / ref_s
+        mark = "  <- MultimodalParameters default" if kmh == CONNECTOR_KMH else ""
+        print(f"  connector {kmh:4.0f} km/h: {summary(ratio)}{mark}")
+    for lo, hi in ((0, 300), (300, 700), (700, 1500), (1500, 3000)):
+        sel = (snap_m >= lo) & (snap_m < hi)
+        if sel.sum() >= 5:
+            extra = ref_s[sel] - net_s[sel]
+            print(f"  connector {lo:4d}-{hi:4d} m: n={sel.sum():3d}, full-OSM minus default "
+                  f"network median {np.median(extra) / 60:5.2f} min")
+
+
 class DefaultModel:
     """The default network with re-weightable arterial/local speeds, junction delay, detour.
 
@@ -366,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
                          "200 m, reached at 20 km/h; default) or from its nearest node (the "
                          "protocol before default-5)")
     ap.add_argument("--no-fit", action="store_true", help="only evaluate drive_model.csv")
+    ap.add_argument("--connector", action="store_true",
+                    help="instead: check the straight drive connector from arbitrary street "
+                         "points (doors) to the default network against full OSM")
     ap.add_argument("--write", action="store_true", help="store the fit in drive_model.csv")
     args = ap.parse_args(argv)
 
@@ -379,8 +457,13 @@ def main(argv: list[str] | None = None) -> int:
     default = load_network("default")
     dm = DefaultModel(default, model)
     parts: list[dict[str, Any]] = []
+    doors: list[tuple[np.ndarray, ...]] = []
     for k, rel in enumerate(EXTRACTS):
         ref = load_network(shared / rel)
+        if args.connector:
+            door, dest = sample_doors(ref, default, n=args.pairs, seed=args.seed + k)
+            doors.append(door_times(ref, default, door, dest))
+            continue
         o, t, do, dt = sample_pairs(ref, default, n=args.pairs, min_km=args.min_km,
                                     seed=args.seed + k, match=args.match)
         if args.ends == "place":
@@ -395,6 +478,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(np.unique(np.concatenate([do, dt])))} shared junctions "
               f"({np.median(parts[-1]['km']):.1f} km median straight line, "
               f"{np.median(sec[good]) / 60:.1f} min median full-OSM time)")
+
+    if args.connector:
+        connector_report(*(np.concatenate(a) for a in zip(*doors, strict=True)))
+        return 0
 
     def evaluate(art: float, delay: float, detour: float, local: float, lengths: bool = True
                  ) -> tuple[np.ndarray, np.ndarray]:

@@ -82,3 +82,34 @@ def test_place_rule_without_nodes_nearby_gives_inf() -> None:
     sec, metres = cd.place_times(ref, far, np.array([0]), np.array([1]))
     assert np.isinf(sec[0])
     assert np.isnan(metres[0])
+
+
+def test_door_trip_is_connector_plus_route() -> None:
+    # a door 500 m north of default junction A on a residential street; A -> B 2 km east
+    # on a primary road; the full-OSM trip is 500 m at 20 + 2 km at 40 km/h (by hand)
+    cd = _script()
+    pts = [(0.0, 500.0), (0.0, 0.0), (2000.0, 0.0)]
+    lon, lat = zip(*(_lonlat(*p) for p in pts), strict=True)
+    src, tgt = [0, 1, 1, 2], [1, 0, 2, 1]
+    length = [500.0, 500.0, 2000.0, 2000.0]
+    ref = Network.from_edges(osmid=[1, 2, 3], lon=list(lon), lat=list(lat), source=src,
+                             target=tgt, length_m=length, travel_time_s=[1.0] * 4,
+                             highway=["residential", "residential", "primary", "primary"],
+                             name=[""] * 4)
+    dlon, dlat = zip(_lonlat(0.0, 0.0), _lonlat(2000.0, 0.0), strict=True)
+    default = Network.from_edges(osmid=[10, 20], lon=list(dlon), lat=list(dlat),
+                                 source=[0, 1], target=[1, 0], length_m=[2000.0, 2000.0],
+                                 travel_time_s=[100.0, 100.0], highway=["arterial"] * 2,
+                                 name=[""] * 2)
+    snap_m, ref_s, net_s = cd.door_times(ref, default, np.array([0]), np.array([1]))
+    assert snap_m[0] == pytest.approx(500.0, abs=2.0)
+    assert ref_s[0] == pytest.approx(500.0 / (20 / 3.6) + 2000.0 / (40 / 3.6), rel=0.01)
+    assert net_s[0] == pytest.approx(100.0)
+
+
+def test_connector_speed_is_the_models() -> None:
+    from corridor_geo.transit.multimodal import MultimodalParameters
+
+    cd = _script()
+    assert MultimodalParameters().connector_drive_kmh == cd.CONNECTOR_KMH
+    assert MultimodalParameters().drive_circuity == cd.CIRCUITY
