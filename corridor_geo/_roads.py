@@ -290,6 +290,7 @@ def _models() -> tuple[type[BaseModel], type[BaseModel], type[BaseModel], type[B
         label: str = ""
         confidence: conf
         source: text
+        access: Literal["yes", "no"] = "yes"
 
     class Param(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -373,6 +374,10 @@ def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, An
 
     Reads ``expressways.csv`` and ``expressway_waypoints.csv`` (validated: a bad row
     raises :class:`~corridor_geo.errors.DataValidationError` naming file, row and field).
+    A waypoint's optional ``access`` is ``yes`` (empty or no column: an interchange, hub
+    or town where the road is entered) or ``no`` (a point the road passes without
+    access, e.g. at sea or on a section whose crossing roads have no ramps: it shapes the
+    line and the bridged length only); the first and last waypoints must have access.
 
     Examples
     --------
@@ -390,11 +395,11 @@ def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, An
         if any(r["id"] == row.id for r in out):
             raise DataValidationError(f"duplicate id {row.id!r}", path=path, row=i, field="id")
         out.append({**row.model_dump(), "waypoints": [], "waypoint_labels": [],
-                    "waypoint_seqs": []})
+                    "waypoint_seqs": [], "waypoint_access": []})
     by_id = {r["id"]: r for r in out}
     wpath = folder / WAYPOINTS_FILE
     rows = []
-    for i, w in _read_table(wpath, waypoint):
+    for i, w in _read_table(wpath, waypoint, prepare=_default_access):
         if w.expressway_id not in by_id:
             raise DataValidationError(f"unknown expressway {w.expressway_id!r}; expected an id "
                                       f"of {EXPRESSWAYS_FILE}", path=wpath, row=i,
@@ -409,11 +414,22 @@ def read_expressways(geodata_dir: str | Path | None = None) -> list[dict[str, An
         by_id[eid]["waypoints"].append((w.lon, w.lat))
         by_id[eid]["waypoint_labels"].append(w.label)
         by_id[eid]["waypoint_seqs"].append(w.seq)
+        by_id[eid]["waypoint_access"].append(w.access == "yes")
     for r in out:
         if len(r["waypoints"]) < 2:
             raise DataValidationError(f"expressway {r['id']!r} has {len(r['waypoints'])} "
                                       "waypoints; expected at least 2", path=wpath)
+        if not (r["waypoint_access"][0] and r["waypoint_access"][-1]):
+            raise DataValidationError(f"expressway {r['id']!r} ends at a waypoint with access "
+                                      "'no'; expected its first and last waypoints to be "
+                                      "points of access (an interchange, hub or town)",
+                                      path=wpath, field="access")
     return out
+
+
+def _default_access(rec: dict[str, str]) -> dict[str, Any]:
+    # an empty access cell (or a file without the column) is a point of access
+    return {k: v for k, v in rec.items() if not (k == "access" and v.strip() == "")}
 
 
 def read_drive_model(geodata_dir: str | Path | None = None) -> dict[str, float]:
@@ -622,7 +638,12 @@ def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
     A leg with no path inside the band (the source lacks that stretch, e.g. a bridge
     or a section the simplified source dropped) is **bridged**: a new edge joins the
     two waypoint nodes, as long as the polyline between them (or the straight line
-    between the nodes, if longer); it is reported in ``bridged_legs``. A waypoint
+    between the nodes, if longer); it is reported in ``bridged_legs``. Legs run between
+    the waypoints with access (``road["waypoint_access"]``, default all): a leg with
+    waypoints without access inside it is always bridged, along the polyline through
+    them, so the road is entered only at the leg's two ends (a sea crossing, or a section
+    whose crossing roads the source joins to it although the real road has no ramps
+    there). A waypoint with access
     farther than ``2 × band_m`` from every road lies off the clipped network: its legs
     are left out (``legs_outside``). A leg marked ``False`` in ``road["legs_open"]`` (a
     section not open in the network's as-of year, :func:`open_legs`) is neither matched
@@ -683,29 +704,37 @@ def match_expressways(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
             snap.append(int(u[e] if du <= dv else v[e]))
             off.append(float(d[e]))
         labels = road.get("waypoint_labels") or [""] * len(snap)
+        access = road.get("waypoint_access") or [True] * len(snap)
         gaps: list[str] = []
         outside: list[str] = []
         not_open: list[str] = []
         legs_open = road.get("legs_open") or [True] * (len(snap) - 1)
         matched: set[int] = set()
         bridged_km = 0.0
-        for a in range(len(snap) - 1):
-            s, t = snap[a], snap[a + 1]
-            if not legs_open[a]:
-                not_open.append(f"{labels[a] or a + 1} - {labels[a + 1] or a + 2}")
+        # legs run between waypoints with access; points without access in between (at
+        # sea, or where the source joins crossing roads the real road has no ramps for)
+        # only shape the line: such a leg is bridged, so it is entered only at its ends
+        ends = [i for i in range(len(snap)) if access[i]]
+        for a, b in itertools.pairwise(ends):
+            s, t = snap[a], snap[b]
+            leg = f"{labels[a] or a + 1} - {labels[b] or b + 1}"
+            if not all(legs_open[a:b]):
+                not_open.append(leg)
                 continue  # not open in the as-of year: not recognised, not bridged
-            if off[a] > 2 * band_m or off[a + 1] > 2 * band_m:
-                outside.append(f"{labels[a] or a + 1} - {labels[a + 1] or a + 2}")
+            if off[a] > 2 * band_m or off[b] > 2 * band_m:
+                outside.append(leg)
                 continue  # a waypoint off the clipped network: that leg is not here
             if s == t:
                 continue
-            _, pred = dijkstra(g, indices=s, return_predecessors=True)
-            if pred[t] < 0:
-                length = max(float(wpos[a + 1] - wpos[a]), float(np.hypot(x[t] - x[s],
-                                                                        y[t] - y[s])))
+            pred = None
+            if b == a + 1:
+                _, pred = dijkstra(g, indices=s, return_predecessors=True)
+            if pred is None or pred[t] < 0:
+                length = max(float(wpos[b] - wpos[a]), float(np.hypot(x[t] - x[s],
+                                                                    y[t] - y[s])))
                 bridges.append((s, t, length, k))
                 bridged_km += length / 1000.0
-                gaps.append(f"{labels[a] or a + 1} - {labels[a + 1] or a + 2}")
+                gaps.append(leg)
                 continue
             node = t
             while node != s:

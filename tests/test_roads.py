@@ -130,6 +130,52 @@ def test_match_bridges_a_missing_stretch():
     assert (idx == 0).sum() == 4
 
 
+def test_waypoints_without_access_make_one_bridged_leg():
+    # the row y = 2000 exists, but the road passes its middle waypoints without access
+    # (like a sea crossing, or a section whose crossing streets have no ramps): it is one
+    # bridge between the two ends, as long as the polyline through all four points
+    x, y, u, v = _grid()
+    road = {"id": "r", "xy": ([0.0, 2000.0, 3000.0, 5000.0], [2000.0, 2000.0, 3000.0, 2000.0]),
+            "waypoint_labels": ["a", "b", "c", "d"], "waypoint_access": [True, False, False, True]}
+    idx, bridges, report = _roads.match_expressways(x, y, u, v, [road], band_m=500.0)
+    assert (idx == 0).sum() == 0  # no street of the grid becomes the road
+    assert report[0]["bridged_legs"] == ["a - d"]
+    assert len(bridges) == 1
+    s, t, length, _ = bridges[0]
+    assert {int(s), int(t)} == {2 * 6 + 0, 2 * 6 + 5}
+    # 2000 + sqrt(2) * 1000 + sqrt(2000**2 + 1000**2), by hand
+    assert length == pytest.approx(2000.0 + 2 ** 0.5 * 1000.0 + 5 ** 0.5 * 1000.0)
+    # a leg is open only when every section inside it is open
+    road["legs_open"] = [True, False, True]
+    _, bridges, report = _roads.match_expressways(x, y, u, v, [road], band_m=500.0)
+    assert len(bridges) == 0
+    assert report[0]["legs_not_open"] == ["a - d"]
+
+
+def test_waypoint_access_in_the_file(tmp_path):
+    roads = {r["id"]: r for r in expressway_table()}
+    link = roads["shenzhong_link"]
+    assert link["waypoint_access"][0]
+    assert link["waypoint_access"][-1]
+    assert not all(link["waypoint_access"])
+    assert all(roads["gs_expressway"]["waypoint_access"])  # an empty cell is access
+    folder = _copy_geodata(tmp_path)
+    path = folder / _roads.WAYPOINTS_FILE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("gs_expressway,1,")
+    assert lines[1].endswith(",")
+    lines[1] += "no"  # the Guangshen's first waypoint
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"expressway_waypoints\.csv, field access: "
+                       r"expressway 'gs_expressway' ends at a waypoint with access 'no'"):
+        _roads.read_expressways(folder)
+    lines[1] = lines[1][:-2] + "maybe"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError,
+                       match=r"expressway_waypoints\.csv, row 1, field access"):
+        _roads.read_expressways(folder)
+
+
 def test_every_expressway_is_recognised():
     """Each listed expressway is found in the default network, continuous, near its length."""
     from corridor_geo.graph import _default_polygon
@@ -215,7 +261,7 @@ def test_unknown_expressway_and_bad_parameter(tmp_path):
     folder = _copy_geodata(tmp_path)
     path = folder / _roads.WAYPOINTS_FILE
     path.write_text(path.read_text(encoding="utf-8")
-                    + "no_such_road,1,113.5,23.0,x,low,test\n", encoding="utf-8")
+                    + "no_such_road,1,113.5,23.0,x,low,test,\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="unknown expressway 'no_such_road'"):
         _roads.read_expressways(folder)
     model = folder / _roads.DRIVE_MODEL_FILE
