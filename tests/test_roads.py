@@ -158,7 +158,7 @@ def test_waypoint_access_in_the_file(tmp_path):
     assert link["waypoint_access"][0]
     assert link["waypoint_access"][-1]
     assert not all(link["waypoint_access"])
-    assert all(roads["gs_expressway"]["waypoint_access"])  # an empty cell is access
+    assert all(roads["yanjiang_expressway"]["waypoint_access"])  # an empty cell is access
     folder = _copy_geodata(tmp_path)
     path = folder / _roads.WAYPOINTS_FILE
     lines = path.read_text(encoding="utf-8").splitlines()
