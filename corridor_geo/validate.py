@@ -39,7 +39,12 @@ from corridor_geo import settings
 from corridor_geo._args import check_has, check_path, check_point
 from corridor_geo.corridor import point_id
 from corridor_geo.data import read_observed_times
-from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdError
+from corridor_geo.errors import (
+    ArgumentError,
+    DataValidationError,
+    StationNotOpenError,
+    UnknownIdError,
+)
 from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
 __all__ = ["COMPARISONS", "drive_summary", "per_line_bias", "read_observed", "validate_times"]
@@ -114,8 +119,13 @@ def _corridor_for(corridor: Any, year: int | None) -> Any:
     return corridor.at_year(year)
 
 
-def _resolve(corridor: Any, name: str) -> str | tuple[float, float]:
+def _resolve(corridor: Any, name: str, *, by_location: bool = False
+             ) -> str | tuple[float, float]:
     """Id of a station, platform or node named *name*; else of a district; or a point.
+
+    A station that exists but has no rail service in the as-of year raises
+    :class:`~corridor_geo.errors.StationNotOpenError` (naming the year it opens) unless
+    *by_location*: road and walk rows only need the place, so they get its point.
 
     Observed times name stations first: "福田" is Futian station, not the district.
     A name that matches no station, platform or node may name a district (its id,
@@ -129,6 +139,8 @@ def _resolve(corridor: Any, name: str) -> str | tuple[float, float]:
     >>> c = load_corridor()
     >>> _resolve(c, "福田"), _resolve(c, "福田区"), _resolve(c, " 114.0567, 22.5433")
     ('st_futian', 'dist_sz_futian', (114.0567, 22.5433))
+    >>> _resolve(load_corridor(as_of=2023), "广州北站", by_location=True)
+    (113.196236, 23.378958)
     """
     m = _COORD.match(name)
     if m:
@@ -136,6 +148,12 @@ def _resolve(corridor: Any, name: str) -> str | tuple[float, float]:
                            what="coordinate")
     try:
         return cast(str, corridor.resolve(name, districts=False))
+    except StationNotOpenError as exc:
+        if not by_location:
+            raise
+        st = corridor._data.stations
+        g = st.geometry[st["id"] == exc.station_id].iloc[0]
+        return float(g.x), float(g.y)
     except UnknownIdError as exc:
         try:
             return cast(str, corridor.resolve(name))
@@ -201,7 +219,7 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
     for i, k in enumerate(keys, start=1):
         first_row.setdefault(k, i)
     show = settings.progress
-    ids: dict[tuple[int | None, str], _Place] = {}
+    ids: dict[tuple[int | None, str, bool], _Place] = {}
     results: dict[_Key, _Result] = {}
     # (year, mode, from) -> {to: [keys]}: the door-to-door pairs of one origin
     door: dict[tuple[int | None, str, _Place], dict[_Place, list[_Key]]] = defaultdict(dict)
@@ -209,14 +227,17 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
         year, mode, all_stops, frm, to = key
         c, mm = net_for(year)
         ab = []
+        # drive/walk/... rows need only where a place is: a station without rail service
+        # in that year is still a place to drive to (rail and best-mode rows refuse it)
+        by_location = mode not in (None, "rail")
         for field, name in (("from", frm), ("to", to)):
-            if (year, name) not in ids:
+            if (year, name, by_location) not in ids:
                 try:
-                    ids[year, name] = _resolve(c, name)
+                    ids[year, name, by_location] = _resolve(c, name, by_location=by_location)
                 except (UnknownIdError, ArgumentError) as exc:
                     raise DataValidationError(str(exc), path=path, row=row,
                                               field=field) from None
-            place = ids[year, name]
+            place = ids[year, name, by_location]
             if mode == "rail" and not isinstance(place, str):
                 raise DataValidationError(f"{name!r} is a point; rail rows name stations",
                                           path=path, row=row, field=field)

@@ -286,3 +286,24 @@ def test_names_resolve_to_stations_first_then_districts():
                         "mode": ["drive"] * 3, "all_stops": [False] * 3})
     rows, _ = validate_times(load_corridor(), obs, street=False)
     assert rows.from_id.tolist() == ["st_futian", "dist_sz_futian", "dist_sz_futian"]
+
+
+def test_station_without_rail_service_is_a_place_for_drive_rows_not_for_rail():
+    from corridor_geo.corridor import load_corridor
+
+    # Guangzhou North exists (geodata/stations.csv) but the rail model serves it only on
+    # the planned second Guangzhou-Shenzhen HSR: a drive row takes its location, the same
+    # trip as from its coordinates read straight from the file; a rail row is refused
+    # with the year it opens
+    st = pd.read_csv(Path(__file__).parents[1] / "geodata" / "stations.csv")
+    lon, lat = st.loc[st["id"] == "st_gz_north", ["lon", "lat"]].iloc[0]
+    obs = pd.DataFrame({"from": ["广州北站", f"{lon},{lat}"], "to": ["深圳北"] * 2,
+                        "observed_min": [100.0] * 2, "year": pd.array([2023] * 2, "Int64"),
+                        "mode": ["drive"] * 2, "all_stops": [False] * 2})
+    rows, _ = validate_times(load_corridor(), obs, street=False)
+    assert rows.from_id.tolist() == [f"point_{lon:.6f}_{lat:.6f}"] * 2
+    assert rows.modelled_min.iloc[0] == pytest.approx(rows.modelled_min.iloc[1], abs=1e-9)
+    rail = obs.assign(mode=["drive", "rail"], **{"from": ["广州北站"] * 2})
+    with pytest.raises(DataValidationError,
+                       match=r"row 2, field from.*st_gz_north.*not open in 2023.*2029"):
+        validate_times(load_corridor(), rail, street=False)
