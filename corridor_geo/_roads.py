@@ -482,6 +482,21 @@ def _none_empty_seq(rec: dict[str, str]) -> dict[str, Any]:
             for k, v in rec.items()}
 
 
+def _section_legs(seqs: list[int], from_seq: int | None, to_seq: int | None) -> range:
+    """Legs (leg k: waypoint k to k+1) of a section given by waypoint seqs.
+
+    No seqs mean the whole road; *from_seq* after *to_seq* gives no leg.
+
+    Examples
+    --------
+    >>> list(_section_legs([1, 2, 5, 7], 2, 7)), list(_section_legs([1, 2, 5], None, None))
+    ([1, 2], [0, 1])
+    """
+    if from_seq is None or to_seq is None:
+        return range(max(len(seqs) - 1, 0))
+    return range(seqs.index(from_seq), seqs.index(to_seq))
+
+
 def read_openings(geodata_dir: str | Path | None = None, *,
                   expressways: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Return the opening dates of expressways and sections (``expressway_openings.csv``).
@@ -529,20 +544,17 @@ def read_openings(geodata_dir: str | Path | None = None, *,
             raise DataValidationError("give both from_seq and to_seq (a section) or neither "
                                       "(the whole road)", path=path, row=i,
                                       field="from_seq" if row.from_seq is None else "to_seq")
-        if row.from_seq is None:
-            a, b = 0, len(seqs) - 1
-        else:
+        if row.from_seq is not None:
             for name, seq in (("from_seq", row.from_seq), ("to_seq", row.to_seq)):
                 if seq not in seqs:
                     raise DataValidationError(
                         f"{row.expressway_id!r} has no waypoint seq {seq}; its seqs are "
                         f"{seqs[0]}..{seqs[-1]} ({WAYPOINTS_FILE})", path=path, row=i,
                         field=name)
-            a, b = seqs.index(row.from_seq), seqs.index(row.to_seq)
-            if a >= b:
+            if not _section_legs(seqs, row.from_seq, row.to_seq):
                 raise DataValidationError(f"from_seq {row.from_seq} must come before to_seq "
                                           f"{row.to_seq}", path=path, row=i, field="to_seq")
-        legs = set(range(a, b))
+        legs = set(_section_legs(seqs, row.from_seq, row.to_seq))
         twice = legs & covered.setdefault(row.expressway_id, set())
         if twice:
             k = min(twice)
@@ -610,11 +622,7 @@ def open_legs(road: dict[str, Any], openings: list[dict[str, Any]], *,
     for row in openings:
         if row["expressway_id"] != road["id"] or row["year"] is None or row["year"] <= as_of:
             continue
-        if row["from_seq"] is None:
-            a, b = 0, len(seqs) - 1
-        else:
-            a, b = seqs.index(row["from_seq"]), seqs.index(row["to_seq"])
-        for k in range(a, b):
+        for k in _section_legs(seqs, row["from_seq"], row["to_seq"]):
             legs[k] = False
     return legs
 

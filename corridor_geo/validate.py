@@ -119,13 +119,21 @@ def _corridor_for(corridor: Any, year: int | None) -> Any:
     return corridor.at_year(year)
 
 
-def _resolve(corridor: Any, name: str, *, by_location: bool = False
-             ) -> str | tuple[float, float]:
-    """Id of a station, platform or node named *name*; else of a district; or a point.
+# a resolved place: an id, or a (lon, lat) point
+_Place = str | tuple[float, float]
+
+
+def _resolve(corridor: Any, name: str, *, by_location: bool = False) -> tuple[_Place, str]:
+    """Place named *name* and the id reported for it.
+
+    The place is the id of a station, platform or node named *name*; else of a
+    district; or a point. The reported id is the place's id, or ``point_<lon>_<lat>``
+    for a point given as coordinates.
 
     A station that exists but has no rail service in the as-of year raises
     :class:`~corridor_geo.errors.StationNotOpenError` (naming the year it opens) unless
-    *by_location*: road and walk rows only need the place, so they get its point.
+    *by_location*: road and walk rows only need the place, so they get its point,
+    reported under the station's id.
 
     Observed times name stations first: "福田" is Futian station, not the district.
     A name that matches no station, platform or node may name a district (its id,
@@ -137,28 +145,33 @@ def _resolve(corridor: Any, name: str, *, by_location: bool = False
     --------
     >>> from corridor_geo.corridor import load_corridor
     >>> c = load_corridor()
-    >>> _resolve(c, "福田"), _resolve(c, "福田区"), _resolve(c, " 114.0567, 22.5433")
-    ('st_futian', 'dist_sz_futian', (114.0567, 22.5433))
+    >>> _resolve(c, "福田"), _resolve(c, "福田区")
+    (('st_futian', 'st_futian'), ('dist_sz_futian', 'dist_sz_futian'))
+    >>> _resolve(c, " 114.0567, 22.5433")
+    ((114.0567, 22.5433), 'point_114.056700_22.543300')
     >>> _resolve(load_corridor(as_of=2023), "广州北站", by_location=True)
-    (113.196236, 23.378958)
+    ((113.196236, 23.378958), 'st_gz_north')
     """
     m = _COORD.match(name)
     if m:
-        return check_point(float(m[1]), float(m[2]), polygon=getattr(corridor, "polygon", None),
-                           what="coordinate")
+        pt = check_point(float(m[1]), float(m[2]), polygon=getattr(corridor, "polygon", None),
+                         what="coordinate")
+        return pt, point_id(*pt)
     try:
-        return cast(str, corridor.resolve(name, districts=False))
+        sid = cast(str, corridor.resolve(name, districts=False))
+        return sid, sid
     except StationNotOpenError as exc:
         if not by_location:
             raise
         st = corridor._data.stations
         g = st.geometry[st["id"] == exc.station_id].iloc[0]
-        return float(g.x), float(g.y)
+        return (float(g.x), float(g.y)), exc.station_id
     except UnknownIdError as exc:
         try:
-            return cast(str, corridor.resolve(name))
+            did = cast(str, corridor.resolve(name))
         except UnknownIdError:
             raise exc from None
+        return did, did
 
 
 def _stopping(mm: MultimodalNetwork, a: str, b: str) -> tuple[float, Any] | None:
@@ -181,15 +194,6 @@ def _stopping(mm: MultimodalNetwork, a: str, b: str) -> tuple[float, Any] | None
 COMPARISONS = ("station_to_station", "driving", "door_to_door")
 # a drive row within this share of the observed figure counts as matched (issue 11 target)
 DRIVE_TOLERANCE_PCT = 25.0
-
-# a resolved place: an id, or a (lon, lat) point
-_Place = str | tuple[float, float]
-
-
-def _label(place: _Place) -> str:
-    """Return the id reported for a place (``point_<lon>_<lat>`` for a point, as in matrices)."""
-    return place if isinstance(place, str) else point_id(*place)
-
 
 # one distinct comparison: (year, mode, all_stops, from, to) as written in the table
 _Key = tuple[int | None, str | None, bool, str, str]
@@ -219,14 +223,16 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
     for i, k in enumerate(keys, start=1):
         first_row.setdefault(k, i)
     show = settings.progress
-    ids: dict[tuple[int | None, str, bool], _Place] = {}
+    # (year, name, by_location) -> (place, reported id)
+    ids: dict[tuple[int | None, str, bool], tuple[_Place, str]] = {}
+    labels: dict[_Key, tuple[str, str]] = {}
     results: dict[_Key, _Result] = {}
     # (year, mode, from) -> {to: [keys]}: the door-to-door pairs of one origin
     door: dict[tuple[int | None, str, _Place], dict[_Place, list[_Key]]] = defaultdict(dict)
     for key, row in _bar(first_row.items(), total=len(first_row), desc="pairs", show=show):
         year, mode, all_stops, frm, to = key
         c, mm = net_for(year)
-        ab = []
+        ab, lab = [], []
         # drive/walk/... rows need only where a place is: a station without rail service
         # in that year is still a place to drive to (rail and best-mode rows refuse it)
         by_location = mode not in (None, "rail")
@@ -237,12 +243,14 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
                 except (UnknownIdError, ArgumentError) as exc:
                     raise DataValidationError(str(exc), path=path, row=row,
                                               field=field) from None
-            place = ids[year, name, by_location]
+            place, label = ids[year, name, by_location]
             if mode == "rail" and not isinstance(place, str):
                 raise DataValidationError(f"{name!r} is a point; rail rows name stations",
                                           path=path, row=row, field=field)
             ab.append(place)
+            lab.append(label)
         a, b = ab
+        labels[key] = (lab[0], lab[1])
         fastest = None
         if mode in (None, "rail") and isinstance(a, str) and isinstance(b, str):
             fastest = mm.fastest_in_vehicle(a, b)
@@ -250,7 +258,7 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
                 fastest = _stopping(mm, a, b) or fastest
         if fastest is not None:
             modelled, svc = fastest
-            results[key] = (_label(a), _label(b), "station_to_station", svc.id, svc.link_id,
+            results[key] = (*labels[key], "station_to_station", svc.id, svc.link_id,
                             float(modelled))
         elif mode == "rail":
             raise DataValidationError(
@@ -271,7 +279,7 @@ def _compare(obs: pd.DataFrame, net_for: Callable[[int | None], tuple[Any, Multi
         for b, minutes, service in zip(dests, cells[minutes_col].tolist(),
                                        cells["mode"].astype(str).tolist(), strict=True):
             for key in by_dest[b]:
-                results[key] = (_label(a), _label(b), how, service, m, float(minutes))
+                results[key] = (*labels[key], how, service, m, float(minutes))
     index = {k: j for j, k in enumerate(first_row)}
     take = np.fromiter((index[k] for k in keys), dtype=np.int64, count=n)
     per_key = [results[k] for k in first_row]

@@ -301,7 +301,8 @@ def test_station_without_rail_service_is_a_place_for_drive_rows_not_for_rail():
                         "observed_min": [100.0] * 2, "year": pd.array([2023] * 2, "Int64"),
                         "mode": ["drive"] * 2, "all_stops": [False] * 2})
     rows, _ = validate_times(load_corridor(), obs, street=False)
-    assert rows.from_id.tolist() == [f"point_{lon:.6f}_{lat:.6f}"] * 2
+    # the row naming the station reports the station's id; the coordinates, a point id
+    assert rows.from_id.tolist() == ["st_gz_north", f"point_{lon:.6f}_{lat:.6f}"]
     assert rows.modelled_min.iloc[0] == pytest.approx(rows.modelled_min.iloc[1], abs=1e-9)
     rail = obs.assign(mode=["drive", "rail"], **{"from": ["广州北站"] * 2})
     with pytest.raises(DataValidationError,
