@@ -20,7 +20,10 @@ reached nodes) and ``"buffer"`` (the osmnx example notebook: reached nodes buffe
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
+import sys
+import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -595,3 +598,26 @@ def _areal_population(geoms: list[BaseGeometry], zones: gpd.GeoDataFrame,
         inter = shapely.area(shapely.intersection(np.asarray(zg)[idx], g))
         out[i] = float(np.sum(counts[idx] * inter / zarea[idx]))
     return out
+
+
+# ------------------------------------------------------------------ the module is callable
+
+
+class _CallableModule(types.ModuleType):
+    """Type of this module: calling the module calls :func:`catchments`.
+
+    ``corridor_geo.catchments`` names both this module and its public function. Python
+    binds the package attribute to the module whenever the module is first imported
+    (by the scenarios, the CLI or a user's ``from corridor_geo.catchments import ...``),
+    so ``cg.catchments(...)`` would otherwise raise "'module' object is not callable"
+    depending on what ran before, e.g. after ``cg.run_scenario``. Renaming the module
+    would break its import path; making it callable keeps both spellings working.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return catchments(*args, **kwargs)
+
+
+# inspect.signature() and IDEs read this for the callable module
+__signature__ = inspect.signature(catchments)
+sys.modules[__name__].__class__ = _CallableModule

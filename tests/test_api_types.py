@@ -120,3 +120,25 @@ def test_the_error_is_also_a_type_error_and_names_the_argument(corridor):
         cg.MultimodalNetwork.build(5)
     with pytest.raises(ArgumentError, match="lon"):
         cg.wgs84_to_gcj02({"lon": 113.3}, 23.1)
+
+
+def test_cg_catchments_stays_callable_after_its_module_is_imported():
+    # `corridor_geo.catchments` is a module and the function it defines; importing the
+    # module (as run_scenario, the CLI and users do) rebinds the package attribute to
+    # the module. In a fresh interpreter, so that nothing bound the function first.
+    import subprocess
+    import sys
+
+    code = (
+        "import inspect, corridor_geo as cg\n"
+        "import corridor_geo.catchments\n"
+        "from corridor_geo.catchments import catchments\n"
+        "assert inspect.ismodule(cg.catchments), type(cg.catchments)\n"
+        "assert inspect.signature(cg.catchments) == inspect.signature(catchments)\n"
+        "a = cg.catchments('core_dg_songshan_lake', bands=[10], mode='walk')\n"
+        "b = catchments('core_dg_songshan_lake', bands=[10], mode='walk')\n"
+        "assert a.to_json() == b.to_json() and a.area_km2.iloc[0] > 0, a\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -7,6 +7,7 @@ hand-computed population sums, and a fine-grid reference run.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 
@@ -335,7 +336,7 @@ def _compare_with_reference(net, origins, *, land_ll, bands, cell=250.0, radius=
                             mode="drive"):
     import _grid_reference as ref
 
-    from corridor_geo import catchments as cmod
+    cmod = importlib.import_module("corridor_geo.catchments")
 
     land_m = cmod._to_metric(land_ll) if land_ll is not None else None
     snapped = snap_points(net, [o[0] for o in origins], [o[1] for o in origins],
@@ -407,7 +408,7 @@ def test_real_extracts_same_cells_as_reference_implementation(extract, mode):
 
 
 def test_grid_index_cached_on_the_network_and_reused():
-    from corridor_geo import catchments as cmod
+    cmod = importlib.import_module("corridor_geo.catchments")
 
     net, land, _ = river_town(bridge=True)
     kw = {"network": net, "land": land, "bands": (3, 6), "cell_size_m": 100}
