@@ -271,6 +271,10 @@ def _parse(text: str, *, path: Path, required: Sequence[str], optional: Sequence
         records: list[dict[str, str]] = []
         lines: list[int] = []
         n = len(header)
+        # one string object per distinct cell value: a million rows naming a few dozen
+        # stations, modes and sources then hold a few dozen strings, not millions
+        seen: dict[str, str] = {}
+        share = seen.setdefault
         start = reader.line_num + 1
         for values in reader:
             line, start = start, reader.line_num + 1
@@ -282,7 +286,7 @@ def _parse(text: str, *, path: Path, required: Sequence[str], optional: Sequence
                     f"line {line} has {len(values)} fields, {extra} than the {n} columns "
                     f"({', '.join(header)}); check the quoting of commas",
                     path=path, row=len(records) + 1)
-            records.append(dict(zip(header, values, strict=True)))
+            records.append(dict(zip(header, [share(v, v) for v in values], strict=True)))
             lines.append(line)
     except csv.Error as exc:
         msg = str(exc)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +72,7 @@ __all__ = [
     "ObservedTimeRow",
     "PlanFacts",
     "TravelTimeRow",
+    "iter_observed_times",
     "read_extra_nodes",
     "read_geodata",
     "read_observed_times",
@@ -433,13 +434,31 @@ def read_observed_times(path: str | Path) -> list[ObservedTimeRow]:
     >>> row.from_, row.to, row.minutes, row.year, row.mode
     ('广州南', '深圳北', 36.0, 2020, None)
     """
+    return list(iter_observed_times(path))
+
+
+def iter_observed_times(path: str | Path) -> Iterator[ObservedTimeRow]:
+    r"""Yield the rows of :func:`read_observed_times` one at a time, validated.
+
+    The file is read and its fields checked first; each row is then validated as it is
+    yielded, so a caller that keeps only some fields of each row (a million rows:
+    :func:`corridor_geo.validate.read_observed`) never holds every row's model at once.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
+    >>> _ = f.write_text("from,to,minutes\n福田,深圳北,11\n", encoding="utf-8")
+    >>> [(r.from_, r.minutes) for r in iter_observed_times(f)]
+    [('福田', 11.0)]
+    """
     p = Path(path)
     records = _read_csv(p, required=("from", "to", "minutes"), strict=False)
     records.reverse()  # each row's dict is dropped once validated (a million rows: ~0.5 GB)
-    out: list[ObservedTimeRow] = []
+    n = 0
     while records:
-        out.append(_validate(ObservedTimeRow, records.pop(), path=p, row=len(out) + 1))
-    return out
+        n += 1
+        yield _validate(ObservedTimeRow, records.pop(), path=p, row=n)
 
 
 # --------------------------------------------------------------------------- helpers

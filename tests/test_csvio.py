@@ -145,3 +145,15 @@ def test_extra_nodes_csv_in_gbk_and_with_extra_fields(tmp_path):
     assert res.exit_code == 2
     assert "line 2 has 5 fields, more than the 4 columns" in res.stderr
     assert res.stderr.count("\n") == 1
+
+
+def test_repeated_cell_values_are_one_string_object(tmp_path):
+    # a million rows naming a few stations must not hold a million copies of each name
+    p = tmp_path / "times.csv"
+    p.write_text("from,to,minutes\n" + "".join(f"福田,深圳北,{m}\n" for m in range(50)),
+                 encoding="utf-8")
+    recs = read_csv_records(p, required=["from", "to", "minutes"]).records
+    assert len({id(r["from"]) for r in recs}) == 1
+    assert len({id(r["to"]) for r in recs}) == 1
+    assert [r["minutes"] for r in recs] == [str(m) for m in range(50)]
+    assert recs[0] == {"from": "福田", "to": "深圳北", "minutes": "0"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -132,6 +133,7 @@ def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: s
     import pandas as pd
 
     from corridor_geo._io import check_input_file
+    from corridor_geo.cli._output import CHUNK_ROWS, json_chunks, table_lines
     from corridor_geo.corridor import load_corridor
     from corridor_geo.errors import DataValidationError
     from corridor_geo.validate import read_observed
@@ -149,23 +151,30 @@ def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: s
     def num(v: Any) -> float | None:
         return round(float(v), 2) if math.isfinite(float(v)) else None
 
+    # a chunk of rows at a time: a million rows print in well under 1 GB
     if fmt == "json":
-        recs = [{"from": r["from"], "to": r["to"], "from_id": r["from_id"],
-                 "to_id": r["to_id"], "year": None if pd.isna(r["year"]) else int(r["year"]),
-                 "mode": r["mode"], "comparison": r["comparison"], "service": r["service"],
-                 "line": r["line"],
-                 "observed_min": num(r["observed_min"]), "modelled_min": num(r["modelled_min"]),
-                 "error_min": num(r["error_min"]), "error_pct": num(r["error_pct"])}
-                for r in rows.to_dict("records")]
+        def recs() -> Iterator[dict[str, Any]]:
+            for i in range(0, len(rows), CHUNK_ROWS):
+                for r in rows.iloc[i:i + CHUNK_ROWS].to_dict("records"):
+                    yield {"from": r["from"], "to": r["to"], "from_id": r["from_id"],
+                           "to_id": r["to_id"],
+                           "year": None if pd.isna(r["year"]) else int(r["year"]),
+                           "mode": r["mode"], "comparison": r["comparison"],
+                           "service": r["service"], "line": r["line"],
+                           "observed_min": num(r["observed_min"]),
+                           "modelled_min": num(r["modelled_min"]),
+                           "error_min": num(r["error_min"]), "error_pct": num(r["error_pct"])}
+
         summ = {k: (num(v) if isinstance(v, float) else v) for k, v in summary.items()}
         summ["per_line"] = [{k: (num(v) if isinstance(v, float) else
                                  (int(v) if k == "n" else v)) for k, v in rec.items()}
                             for rec in summary["per_line"]]
-        click.echo(_json({"rows": recs, "summary": summ}))
+        for text in json_chunks(recs(), {"summary": summ}):
+            click.echo(text, nl=False)
+        click.echo()
         return
-    tab = rows.round(1)
-    with pd.option_context("display.max_rows", None, "display.width", 250):
-        click.echo(tab.to_string(index=False))
+    for line in table_lines(rows, decimals=1):
+        click.echo(line)
     click.echo(f"n={summary['n']} (station-to-station {summary['n_station_to_station']}, "
                f"driving {summary['n_driving']}, door-to-door {summary['n_door_to_door']})  "
                f"MAE={summary['mae_min']:.1f} min  MAPE={summary['mape_pct']:.1f}%  "
