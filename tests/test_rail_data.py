@@ -73,7 +73,17 @@ def test_guanhui_sections_open_by_year(services_by_year):
 
 
 def test_not_open_stop_never_served(services_by_year):
-    assert all("st_baiyun_airport_east" not in s.stops for s in services_by_year[None])
+    # Jishan: a Guangshen station without scheduled passenger service (status not_open)
+    assert all("st_jishan" not in s.stops for s in services_by_year[None])
+
+
+def test_stop_served_from_its_opening_year():
+    # Baiyun Airport East opened with the airport's T3 on 2025-10-30 (link_stops.csv)
+    def served(year):
+        mm = MultimodalNetwork.build(load_corridor(as_of=year), street=False, as_of=year)
+        return {s.id for s in mm.services if "st_baiyun_airport_east" in s.stops}
+    assert served(2024) == set()
+    assert {"gz_east_ring_icr/all", "gz_east_ring_icr/express_airport_east"} <= served(2025)
 
 
 def test_through_service_years(services_by_year):
@@ -98,7 +108,8 @@ def test_best_service_named(services_by_year):
     (2014, "福田", "st_futian", 2015, "is not open in 2014: it opens in 2015"),
     (2016, "松山湖北", "st_songshanhu_north", 2017, "it opens in 2017"),
     (2018, "Dongguan West", "st_dongguan_west", 2019, "it opens in 2019"),
-    (None, "白云机场东", "st_baiyun_airport_east", None, "built but not open"),
+    (2024, "白云机场东", "st_baiyun_airport_east", 2025, "it opens in 2025"),
+    (None, "吉山", "st_jishan", None, "built but not open"),
     (None, "鱼珠", "st_yuzhu", None, "planned"),
 ])
 def test_station_not_open_names_the_year(as_of, query, sid, opens, text):

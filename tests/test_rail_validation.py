@@ -41,9 +41,6 @@ KNOWN_MISSES = {
     "same reason as the 70-min row",
     ("道滘", "小金口", "2020", "74"): "the published fastest run is 74 min towards Xiaojinkou "
     "but 59 min the other way (calibration row); the model is the same in both directions",
-    ("番禺", "白云机场北", "2025", "90"): "the all-stops figure (about 90 min, press report) "
-    "is 1.7x a run at the line's speed with 1-min stops; whether it includes a change at Zhuliao "
-    "(the airport shuttle runs Zhuliao - Baiyun Airport North) is not published",
     ("赣州西", "深圳北", "2021", "109"): "the fastest Ganzhou - Shenzhen train of the opening "
     "(1 h 49 min) skips stops that are not published; the model has one Ganzhou-Shenzhen "
     "pattern over the listed stops (140 min), which matches the opening-day trains from Dongguan "
