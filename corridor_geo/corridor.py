@@ -615,7 +615,9 @@ def load_corridor(
         adds those links (whatever their status or year). Same as
         :meth:`Corridor.with_links` ``(enable=...)``.
     geodata_dir
-        Read the tables from another folder (tests, alternative data sets).
+        Read the tables from another folder (tests, alternative data sets). Networks
+        built on the corridor run that folder's rail tables too (``services.csv``,
+        ``rail_track_km.csv``, ``rail_speed_limits.csv``; none when it has none).
 
     Returns
     -------

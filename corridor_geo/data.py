@@ -555,6 +555,8 @@ class GeoData:
     districts: gpd.GeoDataFrame | None = None
     facts: CorridorFacts = field(default_factory=CorridorFacts)
     boundaries_file: Path | None = None
+    #: the folder the tables were read from (its rail tables go with them)
+    folder: Path | None = None
 
     def _summary(self) -> list[tuple[str, object]]:
         n = 0 if self.districts is None else len(self.districts)
@@ -572,7 +574,8 @@ class GeoData:
         """Return a deep copy (the cached tables are never handed out)."""
         districts = None if self.districts is None else self.districts.copy()
         return GeoData(self.places.copy(), self.stations.copy(), self.links.copy(),
-                       self.link_stops.copy(), districts, self.facts, self.boundaries_file)
+                       self.link_stops.copy(), districts, self.facts, self.boundaries_file,
+                       self.folder)
 
 
 def _fields(model: type[BaseModel]) -> tuple[list[str], list[str]]:
@@ -691,7 +694,7 @@ def _build(folder: Path) -> GeoData:
                         links=[(r.id, r.mode) for r in links])
     bfile = folder / BOUNDARIES_FILE
     return GeoData(places_gdf, stations_gdf, links_df, stops_df, districts_gdf, facts,
-                   bfile if bfile.exists() else None)
+                   bfile if bfile.exists() else None, folder)
 
 
 def _unknown_msg(value: str, known: Sequence[str], what: str, where: str) -> str:

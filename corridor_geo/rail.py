@@ -5,9 +5,11 @@ the distance along the line and a kinematic speed profile (accelerate to the cru
 speed, cruise, brake; a triangular profile when the stops are too close to reach the
 cruise speed), plus a dwell time at every intermediate stop. Every parameter is in
 :class:`RailParameters`, documented with its source or marked as an assumption in
-``docs/rail_model.md``; nothing is fitted to a timetable. Users with timetables can
-override the model with their own station-to-station times
-(:func:`read_scheduled_times`).
+``docs/rail_model.md``. General parameters are fitted to published times; only the
+effective speeds and dwells of three 2025 intercity lines are fitted to a timetable
+(data in ``geodata/``, not constants here). Users with timetables can override the
+model with their own station-to-station times (:func:`read_scheduled_times`) or a GTFS
+feed.
 
 Examples
 --------

@@ -92,7 +92,7 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     ['rail']
     """
     path = Path(check_path(path, name="path"))
-    # one row's model at a time, kept as columns: a million rows take ~0.3 GB, not ~1.6
+    # one row's model at a time, kept as columns: a million rows peak at ~0.55 GB, not ~1.65
     frm: list[str] = []
     to: list[str] = []
     minutes: list[float] = []

@@ -35,7 +35,6 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
-from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 GEODATA = ROOT / "geodata"
@@ -116,46 +115,43 @@ def model_errors(folder: Path, pairs: dict[tuple[str, str], tuple[int, float]],
                  lines: dict[tuple[str, str], str] | None = None
                  ) -> tuple[dict[tuple[str, str], tuple[str, float, float]], dict[str, float]]:
     """Per pair: line, % error of fastest and of all-stops; and the held-out rows' times."""
-    from corridor_geo import settings
     from corridor_geo.corridor import load_corridor
     from corridor_geo.errors import UnknownIdError
     from corridor_geo.transit import MultimodalNetwork
     from corridor_geo.validate import _stopping
 
-    # the rail tables (services, speed limits) are read from settings.geodata_dir(), not
-    # from the corridor's folder, hence the patch
-    with mock.patch.object(settings, "geodata_dir", return_value=folder):
-        c = load_corridor(geodata_dir=folder).at_year(2025)
-        mm = MultimodalNetwork.build(c, street=False, walk=False, as_of=2025)
-        out = {}
-        ids: dict[str, str | None] = {}
-        for (a, b), (fast, slow) in pairs.items():
-            for s in (a, b):
-                if s not in ids:
-                    try:
-                        ids[s] = c.resolve(s, districts=False)
-                    except UnknownIdError:
-                        ids[s] = None
-            ia, ib = ids[a], ids[b]
-            if ia is None or ib is None:
-                continue
-            f = mm.fastest_in_vehicle(ia, ib)
-            s = _stopping(mm, ia, ib)
-            if f is None or s is None:
-                continue
-            line = lines[a, b] if lines else f[1].link_id
-            out[a, b] = (line, 100 * (f[0] - fast) / fast, 100 * (s[0] - slow) / slow)
-        held = {}
-        published = ROOT / "tests" / "fixtures" / "published_rail_times.csv"
-        with published.open(encoding="utf-8") as fh:
-            for r in csv.DictReader(fh):
-                if r["year"] == "2025" and r["used_for"] == "held_out":
-                    ia = c.resolve(r["from"], districts=False)
-                    ib = c.resolve(r["to"], districts=False)
-                    got = (_stopping(mm, ia, ib) if "all-stops" in r["kind"]
-                           else mm.fastest_in_vehicle(ia, ib))
-                    if got is not None and got[1].link_id in RING:
-                        held[f"{r['from']}-{r['to']} {r['minutes']}"] = round(got[0], 1)
+    # a corridor loaded from a folder runs that folder's rail tables
+    c = load_corridor(geodata_dir=folder).at_year(2025)
+    mm = MultimodalNetwork.build(c, street=False, walk=False, as_of=2025)
+    out = {}
+    ids: dict[str, str | None] = {}
+    for (a, b), (fast, slow) in pairs.items():
+        for s in (a, b):
+            if s not in ids:
+                try:
+                    ids[s] = c.resolve(s, districts=False)
+                except UnknownIdError:
+                    ids[s] = None
+        ia, ib = ids[a], ids[b]
+        if ia is None or ib is None:
+            continue
+        f = mm.fastest_in_vehicle(ia, ib)
+        s = _stopping(mm, ia, ib)
+        if f is None or s is None:
+            continue
+        line = lines[a, b] if lines else f[1].link_id
+        out[a, b] = (line, 100 * (f[0] - fast) / fast, 100 * (s[0] - slow) / slow)
+    held = {}
+    published = ROOT / "tests" / "fixtures" / "published_rail_times.csv"
+    with published.open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["year"] == "2025" and r["used_for"] == "held_out":
+                ia = c.resolve(r["from"], districts=False)
+                ib = c.resolve(r["to"], districts=False)
+                got = (_stopping(mm, ia, ib) if "all-stops" in r["kind"]
+                       else mm.fastest_in_vehicle(ia, ib))
+                if got is not None and got[1].link_id in RING:
+                    held[f"{r['from']}-{r['to']} {r['minutes']}"] = round(got[0], 1)
     return out, held
 
 

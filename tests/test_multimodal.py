@@ -154,3 +154,30 @@ def test_futian_to_hitech_park_through_real_streets():
     assert cell.access_min == pytest.approx(walk_s / 60 + entry, rel=1e-6)
     assert cell.geometry.length > 0.09  # degrees: the route spans the ~10 km trip
     assert len(cell.geometry.coords) > 10  # follows streets, not a straight line
+
+
+def test_rail_services_come_from_the_corridors_own_folder(tmp_path):
+    # load_corridor(geodata_dir=...) runs that folder's services.csv, not the bundled one
+    import shutil
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.settings import geodata_dir
+
+    folder = tmp_path / "geodata"
+    shutil.copytree(geodata_dir(), folder)
+    bundled = MultimodalNetwork.build(load_corridor(), street=False)
+    same = MultimodalNetwork.build(load_corridor(geodata_dir=folder), street=False)
+    assert [(s.id, s.stops) for s in same.services] == [(s.id, s.stops) for s in bundled.services]
+    # drop every XRL pattern but the all-stops one: Guangzhou South - Shenzhen North is then
+    # the bundled all-stops train's time
+    p = folder / "services.csv"
+    lines = p.read_text(encoding="utf-8").splitlines(keepends=True)
+    p.write_text("".join(ln for ln in lines if not ln.startswith("gsh_xrl/")
+                         or ln.startswith("gsh_xrl/all,")), encoding="utf-8")
+    own = MultimodalNetwork.build(load_corridor(geodata_dir=folder), street=False)
+    assert {s.id for s in own.services if s.link_id == "gsh_xrl"} == {"gsh_xrl/all"}
+    t, svc = own.fastest_in_vehicle("st_gz_south", "st_sz_north")
+    allstops = next(s for s in bundled.services if s.id == "gsh_xrl/all")
+    assert svc.id == "gsh_xrl/all"
+    assert t == pytest.approx(allstops.in_vehicle_min("st_gz_south", "st_sz_north"))
+    assert t > bundled.fastest_in_vehicle("st_gz_south", "st_sz_north")[0]

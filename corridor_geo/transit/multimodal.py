@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from corridor_geo import _roads
 from corridor_geo._args import check_as_of, check_has
+from corridor_geo._rail_tables import RailTables, load_rail_tables
 from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdError
 from corridor_geo.network import Network, csr_from_edges
 from corridor_geo.rail import (
@@ -482,7 +483,8 @@ class MultimodalNetwork:
                     "NetworkEdits.add_links giving (name, lon, lat) for those stops",
                     field="enable_links")
         self.services = build_services(rail_specs, params=rp, speed_factors=rail_factors,
-                                       headway_min=edits.headway_min, scheduled=scheduled)
+                                       headway_min=edits.headway_min, scheduled=scheduled,
+                                       tables=self._rail_tables())
         if timetable:
             covered = {s.link_id for s in timetable}
             self.services = sorted([s for s in self.services if s.link_id not in covered]
@@ -535,6 +537,15 @@ class MultimodalNetwork:
         return LinkSpec(a.id, a.name, a.mode, tuple(stops), cruise, headway_min=a.headway_min,
                         speed_source="edit")
 
+    def _rail_tables(self) -> RailTables:
+        """Rail tables (services, track km, speed limits) of the corridor's data folder.
+
+        A corridor loaded from another folder (``load_corridor(geodata_dir=...)``) runs
+        that folder's services; a folder without them has none (every link all-stops).
+        """
+        data = getattr(self.corridor, "_data", None)  # stand-in corridors have no data
+        return load_rail_tables(getattr(data, "folder", None))
+
     def _build_stations(self, specs: list[LinkSpec]) -> None:
         assert self.corridor is not None  # set by build()
         st = self.corridor.stations
@@ -560,7 +571,8 @@ class MultimodalNetwork:
             rebuilt = build_services([s for s in specs if s.id in add_ids
                                       and s.mode != "expressway"], params=rp,
                                      speed_factors=rail_factors,
-                                     headway_min=self.edits.headway_min)
+                                     headway_min=self.edits.headway_min,
+                                     tables=self._rail_tables())
             self.services = sorted([s for s in self.services if s.link_id not in add_ids]
                                    + rebuilt, key=lambda s: s.id)
             self.expressways = [s for s in specs if s.mode == "expressway"
