@@ -81,7 +81,8 @@ def test_links_are_linestrings_through_their_stops(corridor):
 def test_default_is_all_open_links(corridor):
     assert _ids(corridor.links) == {
         "gs_expressway", "yanjiang_expressway", "guangshen_railway", "gsh_xrl", "suishen_icr",
-        "palian_icr", "gz_east_ring_icr", "foguan_icr", "guanhui_icr", "ganshen_hsr",
+        "palian_icr", "gz_east_ring_icr", "foguan_icr", "guanhui_icr", "guanhui_north_ext",
+        "ganshen_hsr",
     }
     assert (corridor.links["status"] == "open").all()
     assert "st_dongguan_centre" not in _ids(corridor.stations)  # planned 2nd HSR only
@@ -128,7 +129,7 @@ def test_planned_links(corridor):
     back = w.with_links(enable=["gs_expressway"])
     assert "gs_expressway" in _ids(back.links)
     assert "gz_sz_2nd_hsr" in _ids(back.links)
-    assert len(corridor.all_links) == 14
+    assert len(corridor.all_links) == 15
     with pytest.raises(UnknownIdError, match="close matches: gz_sz_2nd_hsr"):
         corridor.with_links(enable=["gz_sz_2nd_hrs"])
     with pytest.raises(UnknownIdError):

@@ -84,6 +84,7 @@ def test_stop_counts_match_reference_lists(gd):
         "suishen_icr": 15, "suishen_qianhai_ext": 4, "palian_icr": 4, "gz_east_ring_icr": 13,
         "foguan_icr": 7, "guanhui_icr": 18, "ganshen_hsr": 6, "gz_sz_2nd_hsr": 5,
         "shenjiang_rail": 7, "sz_dg_zc_icr": 4,
+        "guanhui_north_ext": 2,  # hk01.com 2025-09-28: 6.4 km, 2 stations
     }
     assert gd.link_stops.groupby("link_id").size().to_dict() == expected
 
@@ -97,6 +98,9 @@ def test_shared_stations_use_one_id(gd):
     assert by_link["palian_icr"][0] == by_link["gz_east_ring_icr"][3] == "st_pazhou"
     assert by_link["suishen_icr"][3] == by_link["foguan_icr"][-1] == "st_dongguan_west"
     assert by_link["ganshen_hsr"][:2] == ["st_sz_north", "st_guangmingcheng"]
+    # the Dongguan-Huizhou extension joins the main line at Xiaojinkou and the
+    # Ganzhou-Shenzhen HSR at Huizhou North
+    assert by_link["guanhui_north_ext"] == [by_link["guanhui_icr"][-1], by_link["ganshen_hsr"][4]]
 
 
 def test_guangshen_km_posts_increase_and_fit_the_geometry(gd):
@@ -276,7 +280,7 @@ def test_malformed_files(tmp_path):
         fh.write("lonely,Lonely line,孤线,intercity_rail,,,,,planned,,own\n")
     with pytest.raises(DataValidationError, match="expected at least 2") as info:
         read_geodata(geodata_dir=folder)
-    assert (Path(info.value.path).name, info.value.row, info.value.field) == ("links.csv", 15, "id")
+    assert (Path(info.value.path).name, info.value.row, info.value.field) == ("links.csv", 16, "id")
 
 
 # ----------------------------------------------------------------------------- extra nodes
