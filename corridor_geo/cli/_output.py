@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["json_chunks", "table_lines"]
+__all__ = ["dumps", "json_chunks", "table_lines"]
 
 #: rows formatted at a time
 CHUNK_ROWS = 20_000
@@ -72,15 +72,17 @@ def table_lines(df: pd.DataFrame, *, decimals: int = 1,
         yield from (" ".join(cells) for cells in zip(*cols, strict=True))
 
 
+def dumps(obj: Any) -> str:
+    """Return *obj* as the CLI's JSON text (UTF-8 kept, 2-space indent, no NaN)."""
+    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False)
+
+
 def json_chunks(rows: Iterator[Mapping[str, Any]], rest: Mapping[str, Any]) -> Iterator[str]:
     """Yield ``json.dumps({"rows": list(rows), **rest}, ensure_ascii=False, indent=2)``.
 
     The rows are serialised one at a time; *rows* must not be empty (``"rows": []``
     is written inline by ``json.dumps``).
     """
-    def dumps(obj: Any) -> str:
-        return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False)
-
     yield '{\n  "rows": ['
     sep = "\n"
     for row in rows:

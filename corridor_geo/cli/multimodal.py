@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,10 +43,6 @@ def _places(values: tuple[str, ...]) -> list[Any]:
     return out
 
 
-def _json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False)
-
-
 @click.command()
 @click.option("--mode", type=click.Choice(["drive", "transit", "park_and_ride", "best"]),
               default="best", show_default=True,
@@ -82,7 +77,9 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
                             as_of=as_of, street=False if no_streets else None,
                             walk=False if no_streets else None)
     if fmt == "json":
-        click.echo(_json(matrix_to_records(df)))
+        from corridor_geo.cli._output import dumps
+
+        click.echo(dumps(matrix_to_records(df)))
         return
     tab = pd.DataFrame(df.drop(columns="geometry"))
     num = tab.select_dtypes("number").columns
