@@ -164,7 +164,7 @@ def _resolve(corridor: Any, name: str, *, by_location: bool = False) -> tuple[_P
     >>> _resolve(c, " 114.0567, 22.5433")
     ((114.0567, 22.5433), 'point_114.056700_22.543300')
     >>> _resolve(load_corridor(as_of=2023), "广州北站", by_location=True)
-    ((113.196236, 23.378958), 'st_gz_north')
+    ((113.196645, 23.378836), 'st_gz_north')
     """
     m = _COORD.match(name)
     if m:
