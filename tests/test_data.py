@@ -133,7 +133,9 @@ STILL_COPIED_FROM_THE_EXTRACT = frozenset({
 EXTRACT = "extract osm_rail_stations_2025-01"
 
 
-def _osm_points():
+@pytest.fixture(scope="module")
+def osm_points():
+    """The OSM station points of the extract, read once (skips where it is absent)."""
     return gpd.read_file(shared_data_path("rail/osm_rail_stations_2025-01.gpkg"))
 
 
@@ -153,26 +155,24 @@ def test_no_new_coordinates_copied_from_the_extract(gd):
     assert not gd.places["source"].str.contains("osm_rail_stations").any()
 
 
-def test_copied_coordinates_equal_the_osm_points_and_carry_the_attribution(gd):
-    osm = _osm_points()
+def test_copied_coordinates_equal_the_osm_points_and_carry_the_attribution(gd, osm_points):
     copied = gd.stations[gd.stations["id"].isin(STILL_COPIED_FROM_THE_EXTRACT)]
     for row in copied.itertuples():
-        cand = osm[osm["name"] == row.osm_name]
+        cand = osm_points[osm_points["name"] == row.osm_name]
         assert len(cand), row.id
         d = np.hypot(cand.geometry.x - row.geometry.x, cand.geometry.y - row.geometry.y).min()
         assert d < 1e-6, (row.id, row.osm_name, d)  # equal to the 6th decimal (~0.1 m)
         assert "© OpenStreetMap contributors" in row.source, row.id
 
 
-def test_published_coordinates_agree_with_openstreetmap(gd):
+def test_published_coordinates_agree_with_openstreetmap(gd, osm_points):
     # coordinates from Wikipedia, Baidu Maps (via github.com/HKUST-Trans-Lab) or the
     # reference, checked against an independent source: the OSM point of the same name
-    osm = _osm_points()
     others = gd.stations[(gd.stations["osm_name"] != "")
                          & ~gd.stations["id"].isin(STILL_COPIED_FROM_THE_EXTRACT)]
     assert len(others) >= 40
     for row in others.itertuples():
-        cand = osm[osm["name"] == row.osm_name]
+        cand = osm_points[osm_points["name"] == row.osm_name]
         assert len(cand), row.id
         d = _metres_to_nearest(cand, row.geometry)
         # "high" means within ~0.3 km; medium/low rows say in `source` why they may be off
@@ -216,11 +216,10 @@ def test_sources_are_public(gd):
     assert named["source"].str.contains("http://", regex=False).all()
 
 
-def test_district_points_agree_with_openstreetmap(gd):
-    osm = _osm_points()
+def test_district_points_agree_with_openstreetmap(gd, osm_points):
     assert len(gd.districts) == 21  # 11 Guangzhou + 9 Shenzhen districts + Dongguan centre
     for row in gd.districts.itertuples():
-        cand = osm[osm["name"] == row.osm_name]
+        cand = osm_points[osm_points["name"] == row.osm_name]
         assert len(cand), row.id
         d = _metres_to_nearest(cand, row.geometry)
         assert d < 300, (row.id, row.osm_name, d)
