@@ -43,6 +43,19 @@ def test_matrix_several_values_and_coordinates():
     assert "fallback" in r.output
 
 
+def test_matrix_table_explains_an_unreachable_transit_cell():
+    # Tianhe's CBD point lies more than a 2.5 km walk from every bundled station
+    # (Guangzhou East, the nearest, is 3.5 km away): walk-access transit has no route, and the
+    # table says which end failed instead of a bare inf
+    r = _run("matrix", "--mode", "transit", "--from", "天河", "--to", "深圳北", "--no-streets")
+    assert r.exit_code == 0, r.output
+    row = r.output.splitlines()[1].split()
+    assert row[:4] == ["dist_gz_tianhe", "st_sz_north", "transit", "inf"]
+    assert row[-4:] == ["no_station_in_reach", "none", "–", "–"]
+    assert "(no_station_in_reach: no open station within reach" in r.output
+    assert "no_rail_connection:" not in r.output
+
+
 def test_matrix_unknown_name_exits_2():
     r = CliRunner().invoke(main, ["matrix", "--from", "广州男", "--to", "深圳北"])
     assert r.exit_code == 2

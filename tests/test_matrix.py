@@ -83,6 +83,30 @@ def test_records_and_errors():
         none = travel_time_matrix(c, ["st_a"], ["st_d"], mode=mode, network=off)
         assert math.isinf(none.minutes.iloc[0])
         assert matrix_to_records(none)[0]["minutes"] is None
+        # and it says which end failed: st_a is a station, st_d is 11 km from the nearest
+        # open one (st_b), beyond the 2.5 km walk
+        assert GEOD.inv(114.1, 22.5, 114.1, 22.6)[2] > off.params.max_walk_km * 1000
+        assert (none.access_method.iloc[0], none.egress_method.iloc[0]) == \
+            ("none", "no_station_in_reach")
+
+
+def test_unreachable_cells_say_why():
+    # a line of its own 22 km north of line 1: each end has a station at hand, but no
+    # rail route joins them; a point in the open sea has none
+    from corridor_geo.multimodal import NetworkEdits, NewLink
+
+    c = toy_corridor()
+    island = NewLink(id="lx", name="Island line", mode="intercity_rail",
+                     stops=(("Echo", 114.0, 22.7), ("Foxtrot", 114.05, 22.7)))
+    mm = MultimodalNetwork.build(c, street=False, walk=False,
+                                 edits=NetworkEdits(add_links=(island,)))
+    df = travel_time_matrix(c, ["st_a", (114.5, 22.1)], [(114.0, 22.7)], mode="transit",
+                            network=mm)
+    assert np.isinf(df.minutes).all()
+    assert list(zip(df.access_method, df.egress_method, strict=True)) == [
+        ("no_rail_connection", "no_rail_connection"), ("no_station_in_reach", "none")]
+    rec = matrix_to_records(df)
+    assert rec[1]["access_method"] == "no_station_in_reach"
 
 
 @pytest.fixture(scope="module")

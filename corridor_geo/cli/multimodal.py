@@ -68,7 +68,7 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
     import pandas as pd
 
     from corridor_geo.corridor import load_corridor
-    from corridor_geo.transit import matrix_to_records, travel_time_matrix
+    from corridor_geo.transit import UNREACHABLE_METHODS, matrix_to_records, travel_time_matrix
 
     corridor = load_corridor(as_of=as_of)
     # click.Choice has checked the mode against travel_time_matrix's modes
@@ -102,6 +102,10 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
             click.echo(tab[cols].to_string(index=False))
         click.echo("(*_fallback: straight-line distance × circuity, no street network; "
                    "times in minutes)")
+        used = set(tab["access_method"]) | set(tab["egress_method"])
+        for key, text in UNREACHABLE_METHODS.items():
+            if key in used:
+                click.echo(f"({key}: {text})")
 
 
 @click.command("validate-times")

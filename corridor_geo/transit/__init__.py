@@ -28,6 +28,7 @@ from corridor_geo.transit.catchment import transit_node_times
 from corridor_geo.transit.matrix import (
     COLUMNS,
     MODES,
+    UNREACHABLE_METHODS,
     matrix_to_records,
     resolve_points,
     travel_time_matrix,
@@ -46,6 +47,7 @@ __all__ = [
     "LEG_MODES",
     "MODES",
     "TRANSIT_MODES",
+    "UNREACHABLE_METHODS",
     "MultimodalNetwork",
     "MultimodalParameters",
     "NetworkEdits",

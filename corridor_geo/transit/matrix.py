@@ -7,8 +7,9 @@ in-vehicle)* → (station exit) egress``. Two named modes differ in the access l
 both walk from the alighting station. A drive trip is the street (and expressway) route
 plus parking at the destination. Every cell reports
 its breakdown, distance, how each end was reached (``access_method``, ``egress_method``:
-``*_network`` through a street network, ``*_fallback`` by straight line × circuity) and a
-WGS84 LineString of the route.
+``*_network`` through a street network, ``*_fallback`` by straight line × circuity; for a
+cell without a route, why: :data:`UNREACHABLE_METHODS`) and a WGS84 LineString of the
+route.
 
 Examples
 --------
@@ -48,7 +49,8 @@ from corridor_geo.transit.multimodal import MultimodalNetwork, NetworkEdits
 if TYPE_CHECKING:
     from corridor_geo.corridor import Corridor
 
-__all__ = ["COLUMNS", "MODES", "matrix_to_records", "resolve_points", "travel_time_matrix"]
+__all__ = ["COLUMNS", "MODES", "UNREACHABLE_METHODS", "matrix_to_records", "resolve_points",
+           "travel_time_matrix"]
 
 #: Matrix modes.
 MODES = ("drive", *TRANSIT_MODES, "best")
@@ -146,6 +148,26 @@ def _cell(o: Point, d: Point, mode: str, *, minutes: float, km: float, access: f
             "rail_stations": rail, "geometry": shapely.LineString(clean)}
 
 
+#: ``access_method``/``egress_method`` of an unreachable transit cell: why it has no route.
+UNREACHABLE_METHODS = {
+    "no_station_in_reach": "no open station within reach of that end: a walk of at most "
+                           "max_walk_km (2.5 km by default; the bundled data have no metro "
+                           "or bus layer) or, for park and ride, a drive of at most "
+                           "max_drive_leg_km",
+    "no_rail_connection": "stations within reach at both ends, but no rail route joins "
+                          "them in the year",
+}
+
+
+def _unreachable_methods(acc_min: np.ndarray, egr_min: np.ndarray) -> tuple[str, str]:
+    """``(access_method, egress_method)`` of a cell without a route: which end failed."""
+    acc_ok, egr_ok = bool(np.isfinite(acc_min).any()), bool(np.isfinite(egr_min).any())
+    if acc_ok and egr_ok:
+        return "no_rail_connection", "no_rail_connection"
+    return ("none" if acc_ok else "no_station_in_reach",
+            "none" if egr_ok else "no_station_in_reach")
+
+
 def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point], dest: Sequence[Point], *,
                    mode: str) -> list[dict[str, Any]]:
     acc = access_legs(mm, orig, egress=False, mode=mode)
@@ -170,9 +192,10 @@ def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point], dest: Sequence[
             tot = via[io] + egr.minutes[jd] if n_s else np.array([np.inf])
             j = int(np.argmin(tot))
             if not math.isfinite(float(tot[j])):
+                am, em = _unreachable_methods(acc.minutes[io], egr.minutes[jd])
                 cells.append(_cell(o, d, mode, minutes=math.inf, km=math.nan,
                                    access=math.nan, wait=math.nan, ivt=math.nan,
-                                   transfer=math.nan, egress=math.nan, am="none", em="none",
+                                   transfer=math.nan, egress=math.nan, am=am, em=em,
                                    coords=[(o.lon, o.lat), (d.lon, d.lat)]))
                 continue
             i = int(via_i[io, j])
@@ -224,7 +247,10 @@ def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
     -------
     geopandas.GeoDataFrame
         One row per (origin, destination) in input order, columns :data:`COLUMNS`;
-        minutes are ``inf`` where no route exists. CRS WGS84.
+        minutes are ``inf`` where no route exists, and then ``access_method`` and
+        ``egress_method`` say why (:data:`UNREACHABLE_METHODS`: ``"no_station_in_reach"``
+        at the end that has no station within its leg's limit, ``"none"`` at the other;
+        ``"no_rail_connection"`` at both when each end has one). CRS WGS84.
 
     Examples
     --------
