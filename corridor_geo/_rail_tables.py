@@ -9,7 +9,6 @@ for an older version still loads.
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 from dataclasses import dataclass, field
@@ -102,12 +101,29 @@ def _in_years(year: int | None, first: int | None, last: int | None) -> bool:
     return (first is None or first <= year) and (last is None or year <= last)
 
 
+#: Columns each rail table must have (further columns, e.g. notes, are kept and ignored).
+_REQUIRED = {
+    SERVICES_FILE: ("id", "link_ids", "kind", "stops", "headway_min", "confidence"),
+    TRACK_FILE: ("link_id", "from_stop", "to_stop", "track_km"),
+    LENGTHS_FILE: ("link_id", "from_stop", "to_stop", "length_km"),
+    LIMITS_FILE: ("link_id", "from_stop", "to_stop", "max_kmh"),
+}
+
+
 def _read(path: Path) -> list[dict[str, str]]:
+    """Rows of one rail table (none when the file is absent), through the one CSV reader.
+
+    :func:`corridor_geo._csvio.read_csv_records` checks the encoding, the header (the
+    columns of :data:`_REQUIRED`) and that every row has as many fields as the header,
+    so a stray comma names the file and line instead of failing later.
+    """
     if not path.exists():
         return []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        return [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+    from corridor_geo._csvio import read_csv_records
+
+    table = read_csv_records(path, required=_REQUIRED[path.name], strict=False,
+                             what=f"rail table ({path.name})")
+    return [{k: v.strip() for k, v in r.items()} for r in table.records]
 
 
 def _num(path: Path, row: int, rec: dict[str, str], name: str, *, optional: bool = False,

@@ -319,42 +319,24 @@ def _none_empty(rec: dict[str, str]) -> dict[str, Any]:
 
 def _read_table(path: Path, model: type[BaseModel], *,
                 prepare: Any = None) -> list[tuple[int, Any]]:
-    """Read a UTF-8 CSV and validate each row with the pydantic *model*.
+    """Read a CSV through the one CSV reader and validate each row with the pydantic *model*.
 
-    Errors name the file, row (1-based, header excluded) and field. (The other
-    ``geodata`` tables are read by :mod:`corridor_geo.data`; this reader stays small and
-    private until the project has one public CSV reader.)
+    :func:`corridor_geo._csvio.read_csv_records` checks the encoding, the header (the
+    model's fields: required ones present, no others) and every row's field count.
+    Errors name the file, row (1-based, header excluded) and field.
     """
-    import csv
-
     from pydantic import ValidationError
 
+    from corridor_geo._csvio import read_csv_records
     from corridor_geo.errors import DataValidationError
 
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise DataValidationError("file not found", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise DataValidationError(f"not UTF-8 text (byte {exc.start}); expected a UTF-8 CSV",
-                                  path=path) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
     fields = model.model_fields
-    for name, f in fields.items():
-        if f.is_required() and name not in header:
-            raise DataValidationError(f"missing column {name!r}; expected columns "
-                                      f"{', '.join(fields)}", path=path, field=name)
-    for name in header:
-        if name not in fields:
-            raise DataValidationError(f"unknown column; expected only {', '.join(fields)}",
-                                      path=path, field=name)
+    table = read_csv_records(
+        path, required=[n for n, f in fields.items() if f.is_required()],
+        optional=[n for n, f in fields.items() if not f.is_required()], strict=True,
+        what=f"road table ({path.name})")
     out = []
-    for row, rec in enumerate(reader, 1):
-        if None in rec or any(v is None for v in rec.values()):
-            raise DataValidationError(f"has the wrong number of fields; expected "
-                                      f"{len(header)} ({', '.join(header)})", path=path, row=row)
-        rec = {k.strip(): v for k, v in rec.items()}
+    for row, rec in enumerate(table.records, 1):
         if prepare is not None:
             rec = prepare(rec)
         try:

@@ -164,6 +164,24 @@ def test_speed_limit_by_year_and_whole_link(tmp_path):
         load_rail_tables(tmp_path)
 
 
+def test_malformed_rail_tables_name_the_file_and_line(tmp_path):
+    # an unquoted comma in a note (one field too many) and a missing column: one clear
+    # error naming the file, line or column, not a traceback from deep in the loader
+    from corridor_geo.errors import DataValidationError
+
+    head = "id,link_ids,name_en,name_zh,kind,stops,first_year,last_year,headway_min,dwell_min,"
+    (tmp_path / "services.csv").write_text(
+        head + "source,confidence,note\n"
+        "l/all,l,L,,all_stops,*,,,30,,s,high,a note, with a comma\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"services\.csv.*line 2 has 14 fields"):
+        load_rail_tables(tmp_path)
+    (tmp_path / "services.csv").unlink()
+    (tmp_path / "rail_track_km.csv").write_text("link_id,from_stop,track_km\nl,a,1.0\n",
+                                                encoding="utf-8")
+    with pytest.raises(DataValidationError, match="to_stop"):
+        load_rail_tables(tmp_path)
+
+
 def test_shiziyang_tunnel_cap_sits_on_the_gap_that_holds_the_tunnel(tables):
     """250 km/h under the Shiziyang: the tunnel (22.867 N, 113.559 E; Wikipedia) lies
     between Nansha North and Humen, not on the Guangzhou side."""

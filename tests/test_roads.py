@@ -257,6 +257,22 @@ def test_waypoint_errors_name_file_row_field(tmp_path):
         _roads.read_expressways(folder)
 
 
+def test_stray_comma_and_gbk_file_in_a_road_table(tmp_path):
+    # the road tables go through the one CSV reader: a row with a field too many names
+    # the file and line; a GB18030 (Excel on Chinese Windows) copy reads as the original
+    folder = _copy_geodata(tmp_path)
+    path = folder / _roads.WAYPOINTS_FILE
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(text.encode("gb18030"))
+    assert _roads.read_expressways(folder) == _roads.read_expressways()
+    path.write_text(text + "gs_expressway,99,113.5,23.0,x,low,a note, with a comma,\n",
+                    encoding="utf-8")
+    n = len(text.splitlines()) + 1
+    with pytest.raises(DataValidationError,
+                       match=rf"expressway_waypoints\.csv.*line {n} has 9 fields"):
+        _roads.read_expressways(folder)
+
+
 def test_unknown_expressway_and_bad_parameter(tmp_path):
     folder = _copy_geodata(tmp_path)
     path = folder / _roads.WAYPOINTS_FILE
