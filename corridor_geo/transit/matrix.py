@@ -44,7 +44,11 @@ from corridor_geo.transit._legs import (
     layer_times,
     leg_geometry,
 )
-from corridor_geo.transit.multimodal import MultimodalNetwork, NetworkEdits
+from corridor_geo.transit.multimodal import (
+    MultimodalNetwork,
+    MultimodalParameters,
+    NetworkEdits,
+)
 
 if TYPE_CHECKING:
     from corridor_geo.corridor import Corridor
@@ -149,11 +153,13 @@ def _cell(o: Point, d: Point, mode: str, *, minutes: float, km: float, access: f
 
 
 #: ``access_method``/``egress_method`` of an unreachable transit cell: why it has no route.
+_DEFAULTS = MultimodalParameters()
 UNREACHABLE_METHODS = {
     "no_station_in_reach": "no open station within reach of that end: a walk of at most "
-                           "max_walk_km (2.5 km by default; the bundled data have no metro "
-                           "or bus layer) or, for park and ride, a drive of at most "
-                           "max_drive_leg_km",
+                           f"max_walk_km ({_DEFAULTS.max_walk_km:g} km by default; the "
+                           "bundled data have no metro or bus layer) or, for park and ride, "
+                           f"a drive of at most max_drive_leg_km ({_DEFAULTS.max_drive_leg_km:g}"
+                           " km by default)",
     "no_rail_connection": "stations within reach at both ends, but no rail route joins "
                           "them in the year",
 }
