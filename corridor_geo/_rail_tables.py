@@ -26,6 +26,8 @@ LENGTHS_FILE = "line_lengths.csv"
 LIMITS_FILE = "rail_speed_limits.csv"
 _KINDS = ("all_stops", "express", "nonstop", "through")
 _CONF = ("high", "medium", "low")
+#: Values of ``services.csv``'s optional ``direction`` column.
+DIRECTIONS = ("both", "forward")
 LENGTH_TOLERANCE = 0.05
 
 
@@ -44,6 +46,7 @@ class ServicePattern:
     dwell_min: float | None
     source: str
     confidence: str
+    direction: str = "both"  # "forward": trains run only in the order of ``stops``
 
     def runs_in(self, year: int | None) -> bool:
         """Return True when the pattern runs in *year* (None: today, i.e. no last year)."""
@@ -163,6 +166,18 @@ def _choice(path: Path, row: int, rec: dict[str, str], name: str,
     return val
 
 
+def _direction(path: Path, row: int, rec: dict[str, str]) -> str:
+    """Read the optional ``direction`` column: ``both`` (default when empty) or ``forward``.
+
+    ``forward`` means the trains of the pattern run only in the order its ``stops`` are
+    listed (one-way patterns such as fast trains run westbound only); a ``*`` pattern
+    then runs in the order of the link's stop list.
+    """
+    if not rec.get("direction"):
+        return "both"
+    return _choice(path, row, rec, "direction", DIRECTIONS)
+
+
 @functools.lru_cache(maxsize=4)
 def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
     del stamp  # part of the cache key only
@@ -196,7 +211,8 @@ def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
             kind=_choice(p, n, r, "kind", _KINDS), stops=stops, first_year=first,
             last_year=last, headway_min=float(_num(p, n, r, "headway_min") or 0.0),
             dwell_min=_num(p, n, r, "dwell_min", optional=True, positive=False),
-            source=r.get("source", ""), confidence=_choice(p, n, r, "confidence", _CONF)))
+            source=r.get("source", ""), confidence=_choice(p, n, r, "confidence", _CONF),
+            direction=_direction(p, n, r)))
     p = base / TRACK_FILE
     track, method = {}, {}
     for n, r in enumerate(_read(p), 1):

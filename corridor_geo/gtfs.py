@@ -2,14 +2,15 @@
 
 * :func:`export_gtfs` writes modelled :class:`~corridor_geo.rail.RailService` objects
   as a GTFS feed (a ``.zip`` or a folder): one route per service pattern, one trip per
-  direction, repeated by ``frequencies.txt`` at the pattern's headway over the service
-  day, with shapes (the stations in order) and ``shape_dist_traveled`` (track km), so
-  that gtfs-kit assesses it as a "good feed" and r5py / OpenTripPlanner can load it.
+  direction it runs, repeated by ``frequencies.txt`` at the pattern's headway over the
+  service day (rare services as explicit departures), with shapes (the stations in
+  order) and ``shape_dist_traveled`` (track km), so that gtfs-kit assesses it as a
+  "good feed" and r5py / OpenTripPlanner can load it.
 * :func:`read_gtfs` reads a user's feed (with ``gtfs-kit``) into rail services: one per
-  route and stop sequence (both directions merged), in-vehicle minutes between stops
-  from the timetable, the dwell from the stop times, the headway from
-  ``frequencies.txt`` or from the number of trips. Stops are matched to the corridor's
-  stations by id, name or position (within ``max_match_m``).
+  route and stop sequence (both directions merged; one-way when every trip runs one
+  way), in-vehicle minutes between stops from the timetable, the dwell from the stop
+  times, the headway from ``frequencies.txt`` or from the number of trips. Stops are
+  matched to the corridor's stations by id, name or position (within ``max_match_m``).
 * :func:`apply_timetable` replaces the modelled services of every link a feed covers
   with the feed's services.
 
@@ -23,9 +24,6 @@ Examples
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -45,6 +43,10 @@ _ROUTE_TYPE = {"high_speed_rail": 2, "intercity_rail": 2, "conventional_rail": 2
 _MODE_OF_TYPE = {2: "intercity_rail", 100: "conventional_rail", 101: "high_speed_rail",
                  102: "conventional_rail", 103: "intercity_rail", 106: "intercity_rail",
                  109: "intercity_rail"}
+
+
+#: The longest ``headway_secs`` gtfs-kit reads (it types the column as a 16-bit integer).
+_MAX_HEADWAY_S = 32767
 
 
 def _hms(seconds: float) -> str:
@@ -68,7 +70,7 @@ def _tables(services: Sequence[RailService], stations: pd.DataFrame | None, *,
         names = dict(zip(stations["id"], stations[col], strict=True))
     stops: dict[str, tuple[str, float, float]] = {}
     routes, trips, stop_times, freqs, shapes = [], [], [], [], []
-    t0 = _seconds(start)
+    t0, t_end = _seconds(start), _seconds(end)
     for svc in services:
         for sid, (lon, lat) in zip(svc.stops, svc.coords, strict=True):
             stops.setdefault(sid, (names.get(sid, sid), lon, lat))
@@ -77,34 +79,43 @@ def _tables(services: Sequence[RailService], stations: pd.DataFrame | None, *,
                        "route_type": _ROUTE_TYPE.get(svc.mode, 2),
                        "route_desc": f"modelled {svc.mode.replace('_', ' ')} ({svc.link_id})"})
         km = np.concatenate([[0.0], np.cumsum(svc.seg_km)])
-        for direction in (0, 1):
+        headway_s = round(svc.headway_min * 60)
+        # gtfs-kit reads headway_secs as a 16-bit integer: a service running less often
+        # than every 9 h 6 min is written as its departures instead (explicit trips)
+        departures = [t0] if headway_s <= _MAX_HEADWAY_S else \
+            [float(x) for x in np.arange(t0, t_end, headway_s)]
+        for direction in (0,) if svc.direction == "forward" else (0, 1):
             order = list(range(len(svc.stops)))
             if direction:
                 order.reverse()
-            trip_id = f"{svc.id}#{direction}"
             shape_id = f"{svc.id}#{direction}"
-            trips.append({"route_id": svc.id, "service_id": "daily", "trip_id": trip_id,
-                          "direction_id": direction, "shape_id": shape_id,
-                          "trip_headsign": names.get(svc.stops[order[-1]],
-                                                     svc.stops[order[-1]])})
-            t = t0
             for n, i in enumerate(order):
-                if n:
-                    prev = order[n - 1]
-                    t += svc.seg_min[min(prev, i)] * 60.0
-                arr = t
-                dwell = svc.dwell_min * 60.0 if 0 < n < len(order) - 1 else 0.0
                 dist = abs(km[i] - km[order[0]])
-                stop_times.append({"trip_id": trip_id, "arrival_time": _hms(arr),
-                                   "departure_time": _hms(arr + dwell),
-                                   "stop_id": svc.stops[i], "stop_sequence": n + 1,
-                                   "shape_dist_traveled": round(float(dist), 3)})
                 shapes.append({"shape_id": shape_id, "shape_pt_lat": svc.coords[i][1],
                                "shape_pt_lon": svc.coords[i][0], "shape_pt_sequence": n + 1,
                                "shape_dist_traveled": round(float(dist), 3)})
-                t = arr + dwell
-            freqs.append({"trip_id": trip_id, "start_time": start, "end_time": end,
-                          "headway_secs": round(svc.headway_min * 60), "exact_times": 0})
+            for k, dep0 in enumerate(departures):
+                trip_id = f"{svc.id}#{direction}" + (f"#{k}" if len(departures) > 1 else "")
+                trips.append({"route_id": svc.id, "service_id": "daily", "trip_id": trip_id,
+                              "direction_id": direction, "shape_id": shape_id,
+                              "trip_headsign": names.get(svc.stops[order[-1]],
+                                                         svc.stops[order[-1]])})
+                t = dep0
+                for n, i in enumerate(order):
+                    if n:
+                        prev = order[n - 1]
+                        t += svc.seg_min[min(prev, i)] * 60.0
+                    arr = t
+                    dwell = svc.dwell_min * 60.0 if 0 < n < len(order) - 1 else 0.0
+                    dist = abs(km[i] - km[order[0]])
+                    stop_times.append({"trip_id": trip_id, "arrival_time": _hms(arr),
+                                       "departure_time": _hms(arr + dwell),
+                                       "stop_id": svc.stops[i], "stop_sequence": n + 1,
+                                       "shape_dist_traveled": round(float(dist), 3)})
+                    t = arr + dwell
+                if headway_s <= _MAX_HEADWAY_S:
+                    freqs.append({"trip_id": trip_id, "start_time": start, "end_time": end,
+                                  "headway_secs": headway_s, "exact_times": 0})
     return {
         "agency": pd.DataFrame([{"agency_id": "corridor_geo", "agency_name": agency_name,
                                  "agency_url": "https://www.openstreetmap.org/copyright",
@@ -131,57 +142,92 @@ def export_gtfs(services: Iterable[RailService], path: str | Path, *,
                 stations: pd.DataFrame | None = None,
                 agency_name: str = "Modelled rail services (corridor_geo)",
                 start_time: str = "06:00:00", end_time: str = "23:00:00",
-                start_date: str = "20200101", end_date: str = "20351231") -> Path:
+                start_date: str = "20200101", end_date: str = "20351231",
+                overwrite: bool = False) -> Path:
     """Write rail services as a GTFS feed with ``frequencies.txt``.
+
+    One route per service, one trip per direction it runs (one for a one-way pattern,
+    ``RailService.direction == "forward"``), repeated over the service day by
+    ``frequencies.txt``; a service running less often than every 9 h 6 min (gtfs-kit
+    reads ``headway_secs`` as a 16-bit integer) is written as its departures instead.
 
     Parameters
     ----------
     services
         Services (e.g. ``MultimodalNetwork.services``).
     path
-        Output ``.zip`` file, or a folder (any other name). Written to a temporary
-        file and renamed, so nothing is half-written.
+        Output ``.zip`` file, or an output folder (any other name). Written to a
+        temporary file or folder and renamed, so nothing is half-written. A ``.zip``
+        that exists is replaced only when corridor_geo wrote it (its ``agency.txt``
+        names the corridor_geo agency) or with *overwrite*; a folder follows the output
+        folder rules of ``docs/robustness.md`` (a folder holding other files is refused
+        unless *overwrite*, and then only files corridor_geo wrote are replaced).
     stations
         Optional table ``id, name`` (or ``name_en``) for stop names.
     agency_name, start_time, end_time, start_date, end_date
         Feed metadata and the service day over which ``frequencies.txt`` repeats trips.
+    overwrite
+        Replace an existing ``.zip`` corridor_geo did not write, or write into a
+        non-empty folder (its other files are kept).
 
     Returns
     -------
     pathlib.Path
         *path*.
 
+    Raises
+    ------
+    OutputDirError
+        *path* exists and may not be replaced (see above); nothing is written.
+
     Examples
     --------
     >>> export_gtfs(mm.services, "model.zip", stations=mm.stations)  # doctest: +SKIP
     PosixPath('model.zip')
     """
+    from corridor_geo._io import atomic_path, output_dir
+    from corridor_geo.errors import OutputDirError
+
     services = list(services)
     if not services:
         raise DataValidationError("no services to export", field="services")
     path = Path(path)
+    is_zip = path.suffix.lower() == ".zip"
+    if is_zip and (path.exists() or path.is_symlink()):
+        if not path.is_file():
+            raise OutputDirError(f"GTFS output {path}: exists and is not a file; nothing "
+                                 "was written")
+        if not overwrite and not _written_by_us(path):
+            raise OutputDirError(
+                f"GTFS output {path}: the file exists and was not written by corridor_geo; "
+                "nothing was written. Choose a new file name, or pass overwrite=True")
     tables = _tables(services, stations, agency_name=agency_name, start=start_time,
                      end=end_time, start_date=start_date, end_date=end_date)
-    parent = path.parent if str(path.parent) else Path()
-    parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=parent, prefix=".gtfs-") as tmp:
-        folder = Path(tmp) / "feed"
-        folder.mkdir()
-        for name, df in tables.items():
-            df.to_csv(folder / f"{name}.txt", index=False, lineterminator="\n")
-        if path.suffix.lower() == ".zip":
-            staged = Path(tmp) / "feed.zip"
-            with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as zf:
-                for name in sorted(tables):
-                    info = zipfile.ZipInfo(f"{name}.txt", date_time=(2020, 1, 1, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    zf.writestr(info, (folder / f"{name}.txt").read_bytes())
-            os.replace(staged, path)
-        else:
-            if path.exists():
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-            os.replace(folder, path)
+    if not is_zip:
+        with output_dir(path, overwrite=overwrite) as folder:
+            for name, df in tables.items():
+                df.to_csv(folder / f"{name}.txt", index=False, lineterminator="\n")
+        return path
+    with atomic_path(path) as staged, zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(tables):
+            info = zipfile.ZipInfo(f"{name}.txt", date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, tables[name].to_csv(index=False, lineterminator="\n"))
     return path
+
+
+def _written_by_us(path: Path) -> bool:
+    """Return True when *path* is a GTFS zip :func:`export_gtfs` wrote (its agency id)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("agency.txt")
+            if info.file_size > 1 << 16:
+                return False
+            head = zf.read(info).decode("utf-8", "replace").splitlines()
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
+        return False
+    return len(head) >= 2 and head[0].startswith("agency_id,") and \
+        head[1].startswith("corridor_geo,")
 
 
 def _match_stops(stops: pd.DataFrame, corridor: Any, max_match_m: float) -> dict[str, str]:
@@ -296,11 +342,14 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
         dwell = (dep[1:-1] - arr[1:-1]) / 60.0
         route_id = str(trips.loc[trip_id, "route_id"])
         key_stops = tuple(ids) if tuple(ids) <= tuple(reversed(ids)) else tuple(reversed(ids))
-        if key_stops != tuple(ids):
+        flipped = key_stops != tuple(ids)
+        if flipped:
             seg, dwell = seg[::-1], dwell[::-1]
             gtfs_ids = list(reversed(gtfs_ids))
         grp = groups.setdefault((route_id, key_stops), {
-            "segs": [], "dwells": [], "deps": [], "trips": [], "gtfs_ids": gtfs_ids})
+            "segs": [], "dwells": [], "deps": [], "trips": [], "gtfs_ids": gtfs_ids,
+            "orders": set()})
+        grp["orders"].add(flipped)
         grp["segs"].append(seg)
         grp["dwells"].append(dwell)
         grp["deps"].append(float(dep[0]))
@@ -330,15 +379,34 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
             if route_id in routes.index else route_id
         n_patterns = sum(r == route_id for r, _ in groups)
         sid = route_id if n_patterns == 1 else f"{route_id}:{stops[0]}-{stops[-1]}-{len(stops)}"
+        direction, stops, segs, km, xy = _oriented(grp["orders"], stops,
+                                                   [float(x) for x in seg], km, xy)
         out.append(RailService(
             id=f"gtfs:{sid}", link_id=link_id, mode=mode, name=name, stops=stops,
-            seg_km=tuple(km), seg_min=tuple(float(x) for x in seg), dwell_min=dwell,
+            seg_km=tuple(km), seg_min=tuple(segs), dwell_min=dwell,
             headway_min=float(hw), cruise_kmh=math.nan,
-            distance_method=("geodesic",) * len(km), coords=tuple(xy), scheduled=True))
+            distance_method=("geodesic",) * len(km), coords=tuple(xy), scheduled=True,
+            direction=direction))
     if not out:
         raise DataValidationError("no trip with two or more stops", path=path,
                                   field="stop_times")
     return out
+
+
+def _oriented(orders: set[bool], stops: tuple[str, ...], segs: list[float], km: list[float],
+              xy: list[tuple[float, float]]
+              ) -> tuple[str, tuple[str, ...], list[float], list[float],
+                         list[tuple[float, float]]]:
+    """Direction of a group of trips, and its stops in the order trains run.
+
+    *orders* holds, per trip, whether it ran against the group's sorted stop order. All
+    trips one way make a one-way service (``"forward"``) listed in the feed's order.
+    """
+    if len(orders) != 1:
+        return "both", stops, segs, km, xy
+    if orders == {True}:
+        return "forward", stops[::-1], segs[::-1], km[::-1], xy[::-1]
+    return "forward", stops, segs, km, xy
 
 
 def apply_timetable(services: Iterable[RailService],

@@ -384,7 +384,10 @@ def link_specs_from_corridor(corridor: Any, *, params: RailParameters | None = N
 
 @dataclass(frozen=True)
 class RailService:
-    """A rail service: one stopping pattern on one link, run in both directions.
+    """A rail service: one stopping pattern on one link or through several.
+
+    Trains run in both directions unless ``direction`` is ``"forward"``, when they run
+    only in the order of ``stops`` (a one-way pattern of the timetable).
 
     Attributes
     ----------
@@ -411,6 +414,8 @@ class RailService:
         (lon, lat) of each stop, WGS84.
     scheduled
         True when user timetable times replaced part of the model.
+    direction
+        ``"both"`` or ``"forward"`` (trains only from ``stops[0]`` towards ``stops[-1]``).
     """
 
     id: str
@@ -426,9 +431,28 @@ class RailService:
     distance_method: tuple[str, ...]
     coords: tuple[tuple[float, float], ...] = field(default=())
     scheduled: bool = False
+    direction: str = "both"
+
+    def runs(self, a: str, b: str) -> bool:
+        """Return True when trains of this service stop at *a* and then at *b*.
+
+        Examples
+        --------
+        >>> s = RailService("x", "x", "intercity_rail", "X", ("a", "b", "c"), (1.0, 2.0),
+        ...                 (3.0, 4.0), 1.0, 10.0, 100.0, ("km_post",) * 2,
+        ...                 direction="forward")
+        >>> s.runs("a", "c"), s.runs("c", "a")
+        (True, False)
+        """
+        if a == b or a not in self.stops or b not in self.stops:
+            return False
+        return self.direction != "forward" or self.stops.index(a) < self.stops.index(b)
 
     def in_vehicle_min(self, a: str, b: str) -> float:
-        """In-vehicle minutes from stop *a* to stop *b* (either direction), dwell included.
+        """In-vehicle minutes between stops *a* and *b*, dwell included.
+
+        The time along the pattern in either order; whether a train runs from *a* to
+        *b* is :meth:`runs`.
 
         Examples
         --------
@@ -609,7 +633,8 @@ def _run_between(g: _LinkGeom, i: int, j: int, *, halts_unplaced: bool,
 
 def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: str,
                    headway: float, geom: _LinkGeom, params: RailParameters,
-                   speed_factor: float, dwell: float | None = None) -> RailService:
+                   speed_factor: float, dwell: float | None = None,
+                   direction: str = "both") -> RailService:
     prof = params.profile(spec.mode)
     dwell = prof.dwell_min if dwell is None else dwell
     stops = spec.stops
@@ -627,7 +652,7 @@ def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: st
         seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=dwell,
         headway_min=float(headway), cruise_kmh=float(spec.cruise_kmh * speed_factor),
         distance_method=tuple(seg_method),
-        coords=tuple((stops[i].lon, stops[i].lat) for i in pattern))
+        coords=tuple((stops[i].lon, stops[i].lat) for i in pattern), direction=direction)
 
 
 def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
@@ -679,7 +704,7 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         id=p.id, link_id=main.id, mode=main.mode, name=p.name, stops=tuple(stops),
         seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=dwell,
         headway_min=float(headway), cruise_kmh=float(main.cruise_kmh),
-        distance_method=tuple(methods), coords=tuple(coords))
+        distance_method=tuple(methods), coords=tuple(coords), direction=p.direction)
 
 
 def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None = None,
@@ -753,7 +778,8 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
                 if p.stops is None:
                     svc: RailService | None = _build_service(
                         spec, served, sid=p.id, name=p.name, headway=hw, geom=geom,
-                        params=params, speed_factor=factor, dwell=p.dwell_min)
+                        params=params, speed_factor=factor, dwell=p.dwell_min,
+                        direction=p.direction)
                 else:
                     svc = _through_service(p, geoms, params=params, tables=tables,
                                            headway=hw)
@@ -833,7 +859,7 @@ def _apply_scheduled(services: list[RailService],
         hit = False
         for k, svc in enumerate(out):
             if (t.link_id is not None and svc.link_id != t.link_id) or \
-                    t.from_id not in svc.stops or t.to_id not in svc.stops:
+                    not svc.runs(t.from_id, t.to_id):
                 continue
             i, j = svc.stops.index(t.from_id), svc.stops.index(t.to_id)
             lo, hi = min(i, j), max(i, j)

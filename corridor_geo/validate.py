@@ -192,7 +192,7 @@ def _stopping(mm: MultimodalNetwork, a: str, b: str) -> tuple[float, Any] | None
     """In-vehicle time of the service stopping at both with the most stops between them."""
     best: tuple[int, float, Any] | None = None
     for svc in mm.services:
-        if a in svc.stops and b in svc.stops and a != b:
+        if svc.runs(a, b):
             n = abs(svc.stops.index(a) - svc.stops.index(b))
             t = svc.in_vehicle_min(a, b)
             if best is None or (n, -t) > (best[0], -best[1]):

@@ -21,6 +21,12 @@ fastest and all-stops times of the pairs on the fitted lines. Rows of
 Usage::
 
     python scripts/fit_intercity_timetable.py PATH/TO/车次信息
+    python scripts/fit_intercity_timetable.py PATH/TO/车次信息 --report [--year 2026]
+
+``--report`` only scores the current data: mean |error| of fastest and all-stops times,
+the share of pairs within 20 % and the bias per line (``--year``: the as-of year of the
+model, default 2025; the December 2025 tables describe the state that continues into
+2026, when the patterns that ended in 2025 are gone).
 """
 
 from __future__ import annotations
@@ -112,7 +118,7 @@ def _write(path: Path, rows: list[list[str]]) -> None:
 
 
 def model_errors(folder: Path, pairs: dict[tuple[str, str], tuple[int, float]],
-                 lines: dict[tuple[str, str], str] | None = None
+                 lines: dict[tuple[str, str], str] | None = None, *, year: int = 2025
                  ) -> tuple[dict[tuple[str, str], tuple[str, float, float]], dict[str, float]]:
     """Per pair: line, % error of fastest and of all-stops; and the held-out rows' times."""
     from corridor_geo.corridor import load_corridor
@@ -121,8 +127,8 @@ def model_errors(folder: Path, pairs: dict[tuple[str, str], tuple[int, float]],
     from corridor_geo.validate import _stopping
 
     # a corridor loaded from a folder runs that folder's rail tables
-    c = load_corridor(geodata_dir=folder).at_year(2025)
-    mm = MultimodalNetwork.build(c, street=False, walk=False, as_of=2025)
+    c = load_corridor(geodata_dir=folder).at_year(year)
+    mm = MultimodalNetwork.build(c, street=False, walk=False, as_of=year)
     out = {}
     ids: dict[str, str | None] = {}
     for (a, b), (fast, slow) in pairs.items():
@@ -145,7 +151,7 @@ def model_errors(folder: Path, pairs: dict[tuple[str, str], tuple[int, float]],
     published = ROOT / "tests" / "fixtures" / "published_rail_times.csv"
     with published.open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            if r["year"] == "2025" and r["used_for"] == "held_out":
+            if r["year"] == str(min(year, 2025)) and r["used_for"] == "held_out":
                 ia = c.resolve(r["from"], districts=False)
                 ib = c.resolve(r["to"], districts=False)
                 got = (_stopping(mm, ia, ib) if "all-stops" in r["kind"]
@@ -163,14 +169,41 @@ def score(errors: dict[tuple[str, str], tuple[str, float, float]], lines: tuple[
     return sum(vals) / len(vals), len(vals) // 2
 
 
+def report(pairs: dict[tuple[str, str], tuple[int, float]], *, year: int) -> int:
+    """Print how far the current data are from the timetable, overall and per line."""
+    errs, _ = model_errors(variant({}, {}), pairs, year=year)
+    by_line: dict[str, list[tuple[float, float]]] = {}
+    for line, ef, ea in errs.values():
+        by_line.setdefault(line, []).append((ef, ea))
+    by_line["all"] = [(ef, ea) for _, ef, ea in errs.values()]
+    print(f"{len(pairs)} timetable pairs, {len(errs)} on modelled services, as of {year}")
+    print(f"{'line':<20} {'pairs':>5} {'fastest |err| %':>16} {'within 20 %':>12} "
+          f"{'bias %':>7} {'all-stops |err| %':>18} {'bias %':>7}")
+    for line in sorted(by_line, key=lambda k: (k == "all", k)):
+        rows = by_line[line]
+        fast = [ef for ef, _ in rows]
+        slow = [ea for _, ea in rows if ea == ea]
+        print(f"{line:<20} {len(rows):>5} {statistics.mean(map(abs, fast)):>16.2f} "
+              f"{100 * sum(abs(e) <= 20 for e in fast) / len(fast):>12.1f} "
+              f"{statistics.mean(fast):>+7.1f} "
+              f"{statistics.mean(map(abs, slow)) if slow else float('nan'):>18.2f} "
+              f"{statistics.mean(slow) if slow else float('nan'):>+7.1f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the score of each setting on the timetable, best first."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("timetable", type=Path, help="folder with the MetroPlan *.md tables")
+    ap.add_argument("--report", action="store_true",
+                    help="only score the current data, per line (no fit)")
+    ap.add_argument("--year", type=int, default=2025, help="as-of year of the model")
     args = ap.parse_args(argv)
     if not args.timetable.is_dir():
         ap.error(f"{args.timetable}: not a folder")
     pairs = pair_times(args.timetable)
+    if args.report:
+        return report(pairs, year=args.year)
     base, held = model_errors(variant({}, {}), pairs)
     lines = {k: v[0] for k, v in base.items()}  # each pair keeps its line across settings
     print(f"{len(pairs)} timetable pairs, {len(base)} on modelled services")

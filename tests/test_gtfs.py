@@ -39,7 +39,7 @@ def test_export_is_a_good_gtfs_feed(feed_path, network):
     assert set(feed.stop_times["stop_id"]) <= set(feed.stops["stop_id"])
     assert set(feed.stop_times["trip_id"]) == set(feed.trips["trip_id"])
     assert set(feed.trips["route_id"]) == set(feed.routes["route_id"])
-    assert set(feed.frequencies["trip_id"]) == set(feed.trips["trip_id"])
+    assert set(feed.frequencies["trip_id"]) <= set(feed.trips["trip_id"])
     assert len(feed.routes) == len(network.services)
     # times increase along every trip
     for _, g in feed.stop_times.sort_values(["trip_id", "stop_sequence"]).groupby("trip_id"):
@@ -66,6 +66,41 @@ def test_round_trip_same_station_to_station_times(feed_path, network):
             assert got.in_vehicle_min(a, b) == pytest.approx(svc.in_vehicle_min(a, b), abs=0.5)
             n += 1
     assert n > 100
+
+
+def test_one_way_and_rare_services_round_trip(tmp_path):
+    # today's services: the December 2025 one-way patterns get one trip (direction_id 0)
+    # and are read back as one-way services in the same order; a pattern running every
+    # 16 h (beyond gtfs-kit's 16-bit headway_secs) is written as its departures and read
+    # back with its headway
+    corridor = load_corridor(as_of=2026)
+    mm = MultimodalNetwork.build(corridor, street=False, walk=False)
+    one_way = [s for s in mm.services if s.direction == "forward"]
+    assert len(one_way) == 2
+    rare = [s for s in mm.services if s.headway_min * 60 > 32767]
+    assert rare
+    path = export_gtfs(mm.services, tmp_path / "m.zip", stations=mm.stations)
+    feed = gk.read_feed(path, dist_units="km")
+    assert dict(zip(gk.assess_quality(feed)["indicator"], gk.assess_quality(feed)["value"],
+                    strict=True))["assessment"] == "good feed"
+    trips = feed.trips.set_index("trip_id")
+    for svc in one_way:
+        assert set(trips.loc[trips["route_id"] == svc.id, "direction_id"]) == {0}
+    for svc in rare:
+        assert not feed.frequencies["trip_id"].str.startswith(f"{svc.id}#").any()
+        assert (trips["route_id"] == svc.id).sum() >= 2 * (1 + (svc.direction == "both"))
+    back = {s.id.removeprefix("gtfs:"): s for s in read_gtfs(path, corridor=corridor)}
+    assert set(back) == {s.id for s in mm.services}
+    for svc in mm.services:
+        got = back[svc.id]
+        assert got.direction == svc.direction
+        assert got.headway_min == pytest.approx(svc.headway_min, abs=0.01)
+        if svc.direction == "forward":
+            assert got.stops == svc.stops
+            a, b = svc.stops[0], svc.stops[-1]
+            assert got.runs(a, b)
+            assert not got.runs(b, a)
+            assert got.in_vehicle_min(a, b) == pytest.approx(svc.in_vehicle_min(a, b), abs=0.5)
 
 
 def test_timetable_replaces_model_for_covered_links(tmp_path, network):
@@ -110,3 +145,37 @@ def test_bad_feed_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataValidationError):
         read_gtfs(tmp_path / "empty")
+
+
+def test_export_never_replaces_a_users_file(tmp_path, network):
+    from corridor_geo.errors import OutputDirError
+
+    svc = network.services[:2]
+    # a zip of someone else's: refused, untouched; replaced only with overwrite=True
+    theirs = tmp_path / "feed.zip"
+    with zipfile.ZipFile(theirs, "w") as zf:
+        zf.writestr("agency.txt", "agency_id,agency_name\nmetro,Metro\n")
+    before = theirs.read_bytes()
+    with pytest.raises(OutputDirError, match=r"feed\.zip.*not written by corridor_geo"):
+        export_gtfs(svc, theirs)
+    assert theirs.read_bytes() == before
+    export_gtfs(svc, theirs, overwrite=True)
+    assert "stops.txt" in zipfile.ZipFile(theirs).namelist()
+    # a zip corridor_geo wrote is replaced; the same services give the same bytes
+    first = theirs.read_bytes()
+    export_gtfs(svc, theirs)
+    assert theirs.read_bytes() == first
+    # a folder holding a user's file: refused; with overwrite the file is kept
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(OutputDirError, match=r"notes\.txt"):
+        export_gtfs(svc, folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    export_gtfs(svc, folder, overwrite=True)
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (folder / "stops.txt").exists()
+    # a new folder is written whole and can be rewritten without overwrite
+    new = export_gtfs(svc, tmp_path / "new")
+    export_gtfs(svc, new)
+    assert len(gk.read_feed(new, dist_units="km").routes) == 2

@@ -30,6 +30,28 @@ def _mm(**kw):
     return MultimodalNetwork.build(toy_corridor(as_of), street=False, **kw)
 
 
+def test_one_way_service_is_ridden_only_forwards():
+    # a stopping train both ways every hour and a one-way fast train A -> C every 10 min
+    # (as the timetable's westbound-only fast trains): hand-computed wait + in-vehicle
+    from corridor_geo.rail import RailService
+
+    both = RailService("t/all", "l1", "intercity_rail", "all", ("st_a", "st_b", "st_c"),
+                       (10.0, 10.0), (8.0, 8.0), 1.0, 60.0, 100.0, ("km_post",) * 2,
+                       coords=((114.0, 22.5), (114.1, 22.5), (114.2, 22.5)), scheduled=True)
+    fast = RailService("t/fast", "l1", "intercity_rail", "fast", ("st_a", "st_c"), (20.0,),
+                       (12.0,), 0.0, 10.0, 100.0, ("km_post",),
+                       coords=((114.0, 22.5), (114.2, 22.5)), scheduled=True,
+                       direction="forward")
+    mm = _mm(timetable=[both, fast])
+    ac, ca = mm.rail_times("st_a", "st_c"), mm.rail_times("st_c", "st_a")
+    assert ac["services"] == ["t/fast"]
+    assert (ac["wait"], ac["in_vehicle"]) == pytest.approx((5.0, 12.0))
+    assert ca["services"] == ["t/all"]
+    assert (ca["wait"], ca["in_vehicle"]) == pytest.approx((30.0, 8.0 + 1.0 + 8.0))
+    assert mm.fastest_in_vehicle("st_c", "st_a")[1].id == "t/all"
+    assert mm.fastest_in_vehicle("st_a", "st_c")[1].id == "t/fast"
+
+
 def test_single_line_breakdown_is_wait_plus_in_vehicle():
     mm = _mm()
     l1 = next(s for s in mm.services if s.id == "l1")

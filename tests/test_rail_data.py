@@ -182,6 +182,46 @@ def test_malformed_rail_tables_name_the_file_and_line(tmp_path):
         load_rail_tables(tmp_path)
 
 
+def test_unknown_direction_names_the_value(tmp_path):
+    from corridor_geo.errors import DataValidationError
+
+    (tmp_path / "services.csv").write_text(
+        "id,link_ids,kind,stops,headway_min,confidence,direction\n"
+        "l/x,l,express,a;b,30,high,westbound\n", encoding="utf-8")
+    with pytest.raises(DataValidationError,
+                       match=r"services\.csv.*direction.*'westbound'.*both, forward"):
+        load_rail_tables(tmp_path)
+
+
+def test_one_way_patterns_run_in_the_timetable_direction():
+    # December 2025 timetable (docs/rail_model.md): the fast trains calling at Yunshan run
+    # westbound from Xiaojinkou only, the direct Panyu - Airport East trains towards the
+    # airport only. A trip the other way takes another train.
+    c = load_corridor(as_of=2026)
+    mm = MultimodalNetwork.build(c, street=False, walk=False, as_of=2026)
+    one_way = {s.id: s for s in mm.services if s.direction == "forward"}
+    assert set(one_way) == {"foguan_guanhui/express_yunshan",
+                            "gz_east_ring_icr/direct_airport_east"}
+    assert one_way["foguan_guanhui/express_yunshan"].stops[0] == "st_xiaojinkou"
+    assert one_way["gz_east_ring_icr/direct_airport_east"].stops[0] == "st_gz_south"
+    west = mm.fastest_in_vehicle("st_xiaojinkou", "st_changping_south")
+    east = mm.fastest_in_vehicle("st_changping_south", "st_xiaojinkou")
+    assert west[1].id == "foguan_guanhui/express_yunshan"
+    assert east[1].direction == "both"
+    # the timetable: 34-35 min westbound on the fast train, 58 min eastbound (stopping)
+    assert west[0] < 40 < 50 < east[0]
+    assert mm.fastest_in_vehicle("st_gz_south", "st_baiyun_airport_east")[1].id == \
+        "gz_east_ring_icr/direct_airport_east"
+    back = mm.fastest_in_vehicle("st_baiyun_airport_east", "st_gz_south")
+    assert back[1].id != "gz_east_ring_icr/direct_airport_east"
+    # the routed rail graph obeys the same rule
+    to_air = mm.rail_times("st_gz_south", "st_baiyun_airport_east")
+    from_air = mm.rail_times("st_baiyun_airport_east", "st_gz_south")
+    assert "gz_east_ring_icr/direct_airport_east" not in from_air["services"]
+    assert from_air["in_vehicle"] > to_air["in_vehicle"] or \
+        "gz_east_ring_icr/direct_airport_east" not in to_air["services"]
+
+
 def test_shiziyang_tunnel_cap_sits_on_the_gap_that_holds_the_tunnel(tables):
     """250 km/h under the Shiziyang: the tunnel (22.867 N, 113.559 E; Wikipedia) lies
     between Nansha North and Humen, not on the Guangzhou side."""

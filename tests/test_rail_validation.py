@@ -40,7 +40,9 @@ KNOWN_MISSES = {
     ("小金口", "常平东", "2016", "69"): "first train C7902 on the opening day (69 min); "
     "same reason as the 70-min row",
     ("道滘", "小金口", "2020", "74"): "the published fastest run is 74 min towards Xiaojinkou "
-    "but 59 min the other way (calibration row); the model is the same in both directions",
+    "but 59 min the other way (calibration row); the eastbound train's stops are not "
+    "published, and running the 59-min pattern westbound only would leave the all-stops "
+    "train (+32 %)",
     ("赣州西", "深圳北", "2021", "109"): "the fastest Ganzhou - Shenzhen train of the opening "
     "(1 h 49 min) skips stops that are not published; the model has one Ganzhou-Shenzhen "
     "pattern over the listed stops (140 min), which matches the opening-day trains from Dongguan "

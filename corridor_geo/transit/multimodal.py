@@ -634,7 +634,7 @@ class MultimodalNetwork:
         for svc in self.services:
             wait = rp.wait_min(svc.headway_min)
             k = len(svc.stops)
-            for direction in (1, -1):
+            for direction in (1,) if svc.direction == "forward" else (1, -1):
                 order = list(range(k)) if direction == 1 else list(range(k - 1, -1, -1))
                 arr = list(range(nxt, nxt + k))
                 dep = list(range(nxt + k, nxt + 2 * k))
@@ -732,13 +732,15 @@ class MultimodalNetwork:
         return self.rail_breakdown(self._st_index[a], self._st_index[b])
 
     def fastest_in_vehicle(self, a: str, b: str) -> tuple[float, RailService] | None:
-        """In-vehicle minutes of the fastest single service stopping at both *a* and *b*.
+        """In-vehicle minutes of the fastest single service from *a* to *b*.
 
-        Returns None when no service stops at both.
+        Only services whose trains stop at *a* and then at *b* count (a one-way
+        pattern, ``RailService.direction == "forward"``, serves one order only).
+        Returns None when no service does.
         """
         best: tuple[float, RailService] | None = None
         for svc in self.services:
-            if a in svc.stops and b in svc.stops and a != b:
+            if svc.runs(a, b):
                 t = svc.in_vehicle_min(a, b)
                 if best is None or t < best[0]:
                     best = (t, svc)
