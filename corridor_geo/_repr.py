@@ -77,7 +77,8 @@ def resolved_items(r: Any) -> list[tuple[str, object]]:
     return [("name", s.name), ("as_of", s.as_of), ("origins", len(r.origins)),
             ("destinations", len(r.destinations)), ("modes", list(s.modes)),
             ("bands (min)", [f"{b:g}" for b in s.bands]),
-            ("network", r.network_source)]
+            ("network", r.network_source),
+            ("timetable", "model" if r.timetable is None else r.timetable.name)]
 
 
 def run_items(r: Any) -> list[tuple[str, object]]:

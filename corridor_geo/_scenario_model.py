@@ -235,6 +235,11 @@ class ScenarioModel(_Model):
         "relative to the scenario.",
     )
     population: Population | None = Field(default=None, description="Population polygons.")
+    timetable: str | None = Field(
+        default=None, min_length=1,
+        description="A GTFS feed (.zip), relative to the scenario: its timetable replaces "
+        "the modelled rail services of the links it covers.",
+    )
     edits: Edits = Field(default_factory=Edits, description="Network edits.")
     outputs: Outputs = Field(default_factory=Outputs, description="Optional outputs.")
 

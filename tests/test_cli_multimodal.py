@@ -104,3 +104,64 @@ def test_validate_times_bad_file(tmp_path):
     assert "minutes" in r.output
     r = CliRunner().invoke(main, ["validate-times", str(tmp_path / "missing.csv")])
     assert r.exit_code == 2
+
+
+def test_export_gtfs_writes_a_feed_read_back_by_read_gtfs(tmp_path):
+    pytest.importorskip("gtfs_kit")
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.gtfs import read_gtfs
+    from corridor_geo.multimodal import MultimodalNetwork
+
+    out = tmp_path / "model.zip"
+    r = _run("export-gtfs", str(out), "--as-of", "2026")
+    assert r.exit_code == 0, r.output
+    mm = MultimodalNetwork.build(load_corridor(as_of=2026), street=False, walk=False)
+    assert f"wrote {len(mm.services)} services (2 one-way) as of 2026" in r.output
+    back = read_gtfs(out, corridor=load_corridor(as_of=2026))
+    assert {s.id.removeprefix("gtfs:") for s in back} == {s.id for s in mm.services}
+    # a file corridor_geo did not write: one line, exit 2, the file untouched
+    theirs = tmp_path / "theirs.zip"
+    theirs.write_bytes(b"not mine")
+    r = CliRunner().invoke(main, ["--quiet", "export-gtfs", str(theirs)])
+    assert r.exit_code == 2
+    assert "not written by corridor_geo" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert theirs.read_bytes() == b"not mine"
+
+
+def test_matrix_gtfs_feed_replaces_the_model(tmp_path):
+    # a user's feed for the XRL: one non-stop train every 20 min, 40 min on board
+    # (the model's fastest is about 30 min): the matrix rides the feed's train
+    pytest.importorskip("gtfs_kit")
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "agency.txt").write_text(
+        "agency_id,agency_name,agency_url,agency_timezone\na,A,https://x.org,Asia/Shanghai\n")
+    (folder / "stops.txt").write_text(
+        "stop_id,stop_name,stop_lat,stop_lon\nS1,广州南,22.9914,113.2640\n"
+        "S2,深圳北,22.6120,114.0239\n")
+    (folder / "routes.txt").write_text("route_id,agency_id,route_short_name,route_type\n"
+                                       "R,a,XRL,2\n")
+    (folder / "trips.txt").write_text("route_id,service_id,trip_id\nR,d,t1\nR,d,t2\n")
+    (folder / "stop_times.txt").write_text(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "t1,08:00:00,08:00:00,S1,1\nt1,08:40:00,08:40:00,S2,2\n"
+        "t2,08:20:00,08:20:00,S2,1\nt2,09:00:00,09:00:00,S1,2\n")
+    (folder / "calendar.txt").write_text(
+        "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,"
+        "end_date\nd,1,1,1,1,1,1,1,20240101,20301231\n")
+    (folder / "frequencies.txt").write_text(
+        "trip_id,start_time,end_time,headway_secs\nt1,06:00:00,23:00:00,1200\n"
+        "t2,06:00:00,23:00:00,1200\n")
+    args = ("matrix", "--mode", "transit", "--from", "广州南", "--to", "深圳北", "--no-streets",
+            "--format", "json")
+    model = json.loads(_run(*args).output)[0]["breakdown"]
+    r = _run(*args, "--gtfs", str(folder))
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)[0]["breakdown"]
+    assert model["in_vehicle"] < 36
+    assert got["in_vehicle"] == pytest.approx(40.0, abs=0.05)
+    assert got["wait"] == pytest.approx(10.0, abs=0.05)
+    r = CliRunner().invoke(main, ["--quiet", *args, "--gtfs", str(tmp_path / "nope.zip")])
+    assert r.exit_code == 2
+    assert "nope.zip" in r.output

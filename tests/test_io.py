@@ -209,11 +209,12 @@ def _commands(tmp_path: Path, out: Path) -> dict[str, list[str]]:
         "compare": ["compare", str(s), str(s), "--out", str(out)],
         "batch": ["batch", str(s), "--out", str(out)],
         "distances": ["distances", "--out", str(out / "mine.csv")],
+        "export-gtfs": ["export-gtfs", str(out)],
     }
 
 
 @pytest.mark.parametrize("command", ["demo", "catchments", "network build", "run", "compare",
-                                     "batch", "distances"])
+                                     "batch", "distances", "export-gtfs"])
 def test_user_file_in_the_target_of_every_command_survives(tmp_path, command):
     out = tmp_path / "out"
     out.mkdir()
@@ -228,7 +229,8 @@ def test_user_file_in_the_target_of_every_command_survives(tmp_path, command):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-@pytest.mark.parametrize("command", ["demo", "network build", "run", "distances"])
+@pytest.mark.parametrize("command", ["demo", "network build", "run", "distances",
+                                     "export-gtfs"])
 def test_overwrite_adds_outputs_and_keeps_user_files(tmp_path, command):
     out = tmp_path / "out"
     out.mkdir()

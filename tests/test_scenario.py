@@ -515,3 +515,38 @@ def test_example_comparisons(tmp_path):
     assert (peak.matrix_changes["change_min"].dropna() >= -1e-9).all()
     assert (peak.catchment_changes["change_km2"] <= 1e-6).all()
     assert peak.summary["matrix_changes"]["drive"]["n_slower"] > 0
+
+
+def test_timetable_feed_replaces_the_modelled_services(tmp_path):
+    # a user's feed for the XRL: one non-stop Guangzhou South - Shenzhen North train every
+    # 20 min taking 40 min; the model's fastest takes about 30
+    pytest.importorskip("gtfs_kit")
+    from corridor_geo.gtfs import export_gtfs
+    from corridor_geo.rail import RailService
+    from corridor_geo.scenario import run_scenario
+
+    xrl = RailService("xrl", "gsh_xrl", "high_speed_rail", "XRL", ("st_gz_south", "st_sz_north"),
+                      (102.0,), (40.0,), 0.0, 20.0, 300.0, ("km_post",),
+                      coords=((113.2640, 22.9914), (114.0239, 22.6120)))
+    export_gtfs([xrl], tmp_path / "feed.zip")
+    common = {"origins": ["st_gz_south"], "destinations": ["st_sz_north"],
+              "modes": ["transit"], "bands": [30], "outputs": {"map": False, "report": False}}
+    runs = {}
+    for name, extra in (("model", {}), ("feed", {"timetable": "feed.zip"})):
+        p = _small(tmp_path, f"{name}.yaml", **common, **extra)
+        runs[name] = run_scenario(p, out=tmp_path / name, progress=False)
+    cell = {k: r.matrix.set_index("to_id").loc["st_sz_north"] for k, r in runs.items()}
+    assert cell["model"]["in_vehicle_min"] < 36
+    assert cell["feed"]["in_vehicle_min"] == pytest.approx(40.0, abs=0.05)
+    assert cell["feed"]["wait_min"] == pytest.approx(10.0, abs=0.05)
+    assert runs["feed"].summary["timetable"] == {"file": "feed.zip", "services": ["gtfs:xrl"]}
+    assert "timetable" not in runs["model"].summary
+    # a missing feed and a feed that is not GTFS: one error naming the field
+    for name, text in (("missing.yaml", None), ("broken.yaml", "not a feed")):
+        if text is not None:
+            (tmp_path / "broken.zip").write_text(text)
+        p = _small(tmp_path, name, **common,
+                   timetable="broken.zip" if text else "nowhere.zip")
+        with pytest.raises(ScenarioError, match=r": timetable: .*(nowhere|broken)\.zip"):
+            run_scenario(p, out=tmp_path / "x", progress=False)
+        assert not (tmp_path / "x").exists()

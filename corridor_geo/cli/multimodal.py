@@ -1,4 +1,4 @@
-"""Multimodal commands: ``matrix`` and ``validate-times``."""
+"""Multimodal commands: ``matrix``, ``validate-times`` and ``export-gtfs``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 
 from corridor_geo.cli._options import MultiValueOption
 
-__all__ = ["matrix", "validate_times"]
+__all__ = ["export_gtfs", "matrix", "validate_times"]
 
 _FORMATS = click.Choice(["table", "csv", "json"])
 
@@ -58,9 +58,12 @@ def _places(values: tuple[str, ...]) -> list[Any]:
 @click.option("--no-streets", is_flag=True,
               help="Do not load the street networks (drive, walk): every access leg uses "
                    "the fallback.")
+@click.option("--gtfs", "gtfs", type=click.Path(path_type=Path), default=None,
+              help="A GTFS feed (.zip or folder) whose timetable replaces the modelled "
+                   "services of the rail links it covers.")
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
 def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
-           as_of: int | None, no_streets: bool, fmt: str) -> None:
+           as_of: int | None, no_streets: bool, gtfs: Path | None, fmt: str) -> None:
     """Travel-time matrix between platforms, nodes, stations or coordinates.
 
     Example: corridor-geo matrix --mode transit --from 广州南 --to 深圳北 --format json
@@ -68,14 +71,29 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
     import pandas as pd
 
     from corridor_geo.corridor import load_corridor
-    from corridor_geo.transit import UNREACHABLE_METHODS, matrix_to_records, travel_time_matrix
+    from corridor_geo.transit import (
+        UNREACHABLE_METHODS,
+        MultimodalNetwork,
+        matrix_to_records,
+        travel_time_matrix,
+    )
 
     corridor = load_corridor(as_of=as_of)
+    street: Literal[False] | None = False if no_streets else None
+    network = None
+    if gtfs is not None:
+        from corridor_geo.gtfs import read_gtfs
+
+        network = MultimodalNetwork.build(corridor, street=street, walk=street, as_of=as_of,
+                                          timetable=read_gtfs(gtfs, corridor=corridor))
     # click.Choice has checked the mode against travel_time_matrix's modes
-    df = travel_time_matrix(corridor, _places(origins), _places(destinations),
-                            mode=cast("Literal['drive', 'transit', 'park_and_ride', 'best']", mode),
-                            as_of=as_of, street=False if no_streets else None,
-                            walk=False if no_streets else None)
+    modes = cast("Literal['drive', 'transit', 'park_and_ride', 'best']", mode)
+    if network is not None:
+        df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=modes,
+                                network=network)
+    else:
+        df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=modes,
+                                as_of=as_of, street=street, walk=street)
     if fmt == "json":
         from corridor_geo.cli._output import dumps
 
@@ -192,3 +210,29 @@ def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: s
     click.echo("bias per line:")
     with pd.option_context("display.width", 250):
         click.echo(pd.DataFrame(summary["per_line"]).round(1).to_string(index=False))
+
+
+@click.command("export-gtfs")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--as-of", type=int, default=None,
+              help="The services of this year (default: today's).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace a .zip corridor_geo did not write, or write into a non-empty "
+                   "folder (its other files are kept).")
+def export_gtfs(out: Path, as_of: int | None, overwrite: bool) -> None:
+    """Write the modelled rail services as a GTFS feed (OUT: a .zip or a folder).
+
+    One route per service pattern, one trip per direction it runs, repeated by
+    frequencies.txt; r5py and OpenTripPlanner read it. Example:
+    corridor-geo export-gtfs model_2026.zip --as-of 2026
+    """
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.gtfs import export_gtfs as write_feed
+    from corridor_geo.transit import MultimodalNetwork
+
+    corridor = load_corridor(as_of=as_of)
+    mm = MultimodalNetwork.build(corridor, street=False, walk=False, as_of=as_of)
+    write_feed(mm.services, out, stations=mm.stations, overwrite=overwrite)
+    one_way = sum(s.direction == "forward" for s in mm.services)
+    click.echo(f"wrote {len(mm.services)} services ({one_way} one-way) as of "
+               f"{mm.as_of or 'today'} to {out}")

@@ -68,7 +68,7 @@ class Scenario(ScenarioModel):
         ----------
         path
             The YAML file. Relative file paths inside it (``extra_nodes``,
-            ``population.file``, ``network``) are relative to its folder.
+            ``population.file``, ``network``, ``timetable``) are relative to its folder.
 
         Returns
         -------
@@ -174,6 +174,8 @@ class Scenario(ScenarioModel):
             files.append(self._file(self.population.file, "population.file"))
         if self.network != "default":
             files.append(self._file(self.network, "network"))
+        if self.timetable is not None:
+            files.append(self._file(self.timetable, "timetable"))
         return files
 
     def inputs_hash(self) -> str:
@@ -251,6 +253,7 @@ class ResolvedScenario:
     network_source: str
     add_link_stops: tuple[tuple[str | tuple[str, float, float], ...], ...] = ()
     corridor: Any = field(default=None, repr=False, compare=False)
+    timetable: Path | None = None
 
     def __repr__(self) -> str:
         return _repr.summary_text("ResolvedScenario", _repr.resolved_items(self))
@@ -472,10 +475,11 @@ def _resolve(s: Scenario, base: Corridor, *, extra: tuple[Path, ...],
     pop = None
     if s.population is not None:
         pop = s._file(s.population.file, "population.file")
+    feed = None if s.timetable is None else s._file(s.timetable, "timetable")
     return ResolvedScenario(
         scenario=s, origins=origins, destinations=dests, extra_nodes=tuple(extra),
         population=pop, network_source=net_src, add_link_stops=stops,
-        corridor=corridor,
+        corridor=corridor, timetable=feed,
     )
 
 

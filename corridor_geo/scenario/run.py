@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from corridor_geo import _repr, settings
 from corridor_geo._io import check_output_dir, output_dir, read_vector
 from corridor_geo._scenario_model import ScenarioError
-from corridor_geo.errors import CorridorGeoError
+from corridor_geo.errors import CorridorGeoError, DataValidationError
 from corridor_geo.scenario.model import ResolvedScenario, Scenario, is_missing
 from corridor_geo.scenario.report import round_value, write_run
 from corridor_geo.scenario.streets import scenario_streets
@@ -132,7 +132,17 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     bar.set_postfix_str("network")
     street, drive, _ = scenario_streets(res)
     edits = res.network_edits()
-    mm = MultimodalNetwork.build(corridor, street=street, edits=edits, as_of=s.as_of)
+    timetable: list[Any] = []
+    if res.timetable is not None:
+        from corridor_geo.gtfs import read_gtfs
+
+        try:
+            timetable = read_gtfs(res.timetable, corridor=corridor)
+        except DataValidationError as exc:
+            raise ScenarioError(f"timetable: {exc}", path=s._label(),
+                                field="timetable") from None
+    mm = MultimodalNetwork.build(corridor, street=street, edits=edits, as_of=s.as_of,
+                                 timetable=timetable)
     logger.info("network: %r; links in service: %s", mm, ", ".join(mm.link_ids))
     for lid, why in sorted(mm.skipped_links.items()):
         logger.warning("link %s not modelled: %s", lid, why)
@@ -179,6 +189,9 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     catch = catch[front + [c for c in catch.columns if c not in front]]
     summary = run_summary(res, matrix, catch)
     summary["links_in_service"] = sorted(mm.link_ids)
+    if res.timetable is not None:
+        summary["timetable"] = {"file": res.timetable.name,
+                                "services": sorted(svc.id for svc in timetable)}
     summary["notes"] = notes
     return RunResult(scenario=res, matrix=matrix, catchments=catch, summary=summary,
                      corridor=corridor)
