@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _gtfs_feeds import write_xrl_feed
 from click.testing import CliRunner
 
 from corridor_geo.cli import main
@@ -133,26 +134,7 @@ def test_matrix_gtfs_feed_replaces_the_model(tmp_path):
     # a user's feed for the XRL: one non-stop train every 20 min, 40 min on board
     # (the model's fastest is about 30 min): the matrix rides the feed's train
     pytest.importorskip("gtfs_kit")
-    folder = tmp_path / "feed"
-    folder.mkdir()
-    (folder / "agency.txt").write_text(
-        "agency_id,agency_name,agency_url,agency_timezone\na,A,https://x.org,Asia/Shanghai\n")
-    (folder / "stops.txt").write_text(
-        "stop_id,stop_name,stop_lat,stop_lon\nS1,广州南,22.9914,113.2640\n"
-        "S2,深圳北,22.6120,114.0239\n")
-    (folder / "routes.txt").write_text("route_id,agency_id,route_short_name,route_type\n"
-                                       "R,a,XRL,2\n")
-    (folder / "trips.txt").write_text("route_id,service_id,trip_id\nR,d,t1\nR,d,t2\n")
-    (folder / "stop_times.txt").write_text(
-        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-        "t1,08:00:00,08:00:00,S1,1\nt1,08:40:00,08:40:00,S2,2\n"
-        "t2,08:20:00,08:20:00,S2,1\nt2,09:00:00,09:00:00,S1,2\n")
-    (folder / "calendar.txt").write_text(
-        "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,"
-        "end_date\nd,1,1,1,1,1,1,1,20240101,20301231\n")
-    (folder / "frequencies.txt").write_text(
-        "trip_id,start_time,end_time,headway_secs\nt1,06:00:00,23:00:00,1200\n"
-        "t2,06:00:00,23:00:00,1200\n")
+    folder = write_xrl_feed(tmp_path / "feed", both_ways=True)
     args = ("matrix", "--mode", "transit", "--from", "广州南", "--to", "深圳北", "--no-streets",
             "--format", "json")
     model = json.loads(_run(*args).output)[0]["breakdown"]

@@ -7,6 +7,7 @@ import zipfile
 
 import pandas as pd
 import pytest
+from _gtfs_feeds import write_xrl_feed
 
 gk = pytest.importorskip("gtfs_kit")
 
@@ -105,28 +106,11 @@ def test_one_way_and_rare_services_round_trip(tmp_path):
 
 def test_timetable_replaces_model_for_covered_links(tmp_path, network):
     # a user's feed for the XRL only: one non-stop train every 20 min, 40 min on board
-    folder = tmp_path / "user"
-    folder.mkdir()
-    (folder / "agency.txt").write_text(
-        "agency_id,agency_name,agency_url,agency_timezone\na,A,https://x.org,Asia/Shanghai\n")
-    (folder / "stops.txt").write_text(
-        "stop_id,stop_name,stop_lat,stop_lon\nS1,广州南,22.9914,113.2640\n"
-        "S2,深圳北,22.6120,114.0239\n")
-    (folder / "routes.txt").write_text("route_id,agency_id,route_short_name,route_type\n"
-                                       "R,a,R,2\n")
-    (folder / "trips.txt").write_text("route_id,service_id,trip_id\nR,d,T1\n")
-    (folder / "calendar.txt").write_text(
-        "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,"
-        "end_date\nd,1,1,1,1,1,1,1,20200101,20301231\n")
-    (folder / "stop_times.txt").write_text(
-        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-        "T1,07:00:00,07:00:00,S1,1\nT1,07:40:00,07:40:00,S2,2\n")
-    (folder / "frequencies.txt").write_text(
-        "trip_id,start_time,end_time,headway_secs\nT1,06:00:00,22:00:00,1200\n")
+    folder = write_xrl_feed(tmp_path / "user")
     corridor = load_corridor(as_of=2021)
     tt = read_gtfs(folder, corridor=corridor)
-    assert [(s.link_id, s.stops, s.headway_min) for s in tt] == [
-        ("gsh_xrl", ("st_gz_south", "st_sz_north"), 20.0)]
+    assert [(s.link_id, s.stops, s.headway_min, s.direction) for s in tt] == [
+        ("gsh_xrl", ("st_gz_south", "st_sz_north"), 20.0, "forward")]  # one trip: one way
     assert tt[0].in_vehicle_min("st_gz_south", "st_sz_north") == pytest.approx(40.0)
     merged = apply_timetable(network.services, tt)
     assert all(s.scheduled for s in merged if s.link_id == "gsh_xrl")
