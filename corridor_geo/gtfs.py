@@ -297,7 +297,11 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
     list of RailService
         ``scheduled=True``; ``seg_min`` = median in-vehicle minutes between consecutive
         stops, ``dwell_min`` = median dwell at intermediate stops, ``headway_min`` from
-        ``frequencies.txt`` (mean headway) or from the trips' first departures.
+        ``frequencies.txt`` (mean headway) or from the trips' first departures. A stop
+        sequence whose trips all run one way is a one-way service
+        (``direction="forward"``, stops in running order): a feed without trips back
+        has no trains back, and :func:`apply_timetable` then leaves that link without
+        service in the other direction.
 
     Examples
     --------
