@@ -338,6 +338,39 @@ CATCHMENTS: list[_Cell] = [
                           districts=False, height=600)
     m
     """),
+    _md("""
+    ## Rail services and GTFS
+
+    Rail times come from service patterns (`geodata/services.csv`: all-stops, fast and
+    through trains with their stops, headways and years). A station pair gets the fastest
+    train that stops at both in that order: some fast trains run one way only, such as
+    those from Xiaojinkou, which run westbound.
+    """),
+    _code("""
+    for a, b in [("st_xiaojinkou", "st_changping_south"),
+                 ("st_changping_south", "st_xiaojinkou")]:
+        minutes, service = mm.fastest_in_vehicle(a, b)
+        print(f"{a} -> {b}: {minutes:.0f} min on board, {service.name} ({service.direction})")
+    """),
+    _md("""
+    The modelled services can be written as a GTFS feed for r5py or OpenTripPlanner
+    (`export_gtfs`, or `corridor-geo export-gtfs`), and an operator's feed read back
+    (`read_gtfs`) to replace the model on the lines it covers:
+    `cg.MultimodalNetwork.build(corridor, timetable=read_gtfs(...))`, `matrix --gtfs` or a
+    scenario's `timetable:` key.
+    """),
+    _code("""
+    import tempfile
+    from pathlib import Path
+
+    from corridor_geo.gtfs import export_gtfs, read_gtfs
+
+    feed = export_gtfs(mm.services, Path(tempfile.mkdtemp()) / "model_gtfs.zip",
+                       stations=mm.stations)
+    back = read_gtfs(feed, corridor=corridor)
+    one_way = sum(s.direction == "forward" for s in back)
+    print(f"{feed.name}: {len(back)} services read back, {one_way} of them one-way")
+    """),
 ]
 
 
