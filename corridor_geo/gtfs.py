@@ -55,10 +55,69 @@ def _hms(seconds: float) -> str:
 
 
 def _seconds(text: Any) -> float:
+    """Seconds after midnight of a GTFS time ``H:MM:SS`` (NaN when empty).
+
+    Raises ``ValueError`` for anything else (the caller names the file and value).
+    """
     if not isinstance(text, str) or not text.strip():
         return math.nan
-    h, m, s = (int(x) for x in text.strip().split(":"))
+    parts = text.strip().split(":")
+    if len(parts) != 3 or not all(x.isdigit() for x in parts) or int(parts[1]) > 59 \
+            or int(parts[2]) > 59:
+        raise ValueError(text)
+    h, m, s = (int(x) for x in parts)
     return float(h * 3600 + m * 60 + s)
+
+
+def _parse_times(st: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Add ``arr``/``dep`` seconds to stop_times; a malformed time names its trip and value."""
+    st = st.copy()
+    for col, out in (("arrival_time", "arr"), ("departure_time", "dep")):
+        values = []
+        for trip, text in zip(st["trip_id"], st[col], strict=True):
+            try:
+                values.append(_seconds(text))
+            except ValueError:
+                raise DataValidationError(
+                    f"trip {trip}: {col} {text!r} is not a time H:MM:SS", path=path,
+                    field="stop_times") from None
+        st[out] = values
+    st["arr"] = st["arr"].fillna(st["dep"])
+    st["dep"] = st["dep"].fillna(st["arr"])
+    return st
+
+
+def _trip_times(trip_id: str, g: pd.DataFrame, match: dict[str, str], path: Path
+                ) -> tuple[list[str], list[str], np.ndarray, np.ndarray, float]:
+    """GTFS stop ids, station ids, run and dwell minutes and first departure of one trip.
+
+    Every problem of the trip (a stop not in stops.txt, a missing time, times going
+    backwards, a station called twice) is one :class:`DataValidationError` naming it.
+    """
+    gtfs_ids = [str(x) for x in g["stop_id"]]
+    unknown = [x for x in gtfs_ids if x not in match]
+    if unknown:
+        raise DataValidationError(f"trip {trip_id}: stop {unknown[0]!r} is not in stops.txt",
+                                  path=path, field="stop_times")
+    ids = [match[x] for x in gtfs_ids]
+    if len(set(ids)) != len(ids):
+        twice = next(x for x in ids if ids.count(x) > 1)
+        raise DataValidationError(
+            f"trip {trip_id}: calls at {twice!r} twice; expected each station once per trip "
+            "(loop trips are not supported)", path=path, field="stop_times")
+    arr, dep = g["arr"].to_numpy(float), g["dep"].to_numpy(float)
+    if not (np.isfinite(arr).all() and np.isfinite(dep).all()):
+        raise DataValidationError(f"trip {trip_id}: stop times without a time",
+                                  path=path, field="stop_times")
+    seg = (arr[1:] - dep[:-1]) / 60.0
+    dwell = (dep[1:-1] - arr[1:-1]) / 60.0
+    back = np.flatnonzero(np.concatenate([seg, dwell, dep[-1:] - arr[-1:]]) < 0)
+    if len(back):
+        k = int(back[0])
+        where = gtfs_ids[k + 1] if k < len(seg) else gtfs_ids[k - len(seg) + 1]
+        raise DataValidationError(f"trip {trip_id}: times go backwards at stop {where!r}",
+                                  path=path, field="stop_times")
+    return gtfs_ids, ids, seg, dwell, float(dep[0])
 
 
 def _tables(services: Sequence[RailService], stations: pd.DataFrame | None, *,
@@ -323,12 +382,7 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
     match = _match_stops(feed.stops, corridor, max_match_m)
     coords = {str(r.stop_id): (float(r.stop_lon), float(r.stop_lat))
               for r in feed.stops.itertuples(index=False)}
-    st = feed.stop_times.copy()
-    st["arr"] = st["arrival_time"].map(_seconds)
-    st["dep"] = st["departure_time"].map(_seconds)
-    st["arr"] = st["arr"].fillna(st["dep"])
-    st["dep"] = st["dep"].fillna(st["arr"])
-    st = st.sort_values(["trip_id", "stop_sequence"])
+    st = _parse_times(feed.stop_times, path).sort_values(["trip_id", "stop_sequence"])
     trips = feed.trips.set_index("trip_id")
     routes = feed.routes.set_index("route_id")
     freq = feed.frequencies
@@ -336,27 +390,20 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
     for trip_id, g in st.groupby("trip_id", sort=True):
         if trip_id not in trips.index or len(g) < 2:
             continue
-        gtfs_ids = [str(s) for s in g["stop_id"]]
-        ids = [match[s] for s in gtfs_ids]
-        arr, dep = g["arr"].to_numpy(), g["dep"].to_numpy()
-        if not (np.isfinite(arr).all() and np.isfinite(dep).all()):
-            raise DataValidationError(f"trip {trip_id}: stop times without a time",
-                                      path=path, field="stop_times")
-        seg = (arr[1:] - dep[:-1]) / 60.0
-        dwell = (dep[1:-1] - arr[1:-1]) / 60.0
+        gtfs_ids, ids, runs, stops_min, dep0 = _trip_times(str(trip_id), g, match, path)
         route_id = str(trips.loc[trip_id, "route_id"])
         key_stops = tuple(ids) if tuple(ids) <= tuple(reversed(ids)) else tuple(reversed(ids))
         flipped = key_stops != tuple(ids)
         if flipped:
-            seg, dwell = seg[::-1], dwell[::-1]
+            runs, stops_min = runs[::-1], stops_min[::-1]
             gtfs_ids = list(reversed(gtfs_ids))
         grp = groups.setdefault((route_id, key_stops), {
             "segs": [], "dwells": [], "deps": [], "trips": [], "gtfs_ids": gtfs_ids,
             "orders": set()})
         grp["orders"].add(flipped)
-        grp["segs"].append(seg)
-        grp["dwells"].append(dwell)
-        grp["deps"].append(float(dep[0]))
+        grp["segs"].append(runs)
+        grp["dwells"].append(stops_min)
+        grp["deps"].append(dep0)
         grp["trips"].append(trip_id)
     out = []
     for (route_id, stops), grp in sorted(groups.items()):
@@ -367,7 +414,13 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
         if freq is not None and len(freq):
             f = freq[freq["trip_id"].isin(grp["trips"])]
             if len(f):
-                hw = float(f["headway_secs"].astype(float).mean()) / 60.0
+                secs = f["headway_secs"].astype(float)
+                if not (secs > 0).all():
+                    raise DataValidationError(
+                        f"trip {f['trip_id'][~(secs > 0)].iloc[0]}: headway_secs "
+                        f"{secs[~(secs > 0)].iloc[0]:g}; expected a positive number of "
+                        "seconds", path=path, field="frequencies")
+                hw = float(secs.mean()) / 60.0
         if not math.isfinite(hw):
             deps = sorted(grp["deps"])
             n_dir = max(1, len(grp["trips"]) // max(1, len(set(grp["deps"]))))

@@ -163,3 +163,28 @@ def test_export_never_replaces_a_users_file(tmp_path, network):
     new = export_gtfs(svc, tmp_path / "new")
     export_gtfs(svc, new)
     assert len(gk.read_feed(new, dist_units="km").routes) == 2
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("stop_times.txt", "S2,2", "S9,2", "trip T1: stop 'S9' is not in stops.txt"),
+    ("stop_times.txt", "07:40:00,07:40:00", "7h40,7h40",
+     "trip T1: arrival_time '7h40' is not a time H:MM:SS"),
+    ("stop_times.txt", "07:40:00,07:40:00", "06:40:00,06:40:00",
+     "trip T1: times go backwards at stop 'S2'"),
+    ("stop_times.txt", "S2,2", "S1,2", "trip T1: calls at 'S1' twice"),
+    ("frequencies.txt", "1200", "0", "trip T1: headway_secs 0; expected a positive number"),
+    ("frequencies.txt", "1200", "-5", "trip T1: headway_secs -5; expected a positive"),
+])
+def test_malformed_feed_is_one_clear_error(tmp_path, file, old, new, message):
+    # user input: each problem names the feed, its file and the trip, never a bare
+    # KeyError / ValueError, and never a negative weight deep in the rail graph
+    folder = write_xrl_feed(tmp_path / "feed")
+    text = (folder / file).read_text()
+    assert old in text
+    (folder / file).write_text(text.replace(old, new, 1))
+    with pytest.raises(DataValidationError) as info:
+        read_gtfs(folder)
+    msg = str(info.value)
+    assert message in msg
+    assert str(folder) in msg
+    assert file.removesuffix(".txt") in msg
