@@ -45,6 +45,15 @@ _MODE_OF_TYPE = {2: "intercity_rail", 100: "conventional_rail", 101: "high_speed
                  109: "intercity_rail"}
 
 
+#: Columns read_gtfs needs in each file (times are checked per trip: either may be empty).
+_REQUIRED_COLUMNS = {
+    "stops": ("stop_id", "stop_lat", "stop_lon"),
+    "routes": ("route_id",),
+    "trips": ("route_id", "trip_id"),
+    "stop_times": ("trip_id", "stop_id", "stop_sequence"),
+    "frequencies": ("trip_id", "headway_secs"),
+}
+
 #: The longest ``headway_secs`` gtfs-kit reads (it types the column as a 16-bit integer).
 _MAX_HEADWAY_S = 32767
 
@@ -74,7 +83,8 @@ def _parse_times(st: pd.DataFrame, path: Path) -> pd.DataFrame:
     st = st.copy()
     for col, out in (("arrival_time", "arr"), ("departure_time", "dep")):
         values = []
-        for trip, text in zip(st["trip_id"], st[col], strict=True):
+        texts = st[col] if col in st.columns else [None] * len(st)
+        for trip, text in zip(st["trip_id"], texts, strict=True):
             try:
                 values.append(_seconds(text))
             except ValueError:
@@ -335,6 +345,69 @@ def _link_of(stop_ids: Sequence[str], corridor: Any, route_id: str) -> tuple[str
     return best[0], str(links.loc[best[0], "mode"])
 
 
+def _read_feed(path: Path) -> Any:
+    """Read a feed with gtfs-kit after checking its files; check its tables and columns."""
+    import gtfs_kit as gk
+
+    from corridor_geo._io import check_input_file
+
+    if not path.exists():
+        raise DataValidationError("file not found", path=path)
+    # regular files only (a FIFO or device could hang the reader), of bounded size
+    for f in sorted(path.iterdir()) if path.is_dir() else [path]:
+        if f.suffix.lower() == ".txt" or f == path:
+            check_input_file(f, what="GTFS file")
+    try:
+        feed = gk.read_feed(path, dist_units="km")
+    except Exception as exc:  # gtfs-kit raises several types for broken feeds
+        raise DataValidationError(f"not a readable GTFS feed: {exc}", path=path) from None
+    for name in ("stops", "routes", "trips", "stop_times"):
+        if getattr(feed, name, None) is None or not len(getattr(feed, name)):
+            raise DataValidationError(f"missing or empty {name}.txt; expected a GTFS feed",
+                                      path=path, field=name)
+    for name, columns in _REQUIRED_COLUMNS.items():
+        table = getattr(feed, name, None)
+        if table is None:
+            continue
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise DataValidationError(f"{name}.txt has no column {', '.join(missing)}; "
+                                      f"expected {', '.join(columns)}", path=path, field=name)
+        empty = [c for c in columns if table[c].isna().any()]
+        if empty:
+            raise DataValidationError(f"{name}.txt: empty {empty[0]} in a row", path=path,
+                                      field=name)
+    return feed
+
+
+def _headway_min(grp: dict[str, Any], freq: pd.DataFrame | None, path: Path) -> float:
+    """Headway of a group of trips: mean of ``frequencies.txt``, else from the departures."""
+    if freq is not None and len(freq):
+        f = freq[freq["trip_id"].isin(grp["trips"])]
+        if len(f):
+            secs = f["headway_secs"].astype(float)
+            bad = ~((secs > 0) & np.isfinite(secs))
+            if bad.any():
+                raise DataValidationError(
+                    f"trip {f['trip_id'][bad].iloc[0]}: headway_secs {secs[bad].iloc[0]:g}; "
+                    "expected a positive number of seconds", path=path, field="frequencies")
+            return float(secs.mean()) / 60.0
+    deps = sorted(grp["deps"])
+    if len(deps) < 2:
+        return 60.0
+    n_dir = max(1, len(grp["trips"]) // max(1, len(set(grp["deps"]))))
+    return float((deps[-1] - deps[0]) / 60.0 / max(len(deps) / n_dir - 1, 1))
+
+
+def _route_mode(routes: pd.DataFrame, route_id: str) -> str:
+    """Mode of a route the corridor does not know, from its GTFS ``route_type``."""
+    try:
+        rtype = int(routes.loc[route_id, "route_type"])
+    except (KeyError, TypeError, ValueError):  # no such route, column or number
+        rtype = 2
+    return _MODE_OF_TYPE.get(rtype, "intercity_rail")
+
+
 def read_gtfs(path: str | Path, *, corridor: Any = None,
               max_match_m: float = 300.0) -> list[RailService]:
     """Read a GTFS feed into rail services (one per route and stop sequence).
@@ -366,19 +439,8 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
     --------
     >>> services = read_gtfs("operator_gtfs.zip", corridor=corridor)  # doctest: +SKIP
     """
-    import gtfs_kit as gk
-
     path = Path(path)
-    if not path.exists():
-        raise DataValidationError("file not found", path=path)
-    try:
-        feed = gk.read_feed(path, dist_units="km")
-    except Exception as exc:  # gtfs-kit raises several types for broken feeds
-        raise DataValidationError(f"not a readable GTFS feed: {exc}", path=path) from None
-    for name in ("stops", "routes", "trips", "stop_times"):
-        if getattr(feed, name, None) is None or not len(getattr(feed, name)):
-            raise DataValidationError(f"missing or empty {name}.txt; expected a GTFS feed",
-                                      path=path, field=name)
+    feed = _read_feed(path)
     match = _match_stops(feed.stops, corridor, max_match_m)
     coords = {str(r.stop_id): (float(r.stop_lon), float(r.stop_lat))
               for r in feed.stops.itertuples(index=False)}
@@ -410,26 +472,10 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
         seg = np.median(np.vstack(grp["segs"]), axis=0)
         dw = np.concatenate(grp["dwells"])
         dwell = float(np.median(dw)) if len(dw) else 0.0
-        hw = math.nan
-        if freq is not None and len(freq):
-            f = freq[freq["trip_id"].isin(grp["trips"])]
-            if len(f):
-                secs = f["headway_secs"].astype(float)
-                if not (secs > 0).all():
-                    raise DataValidationError(
-                        f"trip {f['trip_id'][~(secs > 0)].iloc[0]}: headway_secs "
-                        f"{secs[~(secs > 0)].iloc[0]:g}; expected a positive number of "
-                        "seconds", path=path, field="frequencies")
-                hw = float(secs.mean()) / 60.0
-        if not math.isfinite(hw):
-            deps = sorted(grp["deps"])
-            n_dir = max(1, len(grp["trips"]) // max(1, len(set(grp["deps"]))))
-            hw = (deps[-1] - deps[0]) / 60.0 / max(len(deps) / n_dir - 1, 1) \
-                if len(deps) > 1 else 60.0
+        hw = _headway_min(grp, freq, path)
         link_id, mode = _link_of(stops, corridor, route_id)
         if mode is None:
-            rtype = int(routes.loc[route_id, "route_type"]) if route_id in routes.index else 2
-            mode = _MODE_OF_TYPE.get(rtype, "intercity_rail")
+            mode = _route_mode(routes, route_id)
         xy = [coords[s] for s in grp["gtfs_ids"]]
         km = [_GEOD.inv(*xy[i], *xy[i + 1])[2] / 1000.0 for i in range(len(xy) - 1)]
         name = str(routes.loc[route_id].get("route_long_name") or route_id) \

@@ -1,7 +1,7 @@
 """Fuzz suite (hypothesis): bad input never crashes, hangs, runs code or loses files.
 
-For every generated scenario file, observed-times CSV, extra-nodes file and GraphML
-file, the CLI (run in process with click's ``CliRunner``) must:
+For every generated scenario file, observed-times CSV, extra-nodes file, GraphML file
+and GTFS feed, the CLI (run in process with click's ``CliRunner``) must:
 
 * exit 0, or exit 2 with exactly one line ``corridor-geo: error: ...`` on stderr;
 * print no traceback;
@@ -405,6 +405,45 @@ def test_fuzz_graphml_attributes(workdir: Path, data: bytes) -> None:
 
         read_network(out).validate()
     _count("network build GraphML")
+
+
+_GTFS_FILES = ("stops.txt", "routes.txt", "trips.txt", "stop_times.txt", "frequencies.txt",
+               "calendar.txt", "agency.txt")
+
+
+@st.composite
+def gtfs_edits(draw: st.DrawFn) -> list[tuple[str, int, int, str]]:
+    """Edits of the hand-written XRL feed: (file, line, field, new text); field -1 = line."""
+    cell = st.one_of(_CSV_CELL, st.sampled_from(
+        ["25:61:00", "-1", "0", "99:00:00", "07:40", "S9", "S1", "", "1e9", "nan", "R2"]))
+    return draw(st.lists(st.tuples(st.sampled_from(_GTFS_FILES), st.integers(0, 3),
+                                   st.integers(-1, 5), cell), min_size=1, max_size=4))
+
+
+@_limits(25)
+@given(edits=gtfs_edits())
+def test_fuzz_gtfs_feed(workdir: Path, edits: list[tuple[str, int, int, str]]) -> None:
+    import shutil
+
+    from _gtfs_feeds import write_xrl_feed
+
+    feed = write_xrl_feed(workdir / "feed", both_ways=True)
+    for name, line, col, text in edits:
+        rows = (feed / name).read_text(encoding="utf-8").split("\n")
+        k = min(line, len(rows) - 1)
+        cells = rows[k].split(",")
+        if col < 0:
+            rows[k] = text
+        else:
+            cells[min(col, len(cells) - 1)] = text
+            rows[k] = ",".join(cells)
+        (feed / name).write_text("\n".join(rows), encoding="utf-8")
+    try:
+        _check(["matrix", "--mode", "transit", "--from", "广州南", "--to", "深圳北",
+                "--no-streets", "--format", "csv", "--gtfs", str(feed)], workdir)
+    finally:
+        shutil.rmtree(feed)
+    _count("matrix --gtfs")
 
 
 def test_fuzz_counts_reported(capsys: pytest.CaptureFixture[str]) -> None:

@@ -174,6 +174,7 @@ def test_export_never_replaces_a_users_file(tmp_path, network):
     ("stop_times.txt", "S2,2", "S1,2", "trip T1: calls at 'S1' twice"),
     ("frequencies.txt", "1200", "0", "trip T1: headway_secs 0; expected a positive number"),
     ("frequencies.txt", "1200", "-5", "trip T1: headway_secs -5; expected a positive"),
+    ("stops.txt", "stop_id,stop_name", "sid,stop_name", "stops.txt has no column stop_id"),
 ])
 def test_malformed_feed_is_one_clear_error(tmp_path, file, old, new, message):
     # user input: each problem names the feed, its file and the trip, never a bare
@@ -188,3 +189,13 @@ def test_malformed_feed_is_one_clear_error(tmp_path, file, old, new, message):
     assert message in msg
     assert str(folder) in msg
     assert file.removesuffix(".txt") in msg
+
+
+def test_feed_file_that_is_a_fifo_is_refused_without_reading(tmp_path):
+    import os
+
+    folder = write_xrl_feed(tmp_path / "feed")
+    (folder / "stops.txt").unlink()
+    os.mkfifo(folder / "stops.txt")  # opening it would block until a writer comes
+    with pytest.raises(DataValidationError, match=r"stops\.txt.*FIFO"):
+        read_gtfs(folder)
