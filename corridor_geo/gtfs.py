@@ -45,6 +45,10 @@ _MODE_OF_TYPE = {2: "intercity_rail", 100: "conventional_rail", 101: "high_speed
                  109: "intercity_rail"}
 
 
+#: The most a zipped feed may unzip to (bytes): a whole-country operator feed is a few
+#: hundred MB; more is refused before gtfs-kit reads it.
+MAX_UNZIPPED_BYTES = 2 << 30
+
 #: Columns read_gtfs needs in each file (times are checked per trip: either may be empty).
 _REQUIRED_COLUMNS = {
     "stops": ("stop_id", "stop_lat", "stop_lon"),
@@ -357,6 +361,12 @@ def _read_feed(path: Path) -> Any:
     for f in sorted(path.iterdir()) if path.is_dir() else [path]:
         if f.suffix.lower() == ".txt" or f == path:
             check_input_file(f, what="GTFS file")
+    if path.is_file() and zipfile.is_zipfile(path):  # a zip bomb is refused unread
+        with zipfile.ZipFile(path) as zf:
+            size = sum(i.file_size for i in zf.infolist())
+        if size > MAX_UNZIPPED_BYTES:
+            raise DataValidationError(f"the feed unzips to {size} bytes; at most "
+                                      f"{MAX_UNZIPPED_BYTES} are read", path=path)
     try:
         feed = gk.read_feed(path, dist_units="km")
     except Exception as exc:  # gtfs-kit raises several types for broken feeds

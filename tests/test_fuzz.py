@@ -142,7 +142,8 @@ _VALUE = st.recursive(_SCALAR, lambda inner: st.one_of(
 _GOOD = {"name": "fuzz", "as_of": 2025, "origins": ["core_dg_songshan_lake"],
          "modes": ["drive"], "bands": [15], "outputs": {"map": False, "report": False}}
 _FIELDS = ["name", "description", "as_of", "origins", "destinations", "modes", "bands",
-           "network", "extra_nodes", "population", "edits", "outputs", "cell_size_m"]
+           "network", "extra_nodes", "population", "edits", "outputs", "cell_size_m",
+           "timetable"]
 
 
 @st.composite

@@ -199,3 +199,19 @@ def test_feed_file_that_is_a_fifo_is_refused_without_reading(tmp_path):
     os.mkfifo(folder / "stops.txt")  # opening it would block until a writer comes
     with pytest.raises(DataValidationError, match=r"stops\.txt.*FIFO"):
         read_gtfs(folder)
+
+
+def test_zip_bomb_is_refused_before_reading(tmp_path, monkeypatch):
+    import corridor_geo.gtfs as gtfs
+
+    folder = write_xrl_feed(tmp_path / "feed")
+    feed = tmp_path / "feed.zip"
+    with zipfile.ZipFile(feed, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+        zf.writestr("padding.txt", "0" * 200_000)  # compresses to a few hundred bytes
+    monkeypatch.setattr(gtfs, "MAX_UNZIPPED_BYTES", 100_000)
+    with pytest.raises(DataValidationError, match=r"feed\.zip.*unzips to \d+ bytes"):
+        read_gtfs(feed)
+    monkeypatch.setattr(gtfs, "MAX_UNZIPPED_BYTES", 10_000_000)
+    assert read_gtfs(feed)[0].stops == ("S1", "S2")
