@@ -90,6 +90,16 @@ def test_one_way_and_rare_services_round_trip(tmp_path):
     for svc in rare:
         assert not feed.frequencies["trip_id"].str.startswith(f"{svc.id}#").any()
         assert (trips["route_id"] == svc.id).sum() >= 2 * (1 + (svc.direction == "both"))
+    # end-to-end times of every trip as gtfs-kit's trip stats compute them (independent
+    # of read_gtfs): the model's in-vehicle time between the trip's first and last stop
+    stats = gk.compute_trip_stats(feed).set_index("trip_id")
+    for svc in mm.services:
+        for trip_id, row in trips[trips["route_id"] == svc.id].iterrows():
+            first, last = svc.stops[0], svc.stops[-1]
+            if row["direction_id"] == 1:
+                first, last = last, first
+            assert stats.loc[trip_id, "duration"] * 60 == pytest.approx(
+                svc.in_vehicle_min(first, last), abs=0.05), trip_id
     back = {s.id.removeprefix("gtfs:"): s for s in read_gtfs(path, corridor=corridor)}
     assert set(back) == {s.id for s in mm.services}
     for svc in mm.services:
