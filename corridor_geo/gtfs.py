@@ -349,8 +349,21 @@ def _link_of(stop_ids: Sequence[str], corridor: Any, route_id: str) -> tuple[str
     return best[0], str(links.loc[best[0], "mode"])
 
 
+def _require_gtfs_kit() -> None:
+    """Raise a clear error when the optional gtfs-kit is not installed."""
+    import importlib.util
+
+    from corridor_geo.errors import ArgumentError
+
+    if importlib.util.find_spec("gtfs_kit") is None:
+        raise ArgumentError(
+            "reading a GTFS feed needs the optional package gtfs-kit, which is not "
+            'installed; install it with: pip install "corridor_geo[gtfs]"')
+
+
 def _read_feed(path: Path) -> Any:
     """Read a feed with gtfs-kit after checking its files; check its tables and columns."""
+    _require_gtfs_kit()
     import gtfs_kit as gk
 
     from corridor_geo._io import check_input_file

@@ -225,3 +225,15 @@ def test_zip_bomb_is_refused_before_reading(tmp_path, monkeypatch):
         read_gtfs(feed)
     monkeypatch.setattr(gtfs, "MAX_UNZIPPED_BYTES", 10_000_000)
     assert read_gtfs(feed)[0].stops == ("S1", "S2")
+
+
+def test_missing_gtfs_kit_is_one_clear_error(tmp_path, monkeypatch):
+    import importlib.util
+
+    from corridor_geo.errors import ArgumentError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "gtfs_kit" else real(name, *a))
+    with pytest.raises(ArgumentError, match=r'pip install "corridor_geo\[gtfs\]"'):
+        read_gtfs(write_xrl_feed(tmp_path / "feed"))
