@@ -125,6 +125,9 @@ def _trip_times(trip_id: str, g: pd.DataFrame, match: dict[str, str], path: Path
                                   path=path, field="stop_times")
     seg = (arr[1:] - dep[:-1]) / 60.0
     dwell = (dep[1:-1] - arr[1:-1]) / 60.0
+    if dep[0] < arr[0]:
+        raise DataValidationError(f"trip {trip_id}: times go backwards at stop "
+                                  f"{gtfs_ids[0]!r}", path=path, field="stop_times")
     back = np.flatnonzero(np.concatenate([seg, dwell, dep[-1:] - arr[-1:]]) < 0)
     if len(back):
         k = int(back[0])
