@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -47,7 +48,8 @@ from corridor_geo.errors import (
 )
 from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
-__all__ = ["COMPARISONS", "drive_summary", "per_line_bias", "read_observed", "validate_times"]
+__all__ = ["COMPARISONS", "TIMETABLE_COLUMNS", "compare_timetable", "drive_summary",
+           "per_line_bias", "read_observed", "validate_times"]
 
 
 # ``rail``, or a mode of the travel-time matrix (drive, transit, park_and_ride, best)
@@ -469,3 +471,77 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         "per_line": per_line_bias(rows).to_dict("records"),
     }
     return rows, summary
+
+
+#: Columns of :func:`compare_timetable`'s table.
+TIMETABLE_COLUMNS = ("from_id", "to_id", "scheduled_min", "feed_service", "modelled_min",
+                     "service", "line", "error_min", "error_pct")
+
+
+def compare_timetable(network: MultimodalNetwork, timetable: Iterable[Any]
+                      ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Compare the model's fastest trains with a timetable, station pair by station pair.
+
+    For every ordered pair of stations that a service of *timetable* serves (in the
+    order its trains run), the fastest scheduled in-vehicle time is compared with the
+    model's fastest service from the one to the other
+    (:meth:`MultimodalNetwork.fastest_in_vehicle`). Pairs with a station the model does
+    not know, or no modelled service between them, are left out (counted in the summary).
+
+    Parameters
+    ----------
+    network
+        The model, built **without** the timetable (``MultimodalNetwork.build(corridor,
+        street=False, walk=False)``), so that the two can differ.
+    timetable
+        Services of a feed, :func:`corridor_geo.gtfs.read_gtfs` with the corridor, so
+        that its stops carry the corridor's station ids.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        One row per compared pair, columns :data:`TIMETABLE_COLUMNS`; ``error`` is
+        modelled − scheduled; ``line`` is the link of the model's service.
+    summary : dict
+        ``n``, ``n_pairs_in_feed``, ``n_not_modelled``, ``mape_pct`` (mean |error|),
+        ``within_20_pct`` (share of pairs within ±20 %, in %), ``bias_pct``,
+        ``worst_pct`` and ``per_line`` (records of :func:`per_line_bias`).
+
+    Examples
+    --------
+    >>> from corridor_geo.gtfs import read_gtfs  # doctest: +SKIP
+    >>> mm = MultimodalNetwork.build(corridor, street=False, walk=False)  # doctest: +SKIP
+    >>> feed = read_gtfs("feed.zip", corridor=corridor)  # doctest: +SKIP
+    >>> rows, summary = compare_timetable(mm, feed)  # doctest: +SKIP
+    >>> summary["mape_pct"]  # doctest: +SKIP
+    """
+    if not isinstance(network, MultimodalNetwork):
+        raise ArgumentError("network must be a MultimodalNetwork (MultimodalNetwork.build()), "
+                            f"got {type(network).__name__}")
+    best: dict[tuple[str, str], tuple[float, str]] = {}
+    for svc in timetable:
+        for a, b in itertools.permutations(svc.stops, 2):
+            if svc.runs(a, b):
+                t = svc.in_vehicle_min(a, b)
+                if (a, b) not in best or t < best[a, b][0]:
+                    best[a, b] = (t, svc.id)
+    known = set(network.stations["id"][network.stations["kind"] == "station"])
+    rows = []
+    for (a, b), (sched, feed_id) in sorted(best.items()):
+        got = network.fastest_in_vehicle(a, b) if a in known and b in known else None
+        if got is None or sched <= 0:
+            continue
+        modelled, svc = got
+        rows.append((a, b, sched, feed_id, modelled, svc.id, svc.link_id, modelled - sched,
+                     100.0 * (modelled - sched) / sched))
+    df = pd.DataFrame(rows, columns=list(TIMETABLE_COLUMNS))
+    e = df["error_pct"].to_numpy(float)
+    summary: dict[str, Any] = {
+        "n": len(df), "n_pairs_in_feed": len(best), "n_not_modelled": len(best) - len(df),
+        "mape_pct": float(np.abs(e).mean()) if len(e) else math.nan,
+        "within_20_pct": float(100.0 * (np.abs(e) <= 20.0).mean()) if len(e) else math.nan,
+        "bias_pct": float(e.mean()) if len(e) else math.nan,
+        "worst_pct": float(e[int(np.abs(e).argmax())]) if len(e) else math.nan,
+        "per_line": per_line_bias(df).to_dict("records") if len(df) else [],
+    }
+    return df, summary

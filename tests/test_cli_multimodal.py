@@ -147,3 +147,22 @@ def test_matrix_gtfs_feed_replaces_the_model(tmp_path):
     r = CliRunner().invoke(main, ["--quiet", *args, "--gtfs", str(tmp_path / "nope.zip")])
     assert r.exit_code == 2
     assert "nope.zip" in r.output
+
+
+def test_validate_gtfs_table_json_and_bad_feed(tmp_path):
+    pytest.importorskip("gtfs_kit")
+    feed = write_xrl_feed(tmp_path / "feed", both_ways=True)
+    r = _run("validate-gtfs", str(feed), "--as-of", "2026")
+    assert r.exit_code == 0, r.output
+    assert "2 station pairs compared (0 of the feed's 2 without a modelled service)" \
+        in r.output
+    assert "gsh_xrl" in r.output
+    r = _run("validate-gtfs", str(feed), "--format", "json")
+    out = json.loads(r.output)
+    assert out["summary"]["n"] == 2
+    assert {(p["from_id"], p["to_id"]) for p in out["pairs"]} == {
+        ("st_gz_south", "st_sz_north"), ("st_sz_north", "st_gz_south")}
+    assert all(p["scheduled_min"] == 40.0 for p in out["pairs"])
+    r = CliRunner().invoke(main, ["--quiet", "validate-gtfs", str(tmp_path / "none.zip")])
+    assert r.exit_code == 2
+    assert "none.zip" in r.output

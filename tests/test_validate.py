@@ -308,3 +308,32 @@ def test_station_without_rail_service_is_a_place_for_drive_rows_not_for_rail():
     with pytest.raises(DataValidationError,
                        match=r"row 2, field from.*st_gz_north.*not open in 2023.*2029"):
         validate_times(load_corridor(), rail, street=False)
+
+
+def test_compare_timetable_by_hand_and_with_the_models_own_feed(tmp_path):
+    # the hand-made XRL feed: one non-stop train Guangzhou South -> Shenzhen North, 40 min
+    # on board, no train back: one pair compared, error = model - 40
+    pytest.importorskip("gtfs_kit")
+    from _gtfs_feeds import write_xrl_feed
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.gtfs import export_gtfs, read_gtfs
+    from corridor_geo.validate import TIMETABLE_COLUMNS, compare_timetable
+
+    c = load_corridor(as_of=2026)
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
+    rows, s = compare_timetable(mm, read_gtfs(write_xrl_feed(tmp_path / "xrl"), corridor=c))
+    model, svc = mm.fastest_in_vehicle("st_gz_south", "st_sz_north")
+    assert list(rows.columns) == list(TIMETABLE_COLUMNS)
+    assert rows[["from_id", "to_id", "scheduled_min", "service"]].to_numpy().tolist() == [
+        ["st_gz_south", "st_sz_north", 40.0, svc.id]]
+    assert rows["error_pct"].iloc[0] == pytest.approx(100 * (model - 40) / 40)
+    assert (s["n"], s["n_pairs_in_feed"], s["n_not_modelled"]) == (1, 1, 0)
+    assert s["within_20_pct"] == (100.0 if abs(model - 40) <= 8 else 0.0)
+    # the model's own services written as GTFS and read back: every pair the same
+    feed = read_gtfs(export_gtfs(mm.services, tmp_path / "m.zip", stations=mm.stations),
+                     corridor=c)
+    rows, s = compare_timetable(mm, feed)
+    assert s["n_not_modelled"] == 0
+    assert s["n"] > 1000
+    assert rows["error_min"].abs().max() < 0.05  # whole-second rounding of the feed

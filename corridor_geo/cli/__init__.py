@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "network": "corridor_geo.cli.network:network",
     "matrix": "corridor_geo.cli.multimodal:matrix",
     "validate-times": "corridor_geo.cli.multimodal:validate_times",
+    "validate-gtfs": "corridor_geo.cli.multimodal:validate_gtfs",
     "export-gtfs": "corridor_geo.cli.multimodal:export_gtfs",
     "catchments": "corridor_geo.cli.catchments:catchments",
     "run": "corridor_geo.cli.scenarios:run",

@@ -1,4 +1,4 @@
-"""Multimodal commands: ``matrix``, ``validate-times`` and ``export-gtfs``."""
+"""Multimodal commands: ``matrix``, ``validate-times``, ``validate-gtfs`` and ``export-gtfs``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 
 from corridor_geo.cli._options import MultiValueOption
 
-__all__ = ["export_gtfs", "matrix", "validate_times"]
+__all__ = ["export_gtfs", "matrix", "validate_gtfs", "validate_times"]
 
 _FORMATS = click.Choice(["table", "csv", "json"])
 
@@ -210,6 +210,65 @@ def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: s
     click.echo("bias per line:")
     with pd.option_context("display.width", 250):
         click.echo(pd.DataFrame(summary["per_line"]).round(1).to_string(index=False))
+
+
+@click.command("validate-gtfs")
+@click.argument("feed", type=click.Path(path_type=Path))
+@click.option("--as-of", type=int, default=None,
+              help="Compare with the model of this year (default: today's).")
+@click.option("--worst", type=click.IntRange(min=0), default=15, show_default=True,
+              help="Pairs listed in the table output, largest |error| first.")
+@click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
+def validate_gtfs(feed: Path, as_of: int | None, worst: int, fmt: str) -> None:
+    """Compare the model's fastest trains with a GTFS feed's timetable (FEED: .zip or folder).
+
+    For every ordered station pair a service of the feed serves, its fastest scheduled
+    in-vehicle time against the model's fastest service; prints mean |error|, the share of
+    pairs within 20 %, the bias per line and the worst pairs (csv/json: every pair).
+    Example: corridor-geo validate-gtfs operator_feed.zip --as-of 2026
+    """
+    import pandas as pd
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.gtfs import read_gtfs
+    from corridor_geo.transit import MultimodalNetwork
+    from corridor_geo.validate import compare_timetable
+
+    corridor = load_corridor(as_of=as_of)
+    timetable = read_gtfs(feed, corridor=corridor)
+    mm = MultimodalNetwork.build(corridor, street=False, walk=False, as_of=as_of)
+    rows, summary = compare_timetable(mm, timetable)
+    num = rows.select_dtypes("number").columns
+    if fmt == "json":
+        from corridor_geo.cli._output import dumps
+
+        summ = {k: (round(v, 2) if isinstance(v, float) and math.isfinite(v) else v)
+                for k, v in summary.items() if k != "per_line"}
+        summ["per_line"] = [{k: (round(v, 2) if isinstance(v, float) else v)
+                             for k, v in r.items()} for r in summary["per_line"]]
+        recs = rows.assign(**{c: rows[c].round(2) for c in num}).to_dict("records")
+        click.echo(dumps({"summary": summ, "pairs": recs}))
+        return
+    if fmt == "csv":
+        click.echo(rows.assign(**{c: rows[c].round(2) for c in num})
+                   .to_csv(index=False, lineterminator="\n"), nl=False)
+        return
+    if not summary["n"]:
+        click.echo(f"{summary['n_pairs_in_feed']} station pairs in the feed; none of them "
+                   "has a modelled service (are its stops the corridor's stations?)")
+        return
+    click.echo(f"{summary['n']} station pairs compared ({summary['n_not_modelled']} of the "
+               f"feed's {summary['n_pairs_in_feed']} without a modelled service); model − "
+               f"timetable: mean |error| {summary['mape_pct']:.1f}%, within ±20% "
+               f"{summary['within_20_pct']:.0f}%, bias {summary['bias_pct']:+.1f}%, worst "
+               f"{summary['worst_pct']:+.1f}%")
+    with pd.option_context("display.width", 250, "display.max_rows", None):
+        click.echo("bias per line (line = the link of the model's service):")
+        click.echo(pd.DataFrame(summary["per_line"]).round(1).to_string(index=False))
+        if worst:
+            top = rows.reindex(rows["error_pct"].abs().sort_values(ascending=False).index)
+            click.echo(f"worst {min(worst, len(top))} pairs:")
+            click.echo(top.head(worst).round(1).to_string(index=False))
 
 
 @click.command("export-gtfs")
