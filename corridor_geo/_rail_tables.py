@@ -13,7 +13,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from corridor_geo.errors import DataValidationError
 
@@ -46,7 +46,7 @@ class ServicePattern:
     dwell_min: float | None
     source: str
     confidence: str
-    direction: str = "both"  # "forward": trains run only in the order of ``stops``
+    direction: Literal["both", "forward"] = "both"  # "forward": only in the order of stops
 
     def runs_in(self, year: int | None) -> bool:
         """Return True when the pattern runs in *year* (None: today, i.e. no last year)."""
@@ -166,7 +166,7 @@ def _choice(path: Path, row: int, rec: dict[str, str], name: str,
     return val
 
 
-def _direction(path: Path, row: int, rec: dict[str, str]) -> str:
+def _direction(path: Path, row: int, rec: dict[str, str]) -> Literal["both", "forward"]:
     """Read the optional ``direction`` column: ``both`` (default when empty) or ``forward``.
 
     ``forward`` means the trains of the pattern run only in the order its ``stops`` are
@@ -175,7 +175,7 @@ def _direction(path: Path, row: int, rec: dict[str, str]) -> str:
     """
     if not rec.get("direction"):
         return "both"
-    return _choice(path, row, rec, "direction", DIRECTIONS)
+    return cast(Literal["both", "forward"], _choice(path, row, rec, "direction", DIRECTIONS))
 
 
 @functools.lru_cache(maxsize=4)

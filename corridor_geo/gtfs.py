@@ -27,7 +27,7 @@ import math
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -524,7 +524,7 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
 
 def _oriented(orders: set[bool], stops: tuple[str, ...], segs: list[float], km: list[float],
               xy: list[tuple[float, float]]
-              ) -> tuple[str, tuple[str, ...], list[float], list[float],
+              ) -> tuple[Literal["both", "forward"], tuple[str, ...], list[float], list[float],
                          list[tuple[float, float]]]:
     """Direction of a group of trips, and its stops in the order trains run.
 

@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from pyproj import Geod
 
 from corridor_geo._rail_tables import RailTables, ServicePattern, load_rail_tables
 from corridor_geo.data import read_travel_times
-from corridor_geo.errors import DataValidationError, UnknownIdError
+from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdError
 
 __all__ = [
     "RAIL_MODES",
@@ -431,7 +431,12 @@ class RailService:
     distance_method: tuple[str, ...]
     coords: tuple[tuple[float, float], ...] = field(default=())
     scheduled: bool = False
-    direction: str = "both"
+    direction: Literal["both", "forward"] = "both"
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("both", "forward"):
+            raise ArgumentError(f"RailService {self.id!r}: direction {self.direction!r}; "
+                                "expected 'both' or 'forward'")
 
     def runs(self, a: str, b: str) -> bool:
         """Return True when trains of this service stop at *a* and then at *b*.
@@ -634,7 +639,7 @@ def _run_between(g: _LinkGeom, i: int, j: int, *, halts_unplaced: bool,
 def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: str,
                    headway: float, geom: _LinkGeom, params: RailParameters,
                    speed_factor: float, dwell: float | None = None,
-                   direction: str = "both") -> RailService:
+                   direction: Literal["both", "forward"] = "both") -> RailService:
     prof = params.profile(spec.mode)
     dwell = prof.dwell_min if dwell is None else dwell
     stops = spec.stops

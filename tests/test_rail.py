@@ -157,3 +157,16 @@ def test_scheduled_times_bad_rows(tmp_path):
     f.write_text("from,to,minutes\nst_a,st_d,10\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="no rail service"):
         _services(scheduled=read_scheduled_times(f))
+
+
+def test_service_direction_is_checked():
+    from corridor_geo.errors import ArgumentError
+    from corridor_geo.rail import RailService
+
+    args = ("x", "x", "intercity_rail", "X", ("a", "b"), (1.0,), (2.0,), 1.0, 10.0, 100.0,
+            ("km_post",))
+    assert RailService(*args).runs("b", "a")
+    assert not RailService(*args, direction="forward").runs("b", "a")
+    with pytest.raises(ArgumentError, match="direction 'westbound'; expected 'both' or "
+                                            "'forward'"):
+        RailService(*args, direction="westbound")  # type: ignore[arg-type]
