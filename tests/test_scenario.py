@@ -550,3 +550,12 @@ def test_timetable_feed_replaces_the_modelled_services(tmp_path):
         with pytest.raises(ScenarioError, match=r": timetable: .*(nowhere|broken)\.zip"):
             run_scenario(p, out=tmp_path / "x", progress=False)
         assert not (tmp_path / "x").exists()
+        # `run --check` finds it too, before any run
+        from click.testing import CliRunner
+
+        from corridor_geo.cli import main
+
+        r = CliRunner().invoke(main, ["--quiet", "run", str(p), "--check"])
+        assert r.exit_code == 2
+        assert "timetable" in r.output
+        assert len(r.output.strip().splitlines()) == 1

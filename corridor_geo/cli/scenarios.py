@@ -44,7 +44,8 @@ def _quiet(ctx: click.Context) -> bool:
               help="Write into a non-empty folder corridor_geo did not write: only files "
                    "listed in its manifest are replaced, others are kept.")
 @click.option("--check", is_flag=True,
-              help="Only validate the scenario (file and ids against the corridor); write nothing.")
+              help="Only validate the scenario (file, ids against the corridor, the "
+                   "timetable feed); write nothing.")
 @click.pass_context
 def run(ctx: click.Context, scenario: str, out_dir: str | None, overwrite: bool,
         check: bool) -> None:
@@ -54,10 +55,12 @@ def run(ctx: click.Context, scenario: str, out_dir: str | None, overwrite: bool,
     plots) and run.log to DIR. Bad input gives one line and exit code 2.
     """
     from corridor_geo.scenario import Scenario, run_scenario
+    from corridor_geo.scenario.run import scenario_timetable
 
     s = Scenario.from_yaml(scenario)
     if check:
         res = s.resolve()
+        scenario_timetable(res)  # a bad feed is found before a run
         if not _quiet(ctx):
             click.echo(f"{scenario}: ok: {s.name!r}, {len(res.origins)} origin(s), "
                        f"{len(res.destinations)} destination(s), modes {', '.join(s.modes)}")

@@ -119,6 +119,28 @@ def log_to(path: Path) -> Iterator[logging.Logger]:
         handler.close()
 
 
+def scenario_timetable(res: ResolvedScenario) -> list[Any]:
+    """Read the services of the scenario's ``timetable`` feed (none without one).
+
+    A feed gtfs-kit cannot read, or with a bad trip, is a :class:`ScenarioError` naming
+    the scenario file and the ``timetable`` field.
+
+    Examples
+    --------
+    >>> scenario_timetable(Scenario.from_yaml("s.yaml").resolve())  # doctest: +SKIP
+    []
+    """
+    if res.timetable is None:
+        return []
+    from corridor_geo.gtfs import read_gtfs
+
+    try:
+        return list(read_gtfs(res.timetable, corridor=res.corridor))
+    except DataValidationError as exc:
+        raise ScenarioError(f"timetable: {exc}", path=res.scenario._label(),
+                            field="timetable") from None
+
+
 def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     """Compute the matrix and catchments of a resolved scenario (nothing written)."""
     import geopandas as gpd
@@ -132,15 +154,7 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     bar.set_postfix_str("network")
     street, drive, _ = scenario_streets(res)
     edits = res.network_edits()
-    timetable: list[Any] = []
-    if res.timetable is not None:
-        from corridor_geo.gtfs import read_gtfs
-
-        try:
-            timetable = read_gtfs(res.timetable, corridor=corridor)
-        except DataValidationError as exc:
-            raise ScenarioError(f"timetable: {exc}", path=s._label(),
-                                field="timetable") from None
+    timetable = scenario_timetable(res)
     mm = MultimodalNetwork.build(corridor, street=street, edits=edits, as_of=s.as_of,
                                  timetable=timetable)
     logger.info("network: %r; links in service: %s", mm, ", ".join(mm.link_ids))
