@@ -80,20 +80,17 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
 
     corridor = load_corridor(as_of=as_of)
     street: Literal[False] | None = False if no_streets else None
-    network = None
+    timetable = []
     if gtfs is not None:
         from corridor_geo.gtfs import read_gtfs
 
-        network = MultimodalNetwork.build(corridor, street=street, walk=street, as_of=as_of,
-                                          timetable=read_gtfs(gtfs, corridor=corridor))
+        timetable = read_gtfs(gtfs, corridor=corridor)
+    network = MultimodalNetwork.build(corridor, street=street, walk=street, as_of=as_of,
+                                      timetable=timetable)
     # click.Choice has checked the mode against travel_time_matrix's modes
-    modes = cast("Literal['drive', 'transit', 'park_and_ride', 'best']", mode)
-    if network is not None:
-        df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=modes,
-                                network=network)
-    else:
-        df = travel_time_matrix(corridor, _places(origins), _places(destinations), mode=modes,
-                                as_of=as_of, street=street, walk=street)
+    df = travel_time_matrix(corridor, _places(origins), _places(destinations),
+                            mode=cast("Literal['drive', 'transit', 'park_and_ride', 'best']", mode),
+                            network=network)
     if fmt == "json":
         from corridor_geo.cli._output import dumps
 
