@@ -58,6 +58,9 @@ _REQUIRED_COLUMNS = {
     "frequencies": ("trip_id", "headway_secs"),
 }
 
+#: The agency id of every feed export_gtfs writes (how it recognises its own zips).
+_AGENCY_ID = "corridor_geo"
+
 #: The longest ``headway_secs`` gtfs-kit reads (it types the column as a 16-bit integer).
 _MAX_HEADWAY_S = 32767
 
@@ -83,19 +86,23 @@ def _seconds(text: Any) -> float:
 
 
 def _parse_times(st: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Add ``arr``/``dep`` seconds to stop_times; a malformed time names its trip and value."""
+    """Add ``arr``/``dep`` seconds to stop_times; a malformed time names its trip and value.
+
+    Vectorised (a national feed has millions of stop times): empty is NaN, ``H:MM:SS``
+    (hours past 24 allowed) is parsed, anything else is one error.
+    """
     st = st.copy()
     for col, out in (("arrival_time", "arr"), ("departure_time", "dep")):
-        values = []
-        texts = st[col] if col in st.columns else [None] * len(st)
-        for trip, text in zip(st["trip_id"], texts, strict=True):
-            try:
-                values.append(_seconds(text))
-            except ValueError:
-                raise DataValidationError(
-                    f"trip {trip}: {col} {text!r} is not a time H:MM:SS", path=path,
-                    field="stop_times") from None
-        st[out] = values
+        text = (st[col].astype("string").str.strip() if col in st.columns
+                else pd.Series(pd.NA, index=st.index, dtype="string"))
+        parts = text.str.extract(r"^(\d+):([0-5]?\d):([0-5]?\d)$").astype("float64")
+        bad = text.notna() & (text != "") & parts[0].isna()
+        if bad.any():
+            k = bad.to_numpy().nonzero()[0][0]
+            raise DataValidationError(
+                f"trip {st['trip_id'].iloc[k]}: {col} {text.iloc[k]!r} is not a time H:MM:SS",
+                path=path, field="stop_times")
+        st[out] = (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
     st["arr"] = st["arr"].fillna(st["dep"])
     st["dep"] = st["dep"].fillna(st["arr"])
     return st
@@ -150,7 +157,7 @@ def _tables(services: Sequence[RailService], stations: pd.DataFrame | None, *,
     for svc in services:
         for sid, (lon, lat) in zip(svc.stops, svc.coords, strict=True):
             stops.setdefault(sid, (names.get(sid, sid), lon, lat))
-        routes.append({"route_id": svc.id, "agency_id": "corridor_geo",
+        routes.append({"route_id": svc.id, "agency_id": _AGENCY_ID,
                        "route_short_name": svc.id, "route_long_name": svc.name,
                        "route_type": _ROUTE_TYPE.get(svc.mode, 2),
                        "route_desc": f"modelled {svc.mode.replace('_', ' ')} ({svc.link_id})"})
@@ -193,7 +200,7 @@ def _tables(services: Sequence[RailService], stations: pd.DataFrame | None, *,
                     freqs.append({"trip_id": trip_id, "start_time": start, "end_time": end,
                                   "headway_secs": headway_s, "exact_times": 0})
     return {
-        "agency": pd.DataFrame([{"agency_id": "corridor_geo", "agency_name": agency_name,
+        "agency": pd.DataFrame([{"agency_id": _AGENCY_ID, "agency_name": agency_name,
                                  "agency_url": "https://www.openstreetmap.org/copyright",
                                  "agency_timezone": "Asia/Shanghai", "agency_lang": "zh"}]),
         "stops": pd.DataFrame([{"stop_id": k, "stop_name": v[0], "stop_lat": round(v[2], 6),
@@ -303,7 +310,7 @@ def _written_by_us(path: Path) -> bool:
     except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
         return False
     return len(head) >= 2 and head[0].startswith("agency_id,") and \
-        head[1].startswith("corridor_geo,")
+        head[1].startswith(f"{_AGENCY_ID},")
 
 
 def _match_stops(stops: pd.DataFrame, corridor: Any, max_match_m: float) -> dict[str, str]:
