@@ -1,7 +1,8 @@
 """The bundled rail tables: service patterns, track distances, published lengths, speed limits.
 
 Read from the geodata folder (``services.csv``, ``rail_track_km.csv``,
-``line_lengths.csv``, ``rail_speed_limits.csv``; columns in ``geodata/README.md``),
+``line_lengths.csv``, ``rail_speed_limits.csv``, ``rail_margins.csv``; columns in
+``geodata/README.md``),
 validated row by row (a bad row fails with the file, row and field named) and cached.
 A missing file means "no such data" (an empty table), so a user geodata folder made
 for an older version still loads.
@@ -24,6 +25,8 @@ SERVICES_FILE = "services.csv"
 TRACK_FILE = "rail_track_km.csv"
 LENGTHS_FILE = "line_lengths.csv"
 LIMITS_FILE = "rail_speed_limits.csv"
+MARGINS_FILE = "rail_margins.csv"
+_FILES = (SERVICES_FILE, TRACK_FILE, LENGTHS_FILE, LIMITS_FILE, MARGINS_FILE)
 _KINDS = ("all_stops", "express", "nonstop", "through")
 _CONF = ("high", "medium", "low")
 #: Values of ``services.csv``'s optional ``direction`` column.
@@ -68,6 +71,9 @@ class RailTables:
     #: (link, from, to) -> [(first_year, last_year, km/h)]; ``"*"`` stops = the whole link
     speed_limit_years: dict[tuple[str, str, str], tuple[_YearCap, ...]] = field(
         default_factory=dict)
+    #: link id -> timetable allowance of that line (``rail_margins.csv``), overriding the
+    #: mode's ``running_margin``
+    margins: dict[str, float] = field(default_factory=dict)
 
     def track(self, link_id: str, a: str, b: str) -> float | None:
         """Measured track km between consecutive stops *a*, *b* (either order), if usable."""
@@ -110,6 +116,7 @@ _REQUIRED = {
     TRACK_FILE: ("link_id", "from_stop", "to_stop", "track_km"),
     LENGTHS_FILE: ("link_id", "from_stop", "to_stop", "length_km"),
     LIMITS_FILE: ("link_id", "from_stop", "to_stop", "max_kmh"),
+    MARGINS_FILE: ("link_id", "running_margin", "confidence"),
 }
 
 
@@ -239,7 +246,23 @@ def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
                                       row=n, field="last_year")
         by_year.setdefault(key, []).append((first, last, float(_num(p, n, r, "max_kmh") or 0.0)))
     return RailTables(tuple(services), track, method, tuple(lengths), limits,
-                      {k: tuple(v) for k, v in by_year.items()})
+                      {k: tuple(v) for k, v in by_year.items()}, _margins(base / MARGINS_FILE))
+
+
+def _margins(p: Path) -> dict[str, float]:
+    """Read ``rail_margins.csv``: link id -> timetable allowance (a fraction 0-1)."""
+    margins: dict[str, float] = {}
+    for n, r in enumerate(_read(p), 1):
+        if not r["link_id"] or r["link_id"] in margins:
+            raise DataValidationError(f"missing or duplicate link id {r['link_id']!r}",
+                                      path=p, row=n, field="link_id")
+        m = float(_num(p, n, r, "running_margin", positive=False) or 0.0)
+        if m > 1.0:
+            raise DataValidationError(f"expected a fraction 0-1, got {r['running_margin']!r}",
+                                      path=p, row=n, field="running_margin")
+        _choice(p, n, r, "confidence", _CONF)
+        margins[r["link_id"]] = m
+    return margins
 
 
 def load_rail_tables(folder: str | Path | None = None) -> RailTables:
@@ -254,8 +277,7 @@ def load_rail_tables(folder: str | Path | None = None) -> RailTables:
     from corridor_geo import settings
 
     base = Path(folder) if folder is not None else settings.geodata_dir()
-    stamp = tuple((f, int(s.st_mtime_ns), int(s.st_size)) for f in
-                  (SERVICES_FILE, TRACK_FILE, LENGTHS_FILE, LIMITS_FILE)
+    stamp = tuple((f, int(s.st_mtime_ns), int(s.st_size)) for f in _FILES
                   if (s := (base / f).stat() if (base / f).exists() else None) is not None)
     return _load(str(base), stamp)
 

@@ -617,7 +617,8 @@ def load_corridor(
     geodata_dir
         Read the tables from another folder (tests, alternative data sets). Networks
         built on the corridor run that folder's rail tables too (``services.csv``,
-        ``rail_track_km.csv``, ``rail_speed_limits.csv``; none when it has none).
+        ``rail_track_km.csv``, ``rail_speed_limits.csv``, ``rail_margins.csv``; none when
+        it has none).
 
     Returns
     -------

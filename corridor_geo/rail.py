@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -156,6 +156,9 @@ class RailParameters(BaseModel):
         Headway of the express services per link id.
     stopping_headway_min
         Headway of the all-stops service per link id when an express pattern exists.
+    margin_by_link
+        Timetable allowance (``running_margin``) per link id, overriding the line's value
+        in ``geodata/rail_margins.csv`` and the mode's.
 
     Examples
     --------
@@ -181,6 +184,8 @@ class RailParameters(BaseModel):
     express_stops: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     express_headway_min: dict[str, PositiveFloat] = Field(default_factory=dict)
     stopping_headway_min: dict[str, PositiveFloat] = Field(default_factory=dict)
+    margin_by_link: dict[str, Annotated[float, Field(ge=0, le=1.0)]] = Field(
+        default_factory=dict)
 
     def profile(self, mode: str) -> ModeProfile:
         """Return the :class:`ModeProfile` of *mode* (a clear error for an unknown mode)."""
@@ -623,8 +628,12 @@ def _geom(spec: LinkSpec, params: RailParameters, tables: RailTables,
 
 
 def _run_between(g: _LinkGeom, i: int, j: int, *, halts_unplaced: bool,
-                 prof: ModeProfile, dwell: float) -> float:
-    """Minutes from stop index *i* to *j* of one link (i < j or i > j), dwell at unplaced halts."""
+                 prof: ModeProfile, dwell: float, margin: float) -> float:
+    """Minutes from stop index *i* to *j* of one link (i < j or i > j), dwell at unplaced halts.
+
+    *margin* is the line's timetable allowance (:func:`_margins`), added to the pure
+    running time.
+    """
     lo, hi = min(i, j), max(i, j)
     stops = g.spec.stops
     halts = [lo] + ([m for m in range(lo + 1, hi) if not stops[m].placed]
@@ -633,15 +642,17 @@ def _run_between(g: _LinkGeom, i: int, j: int, *, halts_unplaced: bool,
     for u, v in itertools.pairwise(halts):
         gaps = [((g.pos[k + 1] - g.pos[k]) * 1000.0, g.caps[k]) for k in range(u, v)]
         t += profile_time_s(gaps, accel_ms2=prof.accel_ms2, brake_ms2=prof.brake_ms2)
-    return t / 60.0 * (1.0 + prof.running_margin) + dwell * (len(halts) - 2)
+    return t / 60.0 * (1.0 + margin) + dwell * (len(halts) - 2)
 
 
 def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: str,
                    headway: float, geom: _LinkGeom, params: RailParameters,
-                   speed_factor: float, dwell: float | None = None,
+                   speed_factor: float, margins: Mapping[str, float],
+                   dwell: float | None = None,
                    direction: Literal["both", "forward"] = "both") -> RailService:
     prof = params.profile(spec.mode)
     dwell = prof.dwell_min if dwell is None else dwell
+    margin = margins.get(spec.id, prof.running_margin)
     stops = spec.stops
     placed_served = [i for i, s in enumerate(stops) if s.placed and s.served]
     all_stops = list(pattern) == placed_served
@@ -649,7 +660,7 @@ def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: st
     for i, j in itertools.pairwise(pattern):
         seg_km.append(float(geom.pos[j] - geom.pos[i]))
         seg_min.append(_run_between(geom, i, j, halts_unplaced=all_stops, prof=prof,
-                                    dwell=dwell))
+                                    dwell=dwell, margin=margin))
         seg_method.append(geom.method_between(i, j))
     return RailService(
         id=sid, link_id=spec.id, mode=spec.mode, name=name,
@@ -662,7 +673,7 @@ def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: st
 
 def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
                      params: RailParameters, tables: RailTables,
-                     headway: float) -> RailService | None:
+                     headway: float, margins: Mapping[str, float]) -> RailService | None:
     """Build the service of a pattern whose stops lie on one or several links."""
     links = [geoms[lk] for lk in p.link_ids]
     wanted = p.stops or ()
@@ -681,7 +692,8 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
             i, j = g.index[a], g.index[b]
             seg_km.append(float(abs(g.pos[j] - g.pos[i])))
             seg_min.append(_run_between(g, i, j, halts_unplaced=False, prof=prof,
-                                        dwell=dwell))
+                                        dwell=dwell,
+                                        margin=margins.get(g.spec.id, prof.running_margin)))
             methods.append(g.method_between(min(i, j), max(i, j)))
             continue
         ga = next(g for g in links if a in g.index)
@@ -697,7 +709,8 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         if cap is not None:
             v = min(v, cap)
         t = run_time_s(km * 1000.0, cruise_kmh=v, accel_ms2=prof.accel_ms2,
-                       brake_ms2=prof.brake_ms2) / 60.0 * (1.0 + prof.running_margin)
+                       brake_ms2=prof.brake_ms2) / 60.0 * (
+                           1.0 + margins.get(main.id, prof.running_margin))
         seg_km.append(float(km))
         seg_min.append(t)
         methods.append(method)
@@ -710,6 +723,14 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=dwell,
         headway_min=float(headway), cruise_kmh=float(main.cruise_kmh),
         distance_method=tuple(methods), coords=tuple(coords), direction=p.direction)
+
+
+def _margins(params: RailParameters, tables: RailTables) -> dict[str, float]:
+    """Timetable allowance per link: ``params.margin_by_link`` over ``rail_margins.csv``.
+
+    A link in neither runs with its mode's ``running_margin``.
+    """
+    return {**tables.margins, **params.margin_by_link}
 
 
 def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None = None,
@@ -755,6 +776,7 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
     """
     params = params or RailParameters()
     tables = _tables(tables)
+    margins = _margins(params, tables)
     speed_factors = dict(speed_factors or {})
     headway_min = dict(headway_min or {})
     services: list[RailService] = []
@@ -783,11 +805,11 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
                 if p.stops is None:
                     svc: RailService | None = _build_service(
                         spec, served, sid=p.id, name=p.name, headway=hw, geom=geom,
-                        params=params, speed_factor=factor, dwell=p.dwell_min,
-                        direction=p.direction)
+                        params=params, speed_factor=factor, margins=margins,
+                        dwell=p.dwell_min, direction=p.direction)
                 else:
                     svc = _through_service(p, geoms, params=params, tables=tables,
-                                           headway=hw)
+                                           headway=hw, margins=margins)
                 if svc is not None and len(svc.stops) >= 2:
                     services.append(svc)
             continue
@@ -802,14 +824,15 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
                 spec.id, prof.headway_min))
         services.append(_build_service(spec, served, sid=spec.id, name=spec.name,
                                        headway=hw, geom=geom, params=params,
-                                       speed_factor=factor))
+                                       speed_factor=factor, margins=margins))
         if has_express:
             pattern = sorted(ids_at[s] for s in express or ())
             ehw = headway_min.get(spec.id, params.express_headway_min.get(
                 spec.id, prof.headway_min))
             services.append(_build_service(
                 spec, pattern, sid=f"{spec.id}/express", name=f"{spec.name} (express)",
-                headway=ehw, geom=geom, params=params, speed_factor=factor))
+                headway=ehw, geom=geom, params=params, speed_factor=factor,
+                margins=margins))
     services = _apply_scheduled(services, list(scheduled))
     return sorted(services, key=lambda s: s.id)
 

@@ -27,7 +27,10 @@ acceleration/braking rates (one factor on both) and the dwell per stop — minim
 the mean absolute percentage error of the rail rows plus a penalty on rows worse than
 20 %, and prints the best combination. Nothing per pair is fitted: every parameter
 applies to every run of that mode (documented in ``docs/rail_model.md``). Copy the
-printed values into ``corridor_geo/rail.py`` (``_default_modes``) by hand.
+printed values into ``corridor_geo/rail.py`` (``_default_modes``) by hand. A second
+stage fits, for the lines of :data:`LINE_FITS` (the XRL), the line's own allowance and
+the effective speed of its one fitted section, on that line's rows only; copy those
+into ``geodata/rail_margins.csv`` and ``geodata/rail_speed_limits.csv``.
 
 The fit is deterministic (exhaustive grid, ties broken by grid order).
 """
@@ -35,6 +38,7 @@ The fit is deterministic (exhaustive grid, ties broken by grid order).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import sys
 from pathlib import Path
@@ -45,6 +49,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from corridor_geo._rail_tables import RailTables, load_rail_tables  # noqa: E402
 from corridor_geo.corridor import load_corridor  # noqa: E402
 from corridor_geo.rail import (  # noqa: E402
     RAIL_MODES,
@@ -62,6 +67,19 @@ GRID = {
     "dwell_min": [1.0, 1.5, 2.0, 2.5],
 }
 FIT_MODES = ("high_speed_rail", "intercity_rail")
+#: Per-line stage of ``--fit``, after the modes: a line with several calibration rows of
+#: its own gets its own timetable allowance (``geodata/rail_margins.csv``) instead of its
+#: mode's, fitted together with the effective speed of one section whose published limit
+#: is not its travel speed (``geodata/rail_speed_limits.csv``, a ``fitted`` row). The XRL
+#: has three rows; the high-speed mode's margin is otherwise held by the one Ganzhou -
+#: Shenzhen opening-day row, whose train's stops are not known (docs/rail_model.md).
+LINE_FITS: dict[str, dict[str, object]] = {
+    "gsh_xrl": {
+        "margin": [0.15, 0.20, 0.25, 0.30, 0.35, 0.40],
+        "section": ("st_sz_north", "st_futian"),
+        "section_kmh": [60.0, 65.0, 70.0, 75.0, 80.0, 85.0, 90.0, 100.0],
+    },
+}
 
 
 def _rows(path: Path) -> pd.DataFrame:
@@ -95,8 +113,10 @@ class _Model:
             self.ids.append((y, c.resolve(r[0], districts=False),
                              c.resolve(r[1], districts=False), bool(r.all_stops)))
 
-    def times(self, params: RailParameters) -> list[tuple[float, str, str]]:
-        svcs = {y: build_services(s, params=params) for y, (_, s) in self.specs.items()}
+    def times(self, params: RailParameters,
+              tables: RailTables | None = None) -> list[tuple[float, str, str]]:
+        svcs = {y: build_services(s, params=params, tables=tables)
+                for y, (_, s) in self.specs.items()}
         out = []
         for y, a, b, stopping in self.ids:
             cands = [(abs(s.stops.index(a) - s.stops.index(b)), s.in_vehicle_min(a, b), s)
@@ -122,6 +142,40 @@ def _params(base: RailParameters, values: dict[str, dict[str, float]]) -> RailPa
             "brake_ms2": p.brake_ms2 * v["rate_factor"],
             "dwell_min": v["dwell_min"]})
     return base.model_copy(update={"modes": modes})
+
+
+def _with_section_kmh(tables: RailTables, link: str, a: str, b: str,
+                     kmh: float) -> RailTables:
+    """*tables* with the cap of one section replaced by *kmh* (every year)."""
+    caps = dict(tables.speed_limit_years)
+    caps.pop((link, b, a), None)
+    caps[(link, a, b)] = ((None, None, kmh),)
+    return dataclasses.replace(tables, speed_limit_years=caps)
+
+
+def fit_lines(obs: pd.DataFrame, model: _Model, params: RailParameters) -> None:
+    """Per-line stage of ``--fit`` (:data:`LINE_FITS`): print each line's best values."""
+    tables = load_rail_tables()
+    lines = [x[2] for x in model.times(params)]
+    for line, spec in LINE_FITS.items():
+        rows = [i for i, ln in enumerate(lines) if ln == line]
+        if len(rows) < 2:
+            print(f"{line}: {len(rows)} calibration row(s), not fitted per line")
+            continue
+        sub = obs.iloc[rows].reset_index(drop=True)
+        sub_model = _Model(sub)
+        a, b = spec["section"]  # type: ignore[misc]
+        best: tuple[float, float, float] = (float("inf"), 0.0, 0.0)
+        for kmh in spec["section_kmh"]:  # type: ignore[attr-defined]
+            t = _with_section_kmh(tables, line, a, b, kmh)
+            for m in spec["margin"]:  # type: ignore[attr-defined]
+                p = params.model_copy(update={"margin_by_link": {line: m}})
+                score = _score(sub, sub_model.times(p, t))
+                if score < best[0]:
+                    best = (score, m, kmh)
+        print(f"best {line} ({len(rows)} rows): running_margin {best[1]} "
+              f"(geodata/rail_margins.csv), {a} - {b} {best[2]:g} km/h "
+              f"(geodata/rail_speed_limits.csv) (score {best[0]:.3f})")
 
 
 def _score(obs: pd.DataFrame, t: list[tuple[float, str, str]]) -> float:
@@ -226,6 +280,7 @@ def main() -> None:
         print(f"{mode}: accel {p.accel_ms2:.2f} m/s2, brake {p.brake_ms2:.2f} m/s2, "
               f"dwell {p.dwell_min} min, running_margin {p.running_margin}")
     report(obs, model.times(fitted), "fitted")
+    fit_lines(obs, model, fitted)
 
 
 if __name__ == "__main__":

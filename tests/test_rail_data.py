@@ -230,3 +230,92 @@ def test_shiziyang_tunnel_cap_sits_on_the_gap_that_holds_the_tunnel(tables):
     assert lon["st_nansha_north"] < 113.55881 < lon["st_humen"]
     assert tables.limit("gsh_xrl", "st_nansha_north", "st_humen") == 250
     assert tables.limit("gsh_xrl", "st_gz_south", "st_nansha_north") is None
+
+
+def test_line_margin_overrides_the_mode(tmp_path):
+    # a line's own timetable allowance (rail_margins.csv) replaces its mode's: on a run
+    # without intermediate stops the time is the pure running time of the trapezoidal
+    # profile (run_time_s, hand formula) × (1 + margin)
+    from corridor_geo.rail import LinkSpec, RailParameters, StopSpec, build_services, run_time_s
+
+    spec = LinkSpec("l", "L", "high_speed_rail",
+                    (StopSpec("a", "A", 114.0, 22.5), StopSpec("b", "B", 114.3, 22.5)),
+                    cruise_kmh=300.0)
+
+    def minutes(params=None):
+        (svc,) = build_services([spec], params=params, tables=load_rail_tables(tmp_path))
+        return svc, svc.in_vehicle_min("a", "b")
+
+    svc, t_mode = minutes()                       # no rail_margins.csv: the mode's
+    pure = run_time_s(svc.seg_km[0] * 1000.0, cruise_kmh=300.0, accel_ms2=0.5,
+                      brake_ms2=0.6) / 60.0
+    mode = RailParameters().modes["high_speed_rail"].running_margin
+    assert t_mode == pytest.approx(pure * (1 + mode))
+    (tmp_path / "rail_margins.csv").write_text(
+        "link_id,running_margin,source,confidence,note\nl,0.10,s,low,\n", encoding="utf-8")
+    assert minutes()[1] == pytest.approx(pure * 1.10)
+    # a parameter overrides the file
+    assert minutes(RailParameters(margin_by_link={"l": 0.0}))[1] == pytest.approx(pure)
+
+
+@pytest.mark.parametrize(("rows", "match"), [
+    ("l,1.5,s,low,\n", r"rail_margins\.csv.*running_margin.*'1\.5'"),
+    ("l,-0.1,s,low,\n", r"rail_margins\.csv.*running_margin"),
+    ("l,0.1,s,low,\nl,0.2,s,low,\n", r"rail_margins\.csv.*duplicate link id 'l'"),
+    ("l,0.1,s,sure,\n", r"rail_margins\.csv.*confidence.*'sure'"),
+])
+def test_bad_rail_margins_name_the_file_and_field(tmp_path, rows, match):
+    from corridor_geo.errors import DataValidationError
+
+    (tmp_path / "rail_margins.csv").write_text(
+        "link_id,running_margin,source,confidence,note\n" + rows, encoding="utf-8")
+    with pytest.raises(DataValidationError, match=match):
+        load_rail_tables(tmp_path)
+
+
+def test_margin_parameter_is_a_fraction():
+    from pydantic import ValidationError
+
+    from corridor_geo.rail import RailParameters
+
+    with pytest.raises(ValidationError, match="margin_by_link"):
+        RailParameters(margin_by_link={"gsh_xrl": 2.0})
+
+
+def test_xrl_runs_with_its_own_allowance(tables):
+    # rail_margins.csv: the XRL at 0.30, the other high-speed lines at the mode's 0.35.
+    # The Guangzhou South - Shenzhen North non-stop has no dwell, so its time scales with
+    # (1 + margin); the Ganzhou - Shenzhen line's does not move.
+    from corridor_geo.rail import RailParameters
+
+    assert tables.margins["gsh_xrl"] == pytest.approx(0.30)
+    c = load_corridor(as_of=2021)
+
+    def run(params):
+        mm = MultimodalNetwork.build(c, street=False, params=params)
+        by_id = {s.id: s for s in mm.services}
+        return (by_id["gsh_xrl/gzs_szn_nonstop"].in_vehicle_min("st_gz_south", "st_sz_north"),
+                by_id["ganshen_hsr/all"].in_vehicle_min("st_sz_north", "st_dongguan_south"))
+
+    xrl, gan = run(None)
+    xrl_mode, gan_mode = run(RailParameters(margin_by_link={"gsh_xrl": 0.35}))
+    assert xrl_mode / xrl == pytest.approx(1.35 / 1.30)
+    assert gan_mode == pytest.approx(gan)
+    # the published fastest of 2021 is 29 min (Guangdong DRC via dayoo.com)
+    assert xrl == pytest.approx(29, rel=0.10)
+
+
+@pytest.mark.parametrize("year", [2021, 2023, 2024, None])
+def test_guangshen_trains_stopping_in_dongguan_run_after_2022(year):
+    # hkcd 2021-04-09: from April 2021, 74 of the ~84 daily Guangshen EMUs stopped 1-4
+    # times in Dongguan; shenzhen-fan 2023-05-29: the 2023 timetable's C7095 stops at
+    # Dongguan, Changping and Zhangmutou only. So Guangzhou East - Dongguan is not left
+    # to the hourly all-stops train after 2022 (it was, until this data fix).
+    c = load_corridor(as_of=year)
+    mm = MultimodalNetwork.build(c, street=False, as_of=year)
+    three = ("st_gz_east", "st_dongguan", "st_changping", "st_zhangmutou", "st_shenzhen")
+    assert any(s.stops == three for s in mm.services)
+    # and a frequent one: about 37 such trains a direction a day (16 h / 37 = 26 min)
+    hw = [s.headway_min for s in mm.services
+          if s.runs("st_gz_east", "st_dongguan") and s.id != "guangshen_railway/all"]
+    assert hw and min(hw) <= 30
