@@ -49,6 +49,7 @@ def test_patterns_reference_known_links_and_stops(tables):
         if p.stops:
             on = set(gd.link_stops[gd.link_stops["link_id"].isin(p.link_ids)]["stop_id"])
             assert set(p.stops) <= on, p.id
+    assert set(tables.margins) <= links
 
 
 @pytest.fixture(scope="module")
