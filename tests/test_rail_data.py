@@ -319,4 +319,5 @@ def test_guangshen_trains_stopping_in_dongguan_run_after_2022(year):
     # and a frequent one: about 37 such trains a direction a day (16 h / 37 = 26 min)
     hw = [s.headway_min for s in mm.services
           if s.runs("st_gz_east", "st_dongguan") and s.id != "guangshen_railway/all"]
-    assert hw and min(hw) <= 30
+    assert hw
+    assert min(hw) <= 30
