@@ -8,28 +8,20 @@ carriageway 40 m away, paying the straight line at ``ACCESS_KMH``.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from _scripts import load_script
 
 from corridor_geo.network import Network
 
-ROOT = Path(__file__).resolve().parents[1]
 M_PER_DEG_LAT = 110_770.0  # at 22.5 N (only used to place the toy nodes)
 M_PER_DEG_LON = 102_900.0
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("calibrate_drive",
-                                                  ROOT / "scripts" / "calibrate_drive.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("calibrate_drive")
 
 
 def _lonlat(x_m: float, y_m: float) -> tuple[float, float]:

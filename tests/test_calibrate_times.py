@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from _scripts import load_script
 
 from corridor_geo._rail_tables import load_rail_tables
 from corridor_geo.corridor import load_corridor
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("calibrate_times",
-                                                  ROOT / "scripts" / "calibrate_times.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("calibrate_times")
 
 
 def _haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
