@@ -631,7 +631,7 @@ def _run_between(g: _LinkGeom, i: int, j: int, *, halts_unplaced: bool,
                  prof: ModeProfile, dwell: float, margin: float) -> float:
     """Minutes from stop index *i* to *j* of one link (i < j or i > j), dwell at unplaced halts.
 
-    *margin* is the line's timetable allowance (:func:`_margins`), added to the pure
+    *margin* is the line's timetable allowance (:func:`_line_margins`), added to the pure
     running time.
     """
     lo, hi = min(i, j), max(i, j)
@@ -725,7 +725,7 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         distance_method=tuple(methods), coords=tuple(coords), direction=p.direction)
 
 
-def _margins(params: RailParameters, tables: RailTables) -> dict[str, float]:
+def _line_margins(params: RailParameters, tables: RailTables) -> dict[str, float]:
     """Timetable allowance per link: ``params.margin_by_link`` over ``rail_margins.csv``.
 
     A link in neither runs with its mode's ``running_margin``.
@@ -776,7 +776,7 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
     """
     params = params or RailParameters()
     tables = _tables(tables)
-    margins = _margins(params, tables)
+    margins = _line_margins(params, tables)
     speed_factors = dict(speed_factors or {})
     headway_min = dict(headway_min or {})
     services: list[RailService] = []

@@ -49,13 +49,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyproj import Geod
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from corridor_geo._rail_tables import RailTables, load_rail_tables  # noqa: E402
 from corridor_geo.corridor import load_corridor  # noqa: E402
+from corridor_geo.distance import distance_matrix  # noqa: E402
 from corridor_geo.rail import (  # noqa: E402
     RAIL_MODES,
     RailParameters,
@@ -78,12 +78,19 @@ FIT_MODES = ("high_speed_rail", "intercity_rail")
 #: is not its travel speed (``geodata/rail_speed_limits.csv``, a ``fitted`` row). The XRL
 #: has three rows; the high-speed mode's margin is otherwise held by the one Ganzhou -
 #: Shenzhen opening-day row, whose train's stops are not known (docs/rail_model.md).
-LINE_FITS: dict[str, dict[str, object]] = {
-    "gsh_xrl": {
-        "margin": [0.15, 0.20, 0.25, 0.30, 0.35, 0.40],
-        "section": ("st_sz_north", "st_futian"),
-        "section_kmh": [60.0, 65.0, 70.0, 75.0, 80.0, 85.0, 90.0, 100.0],
-    },
+@dataclasses.dataclass(frozen=True)
+class LineFit:
+    """Grid of one line's allowance and of the effective speed of one of its sections."""
+
+    margin: tuple[float, ...]
+    section: tuple[str, str]
+    section_kmh: tuple[float, ...]
+
+
+LINE_FITS = {
+    "gsh_xrl": LineFit(margin=(0.15, 0.20, 0.25, 0.30, 0.35, 0.40),
+                       section=("st_sz_north", "st_futian"),
+                       section_kmh=(60.0, 65.0, 70.0, 75.0, 80.0, 85.0, 90.0, 100.0)),
 }
 
 
@@ -169,11 +176,11 @@ def fit_lines(obs: pd.DataFrame, model: _Model, params: RailParameters) -> None:
             continue
         sub = obs.iloc[rows].reset_index(drop=True)
         sub_model = _Model(sub)
-        a, b = spec["section"]  # type: ignore[misc]
+        a, b = spec.section
         best: tuple[float, float, float] = (float("inf"), 0.0, 0.0)
-        for kmh in spec["section_kmh"]:  # type: ignore[attr-defined]
+        for kmh in spec.section_kmh:
             t = _with_section_kmh(tables, line, a, b, kmh)
-            for m in spec["margin"]:  # type: ignore[attr-defined]
+            for m in spec.margin:
                 p = params.model_copy(update={"margin_by_link": {line: m}})
                 score = _score(sub, sub_model.times(p, t))
                 if score < best[0]:
@@ -229,12 +236,11 @@ def drive_report(path: Path) -> pd.DataFrame | None:
     # what an observed time asks of any route: the speed over the straight line (geodesic,
     # WGS84 ellipsoid) between the two resolved points
     # (planned links too: a drive row may name a station of a line not open yet)
-    pts = load_corridor(include_planned=True).places().drop_duplicates("id").set_index(
-        "id").geometry
-    a, b = pts.reindex(driving["from_id"]), pts.reindex(driving["to_id"])
-    _, _, m = Geod(ellps="WGS84").inv(a.x.to_numpy(), a.y.to_numpy(), b.x.to_numpy(),
-                                      b.y.to_numpy())
-    df["crow_km"] = np.asarray(m) / 1000.0
+    ends = list(dict.fromkeys([*driving["from_id"], *driving["to_id"]]))
+    km = distance_matrix(load_corridor(include_planned=True), ids=ends).set_index(
+        ["from_id", "to_id"])["distance_km"]
+    df["crow_km"] = km.loc[list(zip(driving["from_id"], driving["to_id"],
+                                     strict=True))].to_numpy()
     df["observed_crow_kmh"] = df["crow_km"] / (df["observed_min"] / 60.0)
     df["driving_crow_kmh"] = df["crow_km"] / (df["driving_min"] / 60.0)
     print("\n== drive rows (door to door includes parking; driving = connectors + network;"
