@@ -65,7 +65,7 @@ DEV_BBOX: tuple[float, float, float, float] = _roads.default_bbox()
 
 #: Version of the default network's drive model (cache key; the data files' hashes are
 #: part of the key too).
-DEFAULT_MODEL_VERSION = "default-20"
+DEFAULT_MODEL_VERSION = "default-21"
 
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".osm.xml")
 
