@@ -476,6 +476,20 @@ def _nearest(net, lon, lat):
     return int(np.argmin(haversine_m(np.asarray(net.lon), np.asarray(net.lat), lon, lat)))
 
 
+def _nx_graph(net):
+    # a networkx graph of the edge arrays, built here as an independent peer of the
+    # package's routing; the fastest of parallel edges is added last and kept
+    import networkx as nx
+
+    s, t = np.asarray(net.source), np.asarray(net.target)
+    w, names = np.asarray(net.travel_time_s, dtype=float), np.asarray(net.name)
+    hw = np.asarray(net.highway)
+    g = nx.DiGraph()
+    for e in np.argsort(-w):
+        g.add_edge(int(s[e]), int(t[e]), w=float(w[e]), name=str(names[e]), hw=str(hw[e]))
+    return g
+
+
 @pytest.mark.parametrize(("a", "b", "before", "after", "road", "saved_s"), [
     # Guangming Phoenix City -> Longgang: the Outer Ring (2020-12-29); 38.4 -> 29.9 min
     ("node_sz_guangming_phoenix_city", "dist_sz_longgang", 2019, 2021, OUTER_RING, 300.0),
@@ -504,10 +518,7 @@ def test_drive_longer_before_a_road_opened_hand_checked(nets_by_year, a, b, befo
                                                                      pts.loc[b].y)
         s, t = np.asarray(net.source), np.asarray(net.target)
         w = np.asarray(net.travel_time_s, dtype=float)
-        names = np.asarray(net.name)
-        g = nx.DiGraph()
-        for e in np.argsort(-w):  # the fastest of parallel edges is added last and kept
-            g.add_edge(int(s[e]), int(t[e]), w=float(w[e]), name=str(names[e]))
+        g = _nx_graph(net)
         sec, path = nx.single_source_dijkstra(g, o, d, weight="w")
         keep = np.lexsort((w, t, s))  # csr sums duplicates: keep the fastest per node pair
         first = np.ones(len(keep), dtype=bool)
@@ -523,35 +534,29 @@ def test_drive_longer_before_a_road_opened_hand_checked(nets_by_year, a, b, befo
     assert t0 > t1 + saved_s
 
 
-def test_nanshan_to_songshan_lake_takes_the_published_expressways_in_order(nets_by_year):
+def test_nanshan_to_songshan_lake_takes_the_published_expressways_in_order():
     # xigushan.com (2016): Nanshan -> Songshan Lake "南光高速-龙大高速-虎岗高速-莞深高速".
-    # The fastest drive, found by networkx on a graph built here from the edge arrays,
-    # runs those four expressways in that order (other classes in between are ignored);
-    # before default-21 the Longda - Guanshen link (the Hugang) was an arterial.
+    # The fastest drive of that year, found by networkx on the edge arrays, runs those four
+    # expressways in that order (other classes in between are ignored); before default-21
+    # the Longda - Guanshen link (the Hugang) was an arterial.
     import networkx as nx
 
     from corridor_geo.corridor import load_corridor
+    from corridor_geo.graph import load_network
 
-    net = nets_by_year[2019]  # the network before any later opening; the Hugang is 2005
+    net = load_network(as_of=2016)
     pts = load_corridor().places().set_index("id").geometry
     o = _nearest(net, pts.loc["dist_sz_nanshan"].x, pts.loc["dist_sz_nanshan"].y)
     d = _nearest(net, pts.loc["core_dg_songshan_lake"].x, pts.loc["core_dg_songshan_lake"].y)
-    s, t = np.asarray(net.source), np.asarray(net.target)
-    w, names = np.asarray(net.travel_time_s, dtype=float), np.asarray(net.name)
-    hw = np.asarray(net.highway)
-    g = nx.DiGraph()
-    for e in np.argsort(-w):  # the fastest of parallel edges is added last and kept
-        g.add_edge(int(s[e]), int(t[e]), w=float(w[e]), name=str(names[e]), hw=str(hw[e]))
+    g = _nx_graph(net)
     path = nx.dijkstra_path(g, o, d, weight="w")
     seq = [g.edges[p, q]["name"] for p, q in itertools.pairwise(path)
            if g.edges[p, q]["hw"] == "expressway"]
-    order = [k for k, _ in itertools.groupby(seq)]
-    assert order == ["Nanguang Expressway", "Longda Expressway",
-                     "Hugang Expressway (G1523, Dongguan: Dalingshan hub - Songshan Lake south)",
-                     "Guanshen Expressway"]
+    assert [k for k, _ in itertools.groupby(seq)] == [
+        "Nanguang Expressway", "Longda Expressway",
+        "Hugang Expressway (G1523, Dongguan: Dalingshan hub - Songshan Lake south)",
+        "Guanshen Expressway"]
     # not open before 2005-09-29: the same link is an ordinary arterial in 2004
-    from corridor_geo.graph import load_network
-
     rep = {r["id"]: r for r in load_network(as_of=2004).meta["expressways"]}
     assert rep["hugang_expressway"]["matched_km"] == 0.0
     assert rep["hugang_expressway"]["legs_not_open"]
