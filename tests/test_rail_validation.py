@@ -43,10 +43,6 @@ KNOWN_MISSES = {
     "but 59 min the other way (calibration row); the eastbound train's stops are not "
     "published, and running the 59-min pattern westbound only would leave the all-stops "
     "train (+32 %)",
-    ("赣州西", "深圳北", "2021", "109"): "the fastest Ganzhou - Shenzhen train of the opening "
-    "(1 h 49 min) skips stops that are not published; the model has one Ganzhou-Shenzhen "
-    "pattern over the listed stops (140 min), which matches the opening-day trains from Dongguan "
-    "South (119 min, calibration) and Guangmingcheng (125 min, held out)",
 }
 
 
@@ -113,7 +109,8 @@ def test_held_out_summary():
     # 10.3 % over 28 rows with the Ganzhou-Shenzhen, West Kowloon - Humen and Daojiao -
     # Yinping rows and the XRL's Humen stop in 2011-2014; 10.1 % with the Shiziyang
     # tunnel's cap on its own gap (Nansha North - Humen); 9.7 % with the Futian trains
-    # calling at Humen until 2016-01-09; a regression beyond 11 % fails
+    # calling at Humen until 2016-01-09; 7.3 % with the Ganzhou-Shenzhen fast train
+    # (Shenzhen North - Huizhou North non-stop); a regression beyond 11 % fails
     assert sum(errs) / len(errs) <= 0.11
 
 
@@ -123,6 +120,19 @@ def test_guangshen_semi_fast_pattern_matches_its_timetable():
     svc = next(s for s in services if s.id == "guangshen_railway/express_3stop_2023")
     t = svc.in_vehicle_min("st_gz_east", "st_shenzhen")
     assert abs(t - 84) / 84 <= TOLERANCE
+
+
+def test_ganshen_fast_train_matches_the_published_huizhou_shenzhen_time():
+    """Southern Daily 2021-12-10: after the opening, Huizhou - Shenzhen about half an hour."""
+    _, services = _network(2022)
+    best = min((s.in_vehicle_min("st_sz_north", "st_huizhou_north"), s.id) for s in services
+               if s.link_id == "ganshen_hsr"
+               and {"st_sz_north", "st_huizhou_north"} <= set(s.stops))
+    assert best[1] == "ganshen_hsr/fast"
+    assert abs(best[0] - 30) / 30 <= TOLERANCE
+    # the calibration row's opening-day train from Dongguan South keeps the stopping pattern
+    slow = next(s for s in services if s.id == "ganshen_hsr/all")
+    assert slow.in_vehicle_min("st_sz_north", "st_huizhou_north") > 40
 
 
 def test_guangshen_speed_follows_the_year():
