@@ -130,7 +130,7 @@ def test_ganshen_fast_train_matches_the_published_huizhou_shenzhen_time():
                and {"st_sz_north", "st_huizhou_north"} <= set(s.stops))
     assert best[1] == "ganshen_hsr/fast"
     assert abs(best[0] - 30) / 30 <= TOLERANCE
-    # the calibration row's opening-day train from Dongguan South keeps the stopping pattern
+    # the listed-stops train still calls at Guangmingcheng, Dongguan South and Zhongkai
     slow = next(s for s in services if s.id == "ganshen_hsr/all")
     assert slow.in_vehicle_min("st_sz_north", "st_huizhou_north") > 40
 
