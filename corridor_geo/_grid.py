@@ -355,13 +355,40 @@ class GridIndex:
         return np.concatenate(out_c), np.concatenate(out_p), np.concatenate(out_d)
 
     # ------------------------------------------------------------------ queries
-    def cell_times(self, t: np.ndarray, *, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    def cell_times(self, t: np.ndarray, *, limit: float,
+                   extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
         """Cells (flat, sorted) with time ≤ *limit* (s) for node times *t*, and their times.
 
         A cell's time is the minimum over its access points of the point's time plus the
         walk to the cell centre. Only the tiles within the leg of a reached access point
-        are visited (and built on first use).
+        are visited (and built on first use). *extra* ``(x, y, t)`` adds access points of
+        this query only (metric coordinates and times, e.g. the stations a transit trip
+        alights at), under the same leg and land rules.
         """
+        c, v = self._node_cell_times(t, limit=limit)
+        if extra is None:
+            return c, v
+        ex, ey, et = (np.asarray(a, dtype=np.float64) for a in extra)
+        keep = np.isfinite(et) & (et <= limit)
+        if not keep.any():
+            return c, v
+        ex, ey, et = ex[keep], ey[keep], et[keep]
+        g = self.grid
+        cell, ap, dist = self._pairs(ex, ey, 0, g.nx, 0, g.ny)
+        ct = et[ap] + dist / self.speed_ms
+        ok = ct <= limit
+        c = np.concatenate([c, cell[ok]])
+        v = np.concatenate([v, ct[ok]])
+        if not c.size:
+            return c, v
+        order = np.lexsort((v, c))
+        c, v = c[order], v[order]
+        first = np.r_[True, c[1:] != c[:-1]]  # the smallest time of each cell comes first
+        return c[first], v[first]
+
+    def _node_cell_times(self, t: np.ndarray, *, limit: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
         g = self.grid
         reached = np.isfinite(t)
         if not reached.any():

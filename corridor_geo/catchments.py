@@ -237,7 +237,8 @@ def catchments(
     olon = np.array([o.lon for o in orig])
     olat = np.array([o.lat for o in orig])
     if mode in _TRANSIT:
-        from corridor_geo.transit import MultimodalNetwork, transit_node_times
+        from corridor_geo.transit import MultimodalNetwork
+        from corridor_geo.transit.catchment import transit_times
 
         if corridor is None:
             from corridor_geo.corridor import load_corridor
@@ -246,13 +247,20 @@ def catchments(
         mm = multimodal if multimodal is not None else MultimodalNetwork.build(corridor,
                                                                                walk=net)
         snapped = snap_points(net, olon, olat, max_distance_m=math.inf)
-        times = transit_node_times(mm, net, olon, olat, mode=mode, snap_max_m=snap_max_m,
-                                   cutoff_s=limits[-1] * 60.0)
+        tt = transit_times(mm, net, olon, olat, mode=mode, snap_max_m=snap_max_m,
+                           cutoff_s=limits[-1] * 60.0)
+        times = tt.nodes
+        # each alighting station is a point of the map at the time of a trip to it (as in
+        # the matrix), not at its nearest walk node's time plus the walk back
+        sx, sy = _TO_METRIC.transform(tt.station_lon, tt.station_lat)
+        extras = [(np.asarray(sx, np.float64), np.asarray(sy, np.float64), tt.stations[k])
+                  for k in range(len(orig))]
     else:
         snapped = snap_points(net, olon, olat, max_distance_m=snap_max_m,
                               labels=[o.id for o in orig])
         src = np.asarray(snapped.node, dtype=np.int64)
         times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0)
+        extras = None
     snap_m = np.asarray(snapped.distance_m, dtype=np.float64)
 
     land_wgs = land if land is not None else (corridor.polygon if corridor is not None else None)
@@ -262,13 +270,19 @@ def catchments(
     limits_s = [b * 60.0 for b in limits]
     if method == "grid":
         geoms = _grid_method(net, x, y, times, limits_s, cell=cell, land=land_m,
-                             speed_ms=off_network_speed_kmh / 3.6, radius=max_off_network_m)
+                             speed_ms=off_network_speed_kmh / 3.6, radius=max_off_network_m,
+                             extras=extras)
     elif method == "concave_hull":
-        geoms = [_nested([shapely.concave_hull(shapely.multipoints(
-            np.column_stack([x[t <= lim], y[t <= lim]])), ratio=CONCAVE_RATIO)
-            for lim in limits_s], land_m) for t in times]
+        geoms = []
+        for k, t in enumerate(times):
+            px, py, pt = _with_extra(x, y, t, extras[k] if extras else None)
+            geoms.append(_nested([shapely.concave_hull(shapely.multipoints(
+                np.column_stack([px[pt <= lim], py[pt <= lim]])), ratio=CONCAVE_RATIO)
+                for lim in limits_s], land_m))
     else:
-        geoms = [_buffer_method(net, x, y, t, limits_s, land_m) for t in times]
+        geoms = [_buffer_method(net, x, y, t, limits_s, land_m,
+                                extra=extras[k] if extras else None)
+                 for k, t in enumerate(times)]
 
     plat_ids, plat_nodes = _platform_nodes(corridor, net, snap_max_m)
     rows: list[dict[str, Any]] = []
@@ -531,16 +545,30 @@ def _grid_index(net: Network, *, cell: float, land: BaseGeometry | None, speed_m
     return index
 
 
+_Extra = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _with_extra(x: np.ndarray, y: np.ndarray, t: np.ndarray, extra: _Extra | None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node coordinates and times with the extra points (alighting stations) appended."""
+    if extra is None:
+        return x, y, t
+    return (np.concatenate([x, extra[0]]), np.concatenate([y, extra[1]]),
+            np.concatenate([t, extra[2]]))
+
+
 def _grid_method(net: Network, x: np.ndarray, y: np.ndarray, times: np.ndarray,
                  limits_s: list[float], *, cell: float, land: BaseGeometry | None,
-                 speed_ms: float, radius: float) -> list[list[BaseGeometry]]:
+                 speed_ms: float, radius: float, extras: list[_Extra] | None = None
+                 ) -> list[list[BaseGeometry]]:
     # The grid covers the whole network (not just what these origins reach), so a
     # cell and its land component never depend on the other origins asked for; the
     # work per origin is confined to the tiles it reaches.
     index = _grid_index(net, cell=cell, land=land, speed_ms=speed_ms, radius=radius)
     out = []
-    for t in times:
-        cells, ct = index.cell_times(t, limit=limits_s[-1])
+    for k, t in enumerate(times):
+        cells, ct = index.cell_times(t, limit=limits_s[-1],
+                                     extra=extras[k] if extras else None)
         out.append(_grid.band_polygons(index.grid, cells, ct, limits_s, land))
     return out
 
@@ -560,18 +588,20 @@ def _nested(geoms: list[BaseGeometry], land: BaseGeometry | None) -> list[BaseGe
 
 
 def _buffer_method(net: Network, x: np.ndarray, y: np.ndarray, t: np.ndarray,
-                   limits_s: list[float], land: BaseGeometry | None) -> list[BaseGeometry]:
+                   limits_s: list[float], land: BaseGeometry | None, *,
+                   extra: _Extra | None = None) -> list[BaseGeometry]:
     src = np.asarray(net.source, dtype=np.int64)
     dst = np.asarray(net.target, dtype=np.int64)
+    px, py, pt = _with_extra(x, y, t, extra)  # points: the nodes, then the extra points
     geoms = []
     for lim in limits_s:
-        n = np.flatnonzero(t <= lim)
+        n = np.flatnonzero(pt <= lim)
         e = np.flatnonzero((t[src] <= lim) & (t[dst] <= lim))
         # straight segments between the end nodes: at a 25 m buffer the curvature of
         # the OSM geometry changes the area by well under a percent
         lines = shapely.linestrings(np.stack([np.column_stack([x[src[e]], y[src[e]]]),
                                               np.column_stack([x[dst[e]], y[dst[e]]])], axis=1))
-        parts = np.concatenate([shapely.buffer(shapely.points(x[n], y[n]), NODE_BUFFER_M),
+        parts = np.concatenate([shapely.buffer(shapely.points(px[n], py[n]), NODE_BUFFER_M),
                                 shapely.buffer(lines, EDGE_BUFFER_M)])
         geoms.append(shapely.union_all(parts) if parts.size else shapely.Polygon())
     return _nested(geoms, land)

@@ -126,6 +126,112 @@ def test_best_is_the_fastest_named_mode(bundled):
     assert set(best["mode"]) <= {"drive", *TRANSIT_MODES}
 
 
+def test_same_place_is_a_zero_trip_in_every_mode(bundled):
+    """A destination at the origin's coordinates (another id) costs nothing, as for drive.
+
+    The bundled Longhua district point is the Shenzhen North station point; a
+    ``(lon, lat)`` destination at Guangzhou South is that station's own point. Before,
+    transit said "no rail connection" and park and ride drove to another station and
+    rode back (65.7 and 49.4 min).
+    """
+    corridor, _, mm = bundled
+    gzs = corridor.stations.set_index("id").geometry["st_gz_south"]
+    for o, d in (("st_sz_north", "dist_sz_longhua"), ("st_gz_south", (gzs.x, gzs.y))):
+        for mode in ("drive", *TRANSIT_MODES, "best"):
+            cell = travel_time_matrix(corridor, [o], [d], mode=mode, network=mm).iloc[0]
+            assert cell.minutes == 0.0, (o, d, mode, cell.minutes)
+    # a metre or more apart is a trip
+    far = travel_time_matrix(corridor, ["st_gz_south"], [(gzs.x + 0.02, gzs.y)],
+                             mode="transit", network=mm).iloc[0]
+    assert far.minutes > 0.0
+
+
+@pytest.mark.parametrize("origin", ["st_gz_south", "st_dongguan_west", "st_sz_north"])
+def test_transit_catchment_holds_every_station_the_matrix_reaches(bundled, origin):
+    """Catchment and matrix, same origin and mode: a station reached within a band lies in it.
+
+    The matrix (the peer) charges a trip to a station only up to its exit; the catchment
+    must place the station at that time too, plus at most the walk from the station to
+    the centre of its grid cell. Before, the catchment reached a station only through its
+    nearest walk node and the walk back (35 of 70 such stations missing from
+    Guangzhou South's bands).
+    """
+    corridor, walk, mm = bundled
+    bands = [30, 45, 60, 75, 90]
+    stations = corridor.stations[corridor.stations["kind"] == "station"].set_index("id")
+    m = travel_time_matrix(corridor, [origin], list(stations.index), mode="transit",
+                           network=mm).set_index("to_id")
+    cat = catchments([origin], mode="transit", bands=bands, corridor=corridor, network=walk,
+                     multimodal=mm)
+    # the walk from the station to the centre of its cell
+    slack_min = _cell_size(walk) * np.sqrt(0.5) / (4.8 / 3.6) / 60.0 + 0.05
+    checked = 0
+    for b, geom in zip(cat["band_min"], cat.geometry, strict=True):
+        inside = m.index[m["minutes"] <= b - slack_min]
+        for sid in inside:
+            p = stations.geometry[sid]
+            if not corridor.polygon.contains(p):
+                continue  # the map is clipped to the corridor's land
+            checked += 1
+            assert geom.buffer(1e-7).contains(p), (origin, b, sid, m.at[sid, "minutes"])
+    assert checked >= 20
+
+
+def _cell_size(net):
+    from corridor_geo.catchments import DEFAULT_CELL_SIZE_M, SCGRAPH_CELL_SIZE_M
+
+    src = str(getattr(net, "meta", {}).get("source", ""))
+    return SCGRAPH_CELL_SIZE_M if src.startswith("scgraph") else DEFAULT_CELL_SIZE_M["transit"]
+
+
+def test_transit_node_times_never_exceed_the_matrix(bundled):
+    """A walk node's catchment time is at most the matrix's, and walks no farther from a station.
+
+    The matrix walks a straight line (× circuity) from a station farther than the walk
+    snap distance from the network; the catchment used to walk from such a station to its
+    nearest node first and on over the network (Guangzhou South → a node by Humen: 57.1
+    min in the matrix, 109.8 in the catchment).
+    """
+    from corridor_geo.transit import transit_node_times
+
+    corridor, walk, mm = bundled
+    origin = corridor.stations.set_index("id").geometry["st_gz_south"]
+    t = transit_node_times(mm, walk, [origin.x], [origin.y], mode="transit")[0]
+    # nodes a walk from a station away (the others are reached on foot from the origin
+    # only, which the matrix's transit mode does not offer)
+    st = corridor.stations[corridor.stations["kind"] == "station"]
+    near = np.zeros(walk.n_nodes, bool)
+    for p in st.geometry:
+        near |= np.hypot((walk.lon - p.x) * 102.6, (walk.lat - p.y) * 110.8) < 1.8  # km
+    rng = np.random.default_rng(20261203)
+    pool = np.flatnonzero(near & np.isfinite(t))
+    nodes = rng.choice(pool, size=min(150, pool.size), replace=False)
+    dest = [(float(walk.lon[n]), float(walk.lat[n])) for n in nodes]
+    m = travel_time_matrix(corridor, [(origin.x, origin.y)], dest, mode="transit",
+                           network=mm)
+    fin = np.isfinite(m["minutes"].to_numpy())
+    assert fin.sum() >= 50
+    over = t[nodes][fin] / 60.0 - m["minutes"].to_numpy()[fin]
+    assert over.max() <= 1e-6, float(over.max())
+    # and no farther from a station than the matrix walks: a node the train brings
+    # closer than walking all the way lies within max_walk_km of a station
+    from pyproj import Geod
+
+    from corridor_geo.routing import shortest_times, snap_points
+
+    o_node = int(snap_points(walk, [origin.x], [origin.y], max_distance_m=np.inf).node[0])
+    on_foot = shortest_times(walk, [o_node])[0]
+    by_train = np.flatnonzero(t < on_foot - 1e-6)
+    assert by_train.size >= 100
+    geod = Geod(ellps="WGS84")
+    nearest = np.full(by_train.size, np.inf)
+    for p in st.geometry:
+        d = geod.inv(np.full(by_train.size, p.x), np.full(by_train.size, p.y),
+                     walk.lon[by_train], walk.lat[by_train])[2]
+        nearest = np.minimum(nearest, d)
+    assert nearest.max() <= mm.params.max_walk_km * 1000.0 + 1.0, float(nearest.max())
+
+
 # ----------------------------------------------------------------------------- real extract
 
 

@@ -7,8 +7,9 @@ One subpackage for everything multimodal, routed through :mod:`corridor_geo.rout
   scenario edits (:class:`NetworkEdits`, :class:`NewLink`);
 * :mod:`~corridor_geo.transit.matrix` — :func:`travel_time_matrix` (drive, transit,
   park_and_ride, best) with breakdowns and route geometry, :func:`matrix_to_records`;
-* :mod:`~corridor_geo.transit.catchment` — :func:`transit_node_times`, door-to-node
-  transit times for transit catchments;
+* :mod:`~corridor_geo.transit.catchment` — :func:`transit_times` and
+  :func:`transit_node_times`, door-to-node and door-to-station transit times for
+  transit catchments;
 * ``_legs`` — the one implementation of access and egress legs both use, and the
   named transit modes (:data:`LEG_MODES`: ``"transit"`` = walk + rail + walk,
   ``"park_and_ride"`` = drive and park + rail + walk).
@@ -24,7 +25,7 @@ Examples
 """
 
 from corridor_geo.transit._legs import LEG_MODES, TRANSIT_MODES
-from corridor_geo.transit.catchment import transit_node_times
+from corridor_geo.transit.catchment import TransitTimes, transit_node_times, transit_times
 from corridor_geo.transit.matrix import (
     COLUMNS,
     MODES,
@@ -53,9 +54,11 @@ __all__ = [
     "NetworkEdits",
     "NewLink",
     "StreetLayer",
+    "TransitTimes",
     "matrix_to_records",
     "resolve_points",
     "transit_node_times",
+    "transit_times",
     "travel_time_matrix",
     "walk_layer",
 ]

@@ -178,6 +178,11 @@ def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point], dest: Sequence[
                    mode: str) -> list[dict[str, Any]]:
     acc = access_legs(mm, orig, egress=False, mode=mode)
     egr = access_legs(mm, dest, egress=True, mode=mode)
+    # the same place (same id, or under a metre apart) is a zero trip, as for drive cells
+    geo_m = geodesic_m(np.array([q.lon for q in orig])[:, None],
+                       np.array([q.lat for q in orig])[:, None],
+                       np.array([q.lon for q in dest])[None, :],
+                       np.array([q.lat for q in dest])[None, :])
     rail = mm.rail_station_minutes
     n_s = rail.shape[0]
     cells = []
@@ -190,7 +195,7 @@ def _transit_cells(mm: MultimodalNetwork, orig: Sequence[Point], dest: Sequence[
         via = np.take_along_axis(m1, via_i[:, None, :], axis=1)[:, 0, :]
     for io, o in enumerate(orig):
         for jd, d in enumerate(dest):
-            if o.id == d.id:
+            if o.id == d.id or geo_m[io, jd] < 1.0:
                 cells.append(_cell(o, d, mode, minutes=0.0, km=0.0, access=0.0,
                                    wait=0.0, ivt=0.0, transfer=0.0, egress=0.0, am="none",
                                    em="none", coords=[(o.lon, o.lat)]))
