@@ -67,6 +67,8 @@ DEFAULT_CELL_SIZE_M: dict[str, float] = {"drive": 250.0, "walk": 100.0, "transit
 SCGRAPH_CELL_SIZE_M = 250.0
 #: Default longest off-network leg (m) on OSM street networks and on the scgraph default.
 MAX_OFF_NETWORK_M = 500.0
+#: Largest population count a zone may hold (above the world's population).
+MAX_POPULATION_COUNT = 1e10
 #: Most memory the grid method may need (bytes), checked before anything is allocated.
 MAX_GRID_MEMORY_BYTES = 2 << 30
 #: Most bands per call (each is a polygon per origin).
@@ -448,11 +450,22 @@ def _read_population(population: gpd.GeoDataFrame | str | Path,
                                   path=where, field=column)
     if layer.crs is None:
         raise DataValidationError("population layer has no CRS", path=where)
-    counts = pd.to_numeric(layer[column], errors="coerce")
-    bad = np.flatnonzero(counts.notna().to_numpy() & (counts.to_numpy() < 0))
-    if bad.size:
-        raise DataValidationError("population counts must be ≥ 0", path=where,
-                                  row=int(bad[0]) + 1, field=column)
+    raw = layer[column]
+    counts = pd.to_numeric(raw, errors="coerce")
+    # missing (null or blank) counts are 0; anything else must be a finite count
+    missing = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
+    c = counts.to_numpy(dtype=float)
+    for bad, expected in ((np.isnan(c) & ~missing, "a number"),
+                          (~np.isnan(c) & ~np.isfinite(c), "a finite number"),
+                          (np.isfinite(c) & (c < 0), "a count ≥ 0"),
+                          (np.isfinite(c) & (c > MAX_POPULATION_COUNT),
+                           f"a count ≤ {MAX_POPULATION_COUNT:.0e} (more than the world's "
+                           "population is not a zone's count)")):
+        i = np.flatnonzero(bad)
+        if i.size:
+            value = " ".join(str(raw.iloc[int(i[0])]).split())[:40]
+            raise DataValidationError(f"population count {value!r}; expected {expected}",
+                                      path=where, row=int(i[0]) + 1, field=column)
     out = gpd.GeoDataFrame({column: counts.fillna(0.0).to_numpy(dtype=float)},
                            geometry=layer.geometry.values, crs=layer.crs).to_crs(METRIC_CRS)
     return out[~(out.geometry.is_empty | out.geometry.isna())]

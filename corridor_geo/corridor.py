@@ -569,7 +569,16 @@ def _assemble(data: GeoData, *, as_of: int | None, enable: Iterable[str] = (),
     )
 
 
-def _read_extras(extra_nodes: PathLike | Sequence[PathLike], data: GeoData) -> gpd.GeoDataFrame:
+def _read_extras(extra_nodes: PathLike | Sequence[PathLike], data: GeoData, *,
+                 polygon: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
+    """Read the extra node files: new ids only, and (with *polygon*) near the corridor.
+
+    A point farther than ``_args.MAX_DISTANCE_KM`` from *polygon* is refused, as matrices
+    and catchments refuse such a ``(lon, lat)`` (a sign change or swapped columns would
+    otherwise give a node on another continent).
+    """
+    from corridor_geo._args import check_point
+
     paths = [extra_nodes] if isinstance(extra_nodes, str | os.PathLike) else list(extra_nodes)
     unlocated = set(data.places.loc[data.places.geometry.isna().to_numpy(), "id"])
     taken = dict.fromkeys(set(data.places["id"]) - unlocated, "the bundled geodata")
@@ -586,6 +595,13 @@ def _read_extras(extra_nodes: PathLike | Sequence[PathLike], data: GeoData) -> g
                     path=Path(p), row=row, field="id",
                 )
         taken.update({pid: str(p) for pid in gdf["id"]})
+        if polygon is not None:
+            for row, (pid, g) in enumerate(zip(gdf["id"], gdf.geometry, strict=True), 1):
+                try:
+                    check_point(g.x, g.y, polygon=polygon, what=f"node {pid!r}")
+                except ArgumentError as exc:
+                    raise DataValidationError(str(exc), path=Path(p), row=row,
+                                              field="geometry") from None
         frames.append(gdf)
     out = pd.concat(frames, ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.WGS84)
@@ -656,5 +672,8 @@ def load_corridor(
             raise ArgumentError("include_planned must be True, False or a list of link ids, "
                                 f"got {include_planned!r}")
         _check_link_ids(data, enable)
-    extra = _read_extras(extra_nodes, data) if extra_nodes else None
+    if not extra_nodes:
+        return _assemble(data, as_of=as_of, enable=enable, extra=None)
+    polygon = _assemble(data, as_of=as_of, enable=enable, extra=None).polygon
+    extra = _read_extras(extra_nodes, data, polygon=polygon)
     return _assemble(data, as_of=as_of, enable=enable, extra=extra)

@@ -385,7 +385,8 @@ class TravelTimeRow(BaseModel):
 
     from_: str = Field(alias="from", min_length=1)
     to: str = Field(min_length=1)
-    minutes: float = Field(gt=0)
+    # 6 s to a day: below, an error in percent means nothing; above, no corridor trip
+    minutes: float = Field(ge=0.1, le=1440)
     link_id: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
 
 

@@ -82,6 +82,10 @@ class DataValidationError(CorridorGeoError, ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
+#: Longest id or name looked up as given; a longer query is shown cut (and not matched).
+_LONGEST_NAME = 200
+
+
 class UnknownIdError(CorridorGeoError, KeyError):
     """An id or name matches no platform, node or station (or more than one).
 
@@ -114,10 +118,15 @@ class UnknownIdError(CorridorGeoError, KeyError):
     ) -> None:
         self.query = query
         self.ambiguous = sorted(ambiguous)
+        # no name is this long: no close-match search over it, and only its start shown
+        long = len(query) > _LONGEST_NAME
         self.suggestions = (
             list(suggestions) if suggestions is not None
+            else [] if long
             else difflib.get_close_matches(query, sorted(set(candidates)), n=5, cutoff=0.5)
         )
+        if long:
+            query = f"{query[:60]}… ({len(query):,} characters)"
         labels = labels or {}
 
         def show(item: str) -> str:

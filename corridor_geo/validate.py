@@ -57,7 +57,8 @@ _MODES = ("rail", "drive", "transit", "park_and_ride", "best")
 # one shared string per mode (mode.lower() makes a new one per row)
 _MODE_OBJ: dict[str | None, str | None] = {m: m for m in _MODES}
 # a place given as a WGS84 point: "lon,lat"
-_COORD = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*$")
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_COORD = re.compile(rf"^\s*({_NUM})\s*,\s*({_NUM})\s*$")
 # an optional free-text ``kind`` column saying the figure is for a stopping train
 _ALL_STOPS = re.compile(r"all[- ]?stops|stopping|站站停|slowest", re.IGNORECASE)
 

@@ -236,6 +236,29 @@ def test_bad_inputs():
         catchments([o], network=net, land=land, population=zones)
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("abc", "population count 'abc'; expected a number"),
+    (np.inf, "population count 'inf'; expected a finite number"),
+    (-3.0, "population count '-3.0'; expected a count ≥ 0"),
+    (1e308, "population count '1e+308'; expected a count ≤ 1e+10"),
+])
+def test_population_counts_must_be_counts(value, expected):
+    """A count that is not a finite, non-negative number is refused with its row.
+
+    Before, "abc" became 0 without a word, and inf or 1e308 gave inf / an overflow in
+    the band's population.
+    """
+    net, land, _ = river_town(bridge=True)
+    zones = gpd.GeoDataFrame({"population": [1000.0, value, None]},
+                             geometry=[shapely.box(113.9, 22.5, 114.0, 22.6)] * 3, crs=4326)
+    with pytest.raises(DataValidationError, match="row 2") as info:
+        catchments([_origin(1000, 1000)], network=net, land=land, population=zones)
+    assert expected in str(info.value)
+    zones["population"] = zones["population"].astype(object)
+    zones.loc[1, "population"] = ""  # blank and null are missing counts: 0
+    catchments([_origin(1000, 1000)], network=net, land=land, population=zones)
+
+
 # ----------------------------------------------------------------------------- real network
 
 

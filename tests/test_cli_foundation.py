@@ -164,3 +164,27 @@ def test_broken_command_import_is_an_error_not_no_such_command(monkeypatch):
     assert helped.exit_code == 0
     assert "extent" in helped.output
     assert " distances " not in helped.output
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    """``corridor-geo nodes | head -1``: the reader leaves early; no 'internal error'.
+
+    The read end of the pipe is closed before the command writes, so its first write
+    fails with EPIPE every time (a real ``| head`` does so whenever the output outgrows
+    the pipe's buffer before head exits). Status 141 = 128 + SIGPIPE, as a Unix tool
+    ended by SIGPIPE reports it.
+    """
+    import os
+    import subprocess
+    import sys
+
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        p = subprocess.run([sys.executable, "-c", "from corridor_geo.cli import main; main()",
+                            "nodes"], stdout=w, stderr=subprocess.PIPE, timeout=300,
+                           check=False)
+    finally:
+        os.close(w)
+    assert p.stderr.decode() == ""
+    assert p.returncode == 141

@@ -92,6 +92,23 @@ BAD = {
         "id": "new_line", "name": "New", "mode": "intercity_rail", "operating_speed_kmh": 120,
         "stops": ["st_sz_north", "st_nowhere"]}]}),
         "edits.add_links[0].stops[1]: unknown platform, node or station 'st_nowhere'"),
+    # a new expressway runs between interchanges, a new rail link between stations (an
+    # expressway to Shenzhen North passed --check and then failed with a KeyError)
+    "expressway_to_a_station": (_patched(edits={"add_links": [{
+        "id": "new_road", "name": "New", "mode": "expressway", "operating_speed_kmh": 100,
+        "stops": ["ic_yj_qianhai", "st_sz_north"]}]}),
+        "edits.add_links[0].stops[1]: 'st_sz_north' is a railway station; an expressway's "
+        "stops are its interchanges"),
+    "rail_to_a_platform": (_patched(edits={"add_links": [{
+        "id": "new_line", "name": "New", "mode": "intercity_rail", "operating_speed_kmh": 120,
+        "stops": ["st_sz_north", "core_sz_hitech_zone"]}]}),
+        "edits.add_links[0].stops[1]: 'core_sz_hitech_zone' is not a station or interchange; "
+        "a rail link's stops are railway stations"),
+    "far_new_stop": (_patched(edits={"add_links": [{
+        "id": "new_line", "name": "New", "mode": "intercity_rail", "operating_speed_kmh": 120,
+        "stops": ["st_sz_north", {"name": "Null Island", "lon": 0, "lat": 0}]}]}),
+        "edits.add_links[0].stops[1]: stop 'Null Island' (0.000000, 0.000000) is farther than "
+        "30 km from the corridor's study area"),
     "headway_on_expressway": (_patched(edits={"headway_min": {"gs_expressway": 10}}),
                               "headways apply to rail links"),
     "unordered_bands": (_patched(bands=[60, 30]),

@@ -325,6 +325,25 @@ def test_extra_nodes_errors():
     assert "bad_missing_lon.csv" in str(info.value)
 
 
+@pytest.mark.parametrize(("lon", "lat"), [(-113.75, 22.95), (0.0, 0.0), (113.6, 24.4)])
+def test_extra_node_far_from_the_corridor_is_refused(tmp_path, lon, lat):
+    """A node more than 30 km outside the corridor is an error, as a matrix point is.
+
+    A sign slip (lon -113.75) was accepted and gave a 16,619 km drive in a scenario's
+    matrix; (113.6, 24.4) lies about 50 km north of Conghua, beyond the 30 km margin.
+    """
+    f = tmp_path / "mine.csv"
+    f.write_text("id,name,lon,lat\nuser_ok,Near,113.8,22.95\n"
+                 f"user_far,Far,{lon},{lat}\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        load_corridor(extra_nodes=f)
+    assert (info.value.row, info.value.field) == (2, "geometry")
+    assert "farther than 30 km from the corridor's study area" in str(info.value)
+    assert "mine.csv" in str(info.value)
+    f.write_text("id,name,lon,lat\nuser_ok,Near,113.8,22.95\n", encoding="utf-8")
+    assert "user_ok" in set(load_corridor(extra_nodes=f).nodes["id"])
+
+
 def test_geodata_dir_keyword(tmp_path):
     for name in ("places.csv", "stations.csv", "links.csv", "link_stops.csv"):
         shutil.copy(settings.geodata_dir() / name, tmp_path / name)

@@ -337,3 +337,29 @@ def test_compare_timetable_by_hand_and_with_the_models_own_feed(tmp_path):
     assert s["n_not_modelled"] == 0
     assert s["n"] > 1000
     assert rows["error_min"].abs().max() < 0.05  # whole-second rounding of the feed
+
+
+@pytest.mark.parametrize(("row", "field", "expected"), [
+    ("广州南,深圳北,1e300", "minutes", "less than or equal to 1440"),   # a 300-digit MAE
+    ("广州南,深圳北,1e-310", "minutes", "greater than or equal to 0.1"),  # MAPE inf %
+    ('"1e300,1e300",深圳北,10', "from", "not a WGS84 lon/lat pair"),   # "unknown station"
+    ("广州南," + "x" * 600 + ",10", "to", "… (600 characters)"),         # echoed whole
+])
+def test_bad_rows_name_the_file_row_and_field_from_the_cli(tmp_path, row, field, expected):
+    """``validate-times``: one line naming the file, the row and the field, kept short.
+
+    The comments say what each row gave before.
+    """
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    f = tmp_path / "obs.csv"
+    f.write_text(f"from,to,minutes\n广州南,深圳北,36\n{row}\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["-q", "validate-times", str(f), "--no-streets"])
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "\n" not in line, line
+    assert len(line) < 400, line
+    assert line.startswith(f"corridor-geo: error: {f}, row 2, field {field}: "), line
+    assert expected in line

@@ -9,6 +9,7 @@ line on stderr and exit with code 2; no traceback unless ``--debug``.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -93,6 +94,14 @@ class _BrokenCommand(click.ClickException):
 def _fail(exc: BaseException, *, debug: bool) -> None:
     from corridor_geo.errors import CorridorGeoError
 
+    if isinstance(exc, BrokenPipeError):
+        # the reader of the output went away (``corridor-geo ... | head``): stop quietly
+        # with the status of a process ended by SIGPIPE, as Unix tools do; stdout now
+        # points at devnull so that the interpreter's last flush does not fail again
+        # (the recipe of the Python docs, "Note on SIGPIPE")
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(128 + 13)
     if debug:
         raise exc
     if isinstance(exc, CorridorGeoError):

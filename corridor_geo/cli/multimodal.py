@@ -161,8 +161,15 @@ def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: s
     except UnicodeDecodeError as exc:
         raise DataValidationError(f"not UTF-8 text (byte {exc.start})",
                                   path=observed) from None
-    rows, summary = _validate(load_corridor(), obs, street=False if no_streets else None,
-                              drive_parking=drive_parking)
+    try:
+        rows, summary = _validate(load_corridor(), obs, street=False if no_streets else None,
+                                  drive_parking=drive_parking)
+    except DataValidationError as exc:
+        if exc.path is not None:
+            raise
+        # a row's error names the file it came from (the table was read above)
+        raise DataValidationError(exc.reason, path=observed, row=exc.row,
+                                  field=exc.field) from None
 
     def num(v: Any) -> float | None:
         return round(float(v), 2) if math.isfinite(float(v)) else None

@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from corridor_geo import _repr, _yaml, settings
+from corridor_geo._args import check_point
 from corridor_geo._io import atomic_write_text, read_input
 from corridor_geo._scenario_model import (
     AddLink,
@@ -453,13 +454,27 @@ def _resolve_places(s: Scenario, corridor: Corridor, label: str) -> tuple[
                 raise ScenarioError(f"{v!r} is the same place as {name}[{seen[v]}]",
                                     path=label, field=f"{name}[{i}]")
             seen[v] = i
+    from corridor_geo.transit.multimodal import new_link_stop_problem
+
+    kinds = dict(zip(corridor.stations["id"], corridor.stations["kind"], strict=True))
     stops_all: list[tuple[str | tuple[str, float, float], ...]] = []
     for i, lk in enumerate(s.edits.add_links):
         stops: list[str | tuple[str, float, float]] = []
         for j, stop in enumerate(lk.stops):
             if isinstance(stop, str):
-                stops.append(place(stop, f"edits.add_links[{i}].stops[{j}]"))
+                where = f"edits.add_links[{i}].stops[{j}]"
+                sid = place(stop, where)
+                problem = new_link_stop_problem(lk.mode, sid, kinds)
+                if problem:
+                    raise ScenarioError(problem, path=label, field=where)
+                stops.append(sid)
             else:
+                try:  # near the corridor, as matrices and extra nodes require
+                    check_point(stop.lon, stop.lat, polygon=corridor.polygon,
+                                what=f"stop {stop.name!r}")
+                except ArgumentError as exc:
+                    raise ScenarioError(str(exc), path=label,
+                                        field=f"edits.add_links[{i}].stops[{j}]") from None
                 stops.append((stop.name, stop.lon, stop.lat))
         stops_all.append(tuple(stops))
     return origins, dests, tuple(stops_all)

@@ -42,7 +42,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from corridor_geo import _roads
-from corridor_geo._args import check_as_of, check_has
+from corridor_geo._args import check_as_of, check_has, check_point
 from corridor_geo._rail_tables import RailTables, load_rail_tables
 from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdError
 from corridor_geo.network import Network, csr_from_edges
@@ -75,6 +75,7 @@ __all__ = [
     "NetworkEdits",
     "NewLink",
     "StreetLayer",
+    "new_link_stop_problem",
     "walk_layer",
 ]
 
@@ -215,6 +216,61 @@ class NetworkEdits:
                 if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
                     raise DataValidationError(f"{what} for {k!r} must be a positive number, "
                                               f"got {v!r}", field=str(k))
+
+
+def new_link_stop_problem(mode: str, stop_id: str, kinds: dict[str, str]) -> str | None:
+    """Return what is wrong with an existing stop named for a new link of *mode*, or None.
+
+    A new expressway runs between interchanges, a new rail link between railway
+    stations; anything else (a platform, a district, the other kind of stop) must be
+    given as a new point with coordinates.
+
+    Parameters
+    ----------
+    mode
+        The new link's mode (``"expressway"`` or a rail mode).
+    stop_id
+        The stop's id, as resolved from the corridor.
+    kinds
+        ``kind`` per id of the corridor's stations (``"station"`` or ``"interchange"``).
+
+    Returns
+    -------
+    str or None
+        The problem in words, or None if the stop fits.
+
+    Examples
+    --------
+    >>> new_link_stop_problem("expressway", "st_x", {"st_x": "station"})[:30]
+    "'st_x' is a railway station; a"
+    """
+    want = "interchange" if mode == "expressway" else "station"
+    what = "an expressway's stops are its interchanges" if want == "interchange" \
+        else "a rail link's stops are railway stations"
+    got = kinds.get(stop_id)
+    if got == want:
+        return None
+    is_ = {"station": "a railway station", "interchange": "an expressway interchange"}.get(
+        str(got), "not a station or interchange")
+    return (f"{stop_id!r} is {is_}; {what} (or new points given as name, lon, lat)")
+
+
+def _check_new_link_stops(corridor: Corridor, edits: NetworkEdits) -> None:
+    """Raise on a new link's stop that is not a stop of its kind (see above)."""
+    kinds = dict(zip(corridor.stations["id"], corridor.stations["kind"], strict=True))
+    polygon = getattr(corridor, "polygon", None)  # stand-in corridors may have none
+    for a in edits.add_links:
+        for n, stop in enumerate(a.stops):
+            problem = new_link_stop_problem(a.mode, stop, kinds) \
+                if isinstance(stop, str) else None
+            if not isinstance(stop, str) and len(stop) == 3:
+                try:  # near the corridor, as matrices and extra nodes require
+                    check_point(stop[1], stop[2], polygon=polygon, what=f"({stop[0]!r})")
+                except ArgumentError as exc:
+                    problem = str(exc)
+            if problem:
+                raise DataValidationError(f"link {a.id}: stop {n + 1}: {problem}",
+                                          field="add_links")
 
 
 def _slug(text: str) -> str:
@@ -463,6 +519,7 @@ class MultimodalNetwork:
         road_factors = {k: v for k, v in edits.speed_factors.items() if k not in rail_factors}
         specs = link_specs_from_corridor(corridor, params=rp, modes=(*rp.modes, "expressway"),
                                          link_ids=self.link_ids, as_of=self.as_of)
+        _check_new_link_stops(corridor, edits)
         specs += [self._new_link_spec(a, rp) for a in edits.add_links]
         for a in edits.add_links:
             self.link_ids.append(a.id)
