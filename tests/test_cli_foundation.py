@@ -188,3 +188,9 @@ def test_output_into_a_closed_pipe_ends_quietly():
         os.close(w)
     assert p.stderr.decode() == ""
     assert p.returncode == 141
+
+
+def test_nodes_of_a_kind_with_none_prints_the_header(runner: CliRunner) -> None:
+    r = runner.invoke(main, ["nodes", "--kind", "user_node"])
+    assert r.exit_code == 0
+    assert r.output == "id  name_en  name_zh  kind  city  confidence  lon  lat\n"

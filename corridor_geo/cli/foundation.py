@@ -30,6 +30,8 @@ def _echo_frame(df: pd.DataFrame, fmt: str) -> None:
     elif fmt == "json":
         click.echo(json.dumps(json.loads(df.to_json(orient="records", force_ascii=False)),
                               ensure_ascii=False, indent=2))
+    elif df.empty:  # the header alone, not pandas' "Empty DataFrame" dump
+        click.echo("  ".join(map(str, df.columns)))
     else:
         with pd.option_context("display.max_rows", None, "display.width", 200,
                                "display.max_colwidth", 48):
