@@ -9,8 +9,10 @@
 * :func:`read_gtfs` reads a user's feed (with ``gtfs-kit``) into rail services: one per
   route and stop sequence (both directions merged; one-way when every trip runs one
   way), in-vehicle minutes between stops from the timetable, the dwell from the stop
-  times, the headway from ``frequencies.txt`` or from the number of trips. Stops are
-  matched to the corridor's stations by id, name or position (within ``max_match_m``).
+  times, the headway from ``frequencies.txt`` or from the trips' departures in each
+  direction (never zero: see :func:`_headway_min`). Stops are matched to the corridor's
+  stations by id, name or position (within ``max_match_m``). A cell gtfs-kit cannot read
+  is one error naming the file inside the feed, its row, field and id.
 * :func:`apply_timetable` replaces the modelled services of every link a feed covers
   with the feed's services.
 
@@ -23,11 +25,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import math
+import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -63,6 +68,40 @@ _AGENCY_ID = "corridor_geo"
 
 #: The longest ``headway_secs`` gtfs-kit reads (it types the column as a 16-bit integer).
 _MAX_HEADWAY_S = 32767
+
+#: The headway (min) of a route whose trips leave at fewer than two distinct times in
+#: each direction (one train, or one each way): that of a single departure.
+_SINGLE_DEPARTURE_HEADWAY_MIN = 60.0
+
+#: What a field must hold, for messages (other fields: gtfs-kit's type, or an id).
+_EXPECTED = {
+    "stop_lat": "a latitude from -90 to 90",
+    "stop_lon": "a longitude from -180 to 180",
+    "stop_sequence": f"a whole number from 0 to {(1 << 31) - 1} (the stop's order in its "
+                     "trip)",
+    "headway_secs": f"a whole number of seconds from 1 to {_MAX_HEADWAY_S} (gtfs-kit reads "
+                    "headway_secs as a 16-bit integer; give a rarer service as its trips)",
+}
+
+#: Coordinate columns of stops.txt and their largest absolute value.
+_COORD_LIMITS = {"stop_lat": 90.0, "stop_lon": 180.0}
+
+#: The id that names a row of each GTFS file in messages (what it is, its column).
+_ROW_ID = {"stops": ("stop", "stop_id"), "routes": ("route", "route_id"),
+           "trips": ("trip", "trip_id"), "stop_times": ("trip", "trip_id"),
+           "frequencies": ("trip", "trip_id"), "shapes": ("shape", "shape_id"),
+           "calendar": ("service", "service_id"), "calendar_dates": ("service", "service_id"),
+           "transfers": ("stop", "from_stop_id"), "agency": ("agency", "agency_id")}
+
+#: The integer types gtfs-kit reads columns as, and their ranges.
+_INT_RANGES = {"Int16": (-(1 << 15), (1 << 15) - 1), "Int32": (-(1 << 31), (1 << 31) - 1)}
+
+#: Cells gtfs-kit reads as missing (its ``na_values`` and pandas' defaults).
+_NA_VALUES = ["", " ", "nan", "NaN", "null"]
+
+#: A decimal number as pandas reads it (ASCII digits, optional sign, point and exponent).
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+_INFINITY = re.compile(r"\s*[+-]?inf(?:inity)?\s*", re.IGNORECASE)
 
 
 def _hms(seconds: float) -> str:
@@ -266,6 +305,8 @@ def export_gtfs(services: Iterable[RailService], path: str | Path, *,
 
     Raises
     ------
+    DataValidationError
+        *services* is empty (e.g. a network of a year before any railway ran).
     OutputDirError
         *path* exists and may not be replaced (see above); nothing is written.
 
@@ -279,7 +320,9 @@ def export_gtfs(services: Iterable[RailService], path: str | Path, *,
 
     services = list(services)
     if not services:
-        raise DataValidationError("no services to export", field="services")
+        raise DataValidationError(
+            "no rail service to export; expected at least one (a network of a year before "
+            "the corridor's first railway opened has none)", field="services")
     path = Path(path)
     is_zip = path.suffix.lower() == ".zip"
     if is_zip and (path.exists() or path.is_symlink()):
@@ -289,7 +332,8 @@ def export_gtfs(services: Iterable[RailService], path: str | Path, *,
         if not overwrite and not _written_by_us(path):
             raise OutputDirError(
                 f"GTFS output {path}: the file exists and was not written by corridor_geo; "
-                "nothing was written. Choose a new file name, or pass overwrite=True")
+                "nothing was written. Choose a new file name, or use --overwrite "
+                "(overwrite=True) to replace it")
     tables = _tables(services, stations, agency_name=agency_name, start=start_time,
                      end=end_time, start_date=start_date, end_date=end_date)
     if not is_zip:
@@ -377,6 +421,166 @@ def _require_gtfs_kit() -> None:
             'installed; install it with: pip install "corridor_geo[gtfs]"')
 
 
+def _feed_files(path: Path) -> dict[str, str]:
+    """Return the file gtfs-kit reads for each table of a feed: ``{"stops": "stops.txt"}``.
+
+    As ``gtfs_kit.read_feed``: a non-empty ``.txt`` file named after a table, directly in
+    a folder or anywhere in a zip (the last one listed wins).
+    """
+    from gtfs_kit.constants import DTYPES
+
+    if path.is_dir():
+        return {f.stem: f.name for f in sorted(path.iterdir())
+                if f.suffix == ".txt" and f.stem in DTYPES and f.is_file() and f.stat().st_size}
+    with zipfile.ZipFile(path) as zf:
+        return {Path(i.filename).stem: i.filename for i in zf.infolist()
+                if not i.is_dir() and i.file_size and i.filename.endswith(".txt")
+                and Path(i.filename).stem in DTYPES}
+
+
+def _inner(path: Path, table: str) -> Path:
+    """Where a table of a feed is, for messages: ``feed/stops.txt`` or ``feed.zip/stops.txt``."""
+    try:
+        member = _feed_files(path).get(table, f"{table}.txt")
+    except (OSError, zipfile.BadZipFile):
+        member = f"{table}.txt"
+    return path / member
+
+
+@contextlib.contextmanager
+def _open_member(path: Path, member: str) -> Iterator[IO[bytes]]:
+    """Open a file of a feed folder or zip for reading bytes."""
+    if path.is_dir():
+        with (path / member).open("rb") as f:
+            yield f
+    else:
+        with zipfile.ZipFile(path) as zf, zf.open(member) as f:
+            yield f
+
+
+def _row_name(table: str, df: pd.DataFrame, k: int) -> str:
+    """``"trip T1: "``: the id of row *k* of a table, to start a message ("" without one)."""
+    what, col = _ROW_ID.get(table, ("", ""))
+    if col not in df.columns or pd.isna(df[col].iloc[k]):
+        return ""
+    return f"{what} {str(df[col].iloc[k]).strip()}: "
+
+
+def _not_utf8(path: Path, table: str, member: str) -> DataValidationError | None:
+    """Return an error naming the first line (row, field) of a file that is not UTF-8."""
+    header: list[str] = []
+    with _open_member(path, member) as f:
+        for n, line in enumerate(f):
+            try:
+                text = line.decode("utf-8-sig" if n == 0 else "utf-8")
+            except UnicodeDecodeError as exc:
+                bad = line[exc.start]
+                cells = next(csv.reader([line.decode("utf-8", "replace")]), [])
+                k = next((i for i, c in enumerate(cells) if "\ufffd" in c), len(header))
+                what, id_col = _ROW_ID.get(table, ("", ""))
+                i = header.index(id_col) if id_col in header else len(cells)
+                who = f"{what} {cells[i].strip()}: " if i < len(cells) and i != k else ""
+                return DataValidationError(
+                    f"{who}byte 0x{bad:02x} is not UTF-8" + (" (in the header line)" if n == 0
+                                                         else "")
+                    + "; expected a UTF-8 text file (GTFS files are UTF-8: save it as UTF-8)",
+                    path=path / member, row=n or None,
+                    field=header[k] if k < len(header) else None)
+            if n == 0:
+                header = [c.strip() for c in next(csv.reader([text]), [])]
+    return None
+
+
+def _bad_cell(table: str, df: pd.DataFrame, col: str, dtype: str
+              ) -> tuple[int, str] | None:
+    """Return the first cell of a column gtfs-kit cannot read as its type: row, reason."""
+    text = df[col].dropna().astype(str)
+    ok = text.str.fullmatch(_NUMBER.pattern, flags=re.ASCII).astype(bool)
+    if dtype in _INT_RANGES:
+        lo, hi = _INT_RANGES[dtype]
+        value = text[ok].astype(float)
+        ok[ok] = (value % 1 == 0) & (value >= lo) & (value <= hi)
+        expected = _EXPECTED.get(col, f"a whole number from {lo} to {hi}")
+    else:
+        ok |= text.str.fullmatch(_INFINITY.pattern, case=False).astype(bool)
+        expected = _EXPECTED.get(col, "a number")
+    if ok.all():
+        return None
+    first = int(np.flatnonzero(~ok.to_numpy())[0])
+    cell = str(text.iloc[first])
+    k = int(df.index.get_indexer([text.index[first]])[0])  # the row in the file
+    if not _NUMBER.fullmatch(cell):
+        what = "a number" if dtype not in _INT_RANGES else "a whole number"
+        reason = f"{cell.strip()!r} is not {what}"
+    elif float(cell) % 1:
+        reason = f"{cell.strip()!r} is not a whole number"
+    else:
+        reason = f"{cell.strip()} is out of range"
+    return k, f"{_row_name(table, df, k)}{reason}; expected {expected}"
+
+
+def _diagnose(path: Path) -> DataValidationError | None:
+    """Why gtfs-kit could not read a feed: the first file, row and field it cannot parse.
+
+    Each table gtfs-kit reads is read again as text (as gtfs-kit reads it: UTF-8, the same
+    missing values) and every column gtfs-kit types as a number is checked against its
+    type (e.g. ``stop_sequence`` a 32-bit, ``headway_secs`` a 16-bit integer). None when
+    no such problem is found.
+    """
+    from gtfs_kit.constants import DTYPES
+
+    for table, member in sorted(_feed_files(path).items()):
+        where = path / member
+        try:
+            with _open_member(path, member) as f:
+                df = pd.read_csv(f, dtype=str, na_values=_NA_VALUES, keep_default_na=True,
+                                 encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            return _not_utf8(path, table, member)
+        except pd.errors.EmptyDataError:
+            return DataValidationError("no header line; expected a CSV table with a header",
+                                       path=where)
+        except (pd.errors.ParserError, ValueError) as exc:
+            reason = " ".join(str(exc).split())  # pandas' messages span lines
+            return DataValidationError(f"not a readable CSV table: {reason}", path=where)
+        df.columns = [str(c).strip() for c in df.columns]
+        for col, dtype in DTYPES[table].items():
+            if col not in df.columns or dtype not in (*_INT_RANGES, "float"):
+                continue
+            bad = _bad_cell(table, df, col, dtype)
+            if bad is not None:
+                return DataValidationError(bad[1], path=where, row=bad[0] + 1, field=col)
+    return None
+
+
+def _check_columns(feed: Any, path: Path) -> None:
+    """Check that the required columns are there and filled (coordinates in range)."""
+    for name, columns in _REQUIRED_COLUMNS.items():
+        table = getattr(feed, name, None)
+        if table is None:
+            continue
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise DataValidationError(f"{name}.txt has no column {', '.join(missing)}; "
+                                      f"expected {', '.join(columns)}", path=path, field=name)
+        for col in columns:
+            values = table[col]
+            bad = values.isna().to_numpy(bool)
+            limit = _COORD_LIMITS.get(col)
+            if limit is not None:
+                bad = bad | ~(np.abs(values.to_numpy(float, na_value=np.nan)) <= limit)
+            if not bad.any():
+                continue
+            k = int(np.flatnonzero(bad)[0])
+            numeric = pd.api.types.is_numeric_dtype(values)
+            reason = ("empty or not a number" if numeric else "empty") if pd.isna(
+                values.iloc[k]) else f"{float(values.iloc[k]):g} is out of range"
+            raise DataValidationError(
+                f"{_row_name(name, table, k)}{reason}; expected "
+                f"{_EXPECTED.get(col, f'a {col}')}", path=_inner(path, name), row=k + 1,
+                field=col)
+
+
 def _read_feed(path: Path) -> Any:
     """Read a feed with gtfs-kit after checking its files; check its tables and columns."""
     _require_gtfs_kit()
@@ -399,28 +603,31 @@ def _read_feed(path: Path) -> Any:
     try:
         feed = gk.read_feed(path, dist_units="km")
     except Exception as exc:  # gtfs-kit raises several types for broken feeds
+        try:
+            found = _diagnose(path)
+        except Exception:  # the feed is not even readable as files: say what gtfs-kit said
+            found = None
+        if found is not None:
+            raise found from None
         raise DataValidationError(f"not a readable GTFS feed: {exc}", path=path) from None
     for name in ("stops", "routes", "trips", "stop_times"):
         if getattr(feed, name, None) is None or not len(getattr(feed, name)):
             raise DataValidationError(f"missing or empty {name}.txt; expected a GTFS feed",
                                       path=path, field=name)
-    for name, columns in _REQUIRED_COLUMNS.items():
-        table = getattr(feed, name, None)
-        if table is None:
-            continue
-        missing = [c for c in columns if c not in table.columns]
-        if missing:
-            raise DataValidationError(f"{name}.txt has no column {', '.join(missing)}; "
-                                      f"expected {', '.join(columns)}", path=path, field=name)
-        empty = [c for c in columns if table[c].isna().any()]
-        if empty:
-            raise DataValidationError(f"{name}.txt: empty {empty[0]} in a row", path=path,
-                                      field=name)
+    _check_columns(feed, path)
     return feed
 
 
 def _headway_min(grp: dict[str, Any], freq: pd.DataFrame | None, path: Path) -> float:
-    """Headway of a group of trips: mean of ``frequencies.txt``, else from the departures."""
+    """Headway (min) of a group of trips (one route and stop sequence, both directions).
+
+    The mean ``headway_secs`` of the group's trips in ``frequencies.txt``. Without any,
+    from the first departures of its trips, direction by direction: over the *n* distinct
+    departure times of a direction, (last - first) / (*n* - 1), averaged over the
+    directions with two or more. A group whose trips leave at fewer than two distinct times
+    in every direction (one train; one each way, even at the same time) is one departure:
+    ``_SINGLE_DEPARTURE_HEADWAY_MIN`` (60). The headway is therefore always positive.
+    """
     if freq is not None and len(freq):
         f = freq[freq["trip_id"].isin(grp["trips"])]
         if len(f):
@@ -431,11 +638,13 @@ def _headway_min(grp: dict[str, Any], freq: pd.DataFrame | None, path: Path) -> 
                     f"trip {f['trip_id'][bad].iloc[0]}: headway_secs {secs[bad].iloc[0]:g}; "
                     "expected a positive number of seconds", path=path, field="frequencies")
             return float(secs.mean()) / 60.0
-    deps = sorted(grp["deps"])
-    if len(deps) < 2:
-        return 60.0
-    n_dir = max(1, len(grp["trips"]) // max(1, len(set(grp["deps"]))))
-    return float((deps[-1] - deps[0]) / 60.0 / max(len(deps) / n_dir - 1, 1))
+    by_direction: dict[bool, set[float]] = {}
+    for flipped, dep in zip(grp["flips"], grp["deps"], strict=True):
+        by_direction.setdefault(flipped, set()).add(dep)
+    gaps = [(max(d) - min(d)) / (len(d) - 1) for d in by_direction.values() if len(d) >= 2]
+    if not gaps:
+        return _SINGLE_DEPARTURE_HEADWAY_MIN
+    return float(np.mean(gaps)) / 60.0
 
 
 def _route_mode(routes: pd.DataFrame, route_id: str) -> str:
@@ -468,7 +677,9 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
     list of RailService
         ``scheduled=True``; ``seg_min`` = median in-vehicle minutes between consecutive
         stops, ``dwell_min`` = median dwell at intermediate stops, ``headway_min`` from
-        ``frequencies.txt`` (mean headway) or from the trips' first departures. A stop
+        ``frequencies.txt`` (mean headway) or from the trips' first departures (per
+        direction: their span over the number of distinct times less one; 60 min when no
+        direction has two distinct departure times, see :func:`_headway_min`). A stop
         sequence whose trips all run one way is a one-way service
         (``direction="forward"``, stops in running order): a feed without trips back
         has no trains back, and :func:`apply_timetable` then leaves that link without
@@ -499,9 +710,10 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
             runs, stops_min = runs[::-1], stops_min[::-1]
             gtfs_ids = list(reversed(gtfs_ids))
         grp = groups.setdefault((route_id, key_stops), {
-            "segs": [], "dwells": [], "deps": [], "trips": [], "gtfs_ids": gtfs_ids,
-            "orders": set()})
+            "segs": [], "dwells": [], "deps": [], "trips": [], "flips": [],
+            "gtfs_ids": gtfs_ids, "orders": set()})
         grp["orders"].add(flipped)
+        grp["flips"].append(flipped)
         grp["segs"].append(runs)
         grp["dwells"].append(stops_min)
         grp["deps"].append(dep0)

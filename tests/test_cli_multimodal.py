@@ -128,6 +128,13 @@ def test_export_gtfs_writes_a_feed_read_back_by_read_gtfs(tmp_path):
     assert "not written by corridor_geo" in r.output
     assert len(r.output.strip().splitlines()) == 1
     assert theirs.read_bytes() == b"not mine"
+    # a year before any railway ran: the year is named, nothing is written
+    early = tmp_path / "early.zip"
+    r = CliRunner().invoke(main, ["--quiet", "export-gtfs", str(early), "--as-of", "1900"])
+    assert r.exit_code == 2
+    assert r.output.startswith("corridor-geo: error: --as-of 1900: no rail service runs in "
+                               "that year")
+    assert not early.exists()
 
 
 def test_matrix_gtfs_feed_replaces_the_model(tmp_path):

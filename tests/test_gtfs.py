@@ -133,6 +133,69 @@ def test_timetable_replaces_model_for_covered_links(tmp_path, network):
     assert r["services"] == ["gtfs:R"]
 
 
+def test_export_of_no_service_says_there_is_no_rail_service(tmp_path):
+    # a network of a year before any railway ran (``export-gtfs --as-of 1800``) has none
+    assert MultimodalNetwork.build(load_corridor(as_of=1800), street=False,
+                                   walk=False).services == []
+    with pytest.raises(DataValidationError, match="no rail service to export; expected at "
+                                                  "least one"):
+        export_gtfs([], tmp_path / "none.zip")
+    assert not (tmp_path / "none.zip").exists()
+
+
+def _feed_without_frequencies(folder, trips):
+    """The XRL feed without frequencies.txt: each trip (id, "S1" or "S2", departure) runs
+    non-stop to the other station in 40 min."""
+    write_xrl_feed(folder)
+    (folder / "frequencies.txt").unlink()
+    (folder / "trips.txt").write_text(
+        "route_id,service_id,trip_id\n" + "".join(f"R,d,{t}\n" for t, _, _ in trips))
+    rows = []
+    for trip, first, dep in trips:
+        h, m = (int(x) for x in dep.split(":"))
+        arr = f"{h + (m + 40) // 60:02d}:{(m + 40) % 60:02d}:00"
+        last = "S2" if first == "S1" else "S1"
+        rows += [f"{trip},{dep}:00,{dep}:00,{first},1\n", f"{trip},{arr},{arr},{last},2\n"]
+    (folder / "stop_times.txt").write_text(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n" + "".join(rows))
+    return folder
+
+
+@pytest.mark.parametrize(("trips", "headway"), [
+    # one train each way, leaving at the same time: a single departure (60 min), not 0
+    ([("A", "S1", "07:00"), ("B", "S2", "07:00")], 60.0),
+    # one train each way at different times: still one departure per direction
+    ([("A", "S1", "07:00"), ("B", "S2", "07:20")], 60.0),
+    # three each way, 30 min apart, the return 10 min later: 30 min (not 70 / 5 = 14)
+    ([("A1", "S1", "07:00"), ("A2", "S1", "07:30"), ("A3", "S1", "08:00"),
+      ("B1", "S2", "07:10"), ("B2", "S2", "07:40"), ("B3", "S2", "08:10")], 30.0),
+    # two trains at 07:00 and one at 08:00, one way: two distinct times an hour apart
+    ([("A1", "S1", "07:00"), ("A2", "S1", "07:00"), ("A3", "S1", "08:00")], 60.0),
+    # every 20 min one way, every 40 min back: the mean of the two directions
+    ([("A1", "S1", "06:00"), ("A2", "S1", "06:20"), ("A3", "S1", "06:40"),
+      ("B1", "S2", "06:00"), ("B2", "S2", "06:40")], 30.0),
+], ids=["one-each-way-same-time", "one-each-way", "three-each-way", "same-time-twice",
+        "20-and-40"])
+def test_headway_without_frequencies_is_per_direction_and_positive(tmp_path, trips, headway):
+    folder = _feed_without_frequencies(tmp_path / "feed", trips)
+    [svc] = read_gtfs(folder)
+    assert svc.headway_min == pytest.approx(headway)
+    assert svc.in_vehicle_min(*svc.stops) == pytest.approx(40.0)
+
+
+def test_one_trip_each_way_at_the_same_time_waits_a_single_departures_wait(tmp_path):
+    # the tester's feed without frequencies.txt routed with no wait at all (headway 0)
+    folder = _feed_without_frequencies(tmp_path / "feed", [("A", "S1", "07:00"),
+                                                           ("B", "S2", "07:00")])
+    corridor = load_corridor(as_of=2021)
+    mm = MultimodalNetwork.build(corridor, street=False, timetable=read_gtfs(
+        folder, corridor=corridor))
+    r = mm.rail_times("st_gz_south", "st_sz_north")
+    assert r["in_vehicle"] == pytest.approx(40.0)
+    assert r["wait"] == pytest.approx(mm.params.rail.wait_min(60.0))
+    assert r["wait"] > 0
+
+
 def test_bad_feed_is_a_clear_error(tmp_path):
     with pytest.raises(DataValidationError, match="file not found"):
         read_gtfs(tmp_path / "nope.zip")
@@ -150,7 +213,9 @@ def test_export_never_replaces_a_users_file(tmp_path, network):
     with zipfile.ZipFile(theirs, "w") as zf:
         zf.writestr("agency.txt", "agency_id,agency_name\nmetro,Metro\n")
     before = theirs.read_bytes()
-    with pytest.raises(OutputDirError, match=r"feed\.zip.*not written by corridor_geo"):
+    with pytest.raises(OutputDirError,
+                       match=r"feed\.zip.*not written by corridor_geo.* use --overwrite "
+                             r"\(overwrite=True\)"):
         export_gtfs(svc, theirs)
     assert theirs.read_bytes() == before
     export_gtfs(svc, theirs, overwrite=True)
@@ -241,3 +306,99 @@ def test_missing_gtfs_kit_is_one_clear_error(tmp_path, monkeypatch):
                         lambda name, *a: None if name == "gtfs_kit" else real(name, *a))
     with pytest.raises(ArgumentError, match=r'pip install "corridor_geo\[gtfs\]"'):
         read_gtfs(write_xrl_feed(tmp_path / "feed"))
+
+
+def _zip_folder(folder, path):
+    with zipfile.ZipFile(path, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+    return path
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+@pytest.mark.parametrize(("file", "old", "new", "row", "field", "message"), [
+    # numbers gtfs-kit cannot read (it types headway_secs Int16, stop_sequence Int32)
+    ("frequencies.txt", "1200", "99999999999999999999", 1, "headway_secs",
+     "trip T1: 99999999999999999999 is out of range; expected a whole number of seconds "
+     "from 1 to 32767"),
+    ("frequencies.txt", "1200", "40000", 1, "headway_secs",
+     "trip T1: 40000 is out of range; expected a whole number of seconds from 1 to 32767"),
+    ("stop_times.txt", "S2,2", "S2,99999999999999999999", 2, "stop_sequence",
+     "trip T1: 99999999999999999999 is out of range; expected a whole number from 0 to "
+     "2147483647"),
+    ("stop_times.txt", "S2,2", "S2,abc", 2, "stop_sequence",
+     "trip T1: 'abc' is not a whole number; expected a whole number"),
+    ("stop_times.txt", "S2,2", "S2,2.5", 2, "stop_sequence",
+     "trip T1: '2.5' is not a whole number; expected a whole number"),
+    # cells gtfs-kit reads as missing or out of range
+    ("stops.txt", "22.6120", "nan", 2, "stop_lat",
+     "stop S2: empty or not a number; expected a latitude from -90 to 90"),
+    ("stops.txt", "22.6120", "1e300", 2, "stop_lat",
+     "stop S2: 1e+300 is out of range; expected a latitude from -90 to 90"),
+    ("stops.txt", "113.2640", "", 1, "stop_lon",
+     "stop S1: empty or not a number; expected a longitude from -180 to 180"),
+    ("frequencies.txt", "1200", "nan", 1, "headway_secs",
+     "trip T1: empty or not a number; expected a whole number of seconds"),
+    ("trips.txt", "R,d,T1", ",d,T1", 1, "route_id", "trip T1: empty; expected a route_id"),
+], ids=["headway-huge", "headway-16bit", "sequence-huge", "sequence-text", "sequence-2.5",
+        "lat-nan", "lat-1e300", "lon-empty", "headway-nan", "route-empty"])
+def test_unreadable_cell_names_file_row_and_field(tmp_path, as_zip, file, old, new, row,
+                                                  field, message):
+    # each names the feed's inner file, the 1-based data row, the field, the row's id and
+    # what was expected (before: "not a readable GTFS feed: Python int too large to
+    # convert to C long", "Unable to parse string 'abc' at position 1", "empty stop_lat in
+    # a row"; 1e300 was read as a latitude)
+    folder = write_xrl_feed(tmp_path / "feed")
+    text = (folder / file).read_text()
+    assert old in text
+    (folder / file).write_text(text.replace(old, new, 1))
+    feed = _zip_folder(folder, tmp_path / "feed.zip") if as_zip else folder
+    with pytest.raises(DataValidationError) as info:
+        read_gtfs(feed)
+    msg = str(info.value)
+    assert msg.startswith(f"{feed / file}, row {row}, field {field}: {message}"), msg
+    assert "\n" not in msg
+
+
+def test_feed_file_not_utf8_names_row_field_and_byte(tmp_path):
+    # an operator's stops.txt saved as GB18030 in its second row: the byte, not a codec error
+    folder = write_xrl_feed(tmp_path / "feed")
+    (folder / "stops.txt").write_bytes(
+        "stop_id,stop_name,stop_lat,stop_lon\nS1,广州南,22.9914,113.2640\n".encode()
+        + "S2,深圳北,22.6120,114.0239\n".encode("gb18030"))
+    byte = "深".encode("gb18030")[0]
+    feed = _zip_folder(folder, tmp_path / "feed.zip")
+    with pytest.raises(DataValidationError) as info:
+        read_gtfs(feed)
+    assert str(info.value) == (
+        f"{feed / 'stops.txt'}, row 2, field stop_name: stop S2: byte 0x{byte:02x} is not "
+        "UTF-8; expected a UTF-8 text file (GTFS files are UTF-8: save it as UTF-8)")
+
+
+def test_csv_line_with_too_many_fields_names_the_file(tmp_path):
+    folder = write_xrl_feed(tmp_path / "feed")
+    text = (folder / "stop_times.txt").read_text()
+    (folder / "stop_times.txt").write_text(text.replace("S2,2", "S2,2,9", 1))
+    with pytest.raises(DataValidationError) as info:
+        read_gtfs(folder)
+    msg = str(info.value)
+    assert msg.startswith(f"{folder / 'stop_times.txt'}: not a readable CSV table"), msg
+    assert "Expected 5 fields in line 3, saw 6" in msg
+    assert "\n" not in msg
+
+
+def test_validate_gtfs_cli_unreadable_cell_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    folder = write_xrl_feed(tmp_path / "feed", both_ways=True)
+    text = (folder / "stop_times.txt").read_text()
+    (folder / "stop_times.txt").write_text(text.replace("S2,2", "S2,99999999999999999999", 1))
+    feed = _zip_folder(folder, tmp_path / "feed.zip")
+    r = CliRunner().invoke(main, ["--quiet", "validate-gtfs", str(feed)])
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines() == [
+        f"corridor-geo: error: {feed / 'stop_times.txt'}, row 2, field stop_sequence: "
+        "trip T1: 99999999999999999999 is out of range; expected a whole number from 0 to "
+        "2147483647 (the stop's order in its trip)"]

@@ -295,6 +295,12 @@ def export_gtfs(out: Path, as_of: int | None, overwrite: bool) -> None:
 
     corridor = load_corridor(as_of=as_of)
     mm = MultimodalNetwork.build(corridor, street=False, walk=False, as_of=as_of)
+    if not mm.services:
+        from corridor_geo.errors import ArgumentError
+
+        raise ArgumentError(f"--as-of {as_of}: no rail service runs in that year, so there "
+                            "is nothing to export; expected a year after the first railway "
+                            "of the corridor opened")
     write_feed(mm.services, out, stations=mm.stations, overwrite=overwrite)
     one_way = sum(s.direction == "forward" for s in mm.services)
     click.echo(f"wrote {len(mm.services)} services ({one_way} one-way) as of "
