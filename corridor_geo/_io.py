@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 __all__ = [
     "MANIFEST",
@@ -50,26 +51,111 @@ _TMP_MARK = ".corridor_geo-tmp-"
 _STALE_S = 24 * 3600
 
 
+def _why_not_written(exc: OSError, folder: Path) -> str:
+    """Say why a file could not be created or written in *folder*."""
+    e = exc.errno
+    if e in (errno.EACCES, errno.EPERM):
+        return f"permission denied in {folder}"
+    if e == errno.EROFS:
+        return f"{folder} is on a read-only file system"
+    if e in (errno.ENOSPC, errno.EDQUOT):
+        return "no space left on the device (or the disk quota is used up)"
+    if e == errno.EFBIG:
+        return "the file is larger than the file system allows"
+    if e == errno.ENAMETOOLONG:
+        return "the name is too long"
+    if e == errno.EISDIR:
+        return "it is a folder; expected a file name"
+    if e in (errno.ENOENT, errno.ENOTDIR):
+        if not folder.is_dir():
+            return f"no such folder: {folder}"
+        return f"{folder} does not accept new files ({exc.strerror})"
+    return f"{exc.strerror or exc}"
+
+
+def _cannot_write(target: Path, exc: OSError, folder: Path | None = None) -> Exception:
+    """Return the :class:`~corridor_geo.errors.OutputDirError` for a failed write."""
+    from corridor_geo.errors import OutputDirError
+
+    return OutputDirError(f"cannot write {target}: "
+                          f"{_why_not_written(exc, folder or target.absolute().parent)}")
+
+
+def _cannot_create(target: Path, folder: Path, exc: OSError) -> Exception:
+    """Return the OutputDirError for a folder of *target* that cannot be created."""
+    from corridor_geo.errors import OutputDirError
+
+    reason = ("a file is in its way" if exc.errno in (errno.EEXIST, errno.ENOTDIR)
+              else exc.strerror or str(exc))
+    return OutputDirError(f"cannot write {target}: cannot create the folder {folder} ({reason})")
+
+
+def _concerns(exc: BaseException, *paths: Path) -> bool:
+    """Whether *exc* is an OSError about one of *paths* (or a full or read-only disk)."""
+    if not isinstance(exc, OSError):
+        return False
+    if exc.filename is None:  # a failed write() or fsync() names no file
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+    names = [os.fsdecode(p) for p in paths]
+    for f in (exc.filename, exc.filename2):
+        if isinstance(f, str | bytes | os.PathLike):
+            name = os.fsdecode(f)
+            if any(name == n or name.startswith(n + os.sep) for n in names):
+                return True
+    return False
+
+
+def _file_target(target: str | os.PathLike[str]) -> Path:
+    """*target* as a Path naming a file to write, or OutputDirError (empty, a folder)."""
+    from corridor_geo.errors import OutputDirError
+
+    text = os.fspath(target)
+    path = Path(text)
+    if text == "" or path.name in ("", ".", "..") or text.endswith(("/", os.sep)):
+        raise OutputDirError(
+            f"cannot write {text!r}: the output path is empty or names a folder; expected a "
+            "file name")
+    if path.is_dir():
+        raise OutputDirError(f"cannot write {path}: it is a folder; expected a file name")
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], *, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to *target*; move it onto *target* on success.
 
     Use for writers that want a file name (``GeoDataFrame.to_file``, ``np.savez``).
     On an exception the temporary file is removed and *target* is untouched.
+
+    Raises
+    ------
+    OutputDirError
+        *target* is empty or a folder, or cannot be written (no such folder, permission
+        denied, read-only or full file system): the message names *target* and the
+        reason, never the temporary file.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
-                               dir=target.parent)
+    target = _file_target(target)
+    parent = target.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_create(target, parent, exc) from None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
+                                   dir=target.parent)
+    except OSError as exc:
+        raise _cannot_write(target, exc, parent) from None
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # let the writer create it (some drivers refuse existing files)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             tmp_path.unlink()
+        if _concerns(exc, tmp_path, target):
+            raise _cannot_write(target, cast(OSError, exc), parent) from exc
         raise
 
 
@@ -102,12 +188,20 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary directory; on success it replaces *target* as a whole.
 
     A failed run leaves no half-written output directory: the temporary directory
-    is removed and an existing *target* is kept unchanged.
+    is removed and an existing *target* is kept unchanged. A folder that cannot be
+    created raises :class:`~corridor_geo.errors.OutputDirError` naming *target*.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    parent = target.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_create(target, parent, exc) from None
     sweep_temporaries(target.parent, prefix=f".{target.name}")
-    tmp = _mkdtemp(target.parent, f".{target.name}")
+    try:
+        tmp = _mkdtemp(target.parent, f".{target.name}")
+    except OSError as exc:
+        raise _cannot_write(target, exc, parent) from None
     try:
         yield tmp
         if target.exists():
@@ -117,15 +211,22 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if _concerns(exc, tmp):
+            raise _cannot_write(target, cast(OSError, exc), parent) from exc
         raise
 
 
 def file_sha256(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
+    """Return the hex SHA-256 of a regular file, read in chunks.
+
+    A FIFO, device or socket (``/dev/zero``, a named pipe) is refused with
+    :class:`~corridor_geo.errors.DataValidationError` instead of blocking or reading
+    forever; a missing or unreadable file raises ``OSError`` as before.
+    """
     h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
+    with _open_regular(path) as fh:
         fh_: IO[bytes] = fh
         while block := fh_.read(chunk):
             h.update(block)
@@ -452,13 +553,54 @@ def _commit_in_place(tmp: Path, target: Path) -> None:
 MAX_INPUT_BYTES = 512 << 20
 
 
+def _kind(mode: int) -> str:
+    """Say what a file of mode *mode* is, for messages (``"a FIFO (named pipe)"``)."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+@contextlib.contextmanager
+def _open_regular(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+                  what: str = "file") -> Iterator[IO[bytes]]:
+    """Open *path* for reading only if it is a regular file (never blocks on a FIFO).
+
+    The type is checked before opening and again on the open descriptor, which is opened
+    without blocking, so a FIFO or device swapped in between cannot hang the reader.
+    Not-regular files raise *error* (default ``DataValidationError``) with ``path=``;
+    ``OSError`` (missing, permission denied) propagates.
+    """
+    from corridor_geo.errors import DataValidationError
+
+    err = error or DataValidationError
+    p = Path(path).expanduser()
+    mode = p.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise err(f"is {_kind(mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise err(f"is {_kind(mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+        yield fh
+
+
 def check_input_file(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
                      max_bytes: int = MAX_INPUT_BYTES, what: str = "input file") -> Path:
     """Check that *path* is a regular file of at most *max_bytes*, without opening it.
 
-    Devices (``/dev/zero``), FIFOs and sockets are refused: reading them could hang or
-    never end. The error is *error* (default
-    :class:`~corridor_geo.errors.DataValidationError`) with ``path=``.
+    Devices (``/dev/zero``, ``/dev/stdin`` on a terminal or pipe), FIFOs and sockets are
+    refused: reading them could hang or never end. The error is *error* (default
+    :class:`~corridor_geo.errors.DataValidationError`) with ``path=``, saying what the
+    path is (missing, a broken symbolic link, a directory, a FIFO, a device, too big).
     """
     from corridor_geo.errors import DataValidationError
 
@@ -467,16 +609,16 @@ def check_input_file(path: str | os.PathLike[str], *, error: type[Exception] | N
     try:
         st = p.stat()
     except FileNotFoundError:
+        if p.is_symlink():
+            raise err("is a broken symbolic link (its target does not exist); expected a "  # type: ignore[call-arg]
+                      f"regular {what}", path=p) from None
         raise err("file not found", path=p) from None  # type: ignore[call-arg]
     except OSError as exc:
         raise err(f"cannot read the file: {exc.strerror or exc}", path=p) from None  # type: ignore[call-arg]
     if stat.S_ISDIR(st.st_mode):
         raise err(f"is a directory, expected a {what}", path=p)  # type: ignore[call-arg]
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else
-                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
-                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
-        raise err(f"is {kind}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+        raise err(f"is {_kind(st.st_mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
     if st.st_size > max_bytes:
         raise err(f"file is {st.st_size} bytes; a {what} may have at most "  # type: ignore[call-arg]
                   f"{max_bytes} bytes", path=p)
@@ -501,10 +643,7 @@ def read_input(path: str | os.PathLike[str], *, error: type[Exception] | None = 
     err = error or DataValidationError
     p = check_input_file(path, error=error, max_bytes=max_bytes, what=what)
     try:
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise err(f"is not a regular file; expected a {what}", path=p)  # type: ignore[call-arg]
+        with _open_regular(p, error=error, what=what) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise err(f"cannot read the file: {exc.strerror or exc}", path=p) from None  # type: ignore[call-arg]

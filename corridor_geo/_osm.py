@@ -15,25 +15,39 @@ like osmnx's truncation by node), split at intersections and ends (topological
 simplification: nodes shared by two ways or occurring twice are kept, interior
 vertices go into the edge geometry), and turned into directed edges with osmnx's
 one-way rules. libosmium parses XML with expat without loading external entities.
+
+OSM XML is first checked in Python (:func:`check_xml`, a streaming expat pass that
+refuses entity declarations and loads nothing external): every node's ``lat``/``lon``
+must be a decimal number of WGS84 degrees in range. libosmium would otherwise take
+``lat="95"`` for a node missing from the extract and read ``lat="1e300"`` as 0. What
+libosmium itself cannot parse (``id="abc"``, ``lat="nan"``) is reported with the line
+and element it is on.
 """
 
 from __future__ import annotations
 
+import bz2
+import contextlib
+import gzip
 import math
 import re
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
+from xml.parsers import expat
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo._adapters import osmnx_network_filter
-from corridor_geo.errors import CorridorGeoError, NetworkSourceError
+from corridor_geo.errors import CorridorGeoError, DataValidationError, NetworkSourceError
 
-__all__ = ["NETWORK_TYPES", "RawWays", "network_filter", "read_osm_file", "way_filter"]
+__all__ = ["NETWORK_TYPES", "RawWays", "check_xml", "network_filter", "read_osm_file",
+           "way_filter"]
 
 #: Network types and the osmnx ``network_type`` used for their filter.
 NETWORK_TYPES = {"drive": "drive", "walk": "walk", "bike": "bike"}
@@ -45,6 +59,21 @@ _REVERSED_VALUES = {"-1", "reverse", "T"}
 _FILE_INDEX_ABOVE = 64 * 2**20
 _KEEP_TAGS = ("highway", "name", "maxspeed", "oneway", "junction")
 _CLAUSE = re.compile(r'\["([^"]+)"(?:(!?~)"([^"]*)")?\]')
+#: A coordinate as libosmium reads it: a decimal number, optionally with an exponent.
+_COORD = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]-?[0-9]+)?")
+#: Largest |value| of each coordinate attribute (WGS84 degrees).
+_COORD_RANGE = {"lat": 90.0, "lon": 180.0}
+#: What each attribute libosmium parses should hold (for messages).
+_EXPECTED = {"lat": "decimal degrees in [-90, 90] (WGS84)",
+             "lon": "decimal degrees in [-180, 180] (WGS84)",
+             "id": "an integer OSM id", "ref": "an integer OSM id",
+             "version": "an integer version", "changeset": "an integer changeset id",
+             "uid": "an integer user id", "timestamp": "a time such as 2024-10-01T12:00:00Z",
+             "visible": "true or false"}
+#: libosmium's coordinate value of an undefined location (a node missing from the file).
+_UNDEFINED = 2**31 - 1
+#: Suffixes of the OSM XML files libosmium reads (and their compression).
+_XML_KINDS = ((".osm.bz2", "bz2"), (".osm.gz", "gz"), (".osm", ""), (".xml", ""))
 
 
 def check_network_type(network_type: str) -> str:
@@ -122,6 +151,199 @@ def _progress(iterable: Any, *, desc: str, enabled: bool) -> Any:
     return tqdm(iterable, desc=desc, unit=" obj", disable=not enabled, leave=False)
 
 
+def _xml_compression(path: Path) -> str | None:
+    """``""``, ``"gz"`` or ``"bz2"`` for an OSM XML file (by its name); None otherwise."""
+    lower = path.name.lower()
+    for suffix, kind in _XML_KINDS:
+        if lower.endswith(suffix):
+            return kind
+    return None
+
+
+@contextlib.contextmanager
+def _xml_bytes(path: Path, compression: str) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
+    """Yield (decompressed stream, raw file) of an OSM XML file."""
+    with path.open("rb") as raw:
+        if compression == "bz2":
+            with bz2.BZ2File(raw) as bz:
+                yield cast(IO[bytes], bz), raw
+        elif compression == "gz":
+            with gzip.GzipFile(fileobj=raw) as gz:
+                yield cast(IO[bytes], gz), raw
+        else:
+            yield raw, raw
+
+
+def _element(name: str, attrs: dict[str, str]) -> str:
+    ident = attrs.get("id")
+    return f"{name} {ident}" if ident is not None and name != "nd" else name
+
+
+class _XmlCheck:
+    """The expat handlers of :func:`check_xml` (see there)."""
+
+    def __init__(self, path: Path, parser: Any, find: str | None, reason: str) -> None:
+        self.path, self.parser, self.find, self.reason = path, parser, find, reason
+        self.suffix = find[3:] if find is not None and find.startswith("...") else None
+        self.fullmatch = _COORD.fullmatch
+
+    def no_entities(self, *_: Any) -> None:
+        raise NetworkSourceError(f"cannot read OSM file {self.path}: XML entities are not "
+                                 "supported")
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        # called for every element: a good node or any other element returns after a
+        # few cheap tests
+        if name != "node":
+            return
+        lat, lon = attrs.get("lat"), attrs.get("lon")
+        if lat is None and lon is None:  # a node without a location (deleted, changes)
+            return
+        fullmatch = self.fullmatch
+        if (lat is None or lon is None or not fullmatch(lat) or not fullmatch(lon)
+                or not (-90.0 <= float(lat) <= 90.0 and -180.0 <= float(lon) <= 180.0)):
+            self.bad_node(attrs)
+
+    def bad_node(self, attrs: dict[str, str]) -> None:
+        where = f"line {self.parser.CurrentLineNumber}, {_element('node', attrs)}"
+        for key, top in _COORD_RANGE.items():
+            text = attrs.get(key)
+            if text is None:
+                raise DataValidationError(
+                    f"{where}: has {'lon' if key == 'lat' else 'lat'} but no {key}; expected "
+                    "both lat and lon (or neither, for a node without a location)",
+                    path=self.path)
+            if not _COORD.fullmatch(text):
+                raise DataValidationError(
+                    f"{where}: {key} {text!r} is not a decimal number; expected "
+                    f"{_EXPECTED[key]}", path=self.path)
+            if not abs(float(text)) <= top:
+                raise DataValidationError(
+                    f"{where}: {key} {text!r} is out of range; expected {_EXPECTED[key]}",
+                    path=self.path)
+
+    def locate(self, name: str, attrs: dict[str, str]) -> None:
+        if name in ("tag", "osm", "bounds"):
+            return
+        for key, value in attrs.items():
+            if key in _EXPECTED and (value == self.find or (
+                    self.suffix is not None and value.endswith(self.suffix))):
+                raise DataValidationError(
+                    f"line {self.parser.CurrentLineNumber}, {_element(name, attrs)}: {key} "
+                    f"{value!r}: {self.reason}; expected {_EXPECTED[key]}", path=self.path)
+
+
+def check_xml(path: Path, *, progress: bool = False, find: str | None = None,
+              reason: str = "") -> None:
+    """Check the node coordinates of an OSM XML file in one streaming expat pass.
+
+    Every ``<node>`` with a location must have ``lat`` and ``lon`` that are decimal
+    numbers in [-90, 90] and [-180, 180] (libosmium would read ``lat="1e300"`` as 0 and
+    take ``lat="95"`` for a node missing from the file). Entity declarations are refused
+    (as libosmium does) and nothing external is loaded.
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.xml``, ``.osm.gz`` or ``.osm.bz2`` file.
+    progress
+        Show a tqdm progress bar over the file's bytes.
+    find
+        Instead, stop at the first id, ref, coordinate, version, changeset, uid, timestamp
+        or visible attribute equal to *find* (or ending in it, when *find* starts with
+        ``"..."``): used to place an error libosmium reported, with *reason*.
+    reason
+        What libosmium said of *find*.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the line and the node (or element) at fault and what was
+        expected.
+    NetworkSourceError
+        The file is not well-formed XML, declares entities or cannot be decompressed.
+
+    Examples
+    --------
+    >>> check_xml(Path("map.osm"))  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    check = _XmlCheck(path, parser, find, reason)
+    parser.EntityDeclHandler = check.no_entities
+    parser.StartElementHandler = check.start if find is None else check.locate
+    try:
+        with _xml_bytes(path, _xml_compression(path) or "") as (fh, raw), tqdm(
+                total=path.stat().st_size, desc=f"{path.name}: checking", unit="B",
+                unit_scale=True, disable=not progress, leave=False) as bar:
+            done = 0
+            while block := fh.read(1 << 20):
+                parser.Parse(block, False)
+                bar.update(raw.tell() - done)
+                done = raw.tell()
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise NetworkSourceError(
+            f"cannot read OSM file {path}: not well-formed XML at line {exc.lineno}, column "
+            f"{exc.offset + 1} ({expat.ErrorString(exc.code)})") from None
+    except (OSError, EOFError) as exc:  # bad gzip/bz2 data; a read error
+        raise NetworkSourceError(f"cannot read OSM file {path}: {exc}") from None
+
+
+def _read_error(path: Path, exc: BaseException) -> CorridorGeoError:
+    """Return the error for what libosmium could not read, placed in the file if XML."""
+    msg = " ".join(str(exc).split())
+    m = re.fullmatch(r"(.*?):? '(.*)'", str(exc), flags=re.DOTALL)
+    if m is not None and _xml_compression(path) is not None:
+        reason, value = m.group(1), m.group(2)
+        if reason.startswith("characters after"):
+            reason, value = "unexpected characters after the number", f"...{value}"
+        try:
+            check_xml(path, find=value, reason=reason)
+        except CorridorGeoError as found:
+            return found
+    return NetworkSourceError(f"cannot read OSM file {path}: {msg}")
+
+
+def _osmium_errors() -> tuple[type[BaseException], ...]:
+    """Return what pyosmium raises for a file it cannot read (io, xml, pbf, parse errors)."""
+    import osmium
+
+    return (RuntimeError, ValueError, OverflowError, IndexError, osmium.InvalidLocationError)
+
+
+def _take_nodes(way: Any, path: Path, refs: list[int], lons: list[float], lats: list[float],
+                bbox: tuple[float, float, float, float] | None) -> bool:
+    """Append the node ids and locations of *way*; return whether one lies in *bbox*.
+
+    A node missing from the extract gets NaN (treated as outside); a node with a location
+    outside WGS84 ranges raises DataValidationError naming it.
+    """
+    inside = bbox is None
+    w_, s_, e_, n_ = bbox if bbox is not None else (-math.inf, -math.inf, math.inf, math.inf)
+    for nd in way.nodes:
+        loc = nd.location
+        if loc.valid():
+            x, y = loc.lon, loc.lat
+            refs.append(nd.ref)
+            lons.append(x)
+            lats.append(y)
+            if not inside and w_ <= x <= e_ and s_ <= y <= n_:
+                inside = True
+        elif loc.x == _UNDEFINED and loc.y == _UNDEFINED:  # missing from the extract
+            refs.append(nd.ref)
+            lons.append(math.nan)
+            lats.append(math.nan)
+        else:
+            raise DataValidationError(
+                f"node {nd.ref} (of way {way.id}) has lon {loc.lon_without_check()!r}, lat "
+                f"{loc.lat_without_check()!r}; expected WGS84 degrees in [-180, 180] and "
+                "[-90, 90]", path=path)
+    return inside
+
+
 def read_osm_file(
     path: Path,
     *,
@@ -147,13 +369,19 @@ def read_osm_file(
     """
     import osmium
 
+    from corridor_geo._io import check_input_file
+
+    check_input_file(path, max_bytes=sys.maxsize, what="OSM file")  # no FIFO or device
     passes = way_filter(network_type)
+    errors = _osmium_errors()
     try:
         reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
         header = reader.header()
         reader.close()
-    except RuntimeError as exc:
-        raise NetworkSourceError(f"cannot read OSM file {path}: {exc}") from exc
+    except errors as exc:
+        raise _read_error(path, exc) from None
+    if _xml_compression(path) is not None:
+        check_xml(path, progress=progress)
     box = header.box()
     file_bounds = None
     if box.valid():
@@ -169,7 +397,6 @@ def read_osm_file(
     tags: list[dict[str, str]] = []
     latest = ""
     seen = [math.inf, math.inf, -math.inf, -math.inf]  # bounds of every way read
-    w_, s_, e_, n_ = bbox if bbox is not None else (-math.inf, -math.inf, math.inf, math.inf)
     big = path.stat().st_size > _FILE_INDEX_ABOVE
     with tempfile.TemporaryDirectory(prefix="corridor_geo_osm_") as tmp:
         # node locations live in libosmium's C++ index (on disk for big files)
@@ -179,41 +406,31 @@ def read_osm_file(
                   .with_locations(index)
                   .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
                   .with_filter(osmium.filter.KeyFilter("highway")))
-            for w in _progress(fp, desc=f"{path.name}: ways", enabled=progress):
-                t = w.tags
-                if not passes(t):
-                    continue
-                n0 = len(refs)
-                inside = bbox is None
-                for nd in w.nodes:
-                    loc = nd.location
-                    if loc.valid():
-                        x, y = loc.lon, loc.lat
-                        refs.append(nd.ref)
-                        lons.append(x)
-                        lats.append(y)
-                        if not inside and w_ <= x <= e_ and s_ <= y <= n_:
-                            inside = True
-                    else:  # node missing from the extract: treated as outside
-                        refs.append(nd.ref)
-                        lons.append(math.nan)
-                        lats.append(math.nan)
-                if bbox is not None and len(refs) > n0:
-                    xs = [v for v in lons[n0:] if v == v]
-                    if xs:
-                        ys = [v for v in lats[n0:] if v == v]
-                        seen[0], seen[2] = min(seen[0], *xs), max(seen[2], *xs)
-                        seen[1], seen[3] = min(seen[1], *ys), max(seen[3], *ys)
-                if len(refs) - n0 < 2 or not inside:
-                    del refs[n0:], lons[n0:], lats[n0:]
-                    continue
-                way_ids.append(w.id)
-                offsets.append(len(refs))
-                tags.append({k: t[k] for k in _KEEP_TAGS if k in t})
-                if w.timestamp and w.timestamp.year > 1970:
-                    latest = max(latest, w.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        except RuntimeError as exc:
-            raise NetworkSourceError(f"cannot read OSM file {path}: {exc}") from exc
+            with _progress(fp, desc=f"{path.name}: ways", enabled=progress) as ways:
+                for w in ways:
+                    t = w.tags
+                    if not passes(t):
+                        continue
+                    n0 = len(refs)
+                    inside = _take_nodes(w, path, refs, lons, lats, bbox)
+                    if bbox is not None and len(refs) > n0:
+                        xs = [v for v in lons[n0:] if v == v]
+                        if xs:
+                            ys = [v for v in lats[n0:] if v == v]
+                            seen[0], seen[2] = min(seen[0], *xs), max(seen[2], *xs)
+                            seen[1], seen[3] = min(seen[1], *ys), max(seen[3], *ys)
+                    if len(refs) - n0 < 2 or not inside:
+                        del refs[n0:], lons[n0:], lats[n0:]
+                        continue
+                    way_ids.append(w.id)
+                    offsets.append(len(refs))
+                    tags.append({k: t[k] for k in _KEEP_TAGS if k in t})
+                    if w.timestamp and w.timestamp.year > 1970:
+                        latest = max(latest, w.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        except CorridorGeoError:
+            raise
+        except errors as exc:
+            raise _read_error(path, exc) from None
     if file_bounds is None and bbox is not None and math.isfinite(seen[0]):
         file_bounds = (seen[0], seen[1], seen[2], seen[3])
     refs_a = np.array(refs, dtype=np.int64)

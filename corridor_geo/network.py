@@ -14,9 +14,11 @@ Examples
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import os
+import stat
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +33,14 @@ import shapely
 
 from corridor_geo import settings
 from corridor_geo._args import check_path
-from corridor_geo._io import dumps_json, file_sha256, output_dir
+from corridor_geo._io import (
+    _kind,
+    _open_regular,
+    dumps_json,
+    file_sha256,
+    output_dir,
+    read_input,
+)
 from corridor_geo._repr import summary_html
 from corridor_geo.errors import ArgumentError, CacheError, CorridorGeoError, DataValidationError
 
@@ -850,6 +859,105 @@ def write_network_arrays(net: Network, folder: Path, *, key: str | None = None) 
     (folder / "meta.json").write_text(dumps_json(meta), encoding="utf-8")
 
 
+#: Largest ``meta.json`` read (bytes); corridor_geo writes a few kB.
+_META_MAX_BYTES = 16 << 20
+#: dtype kinds each array of ``arrays.npz`` may have (``i``/``u`` integer, ``f`` float,
+#: ``b`` bool, ``U`` str); every array is one-dimensional.
+_KINDS = {**dict.fromkeys(("osmid", "indptr", "source", "target", "way_id", "geom_offsets",
+                           "highway_codes", "name_codes"), "iu"),
+          **dict.fromkeys(("lon", "lat", "x", "y", "length_m", "travel_time_s", "maxspeed_kmh",
+                           "geom_lon", "geom_lat"), "f"),
+          "oneway": "b", "highway_categories": "U", "name_categories": "U"}
+
+
+def _read_meta(directory: Path) -> dict[str, Any]:
+    """Read and check ``meta.json`` of a network folder (a regular file of bounded size)."""
+    try:
+        st = directory.stat()
+    except FileNotFoundError:
+        raise CacheError(f"network cache {directory}: no such folder") from None
+    except OSError as exc:
+        raise CacheError(f"network cache {directory}: cannot open the folder "
+                         f"({exc.strerror or exc})") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise CacheError(f"network cache {directory}: is {_kind(st.st_mode)}; expected a folder "
+                         "holding meta.json and arrays.npz (network build --out)")
+    try:
+        raw = read_input(directory / "meta.json", max_bytes=_META_MAX_BYTES, what="file")
+        meta = json.loads(raw.decode("utf-8"))
+    except DataValidationError as exc:  # missing, a FIFO or device, too big
+        raise CacheError(f"network cache {directory}: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested too deep
+        raise CacheError(f"network cache {directory}: cannot read meta.json "
+                         f"({' '.join(str(exc).split())[:200]})") from None
+    where = f"network cache {directory}: meta.json"
+    if not isinstance(meta, dict):
+        raise CacheError(f"{where} is not an object")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CacheError(f"network cache {directory}: format version "
+                         f"{meta.get('format_version')!r} (expected {FORMAT_VERSION})")
+    for name in ("n_nodes", "n_edges", "n_coords"):
+        v = meta.get(name)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise CacheError(f"{where}: {name} is {v!r}; expected a count (integer >= 0)")
+    meta.setdefault("mode", "drive")
+    if meta["mode"] not in MODES:
+        raise CacheError(f"{where}: mode is {meta['mode']!r}; expected one of "
+                         f"{', '.join(MODES)}")
+    if not isinstance(meta.get("meta") or {}, dict):
+        raise CacheError(f"{where}: 'meta' is {type(meta.get('meta')).__name__}; expected an "
+                         "object")
+    return meta
+
+
+def _read_arrays(directory: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Read ``arrays.npz`` (a regular file whose hash matches *meta*; members stored).
+
+    The file is opened once (without blocking, regular files only), hashed and loaded
+    from the same descriptor. Its members must be stored uncompressed, as
+    :func:`write_network_arrays` writes them, so that loading reads no more than the
+    file holds (a compressed member could inflate without limit).
+    """
+    path = directory / "arrays.npz"
+    try:
+        with _open_regular(path) as fh:
+            h = hashlib.sha256()
+            while block := fh.read(1 << 20):
+                h.update(block)
+            if h.hexdigest() != meta.get("arrays_sha256"):
+                raise CacheError(f"network cache {directory}: arrays.npz does not match the "
+                                 "content hash recorded in meta.json (altered or corrupt)")
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as zf:
+                packed = [i.filename for i in zf.infolist()
+                          if i.compress_type != zipfile.ZIP_STORED]
+            if packed:
+                raise CacheError(f"network cache {directory}: arrays.npz member {packed[0]} is "
+                                 "compressed; expected the uncompressed arrays corridor_geo "
+                                 "writes")
+            fh.seek(0)
+            with np.load(fh, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+    except DataValidationError as exc:  # a FIFO or device
+        raise CacheError(f"network cache {directory}: {exc}") from None
+    except OSError as exc:
+        raise CacheError(f"network cache {directory}: cannot read arrays.npz "
+                         f"({exc.strerror or exc})") from None
+    except (ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise CacheError(f"network cache {directory}: arrays.npz is corrupt "
+                         f"({' '.join(str(exc).split())[:200]})") from None
+    for name, kinds in _KINDS.items():
+        arr = arrays.get(name)
+        if arr is not None and (arr.ndim != 1 or arr.dtype.kind not in kinds):
+            raise CacheError(f"network cache {directory}: arrays.npz array {name} has shape "
+                             f"{arr.shape} and type {arr.dtype}; expected a one-dimensional "
+                             f"{'/'.join(_KIND_NAMES[k] for k in kinds)} array")
+    return arrays
+
+
+_KIND_NAMES = {"i": "integer", "u": "unsigned integer", "f": "float", "b": "bool", "U": "str"}
+
+
 def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
                  mode: str | None = None) -> Network:
     """Read a network written by :func:`save_network`.
@@ -878,46 +986,26 @@ def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
     --------
     >>> net = read_network("cache/futian_drive")  # doctest: +SKIP
     """
-    directory = Path(directory)
-    try:
-        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CacheError(f"network cache {directory}: cannot read meta.json ({exc})") from exc
-    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-        raise CacheError(
-            f"network cache {directory}: format version {meta.get('format_version')!r} "
-            f"(expected {FORMAT_VERSION})" if isinstance(meta, dict)
-            else f"network cache {directory}: meta.json is not an object"
-        )
+    directory = Path(check_path(directory, name="directory"))
+    meta = _read_meta(directory)
     if key is not None and meta.get("cache_key") != key:
         raise CacheError(f"network cache {directory}: built for key {meta.get('cache_key')!r}, "
                          f"not {key!r}")
     if mode is not None and meta.get("mode") != mode:
         raise CacheError(f"network cache {directory}: holds a {meta.get('mode')!r} network, "
                          f"not {mode!r}")
-    try:
-        digest = file_sha256(directory / "arrays.npz")
-    except OSError as exc:
-        raise CacheError(f"network cache {directory}: cannot read arrays.npz ({exc})") from exc
-    if digest != meta.get("arrays_sha256"):
-        raise CacheError(f"network cache {directory}: arrays.npz does not match the content "
-                         "hash recorded in meta.json (altered or corrupt)")
-    try:
-        with np.load(directory / "arrays.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CacheError(f"network cache {directory}: arrays.npz is corrupt ({exc})") from exc
+    arrays = _read_arrays(directory, meta)
     need = [*_NODE, "indptr", *_EDGE, "geom_offsets", "geom_lon", "geom_lat",
             *(f"{c}_codes" for c in _CATS), *(f"{c}_categories" for c in _CATS)]
     missing = [k for k in need if k not in arrays]
     if missing:
         raise CacheError(f"network cache {directory}: arrays.npz lacks {', '.join(missing)}")
-    n, m, c = meta.get("n_nodes"), meta.get("n_edges"), meta.get("n_coords")
+    n, m, c = meta["n_nodes"], meta["n_edges"], meta["n_coords"]
     sizes_ok = (
         all(len(arrays[k]) == n for k in _NODE)
-        and len(arrays["indptr"]) == (n or 0) + 1
+        and len(arrays["indptr"]) == n + 1
         and all(len(arrays[k]) == m for k in (*_EDGE, *(f"{c_}_codes" for c_ in _CATS)))
-        and len(arrays["geom_offsets"]) == (m or 0) + 1
+        and len(arrays["geom_offsets"]) == m + 1
         and len(arrays["geom_lon"]) == c == len(arrays["geom_lat"])
         and (m == 0 or int(arrays["geom_offsets"][-1]) == c)
     )
@@ -935,7 +1023,7 @@ def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
         **{k: arrays[k] for k in (*_NODE, "indptr", *_EDGE,
                                   "geom_offsets", "geom_lon", "geom_lat")},
         highway=cats["highway"], name=cats["name"],
-        mode=str(meta.get("mode", "drive")), meta=dict(meta.get("meta") or {}),
+        mode=str(meta["mode"]), meta=dict(meta["meta"] or {}),
     )
     try:
         net.validate(where=str(directory))

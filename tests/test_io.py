@@ -270,3 +270,104 @@ def test_demo_out_dot(tmp_path, monkeypatch):
     assert _cli("demo", "--out", ".", "--overwrite").exit_code == 0
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert (tmp_path / "map.html").exists()
+
+
+# ------------------------------------------------------------------ single output files
+
+def test_unwritable_output_file_names_the_users_path_and_reason(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from corridor_geo._io import atomic_dir, atomic_write_text
+
+    if Path("/proc/self").is_dir():  # Linux: /proc takes no new files
+        with pytest.raises(OutputDirError) as info:
+            atomic_write_text("/proc/x.csv", "a\n")
+        assert str(info.value) == ("cannot write /proc/x.csv: /proc does not accept new files "
+                                   "(No such file or directory)")
+        with (pytest.raises(OutputDirError, match=r"^cannot write /proc/cache: /proc does not"),
+              atomic_dir("/proc/cache") as tmp):
+            (tmp / "a").write_text("1")
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(OutputDirError, match=r"cannot write .*plain/x\.csv: cannot create the "
+                                             r"folder .*plain \(a file is in its way\)"):
+        atomic_write_text(tmp_path / "plain" / "x.csv", "a\n")
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(OutputDirError, match=r"dir\.csv: it is a folder; expected a file name"):
+        atomic_write_text(tmp_path / "dir.csv", "a\n")
+    with pytest.raises(OutputDirError, match="the output path is empty"):
+        atomic_write_text("", "a\n")
+
+    def refuse(*_: object, **__: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".x.csv.abc"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(OutputDirError) as info:
+        atomic_write_text(tmp_path / "x.csv", "a\n")
+    assert str(info.value) == f"cannot write {tmp_path / 'x.csv'}: permission denied in {tmp_path}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.csv", "plain"]
+
+
+def test_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    import errno
+
+    from corridor_geo._io import atomic_write_text
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OutputDirError, match=rf"^cannot write {target}: no space left"):
+        atomic_write_text(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("args", [["distances", "--out", "/proc/x.csv"],
+                                  ["export-gtfs", "/proc/x.zip"]])
+def test_cli_unwritable_output_names_the_given_path(args):
+    err = _one_line_exit_2(_cli(*args), contains=f"cannot write {args[-1]}: /proc does not")
+    assert "/proc/.x." not in err  # never the temporary name
+
+
+def test_hashing_a_fifo_is_refused_without_hanging(tmp_path):
+    import signal
+
+    from corridor_geo._io import file_sha256
+    from corridor_geo.errors import DataValidationError
+
+    fifo = tmp_path / "pipe.osm"
+    os.mkfifo(fifo)
+
+    def alarm(*_: object) -> None:
+        raise TimeoutError("hung on a FIFO")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(30)
+    try:
+        with pytest.raises(DataValidationError, match=r"pipe\.osm: is a FIFO \(named pipe\); "
+                                                      r"expected a regular file"):
+            file_sha256(fifo)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    p = tmp_path / "a.txt"
+    p.write_bytes(b"abc")
+    assert file_sha256(p) == (  # SHA-256("abc"), FIPS 180-2 appendix B.1
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+
+
+def test_broken_symlink_input_says_so(tmp_path):
+    from corridor_geo._io import check_input_file
+    from corridor_geo.errors import DataValidationError
+
+    link = tmp_path / "nodes.csv"
+    link.symlink_to(tmp_path / "gone.csv")
+    with pytest.raises(DataValidationError, match=r"nodes\.csv: is a broken symbolic link"):
+        check_input_file(link)
+    with pytest.raises(DataValidationError, match=r"missing\.csv: file not found"):
+        check_input_file(tmp_path / "missing.csv")

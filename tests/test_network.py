@@ -170,3 +170,127 @@ def test_negative_weights_never_reach_routing():
     with pytest.raises(CorridorGeoError, match="non-negative"):
         net.with_travel_times([-5.0])
     assert net.validate() is net
+
+
+# ------------------------------------------------------------------ reading a network folder
+
+@pytest.fixture
+def tiny():
+    """A two-node network built in memory (no shared data needed)."""
+    return Network.from_edges(osmid=[1, 2], lon=[114.0, 114.01], lat=[22.5, 22.5],
+                              source=[0, 1], target=[1, 0], length_m=[1028.0, 1028.0],
+                              travel_time_s=[74.0, 74.0], highway=["primary"] * 2,
+                              name=["", ""])
+
+
+def _saved(tmp_path, net, name="net"):
+    out = tmp_path / name
+    net.save(out)
+    return out
+
+
+def _cli_one_line_exit_2(args):
+    """Run the CLI under an alarm (a FIFO would block it); return its one-line stderr."""
+    import signal
+
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    def alarm(*_: object) -> None:
+        raise TimeoutError("the CLI hung on a special file")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(60)
+    try:
+        res = CliRunner().invoke(main, ["--quiet", *args])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith("corridor-geo: error: "), res.stderr
+    return res.stderr
+
+
+@pytest.mark.parametrize(("name", "make", "kind"), [
+    ("meta.json", "fifo", "is a FIFO"),
+    ("arrays.npz", "fifo", "is a FIFO"),
+    ("meta.json", "/dev/zero", "is a device"),
+    ("arrays.npz", "/dev/zero", "is a device"),
+])
+def test_network_info_refuses_special_files_without_hanging(tmp_path, tiny, name, make,
+                                                            kind):
+    import os
+
+    out = _saved(tmp_path, tiny)
+    (out / name).unlink()
+    if make == "fifo":
+        os.mkfifo(out / name)
+    else:
+        (out / name).symlink_to(make)
+    err = _cli_one_line_exit_2(["network", "info", str(out)])
+    assert f"{out / name}: {kind}" in err
+    assert "expected a regular file" in err
+
+
+def _rewrite(out, *, meta=None, arrays=None, compressed=False):
+    """Rewrite a saved network with some meta.json values or arrays replaced (hash fixed)."""
+    import hashlib
+    import json
+
+    with np.load(out / "arrays.npz") as z:
+        data = {k: z[k] for k in z.files}
+    data.update(arrays or {})
+    with (out / "arrays.npz").open("wb") as fh:
+        (np.savez_compressed if compressed else np.savez)(fh, **data)
+    doc = json.loads((out / "meta.json").read_text())
+    doc.update(meta or {})
+    doc["arrays_sha256"] = hashlib.sha256((out / "arrays.npz").read_bytes()).hexdigest()
+    (out / "meta.json").write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"meta": {"n_nodes": "many"}}, r"meta\.json: n_nodes is 'many'; expected a count"),
+    ({"meta": {"meta": "text"}}, r"meta\.json: 'meta' is str; expected an object"),
+    ({"meta": {"mode": "boat"}}, r"meta\.json: mode is 'boat'; expected one of drive"),
+    ({"arrays": {"lon": np.array([["x"]])}},
+     r"array lon has shape \(1, 1\) and type <U1; expected a one-dimensional float array"),
+    # a compressed member could inflate far beyond the file's size
+    ({"compressed": True}, r"member osmid\.npy is compressed"),
+])
+def test_tampered_network_folder_is_one_cache_error(tmp_path, tiny, change, message):
+    from corridor_geo.errors import CacheError
+    from corridor_geo.network import read_network
+
+    out = _saved(tmp_path, tiny)
+    _rewrite(out, **change)
+    with pytest.raises(CacheError, match=message):
+        read_network(out)
+    assert "network cache" in _cli_one_line_exit_2(["network", "info", str(out)])
+
+
+def test_cached_entry_with_a_fifo_is_rebuilt_not_waited_on(tmp_path, tiny):
+    import os
+    import signal
+
+    from corridor_geo.cache import CacheWarning, cache_key, load_or_build, network_cache_dir
+
+    parts = {"network_type": "drive", "test": str(tmp_path)}
+    entry = network_cache_dir() / f"drive-{cache_key(parts)}"
+    entry.mkdir()
+    os.mkfifo(entry / "meta.json")
+
+    def alarm(*_: object) -> None:
+        raise TimeoutError("hung on the cached FIFO")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(60)
+    try:
+        with pytest.warns(CacheWarning, match=r"meta\.json: is a FIFO"):
+            again = load_or_build(parts, lambda: tiny)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert again.n_edges == tiny.n_edges
+    assert (entry / "meta.json").is_file()  # the entry was rewritten whole
