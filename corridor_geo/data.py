@@ -56,6 +56,7 @@ from pydantic import (
 
 from corridor_geo import settings
 from corridor_geo._args import check_path
+from corridor_geo._io import check_input_file
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.errors import DataValidationError
 
@@ -847,9 +848,11 @@ def read_extra_nodes(path: str | os.PathLike[str], *,
     >>> nodes[["id", "kind", "confidence"]].head()  # doctest: +SKIP
     """
     path = Path(check_path(path, name="path")).expanduser()
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise DataValidationError("file not found; expected a GeoJSON, GeoPackage or CSV file",
                                   path=path)
+    # a folder, FIFO or device is named as such (reading a FIFO would block)
+    check_input_file(path, what="GeoJSON, GeoPackage or CSV file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         records: list[dict[str, Any]] = list(

@@ -44,11 +44,14 @@ from shapely.geometry.base import BaseGeometry
 from corridor_geo import _osm, _roads, settings
 from corridor_geo._adapters import osmnx_overpass_errors
 from corridor_geo._args import check_as_of
-from corridor_geo._io import file_sha256
+from corridor_geo._io import check_input_file, file_sha256
 from corridor_geo.cache import load_or_build
 from corridor_geo.errors import ArgumentError, CorridorGeoError, NetworkSourceError
 from corridor_geo.network import Network, haversine_m
 from corridor_geo.speeds import SPEED_MODEL_VERSION, edge_speeds_kmh, speed_table
+
+#: Largest network source file read (bytes): a province-scale PBF is a few hundred MB.
+_MAX_SOURCE_BYTES = 64 << 30
 
 __all__ = [
     "DEFAULT_MODEL_VERSION",
@@ -552,8 +555,12 @@ def load_network(
             network_type=network_type, clip=clip, speeds=speeds, retain_all=retain_all),
             use_cache=cache)
     path = Path(src).expanduser()
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise NetworkSourceError(f"network source file not found: {path}")
+    try:  # a FIFO or device would block libosmium; a folder is not "not found"
+        check_input_file(path, max_bytes=_MAX_SOURCE_BYTES, what="network source file")
+    except CorridorGeoError as exc:
+        raise NetworkSourceError(f"network source {exc}") from None
     path = path.resolve()
     lower = path.name.lower()
     key = {**base, "source": str(path), "clip": _geom_hash(clip)}

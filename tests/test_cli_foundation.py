@@ -65,6 +65,17 @@ def test_distances_csv_to_file(runner: CliRunner, tmp_path) -> None:
     assert len(lines) == 1 + 10 * 10  # the 10 cores by default
 
 
+def test_distances_empty_out_is_refused_not_called_existing(runner: CliRunner, tmp_path,
+                                                          monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(main, ["distances", "--out", ""])
+    assert res.exit_code != 0
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    assert "the path is empty or names a folder" in err
+    assert "exists" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unknown_id_is_one_line_exit_2(runner: CliRunner) -> None:
     res = runner.invoke(main, ["distances", "--ids", "深圳北站站站", "nowhere_xyz"])
     assert res.exit_code == 2

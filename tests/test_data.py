@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -401,6 +402,15 @@ def test_extra_nodes_bad_file_type_and_missing_file(tmp_path):
     (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
     with pytest.raises(DataValidationError, match="cannot read as GeoJSON"):
         read_extra_nodes(tmp_path / "broken.geojson")
+
+
+def test_extra_nodes_folder_or_fifo_is_named(tmp_path):
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(DataValidationError, match=r"dir\.csv: is a directory"):
+        read_extra_nodes(tmp_path / "dir.csv")
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(DataValidationError, match=r"pipe\.csv: is a FIFO"):
+        read_extra_nodes(tmp_path / "pipe.csv")
 
 
 def test_read_travel_times_is_the_one_reader(tmp_path):

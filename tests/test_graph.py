@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import networkx as nx
 import numpy as np
 import osmium
@@ -198,6 +200,16 @@ def test_default_builds_caches_reloads():
 def test_missing_file_is_clear_error(tmp_path):
     with pytest.raises(NetworkSourceError, match=r"not found.*nope\.osm\.pbf"):
         load_network(tmp_path / "nope.osm.pbf")
+
+
+def test_source_that_is_not_a_regular_file_is_named(tmp_path):
+    # a folder is not "not found"; a FIFO is refused before libosmium blocks on it
+    (tmp_path / "dir.osm.pbf").mkdir()
+    with pytest.raises(NetworkSourceError, match=r"dir\.osm\.pbf: is a directory"):
+        load_network(tmp_path / "dir.osm.pbf")
+    os.mkfifo(tmp_path / "pipe.osm.pbf")
+    with pytest.raises(NetworkSourceError, match=r"pipe\.osm\.pbf: is a FIFO"):
+        load_network(tmp_path / "pipe.osm.pbf")
 
 
 def test_pbf_not_covering_area():

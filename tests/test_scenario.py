@@ -217,6 +217,15 @@ def test_referenced_files_are_relative_to_the_scenario(tmp_path):
     assert str(info.value) == f"{p}: extra_nodes[0]: file not found: {sub / 'missing.csv'}"
 
 
+def test_referenced_folder_is_not_called_missing(tmp_path):
+    (tmp_path / "nodes.csv").mkdir()
+    p = _write(tmp_path, MINIMAL + "extra_nodes: [nodes.csv]\n")
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_yaml(p).referenced_files()
+    assert str(info.value) == (f"{p}: extra_nodes[0]: {tmp_path / 'nodes.csv'} is a folder; "
+                               "expected a file")
+
+
 # ----------------------------------------------------------------------------- output dir
 
 

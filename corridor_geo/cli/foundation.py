@@ -116,10 +116,12 @@ def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None, overwrite: 
     """Geodesic distance (km) and bearing between platforms, nodes or stations."""
     from corridor_geo.corridor import load_corridor
     from corridor_geo.distance import distance_matrix, write_distance_csv
+    from corridor_geo.errors import OutputDirError
 
+    if out_file is not None and out_file.name in ("", ".", ".."):  # click reads "" as "."
+        raise OutputDirError("--out: the path is empty or names a folder; expected a CSV file "
+                             "name")
     if out_file is not None and (out_file.exists() or out_file.is_symlink()) and not overwrite:
-        from corridor_geo.errors import OutputDirError
-
         raise OutputDirError(f"--out {out_file}: the file exists; nothing was written. Choose "
                              "another name, or add --overwrite to replace it")
     corridor = load_corridor()

@@ -150,7 +150,14 @@ class Scenario(ScenarioModel):
         p = Path(value).expanduser()
         p = p if p.is_absolute() else self.base_dir / p
         if not p.is_file():
-            raise ScenarioError(f"file not found: {p}", path=self._label(), field=field_path)
+            if not p.exists() and not p.is_symlink():
+                msg = f"file not found: {p}"
+            else:
+                kind = ("a broken symbolic link" if not p.exists() else "a folder"
+                        if p.is_dir() else "not a regular file (a FIFO, device or socket)")
+                msg = f"{p} is {kind}; expected a file"
+            raise ScenarioError(msg,
+                                path=self._label(), field=field_path)
         if self._source is not None:  # a scenario *file* reads only from allowed folders
             allowed = _allowed_dirs(self.base_dir)
             real = p.resolve()
