@@ -33,7 +33,9 @@ __all__ = [
     "atomic_write_text",
     "check_output_dir",
     "dumps_json",
+    "file_kind",
     "file_sha256",
+    "open_regular",
     "output_dir",
     "read_input",
     "read_manifest",
@@ -226,7 +228,7 @@ def file_sha256(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
     forever; a missing or unreadable file raises ``OSError`` as before.
     """
     h = hashlib.sha256()
-    with _open_regular(path) as fh:
+    with open_regular(path) as fh:
         fh_: IO[bytes] = fh
         while block := fh_.read(chunk):
             h.update(block)
@@ -553,7 +555,7 @@ def _commit_in_place(tmp: Path, target: Path) -> None:
 MAX_INPUT_BYTES = 512 << 20
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
     """Say what a file of mode *mode* is, for messages (``"a FIFO (named pipe)"``)."""
     if stat.S_ISREG(mode):
         return "a regular file"
@@ -569,7 +571,7 @@ def _kind(mode: int) -> str:
 
 
 @contextlib.contextmanager
-def _open_regular(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
+def open_regular(path: str | os.PathLike[str], *, error: type[Exception] | None = None,
                   what: str = "file") -> Iterator[IO[bytes]]:
     """Open *path* for reading only if it is a regular file (never blocks on a FIFO).
 
@@ -584,12 +586,12 @@ def _open_regular(path: str | os.PathLike[str], *, error: type[Exception] | None
     p = Path(path).expanduser()
     mode = p.stat().st_mode
     if not stat.S_ISREG(mode):
-        raise err(f"is {_kind(mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+        raise err(f"is {file_kind(mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
     fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     with os.fdopen(fd, "rb") as fh:
         mode = os.fstat(fh.fileno()).st_mode
         if not stat.S_ISREG(mode):
-            raise err(f"is {_kind(mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+            raise err(f"is {file_kind(mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
         yield fh
 
 
@@ -618,7 +620,7 @@ def check_input_file(path: str | os.PathLike[str], *, error: type[Exception] | N
     if stat.S_ISDIR(st.st_mode):
         raise err(f"is a directory, expected a {what}", path=p)  # type: ignore[call-arg]
     if not stat.S_ISREG(st.st_mode):
-        raise err(f"is {_kind(st.st_mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
+        raise err(f"is {file_kind(st.st_mode)}; expected a regular {what}", path=p)  # type: ignore[call-arg]
     if st.st_size > max_bytes:
         raise err(f"file is {st.st_size} bytes; a {what} may have at most "  # type: ignore[call-arg]
                   f"{max_bytes} bytes", path=p)
@@ -643,7 +645,7 @@ def read_input(path: str | os.PathLike[str], *, error: type[Exception] | None = 
     err = error or DataValidationError
     p = check_input_file(path, error=error, max_bytes=max_bytes, what=what)
     try:
-        with _open_regular(p, error=error, what=what) as fh:
+        with open_regular(p, error=error, what=what) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise err(f"cannot read the file: {exc.strerror or exc}", path=p) from None  # type: ignore[call-arg]

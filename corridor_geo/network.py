@@ -34,10 +34,10 @@ import shapely
 from corridor_geo import settings
 from corridor_geo._args import check_path
 from corridor_geo._io import (
-    _kind,
-    _open_regular,
     dumps_json,
+    file_kind,
     file_sha256,
+    open_regular,
     output_dir,
     read_input,
 )
@@ -880,8 +880,8 @@ def _read_meta(directory: Path) -> dict[str, Any]:
         raise CacheError(f"network cache {directory}: cannot open the folder "
                          f"({exc.strerror or exc})") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise CacheError(f"network cache {directory}: is {_kind(st.st_mode)}; expected a folder "
-                         "holding meta.json and arrays.npz (network build --out)")
+        raise CacheError(f"network cache {directory}: is {file_kind(st.st_mode)}; expected a "
+                         "folder holding meta.json and arrays.npz (network build --out)")
     try:
         raw = read_input(directory / "meta.json", max_bytes=_META_MAX_BYTES, what="file")
         meta = json.loads(raw.decode("utf-8"))
@@ -920,7 +920,7 @@ def _read_arrays(directory: Path, meta: dict[str, Any]) -> dict[str, Any]:
     """
     path = directory / "arrays.npz"
     try:
-        with _open_regular(path) as fh:
+        with open_regular(path) as fh:
             h = hashlib.sha256()
             while block := fh.read(1 << 20):
                 h.update(block)
