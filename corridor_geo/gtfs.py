@@ -69,6 +69,10 @@ _AGENCY_ID = "corridor_geo"
 #: The longest ``headway_secs`` gtfs-kit reads (it types the column as a 16-bit integer).
 _MAX_HEADWAY_S = 32767
 
+#: The shortest ``headway_secs`` read: one train a minute (the tightest metro headways
+#: are about 90 s; a few seconds would make every wait vanish).
+_MIN_HEADWAY_S = 60
+
 #: The headway (min) of a route whose trips leave at fewer than two distinct times in
 #: each direction (one train, or one each way): that of a single departure.
 _SINGLE_DEPARTURE_HEADWAY_MIN = 60.0
@@ -79,7 +83,8 @@ _EXPECTED = {
     "stop_lon": "a longitude from -180 to 180",
     "stop_sequence": f"a whole number from 0 to {(1 << 31) - 1} (the stop's order in its "
                      "trip)",
-    "headway_secs": f"a whole number of seconds from 1 to {_MAX_HEADWAY_S} (gtfs-kit reads "
+    "headway_secs": f"a whole number of seconds from {_MIN_HEADWAY_S} to {_MAX_HEADWAY_S} "
+                    "(one train a minute at most; gtfs-kit reads "
                     "headway_secs as a 16-bit integer; give a rarer service as its trips)",
 }
 
@@ -581,6 +586,44 @@ def _check_columns(feed: Any, path: Path) -> None:
                 field=col)
 
 
+def _check_keys(feed: Any, path: Path) -> None:
+    """Check the ids that tie the tables together, naming the first row at fault.
+
+    trip_id is unique in trips.txt, each trip's route is in routes.txt, each stop time's
+    trip is in trips.txt, and no trip has the same stop_sequence twice (its stops would
+    have no order: the result would depend on how the sort breaks the tie).
+    """
+    def fail(table: str, df: pd.DataFrame, k: int, field: str, reason: str) -> None:
+        raise DataValidationError(f"{_row_name(table, df, k)}{reason}",
+                                  path=_inner(path, table), row=int(k) + 1, field=field)
+
+    trips, routes, st = feed.trips, feed.routes, feed.stop_times
+    trip_ids = trips["trip_id"].astype(str).str.strip()
+    twice = np.flatnonzero(trip_ids.duplicated().to_numpy(bool))
+    if len(twice):
+        fail("trips", trips, int(twice[0]), "trip_id",
+             "trip_id is listed twice; expected each trip once in trips.txt")
+    route_ids = set(routes["route_id"].astype(str).str.strip())
+    unknown = np.flatnonzero(~trips["route_id"].astype(str).str.strip().isin(route_ids)
+                             .to_numpy(bool))
+    if len(unknown):
+        k = int(unknown[0])
+        fail("trips", trips, k, "route_id", f"route_id {str(trips['route_id'].iloc[k])!r} is "
+             "not in routes.txt; expected a route of the feed")
+    st_trips = st["trip_id"].astype(str).str.strip()
+    orphan = np.flatnonzero(~st_trips.isin(set(trip_ids)).to_numpy(bool))
+    if len(orphan):
+        fail("stop_times", st, int(orphan[0]), "trip_id",
+             "trip_id is not in trips.txt; expected a trip of the feed")
+    seq = pd.DataFrame({"t": st_trips, "s": st["stop_sequence"]})
+    dup = np.flatnonzero(seq.duplicated().to_numpy(bool))
+    if len(dup):
+        k = int(dup[0])
+        fail("stop_times", st, k, "stop_sequence", f"stop_sequence "
+             f"{st['stop_sequence'].iloc[k]} appears twice; expected each stop of a trip to "
+             "have its own stop_sequence")
+
+
 def _read_feed(path: Path) -> Any:
     """Read a feed with gtfs-kit after checking its files; check its tables and columns."""
     _require_gtfs_kit()
@@ -615,6 +658,7 @@ def _read_feed(path: Path) -> Any:
             raise DataValidationError(f"missing or empty {name}.txt; expected a GTFS feed",
                                       path=path, field=name)
     _check_columns(feed, path)
+    _check_keys(feed, path)
     return feed
 
 
@@ -632,11 +676,12 @@ def _headway_min(grp: dict[str, Any], freq: pd.DataFrame | None, path: Path) -> 
         f = freq[freq["trip_id"].isin(grp["trips"])]
         if len(f):
             secs = f["headway_secs"].astype(float)
-            bad = ~((secs > 0) & np.isfinite(secs))
+            bad = ~((secs >= _MIN_HEADWAY_S) & np.isfinite(secs))
             if bad.any():
                 raise DataValidationError(
                     f"trip {f['trip_id'][bad].iloc[0]}: headway_secs {secs[bad].iloc[0]:g}; "
-                    "expected a positive number of seconds", path=path, field="frequencies")
+                    f"expected a positive number of seconds, at least {_MIN_HEADWAY_S} (one "
+                    "train a minute)", path=path, field="frequencies")
             return float(secs.mean()) / 60.0
     by_direction: dict[bool, set[float]] = {}
     for flipped, dep in zip(grp["flips"], grp["deps"], strict=True):
@@ -700,7 +745,7 @@ def read_gtfs(path: str | Path, *, corridor: Any = None,
     freq = feed.frequencies
     groups: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
     for trip_id, g in st.groupby("trip_id", sort=True):
-        if trip_id not in trips.index or len(g) < 2:
+        if len(g) < 2:  # (every trip_id is in trips.txt: _check_keys)
             continue
         gtfs_ids, ids, runs, stops_min, dep0 = _trip_times(str(trip_id), g, match, path)
         route_id = str(trips.loc[trip_id, "route_id"])

@@ -254,6 +254,16 @@ def test_export_never_replaces_a_users_file(tmp_path, network):
     ("frequencies.txt", "1200", "0", "trip T1: headway_secs 0; expected a positive number"),
     ("frequencies.txt", "1200", "-5", "trip T1: headway_secs -5; expected a positive"),
     ("stops.txt", "stop_id,stop_name", "sid,stop_name", "stops.txt has no column stop_id"),
+    # one train a minute at most: a 1-s headway made every wait vanish
+    ("frequencies.txt", "1200", "1", "trip T1: headway_secs 1; expected a positive number "
+                                     "of seconds, at least 60"),
+    # ids that tie the tables together (were a silent fallback, a skipped trip or a
+    # tie the sort broke at random)
+    ("stop_times.txt", "S2,2", "S2,1", "trip T1: stop_sequence 1 appears twice"),
+    ("stop_times.txt", "T1,07:40:00", "T9,07:40:00",
+     "trip T9: trip_id is not in trips.txt"),
+    ("trips.txt", "R,d,T1", "Q,d,T1", "trip T1: route_id 'Q' is not in routes.txt"),
+    ("trips.txt", "R,d,T1", "R,d,T1\nR,d,T1", "trip T1: trip_id is listed twice"),
 ])
 def test_malformed_feed_is_one_clear_error(tmp_path, file, old, new, message):
     # user input: each problem names the feed, its file and the trip, never a bare
@@ -320,9 +330,9 @@ def _zip_folder(folder, path):
     # numbers gtfs-kit cannot read (it types headway_secs Int16, stop_sequence Int32)
     ("frequencies.txt", "1200", "99999999999999999999", 1, "headway_secs",
      "trip T1: 99999999999999999999 is out of range; expected a whole number of seconds "
-     "from 1 to 32767"),
+     "from 60 to 32767"),
     ("frequencies.txt", "1200", "40000", 1, "headway_secs",
-     "trip T1: 40000 is out of range; expected a whole number of seconds from 1 to 32767"),
+     "trip T1: 40000 is out of range; expected a whole number of seconds from 60 to 32767"),
     ("stop_times.txt", "S2,2", "S2,99999999999999999999", 2, "stop_sequence",
      "trip T1: 99999999999999999999 is out of range; expected a whole number from 0 to "
      "2147483647"),
