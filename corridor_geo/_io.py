@@ -122,6 +122,16 @@ def _file_target(target: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _make_parent(target: Path) -> Path:
+    """Create the folder of *target* (and its parents); OutputDirError naming *target*."""
+    parent = target.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_create(target, parent, exc) from None
+    return parent
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], *, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to *target*; move it onto *target* on success.
@@ -137,11 +147,7 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str = "") -> Iterator
         reason, never the temporary file.
     """
     target = _file_target(target)
-    parent = target.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _cannot_create(target, parent, exc) from None
+    parent = _make_parent(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
                                    dir=target.parent)
@@ -194,11 +200,7 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     created raises :class:`~corridor_geo.errors.OutputDirError` naming *target*.
     """
     target = Path(target)
-    parent = target.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _cannot_create(target, parent, exc) from None
+    parent = _make_parent(target)
     sweep_temporaries(target.parent, prefix=f".{target.name}")
     try:
         tmp = _mkdtemp(target.parent, f".{target.name}")
