@@ -568,3 +568,40 @@ def test_timetable_feed_replaces_the_modelled_services(tmp_path):
         assert r.exit_code == 2
         assert "timetable" in r.output
         assert len(r.output.strip().splitlines()) == 1
+
+
+# ------------------------------------------------- speed factors on the drive layer
+
+NEW_EXPRESSWAY = {"id": "new_exp", "name": "New expressway", "mode": "expressway",
+                  "stops": ["ic_gs_luogang", "ic_yj_qianhai"], "operating_speed_kmh": 100.0}
+
+
+def _drive_layer(edits: dict):
+    """The drive graph of a scenario's multimodal network: (edges, first interchange node)."""
+    from corridor_geo.scenario.streets import scenario_streets
+    from corridor_geo.transit import MultimodalNetwork
+
+    res = Scenario.from_dict({**SMALL, "edits": edits}).resolve()
+    street, _, _ = scenario_streets(res)
+    mm = MultimodalNetwork.build(res.corridor, street=street, edits=res.network_edits(),
+                                 as_of=res.scenario.as_of, walk=False)
+    ic = list(mm.stations.loc[mm.stations["kind"] == "interchange", "id"])
+    n = mm.drive.n_street
+    return mm.drive.graph.edges(), {sid: n + k for k, sid in enumerate(ic)}, n
+
+
+def test_speed_factor_on_an_added_expressway_slows_it():
+    import numpy as np
+
+    (s0, t0, w0, l0), _, _ = _drive_layer({"add_links": [NEW_EXPRESSWAY]})
+    (s1, t1, w1, l1), ic1, _ = _drive_layer({"add_links": [NEW_EXPRESSWAY],
+                                             "speed_factors": {"new_exp": 0.5}})
+    np.testing.assert_array_equal(s0, s1)
+    np.testing.assert_array_equal(t0, t1)
+    a, b = ic1["ic_gs_luogang"], ic1["ic_yj_qianhai"]
+    new = ((s1 == a) & (t1 == b)) | ((s1 == b) & (t1 == a))
+    assert new.sum() == 2
+    # the link's own edges at half its operating speed: length / (50 km/h)
+    np.testing.assert_allclose(w1[new], l1[new] / (100.0 * 0.5 / 3.6), rtol=1e-12)
+    np.testing.assert_allclose(w0[new], l0[new] / (100.0 / 3.6), rtol=1e-12)
+    np.testing.assert_array_equal(w1[~new], w0[~new])  # nothing else changes

@@ -548,8 +548,9 @@ class MultimodalNetwork:
                                    + list(timetable), key=lambda s: s.id)
         self.expressways = [s for s in specs if s.mode == "expressway"
                             and s.id not in self.skipped_links]
-        self._exp_factor = {s.id: float(rail_factors.get(s.id, 1.0)) for s in self.expressways}
         self._build_stations(specs)
+        # after _build_stations: it adds the new expressways whose interchanges it placed
+        self._exp_factor = {s.id: float(rail_factors.get(s.id, 1.0)) for s in self.expressways}
         self._build_rail()
         # street layers
         if street is None:
