@@ -576,14 +576,21 @@ NEW_EXPRESSWAY = {"id": "new_exp", "name": "New expressway", "mode": "expressway
                   "stops": ["ic_gs_luogang", "ic_yj_qianhai"], "operating_speed_kmh": 100.0}
 
 
-def _drive_layer(edits: dict):
-    """The drive graph of a scenario's multimodal network: (edges, first interchange node)."""
+def _drive_layer(edits: dict, *, street=None):
+    """The drive graph of a scenario's multimodal network: (edges, interchange nodes, n).
+
+    *street* replaces the scenario's street network (with its factors) when given.
+    """
     from corridor_geo.scenario.streets import scenario_streets
     from corridor_geo.transit import MultimodalNetwork
 
     res = Scenario.from_dict({**SMALL, "edits": edits}).resolve()
-    street, _, _ = scenario_streets(res)
-    mm = MultimodalNetwork.build(res.corridor, street=street, edits=res.network_edits(),
+    edit = res.network_edits()
+    if street is None:
+        street, _, _ = scenario_streets(res)
+    else:  # the road-class factors are in the given network
+        edit = type(edit)(add_links=edit.add_links)
+    mm = MultimodalNetwork.build(res.corridor, street=street, edits=edit,
                                  as_of=res.scenario.as_of, walk=False)
     ic = list(mm.stations.loc[mm.stations["kind"] == "interchange", "id"])
     n = mm.drive.n_street
@@ -605,3 +612,54 @@ def test_speed_factor_on_an_added_expressway_slows_it():
     np.testing.assert_allclose(w1[new], l1[new] / (100.0 * 0.5 / 3.6), rtol=1e-12)
     np.testing.assert_allclose(w0[new], l0[new] / (100.0 / 3.6), rtol=1e-12)
     np.testing.assert_array_equal(w1[~new], w0[~new])  # nothing else changes
+
+
+def test_road_class_factor_slows_the_expressway_links_too():
+    """``expressway: 0.6`` scales every expressway edge of the drive layer by 1/0.6.
+
+    The street edges of that class (as a network slowed by hand gives them) and the
+    expressway links drawn alongside them, a new expressway included; arterials, local
+    roads and ramps keep their times.
+    """
+    import numpy as np
+
+    from corridor_geo.scenario.streets import street_network
+
+    edits = {"add_links": [NEW_EXPRESSWAY]}
+    base_net = street_network("default", as_of=SMALL["as_of"])
+    exp = np.asarray(base_net.highway == "expressway")
+    assert exp.sum() > 100
+    by_hand = base_net.with_travel_times(np.where(exp, base_net.travel_time_s / 0.6,
+                                                  base_net.travel_time_s))
+    (s0, t0, w0, _), _, n = _drive_layer(edits)
+    (sh, th, wh, _), _, _ = _drive_layer(edits, street=by_hand)
+    (s1, t1, w1, _), _, _ = _drive_layer({**edits, "speed_factors": {"expressway": 0.6}})
+    for a, b in ((s0, s1), (t0, t1), (s0, sh), (t0, th)):
+        np.testing.assert_array_equal(a, b)
+    links = (s0 >= n) & (t0 >= n)  # interchange to interchange: the expressway links
+    assert links.sum() > 60
+    np.testing.assert_allclose(w1[links], w0[links] / 0.6, rtol=1e-12)
+    np.testing.assert_allclose(w1[~links], wh[~links], rtol=1e-12)  # streets, ramps
+    # the street expressways slowed (the layer keeps the faster of parallel edges)
+    assert (w1[~links] > w0[~links]).sum() > 0.95 * exp.sum()
+
+
+def test_slowing_every_expressway_is_never_faster_than_slowing_two():
+    """A class factor covers a superset of the edges two link factors cover."""
+    import numpy as np
+
+    from corridor_geo.scenario import run_scenario
+
+    origins = ["core_gz_pazhou", "core_gz_science_city", "core_sz_hitech_zone"]
+
+    def minutes(factors: dict) -> np.ndarray:
+        s = Scenario.from_dict({**SMALL, "origins": origins, "bands": [15],
+                                "edits": {"speed_factors": factors}})
+        m = run_scenario(s, progress=False).matrix
+        return m.sort_values(["from_id", "to_id"])["minutes"].to_numpy(dtype=float)
+
+    two = minutes({"gs_expressway": 0.6, "yanjiang_expressway": 0.6})
+    every = minutes({"expressway": 0.6})
+    base = minutes({})
+    assert (two >= base - 1e-9).all()
+    assert (every >= two - 1e-9).all(), (every - two).min()

@@ -188,7 +188,8 @@ class NetworkEdits:
         New links (:class:`NewLink` or mappings with its fields).
     speed_factors
         ``{link id or road class: factor}``; a link id scales its cruise speed, a road
-        class (OSM ``highway`` value) scales the street speeds.
+        class (OSM ``highway`` value) scales the street speeds and the expressway links
+        of that class (the class of their road on the street network).
     headway_min
         ``{link id: minutes}``.
 
@@ -216,6 +217,68 @@ class NetworkEdits:
                 if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
                     raise DataValidationError(f"{what} for {k!r} must be a positive number, "
                                               f"got {v!r}", field=str(k))
+
+
+def _expressway_class_factors(net: Network, link_ids: Sequence[str], *,
+                             road_names: Mapping[str, Sequence[str]],
+                             road_factors: Mapping[str, float]) -> dict[str, float]:
+    """Road-class speed factor of each expressway link of the drive layer.
+
+    A scenario's factor on a road class (``expressway: 0.6``) slows the street edges of
+    that class; the expressway links, drawn in the drive layer alongside their street
+    edges, must slow alike or drivers bypass the congestion on them. A link's class is
+    the ``highway`` value carrying most of the length of the street edges named by its
+    road names (``expressways.<id>.road_names`` in ``geodata/corridor.yaml``); a link
+    with no named edge (a new expressway, or a network without those names) takes the
+    class carrying most of the length of all the links' named edges.
+
+    Parameters
+    ----------
+    net
+        The street network (its ``highway``, ``name`` and ``length_m``).
+    link_ids
+        The expressway links of the drive layer.
+    road_names
+        ``{link id: road names}``.
+    road_factors
+        ``{road class: factor}``.
+
+    Returns
+    -------
+    dict
+        ``{link id: factor}`` for the links whose class has a factor.
+
+    Examples
+    --------
+    >>> _expressway_class_factors(net, ["gs_expressway"],  # doctest: +SKIP
+    ...     road_names={"gs_expressway": ["Guangshen Expressway"]},
+    ...     road_factors={"expressway": 0.6})
+    {'gs_expressway': 0.6}
+    """
+    if not road_factors or not link_ids:
+        return {}
+    highway = np.asarray(net.highway, dtype=str)
+    names = np.asarray(net.name, dtype=str)
+    length = np.asarray(net.length_m, dtype=np.float64)
+
+    def dominant(mask: np.ndarray) -> str | None:
+        if not mask.any():
+            return None
+        classes, inv = np.unique(highway[mask], return_inverse=True)
+        return str(classes[int(np.argmax(np.bincount(inv, weights=length[mask])))])
+
+    masks = {lid: np.isin(names, list(n)) for lid, n in road_names.items() if n}
+    any_named = np.zeros(len(names), dtype=bool)
+    for m in masks.values():
+        any_named |= m
+    fallback = dominant(any_named)
+    out: dict[str, float] = {}
+    for lid in link_ids:
+        mask = masks.get(lid)
+        cls = (dominant(mask) if mask is not None else None) or fallback
+        if cls is not None and cls in road_factors:
+            out[lid] = float(road_factors[cls])
+    return out
 
 
 def new_link_stop_problem(mode: str, stop_id: str, kinds: dict[str, str]) -> str | None:
@@ -563,7 +626,7 @@ class MultimodalNetwork:
                 from corridor_geo.speeds import apply_speed_factors
 
                 street = apply_speed_factors(street, by_class=road_factors)
-            self._build_drive(street)
+            self._build_drive(street, road_factors=road_factors)
         if walk is None:
             from corridor_geo.graph import load_network
 
@@ -805,8 +868,12 @@ class MultimodalNetwork:
         return best
 
     # ------------------------------------------------------------------ drive layer
-    def _build_drive(self, net: Network) -> None:
-        """Drive layer: streets, plus expressway links joined at interchange nodes."""
+    def _build_drive(self, net: Network, *, road_factors: Mapping[str, float]) -> None:
+        """Drive layer: streets, plus expressway links joined at interchange nodes.
+
+        *road_factors* (``{road class: factor}``, already applied to *net*) also scale the
+        expressway links of that class (the class of their road on the street network).
+        """
         p = self.params
         layer = StreetLayer.from_network(net, name="drive", time_s=None,
                                          max_snap_m=p.max_snap_drive_m,
@@ -830,13 +897,17 @@ class MultimodalNetwork:
         congested = {lid: e.congested_kmh for lid, e in sorted(facts.expressways.items())
                      if e.congested_kmh is not None} if facts is not None else {}
         congested.update(p.expressway_congested_kmh)
+        road_names = {lid: e.road_names for lid, e in facts.expressways.items()} \
+            if facts is not None else {}
+        by_class = _expressway_class_factors(net, [s.id for s in self.expressways],
+                                            road_names=road_names, road_factors=road_factors)
         for spec in self.expressways:
             pos, _ = stop_positions_km(spec, self.params.rail)  # shared distance model
             ff = p.expressway_free_flow_kmh.get(
                 spec.id, _roads.typical_expressway_kmh().get(spec.id, spec.cruise_kmh))
             speed = ff if p.expressway_condition == "free_flow" else \
                 congested.get(spec.id, ff * p.congested_factor)
-            speed *= self._exp_factor.get(spec.id, 1.0)
+            speed *= self._exp_factor.get(spec.id, 1.0) * by_class.get(spec.id, 1.0)
             placed = [i for i, s in enumerate(spec.stops) if s.placed]
             for i, j in itertools.pairwise(placed):
                 a, b = ic_node[spec.stops[i].stop_id], ic_node[spec.stops[j].stop_id]
