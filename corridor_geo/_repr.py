@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["MAX_REPR", "comparison_items", "fmt", "resolved_items", "run_items",
+__all__ = ["MAX_REPR", "comparison_items", "fmt", "reach_text", "resolved_items", "run_items",
            "summary_html", "summary_text"]
 
 #: longest repr text (characters); longer values are cut with "…".
@@ -92,6 +92,20 @@ def run_items(r: Any) -> list[tuple[str, object]]:
             ("out", None if r.out is None else str(r.out))]
 
 
+def reach_text(st: dict[str, Any]) -> str:
+    """Pairs whose reachability changed, as text (``""`` when none did).
+
+    Examples
+    --------
+    >>> reach_text({"n_no_longer_reachable": 2, "n_newly_reachable": 0})
+    ', 2 no longer reachable'
+    """
+    parts = [f"{st[k]} {what}" for k, what in (("n_no_longer_reachable", "no longer reachable"),
+                                                ("n_newly_reachable", "newly reachable"))
+             if st.get(k)]
+    return "".join(f", {p}" for p in parts)
+
+
 def comparison_items(c: Any) -> list[tuple[str, object]]:
     """Summary of a :class:`~corridor_geo.scenario.Comparison`: per mode and per band."""
     summary = c.summary
@@ -99,7 +113,7 @@ def comparison_items(c: Any) -> list[tuple[str, object]]:
         ("base", summary["base"]["name"]), ("scenario", summary["scenario"]["name"])]
     for mode, st in summary["matrix_changes"].items():
         items.append((f"{mode} pairs", f"{st['n_faster']} faster, {st['n_slower']} slower "
-                                       f"of {st['n_pairs']}"))
+                                       f"of {st['n_pairs']}{reach_text(st)}"))
     bands: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for row in summary["catchment_changes"]:
         bands.setdefault((str(row["mode"]), float(row["band_min"])), []).append(row)

@@ -663,3 +663,45 @@ def test_slowing_every_expressway_is_never_faster_than_slowing_two():
     base = minutes({})
     assert (two >= base - 1e-9).all()
     assert (every >= two - 1e-9).all(), (every - two).min()
+
+
+# ------------------------------------------------------------- comparison summaries
+
+
+def test_compare_counts_pairs_that_become_unreachable(tmp_path):
+    """Closing the only railway of three stations: every transit pair is lost, and said so.
+
+    The counts are checked against the two runs' matrices (finite = reachable).
+    """
+    import numpy as np
+
+    from corridor_geo.scenario import compare
+
+    common = {"origins": ["st_changping", "st_dongguan", "st_shenzhen"],
+              "modes": ["transit"], "bands": [15]}
+    base = _small(tmp_path, "base.yaml", **common)
+    closed = _small(tmp_path, "closed.yaml", edits={"close_links": ["guangshen_railway"]},
+                    **common)
+    c = compare(base, closed, out=tmp_path / "cmp", progress=False)
+
+    def reachable(r):
+        m = r.matrix[r.matrix["from_id"] != r.matrix["to_id"]].sort_values(["from_id", "to_id"])
+        return np.isfinite(m["minutes"].to_numpy(dtype=float))
+
+    rb, rs = reachable(c.base), reachable(c.scenario)
+    assert rb.sum() == 6  # the three are served by the Guangshen railway only
+    assert rs.sum() == 0
+    st = c.summary["matrix_changes"]["transit"]  # the mode was missing altogether
+    assert st["n_pairs"] == 6
+    assert st["n_no_longer_reachable"] == int((rb & ~rs).sum()) == 6
+    assert st["n_newly_reachable"] == st["n_unreachable_both"] == 0
+    assert st["n_faster"] == st["n_slower"] == 0
+    assert st["mean_change_min"] is None
+    saved = json.loads((tmp_path / "cmp" / "summary.json").read_text())
+    assert saved["matrix_changes"]["transit"]["n_no_longer_reachable"] == 6
+    report = (tmp_path / "cmp" / "report.md").read_text()
+    assert "- transit: 0 of 6 pairs faster, 0 slower, 6 no longer reachable" in report
+    assert "6 no longer reachable" in repr(c)
+    # and the other way round: opening the railway again makes them newly reachable
+    back = compare(closed, base, progress=False)
+    assert back.summary["matrix_changes"]["transit"]["n_newly_reachable"] == 6

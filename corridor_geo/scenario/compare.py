@@ -207,15 +207,22 @@ def _compare_summary(rb: RunResult, rs: RunResult, cc: pd.DataFrame, mc: pd.Data
                      diff: gpd.GeoDataFrame) -> dict[str, Any]:
     import numpy as np
 
-    finite = mc[np.isfinite(mc["change_min"].to_numpy(dtype=float))]
-    finite = finite[finite["from_id"] != finite["to_id"]]
+    pairs = mc[(mc["from_id"] != mc["to_id"]) & mc["minutes_base"].notna()
+               & mc["minutes_scenario"].notna()]  # in both runs (NaN: only in one)
     per_mode = {}
-    for mode, grp in finite.groupby("mode", sort=True):
-        ch = grp["change_min"].to_numpy(dtype=float)
-        per_mode[str(mode)] = {
-            "n_pairs": len(ch),
+    for mode in sorted(set(pairs["mode"].astype(str))):
+        grp = pairs[pairs["mode"].astype(str) == mode]
+        ok_b = np.isfinite(grp["minutes_base"].to_numpy(dtype=float))
+        ok_s = np.isfinite(grp["minutes_scenario"].to_numpy(dtype=float))
+        ch = grp["change_min"].to_numpy(dtype=float)[ok_b & ok_s]
+        per_mode[mode] = {
+            "n_pairs": len(grp),
             "n_faster": int((ch < -1e-9).sum()),
             "n_slower": int((ch > 1e-9).sum()),
+            "n_newly_reachable": int((~ok_b & ok_s).sum()),
+            "n_no_longer_reachable": int((ok_b & ~ok_s).sum()),
+            "n_unreachable_both": int((~ok_b & ~ok_s).sum()),
+            # over the pairs reachable in both runs
             "mean_change_min": round_value(ch.mean()) if len(ch) else None,
             "largest_saving_min": round_value(-ch.min()) if len(ch) else None,
         }

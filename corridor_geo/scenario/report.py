@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from corridor_geo import _io
 from corridor_geo._csvio import neutralise_frame
 from corridor_geo._io import atomic_write_json, atomic_write_text
+from corridor_geo._repr import reach_text
 from corridor_geo._scenario_model import Edits
 from corridor_geo._text import md_text
 
@@ -243,7 +244,7 @@ def _compare_report(comp: Comparison) -> str:
         saving = st["largest_saving_min"]
         best = f"largest saving {saving:.1f} min" if saving and saving > 0 else "no saving"
         out.append(f"- {mode}: {st['n_faster']} of {st['n_pairs']} pairs faster, "
-                   f"{st['n_slower']} slower; {best}")
+                   f"{st['n_slower']} slower{reach_text(st)}; {best}")
     out.append("")
     if len(changed):
         out += ["Largest changes (minutes; negative = faster in the scenario):", "",
