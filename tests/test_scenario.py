@@ -705,3 +705,24 @@ def test_compare_counts_pairs_that_become_unreachable(tmp_path):
     # and the other way round: opening the railway again makes them newly reachable
     back = compare(closed, base, progress=False)
     assert back.summary["matrix_changes"]["transit"]["n_newly_reachable"] == 6
+
+
+def test_largest_saving_is_none_when_no_pair_is_faster(tmp_path):
+    """Congestion saves no minute: the summary must not report a negative 'saving'."""
+    from corridor_geo.scenario import compare
+
+    origins = ["core_gz_science_city", "core_dg_binhaiwan", "core_sz_hitech_zone"]
+    base = _small(tmp_path, "base.yaml", origins=origins, bands=[15])
+    peak = _small(tmp_path, "peak.yaml", origins=origins, bands=[15],
+                  edits={"speed_factors": {"gs_expressway": 0.45}})
+    slower = compare(base, peak, progress=False)
+    st = slower.summary["matrix_changes"]["drive"]
+    assert st["n_faster"] == 0
+    assert st["n_slower"] > 0
+    assert st["largest_saving_min"] is None  # was minus the smallest slow-down
+    faster = compare(peak, base, progress=False)  # the same pairs the other way round
+    ch = faster.matrix_changes
+    ch = ch[ch["from_id"] != ch["to_id"]]["change_min"]
+    assert faster.summary["matrix_changes"]["drive"]["largest_saving_min"] == pytest.approx(
+        -ch.min(), abs=1e-4)
+    assert -ch.min() > 1.0

@@ -224,7 +224,8 @@ def _compare_summary(rb: RunResult, rs: RunResult, cc: pd.DataFrame, mc: pd.Data
             "n_unreachable_both": int((~ok_b & ~ok_s).sum()),
             # over the pairs reachable in both runs
             "mean_change_min": round_value(ch.mean()) if len(ch) else None,
-            "largest_saving_min": round_value(-ch.min()) if len(ch) else None,
+            # minutes saved on the pair that gains most; None when no pair is faster
+            "largest_saving_min": round_value(-ch.min()) if (ch < -1e-9).any() else None,
         }
     areas = []
     for rec in cc.to_dict(orient="records"):
