@@ -726,3 +726,47 @@ def test_largest_saving_is_none_when_no_pair_is_faster(tmp_path):
     assert faster.summary["matrix_changes"]["drive"]["largest_saving_min"] == pytest.approx(
         -ch.min(), abs=1e-4)
     assert -ch.min() > 1.0
+
+
+def test_closed_expressway_is_removed_from_the_street_network(tmp_path):
+    """A closed expressway's street edges are gone, not slowed: a point whose nearest
+    node lies only on it snaps to the open roads (before: it snapped onto the closed
+    road and drove over it at 1/1000 of its speed, and its 30-min catchment shrank
+    from 589 to 3 km²). Snapping and times checked against networkx on the base
+    network minus those edges."""
+    import networkx as nx
+    import numpy as np
+    from pyproj import Transformer
+
+    from corridor_geo.routing import snap_points, travel_times
+    from corridor_geo.scenario.streets import expressway_road_names, street_network
+    from corridor_geo.scenario.streets import scenario_streets as _scenario_streets
+
+    res = Scenario.from_yaml(_small(tmp_path, edits={"close_links": ["gs_expressway"]})).resolve()
+    _, drive, _ = _scenario_streets(res)
+    base = street_network("default")
+    closed = np.isin(np.asarray(base.name, dtype=str),
+                     expressway_road_names(res.corridor)["gs_expressway"])
+    assert closed.sum() > 100
+    assert drive.n_nodes == base.n_nodes
+    assert drive.n_edges == base.n_edges - closed.sum()
+    point = (113.892, 22.568)  # beside the Guangshen in Humen: nearest node is on it only
+    n0 = int(snap_points(base, [point[0]], [point[1]], max_distance_m=2000).node[0])
+    assert closed[(base.source == n0) | (base.target == n0)].all()
+
+    g = nx.DiGraph()
+    for u, v, t in zip(base.source[~closed], base.target[~closed],
+                       base.travel_time_s[~closed], strict=True):
+        if not g.has_edge(u, v) or g[u][v]["t"] > t:
+            g.add_edge(int(u), int(v), t=float(t))
+    main = np.array(sorted(max(nx.strongly_connected_components(g), key=len)))
+    to_m = Transformer.from_crs(4326, 4547, always_xy=True)
+    px, py = to_m.transform(*point)
+    nx_, ny_ = to_m.transform(base.lon[main], base.lat[main])
+    peer_node = int(main[np.argmin(np.hypot(nx_ - px, ny_ - py))])
+    snap = snap_points(drive, [point[0]], [point[1]], max_distance_m=2000)
+    assert int(snap.node[0]) == peer_node != n0
+    target = int(snap_points(drive, [114.0], [22.54], max_distance_m=2000).node[0])
+    got = travel_times(drive, [peer_node], targets=[target])[0, 0]
+    assert got == pytest.approx(nx.dijkstra_path_length(g, peer_node, target, weight="t"),
+                                rel=1e-9)

@@ -12,6 +12,8 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from corridor_geo.corridor import Corridor
     from corridor_geo.network import Network
     from corridor_geo.scenario.model import ResolvedScenario
@@ -68,9 +70,34 @@ def expressway_road_names(corridor: Corridor) -> dict[str, tuple[str, ...]]:
             if e.road_names}
 
 
-#: Speed factor standing for a closed expressway on the street network (keeps the graph
-#: connected for snapping, but no route uses the road).
-_CLOSED_FACTOR = 1e-3
+def _close_roads(net: Network, names: Sequence[str]) -> Network:
+    """Return *net* without the edges named *names* (a closed expressway's street copy).
+
+    The edges are removed, not slowed: a node left on no open edge falls out of the
+    network's main component, so snapping (:func:`~corridor_geo.routing.snap_points`)
+    moves points to the open roads instead of routing them over the closed one. The
+    nodes are kept, so node indices match the base network's.
+    """
+    import numpy as np
+
+    from corridor_geo.network import Network
+
+    drop = np.isin(np.asarray(net.name, dtype=str), list(names))
+    if not drop.any():
+        return net
+    keep = ~drop
+    counts = np.diff(net.geom_offsets)
+    offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+    np.cumsum(counts[keep], out=offsets[1:])
+    vertex = np.repeat(keep, counts)
+    return Network.from_edges(
+        osmid=net.osmid, lon=net.lon, lat=net.lat, source=net.source[keep],
+        target=net.target[keep], length_m=net.length_m[keep],
+        travel_time_s=net.travel_time_s[keep], highway=np.asarray(net.highway)[keep],
+        name=np.asarray(net.name)[keep], way_id=net.way_id[keep], oneway=net.oneway[keep],
+        maxspeed_kmh=net.maxspeed_kmh[keep], geom_offsets=offsets,
+        geom_lon=net.geom_lon[vertex], geom_lat=net.geom_lat[vertex], mode=net.mode,
+        meta={**net.meta, "closed_roads": sorted(set(names))})
 
 
 def scenario_streets(res: ResolvedScenario) -> tuple[Network, Network, dict[str, float]]:
@@ -89,10 +116,14 @@ def scenario_streets(res: ResolvedScenario) -> tuple[Network, Network, dict[str,
     # street-network names of the expressway links (corridor.yaml): a link's factor (or
     # closure) also applies to these street edges, or drivers would bypass a congested
     # link on the street-network copy of the same road
+    closed: list[str] = []
     for lid, names in expressway_road_names(res.corridor).items():
-        factor = _CLOSED_FACTOR if lid in e.close_links else e.speed_factors.get(lid)
-        if factor is not None:
+        if lid in e.close_links:
+            closed += names
+        elif (factor := e.speed_factors.get(lid)) is not None:
             by_name.update(dict.fromkeys(names, factor))
+    if closed:
+        street = _close_roads(street, closed)
     if by_name:
         street = apply_speed_factors(street, by_name=by_name)
     by_class = {k: v for k, v in sorted(e.speed_factors.items()) if k not in link_ids}
