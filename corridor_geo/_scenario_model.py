@@ -144,9 +144,11 @@ class Edits(_Model):
     """Changes to the transport network for this scenario."""
 
     enable_links: list[LinkId] = Field(
-        default_factory=list, description="Planned or under-construction links to switch on."
+        default_factory=list, description="Planned or under-construction links to switch on.",
+        json_schema_extra={"uniqueItems": True},
     )
-    close_links: list[LinkId] = Field(default_factory=list, description="Links to close.")
+    close_links: list[LinkId] = Field(default_factory=list, description="Links to close.",
+                                      json_schema_extra={"uniqueItems": True})
     add_links: list[AddLink] = Field(default_factory=list, description="New links.")
     speed_factors: dict[str, Factor] = Field(
         default_factory=dict,
@@ -156,6 +158,14 @@ class Edits(_Model):
     headway_min: dict[str, Headway] = Field(
         default_factory=dict, description="New headways in minutes, keyed by rail link id."
     )
+
+    @field_validator("enable_links", "close_links")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        dup = sorted({v for v in value if value.count(v) > 1})
+        if dup:  # as origins: a repeated id is a slip, not a stronger edit
+            raise ValueError(f"link {dup[0]!r} is given more than once")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Edits:
@@ -207,13 +217,16 @@ class ScenarioModel(_Model):
     origins: list[str] = Field(
         min_length=1, max_length=500,
         description="Origin ids or names (platforms, nodes, stations, extra nodes).",
+        json_schema_extra={"uniqueItems": True},
     )
     destinations: list[str] | None = Field(
         default=None, min_length=1, max_length=500,
         description="Destination ids or names (default: the origins).",
+        json_schema_extra={"uniqueItems": True},
     )
     modes: list[Mode] = Field(default_factory=lambda: list[Mode](["drive"]), min_length=1,
-                              description="Travel modes.")
+                              description="Travel modes.",
+                              json_schema_extra={"uniqueItems": True})
     bands: list[Annotated[float, Field(gt=0, le=_MAX_BAND_MIN)]] = Field(
         default_factory=lambda: [30.0, 60.0], min_length=1, max_length=12,
         description="Catchment bands in minutes, strictly increasing.",

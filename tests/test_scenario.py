@@ -117,6 +117,10 @@ def test_new_stop_as_mapping():
      "edits.headway_min.gsh_xrl: must be > 0 (got 0)"),
     (MINIMAL + "edits:\n  enable_links: [a]\n  close_links: [a]\n",
      "edits: link 'a' is both in enable_links and close_links"),
+    (MINIMAL + "edits:\n  close_links: [a, b, a]\n",
+     "edits.close_links: link 'a' is given more than once"),
+    (MINIMAL + "edits:\n  enable_links: [a, a]\n",
+     "edits.enable_links: link 'a' is given more than once"),
     (MINIMAL + "edits: [a]\n", "edits: must be a mapping of fields"),
     (MINIMAL + "outputs: {map: yes, pdf: true}\n",
      "outputs.pdf: unknown field; expected one of: catchments, map, matrix, report"),
@@ -180,6 +184,7 @@ def test_examples_validate_against_the_schema(path):
 @pytest.mark.parametrize("patch", [
     {"bands": [-1]}, {"modes": ["fly"]}, {"colour": "red"},
     {"edits": {"speed_factors": {"gs_expressway": 0}}},
+    {"origins": ["a", "a"]}, {"edits": {"close_links": ["a", "a"]}},
     {"edits": {"add_links": [{"id": "Bad Id", "name": "x", "mode": "intercity_rail",
                               "operating_speed_kmh": 100, "stops": ["a", "b"]}]}},
 ])
