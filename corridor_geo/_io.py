@@ -486,6 +486,10 @@ def output_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> It
     ...     (tmp / "a.csv").write_text("x\n")
     """
     p = check_output_dir(target, overwrite=overwrite)
+    if p.is_symlink():
+        # a link to a folder is followed: the outputs go into the folder it names and the
+        # link is kept (the exchange below would swap the link itself away)
+        p = p.resolve()
     whole = not p.exists()
     if not whole:
         foreign, has_manifest = _foreign(p)

@@ -186,6 +186,38 @@ def test_out_dot_is_refused_or_works(tmp_path, monkeypatch):
     assert sorted(p.name for p in empty.iterdir()) == [MANIFEST, "b.csv"]
 
 
+def test_symlinked_output_folder_is_followed_and_kept(tmp_path):
+    # out -> real: every run writes into real/ and the link stays a link (the second run
+    # used to swap the link itself away: out became a new folder, real/ kept the first
+    # outputs and a link named .out.corridor_geo-tmp-... was left beside it for good)
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "out").symlink_to(real, target_is_directory=True)
+    for version in ("v1", "v2", "v3"):
+        with output_dir(tmp_path / "out") as tmp:
+            (tmp / "a.csv").write_text(version)
+        assert (tmp_path / "out").is_symlink()
+        assert (tmp_path / "out").readlink() == real
+        assert (real / "a.csv").read_text() == version
+        assert sorted(p.name for p in real.iterdir()) == [MANIFEST, "a.csv"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "real"]
+
+
+def test_cli_rerun_into_a_symlinked_folder_writes_through_it(tmp_path):
+    real = tmp_path / "big_disk" / "demo"
+    real.mkdir(parents=True)
+    link = tmp_path / "demo"
+    link.symlink_to(real, target_is_directory=True)
+    assert _cli("demo", "--out", str(link)).exit_code == 0
+    first = _files(real)
+    assert "map.html" in first
+    (real / "map.html").write_text("stale")  # a second run must replace it in real/
+    assert _cli("demo", "--out", str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert _files(real) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big_disk", "demo"]
+
+
 def test_corrupt_manifest_means_not_ours(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
