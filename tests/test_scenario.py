@@ -213,6 +213,29 @@ def test_inputs_hash_follows_file_content_and_referenced_files(tmp_path):
     assert Scenario.from_yaml(p).inputs_hash() not in (h1, h2)
 
 
+def test_inputs_hash_follows_a_shapefiles_attributes_and_crs(tmp_path):
+    # population: {file: zones.shp}: the counts are in zones.dbf, the CRS in zones.prj;
+    # the hash covered zones.shp only, so batch skipped a scenario whose counts changed
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    zones = gpd.GeoDataFrame({"population": [1000]}, crs="EPSG:4326",
+                             geometry=[box(113.8, 22.9, 113.95, 23.0)])
+    zones.to_file(tmp_path / "zones.shp")
+    p = _write(tmp_path, MINIMAL + "population: {file: zones.shp, column: population}\n")
+    h1 = Scenario.from_yaml(p).inputs_hash()
+    shp = (tmp_path / "zones.shp").read_bytes()
+    zones.assign(population=[5]).to_file(tmp_path / "zones.shp")
+    assert (tmp_path / "zones.shp").read_bytes() == shp  # same shapes: only the .dbf changed
+    h2 = Scenario.from_yaml(p).inputs_hash()
+    assert h2 != h1
+    zones.assign(population=[5]).to_crs("EPSG:4490").to_file(tmp_path / "zones.shp")
+    h3 = Scenario.from_yaml(p).inputs_hash()
+    assert h3 not in (h1, h2)  # CGCS2000: a new .prj
+    (tmp_path / "other.dbf").write_bytes(b"not read")  # another stem: not part of it
+    assert Scenario.from_yaml(p).inputs_hash() == h3
+
+
 def test_referenced_files_are_relative_to_the_scenario(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()

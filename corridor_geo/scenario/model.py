@@ -190,7 +190,8 @@ class Scenario(ScenarioModel):
         """SHA-256 of everything a run depends on.
 
         The scenario file's bytes (or its canonical JSON when built from a dict), the
-        referenced files, the bundled ``geodata/`` and the package version. ``batch``
+        referenced files (a shapefile with its ``.shx``, ``.dbf``, ``.prj`` and ``.cpg``),
+        the bundled ``geodata/`` and the package version. ``batch``
         stores it in ``summary.json`` and skips a scenario whose hash is unchanged.
 
         Examples
@@ -209,6 +210,8 @@ class Scenario(ScenarioModel):
             h.update(b"scenario-json\0" + self.model_dump_json().encode())
         for p in self.referenced_files():
             h.update(f"\0file {p.name} {file_sha256(p)}".encode())
+            for q in _companions(p):  # a shapefile's attributes are in its .dbf
+                h.update(f"\0companion {q.name} {file_sha256(q)}".encode())
         h.update(f"\0geodata {geodata_hash()}".encode())
         return h.hexdigest()
 
@@ -321,6 +324,28 @@ def _yaml_message(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None) or str(exc)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     return f"invalid YAML{where}: {problem}"
+
+
+#: Files GDAL reads beside a shapefile (``pop.shp``): index, attributes, CRS, encoding.
+_SHP_COMPANIONS = (".shx", ".dbf", ".prj", ".cpg")
+
+
+def _companions(path: Path) -> list[Path]:
+    """Files read together with *path*: the ``.shx``/``.dbf``/``.prj``/``.cpg`` of a shapefile.
+
+    Examples
+    --------
+    >>> _companions(Path("nodes.csv"))
+    []
+    """
+    if path.suffix.lower() != ".shp":
+        return []
+    try:
+        siblings = sorted(path.parent.iterdir())
+    except OSError:
+        return []
+    return [q for q in siblings
+            if q.stem == path.stem and q.suffix.lower() in _SHP_COMPANIONS and q.is_file()]
 
 
 @functools.lru_cache(maxsize=1)
