@@ -11,7 +11,8 @@
 * **Network once per worker.** Tasks carry only two paths. Each worker process loads
   the base street network once, through a worker plugin that warms the per-process
   cache of :func:`corridor_geo.scenario.street_network`; every scenario that worker
-  runs reuses it. Nothing large is pickled per task.
+  runs reuses it. Nothing large is pickled per task. A task's key names its output
+  folder, so batches sharing a scheduler never share a run.
 * **Resumable.** A scenario whose folder holds a ``summary.json`` with the same inputs
   hash (scenario file, referenced files, bundled data, package version) is skipped
   without starting a cluster for it.
@@ -30,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -321,8 +323,9 @@ def run_batch(
             client.register_plugin(_PreloadNetwork([(src, y) for *_, src, y in todo]))
             futures = {}
             for k, p, h, _src, _y in todo:
-                fut = client.submit(_task, str(p.absolute()), str((out_dir / p.stem).absolute()),
-                                    key=f"corridor_geo-scenario-{p.stem}-{h[:12]}", pure=False)
+                target = str((out_dir / p.stem).absolute())
+                fut = client.submit(_task, str(p.absolute()), target,
+                                    key=_task_key(p.stem, h, target), pure=False)
                 futures[fut] = (k, p, h)
             from distributed import as_completed
 
@@ -348,6 +351,17 @@ def run_batch(
     atomic_write_json(out_dir / "batch.json", report.to_dict())
     write_manifest(out_dir, entries=_owned(out_dir, owned))
     return report
+
+
+def _task_key(stem: str, inputs_hash: str, target: str) -> str:
+    """Dask key of the task running a scenario into *target*.
+
+    A scheduler runs one task per key and hands its result to every client asking for
+    that key: the key names the output folder too, so that two batches sharing a
+    scheduler (the same scenario into different ``--out`` folders) each get their run.
+    """
+    where = hashlib.sha256(target.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"corridor_geo-scenario-{stem}-{inputs_hash[:12]}-{where}"
 
 
 def _owned(out_dir: Path, names: Sequence[str]) -> list[str]:

@@ -111,6 +111,53 @@ def test_network_is_loaded_once_per_worker(tmp_path, cluster):
     assert sum(h for _, h in after.values()) > sum(h for _, h in before.values())
 
 
+def test_concurrent_batches_of_one_scenario_each_write_their_folder(tmp_path, cluster):
+    # two users share a scheduler and run the same scenario into their own --out: the task
+    # keys were equal, so the scheduler ran it once (into the first folder) and the second
+    # batch reported "done" for a folder that was never written
+    import threading
+
+    scenario = _small(tmp_path, "same")
+    go = str(tmp_path / "go")
+
+    def task(path: str, out: str) -> tuple[str, str, str]:  # waits until both submitted
+        import time
+        from pathlib import Path
+
+        for _ in range(6000):
+            if Path(go).exists():
+                break
+            time.sleep(0.05)
+        Path(out).mkdir(parents=True)
+        (Path(out) / "written_by.txt").write_text(out, encoding="utf-8")
+        return "done", "", ""
+
+    reports: dict[str, BatchReport] = {}
+
+    def batch(name: str) -> None:
+        reports[name] = run_batch([scenario], out=tmp_path / name, progress=False,
+                                  scheduler=cluster.scheduler_address, _task=task)
+
+    threads = [threading.Thread(target=batch, args=(n,)) for n in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    try:
+        def wanted() -> int:  # how many clients are waiting for a scenario task
+            tasks = list(cluster.scheduler.tasks.values())
+            return sum(len(ts.who_wants or ()) for ts in tasks
+                       if str(ts.key).startswith("corridor_geo-scenario-"))
+
+        _wait_for(lambda: wanted() >= 2, 120, "both batches to submit their task")
+    finally:
+        Path(go).touch()
+        for t in threads:
+            t.join()
+    for name in ("alice", "bob"):
+        assert _status(reports[name]) == {"same": "done"}
+        folder = tmp_path / name / "same"
+        assert (folder / "written_by.txt").read_text() == str(folder)
+
+
 def test_duplicate_stems_and_bad_out_dir(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
