@@ -8,7 +8,8 @@ fails loudly when the library changes (an upgrade then needs one edit, here).
   osmnx has no public accessor, and ``osmnx<3`` is pinned) and the exceptions raised
   by a failed Overpass download (``osmnx._errors``, not re-exported).
 * branca: an element's ordered children and a child's parent (``Element._children`` /
-  ``_parent``; branca's ``add_child`` cannot reorder, replace or detach).
+  ``_parent``; branca's ``add_child`` cannot reorder, replace or detach), and the random
+  ids of a tree of elements (``Element._id``; what ``get_name`` appends to the name).
 * click: the parser entry of an option (``OptionParser._long_opt`` / ``_short_opt``), to
   let an option take several values (click has no ``nargs=-1`` for options).
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "branca_children",
+    "branca_element_ids",
     "branca_set_parent",
     "click_parser_entry",
     "osmnx_network_filter",
@@ -68,6 +70,28 @@ def branca_children(element: Any) -> OrderedDict[str, Any]:
     if not isinstance(children, OrderedDict):
         raise TypeError(f"branca changed: _children is a {type(children).__name__}")
     return children
+
+
+def branca_element_ids(root: Any) -> set[str]:
+    """Return the random ids (``_id``) of *root* and of every element below it.
+
+    Examples
+    --------
+    >>> from branca.element import Element
+    >>> a, b = Element(), Element()
+    >>> _ = a.add_child(b)
+    >>> branca_element_ids(a) == {a._id, b._id}
+    True
+    """
+    ids: set[str] = set()
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if not hasattr(element, "_id"):
+            raise TypeError("branca changed: elements have no _id")
+        ids.add(str(element._id))
+        stack.extend(branca_children(element).values())
+    return ids
 
 
 def branca_set_parent(child: Any, parent: Any) -> None:

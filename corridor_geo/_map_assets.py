@@ -14,7 +14,9 @@ left alone (they then work only online).
 
 folium names every element with random hex ids (``os.urandom``/``uuid4``), so two
 renders of the same map differ. :func:`deterministic_ids` renames those ids in order
-of first appearance, which makes saved HTML byte-identical across runs.
+of first appearance, which makes saved HTML byte-identical across runs; only the ids of
+the map's elements are renamed, so 32 hex digits in the user's text (an MD5 or UUID
+node id) are kept as they are.
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ from __future__ import annotations
 import base64
 import functools
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 
-from corridor_geo._adapters import branca_children, branca_set_parent
+from corridor_geo._adapters import branca_children, branca_element_ids, branca_set_parent
 
-__all__ = ["OfflineAssets", "deterministic_ids", "external_urls", "install_offline_assets"]
+__all__ = ["OfflineAssets", "deterministic_ids", "element_ids", "external_urls",
+           "install_offline_assets"]
 
 VENDOR = Path(__file__).resolve().parent / "_vendor"
 
@@ -189,23 +193,42 @@ def install_offline_assets(m: folium.Map) -> None:
 _HEX_ID = re.compile(r"(?<![0-9A-Za-z])([0-9a-f]{32})(?![0-9A-Za-z])")
 
 
-def deterministic_ids(html: str) -> str:
+def deterministic_ids(html: str, ids: Collection[str] | None = None) -> str:
     """Rename folium's random 32-hex element ids to sequential ids, in order of appearance.
+
+    Parameters
+    ----------
+    html
+        The rendered page.
+    ids
+        The element ids to rename (:func:`element_ids` of the rendered map); other runs
+        of 32 hex digits, such as a user's MD5 or UUID ids in popups, are kept. ``None``
+        renames every standalone run of 32 lowercase hex digits.
 
     Examples
     --------
     >>> deterministic_ids("map_" + "ab" * 16 + " map_" + "ab" * 16)
     'map_00000000000000000000000000000001 map_00000000000000000000000000000001'
+    >>> deterministic_ids("map_" + "ab" * 16 + " " + "cd" * 16, ids={"ab" * 16})
+    'map_00000000000000000000000000000001 cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd'
     """
     mapping: dict[str, str] = {}
+    rename = None if ids is None else set(ids)
 
     def sub(match: re.Match[str]) -> str:
         key = match.group(1)
+        if rename is not None and key not in rename:
+            return key
         if key not in mapping:
             mapping[key] = f"{len(mapping) + 1:032x}"
         return mapping[key]
 
     return _HEX_ID.sub(sub, html)
+
+
+def element_ids(m: folium.Map) -> set[str]:
+    """Return the random ids of every element of *m*'s page (call after rendering it)."""
+    return branca_element_ids(m.get_root())
 
 
 def external_urls(html: str) -> list[str]:

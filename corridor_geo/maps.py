@@ -61,7 +61,7 @@ from corridor_geo import settings
 from corridor_geo._adapters import branca_children
 from corridor_geo._args import check_frame, check_has, check_number, check_text
 from corridor_geo._io import atomic_write_text
-from corridor_geo._map_assets import deterministic_ids, install_offline_assets
+from corridor_geo._map_assets import deterministic_ids, element_ids, install_offline_assets
 from corridor_geo._map_controls import (
     GroupedLayerControl,
     InfoPanel,
@@ -1537,7 +1537,10 @@ def map_html(m: folium.Map) -> str:
     """
     install_offline_assets(m)
     _controls_last(m)
-    return deterministic_ids(m.get_root().render())
+    html = m.get_root().render()
+    # the ids of the elements as rendered (rendering may add elements): only those are
+    # renamed, never 32 hex digits in the user's text
+    return deterministic_ids(html, element_ids(m))
 
 
 def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:

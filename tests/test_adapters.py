@@ -46,6 +46,17 @@ def test_branca_children_and_parent_on_a_folium_map():
     assert child._parent is m
 
 
+def test_branca_element_ids_are_the_ids_get_name_uses():
+    m = folium.Map(location=[22.5, 114.0], tiles=None)
+    marker = folium.Marker([22.5, 114.0], popup="p").add_to(m)
+    m.get_root().render()
+    ids = _adapters.branca_element_ids(m.get_root())
+    for element in (m, marker):
+        name = element.get_name()
+        assert name.rsplit("_", 1)[1] in ids, name
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
 def test_click_parser_entry_lets_an_option_take_several_values():
     @click.command()
     @click.option("--to", cls=MultiValueOption)

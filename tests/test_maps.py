@@ -156,6 +156,23 @@ def test_deterministic_ids_renames_consistently():
     assert out == (f"map_{1:032x} geo_json_{2:032x} {1:032x} x{a}")
 
 
+def test_hex_ids_in_user_text_are_kept_in_saved_maps(tmp_path):
+    # an extra node whose id is an MD5 digest: 32 hex digits like folium's element ids,
+    # and the map showed it renamed to 00000000000000000000000000000020
+    import hashlib
+
+    from corridor_geo import load_corridor
+
+    md5 = hashlib.md5(b"lab").hexdigest()
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text(f"id,name_en,lon,lat\n{md5},Lab {md5},113.9,22.9\n", encoding="utf-8")
+    corridor = load_corridor(extra_nodes=nodes)
+    a = maps.save_map(maps.corridor_map(corridor), tmp_path / "a.html").read_text("utf-8")
+    assert f"Lab {md5}" in a
+    b = maps.save_map(maps.corridor_map(corridor), tmp_path / "b.html").read_text("utf-8")
+    assert a == b  # still byte-identical: every element id renamed
+
+
 def test_corridor_wide_catchment_map_under_5_mb(tmp_path, corridor, catchments):
     assert catchments["origin_id"].nunique() == 10
     assert catchments["band_min"].nunique() == 4
