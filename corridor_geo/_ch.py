@@ -12,7 +12,10 @@ Two methods:
     ``pyroutingkit`` (RoutingKit's C++ CCH). The *topology* (nested-dissection order
     and chordal supergraph) depends only on which arcs exist: it is built once per
     graph, kept on the network and saved under ``settings.cache_dir()/cch`` keyed by a
-    hash of the arcs, so later processes load it instead of rebuilding. A *metric* —
+    hash of the arcs, so later processes load it instead of rebuilding (only when its
+    files still have the SHA-256 recorded when it was saved, for this pyroutingkit
+    version: RoutingKit trusts the indices it loads, and a garbled file crashed the
+    interpreter). A *metric* —
     one set of arc weights — is a customization of it (~0.1 s at 325k nodes), so a
     scenario that changes speeds re-customizes instead of re-preprocessing. The
     many-to-many query is RoutingKit's bucket algorithm in C++.
@@ -143,7 +146,7 @@ def topology(net: Network, *, use_disk: bool = True) -> Any:
     topo = prk.CCHTopology()
     folder = _topology_dir(key)
     loaded = False
-    if use_disk and (folder / "complete").exists():
+    if use_disk and _saved_intact(folder, key):
         try:
             topo.load(str(folder))
             loaded = topo.node_count == net.n_nodes and topo.arc_count == len(tail)
@@ -160,14 +163,64 @@ def topology(net: Network, *, use_disk: bool = True) -> Any:
     return topo
 
 
+#: The file that marks a saved topology complete: its key, the pyroutingkit version and
+#: the SHA-256 of every file RoutingKit wrote.
+_COMPLETE = "complete"
+
+
+def _prk_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pyroutingkit")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _file_hashes(folder: Path) -> dict[str, str]:
+    from corridor_geo._io import file_sha256
+
+    return {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.name != _COMPLETE}
+
+
+def _saved_intact(folder: Path, key: str) -> bool:
+    """Whether *folder* holds a topology saved for *key* whose files are unchanged.
+
+    RoutingKit does not check what it loads: an index out of range in ``order``,
+    ``tail`` or ``head`` (a garbled file, another version's format) is a segmentation
+    fault, so every file must have the SHA-256 recorded by :func:`_save_topology`.
+    """
+    import json
+
+    from corridor_geo._io import read_input
+    from corridor_geo.errors import DataValidationError
+
+    try:
+        meta = json.loads(read_input(folder / _COMPLETE, max_bytes=1 << 16).decode("utf-8"))
+        files = _file_hashes(folder)
+    except (DataValidationError, OSError, ValueError):
+        return False
+    return (isinstance(meta, dict) and meta.get("key") == key
+            and meta.get("pyroutingkit") == _prk_version() and meta.get("files") == files
+            and bool(files))
+
+
 def _save_topology(topo: Any, folder: Path) -> None:
     """Save into a temporary sibling folder, then rename (never a half-written cache)."""
+    from corridor_geo._io import dumps_json
+
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-        topo.save(str(tmp))
-        (tmp / "complete").write_text("1\n", encoding="utf-8")
         try:
+            topo.save(str(tmp))
+            meta = {"key": folder.name, "pyroutingkit": _prk_version(),
+                    "files": _file_hashes(tmp)}
+            (tmp / _COMPLETE).write_text(dumps_json(meta), encoding="utf-8")
+            if folder.exists() and not _saved_intact(folder, folder.name):
+                import shutil  # a damaged or older entry: make way for this one
+
+                shutil.rmtree(folder, ignore_errors=True)
             os.replace(tmp, folder)
         except OSError:  # another process saved it first
             import shutil

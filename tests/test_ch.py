@@ -166,6 +166,55 @@ def test_recustomize_after_speed_change_reuses_topology(tmp_path, monkeypatch):
     np.testing.assert_array_equal(travel_times(again, nodes, targets=nodes, method="ch"), before)
 
 
+_GRID_SCRIPT = """
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+from corridor_geo.network import Network
+from corridor_geo.routing import travel_times
+k = 12
+idx = np.arange(k * k).reshape(k, k)
+a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+src, tgt = np.concatenate([a, b[::-1]]), np.concatenate([b, a[::-1]])
+tt = np.random.default_rng(3).uniform(5, 15, len(src))
+net = Network.from_edges(osmid=np.arange(k * k), lon=114 + (np.arange(k * k) % k) * 1e-3,
+                         lat=22.5 + (np.arange(k * k) // k) * 1e-3, source=src, target=tgt,
+                         length_m=np.full(len(src), 100.0), travel_time_s=tt,
+                         highway=["primary"] * len(src), name=[""] * len(src))
+nodes = np.arange(k * k)
+got = travel_times(net, nodes, targets=nodes, method="ch")
+ref = dijkstra(net.csr("travel_time_s"), directed=True, indices=nodes)
+assert np.allclose(got, ref, rtol=0, atol=1e-3), np.abs(got - ref).max()
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("garbled", ["order", "tail", "head"])
+def test_garbled_topology_cache_is_rebuilt_not_loaded(tmp_path, garbled):
+    # RoutingKit trusts the indices it loads: a cache file garbled in place (same size,
+    # other bytes: a bad disk block, another version's format) was a segmentation fault
+    import os
+    import subprocess
+
+    env = {**os.environ, "CORRIDOR_GEO_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", _GRID_SCRIPT], env=env, text=True,
+                              capture_output=True, check=False)
+
+    first = run()
+    assert (first.returncode, first.stdout) == (0, "ok\n"), first.stderr
+    (entry,) = (tmp_path / "cch").iterdir()
+    target = entry / garbled
+    target.write_bytes(np.random.default_rng(0).bytes(target.stat().st_size))
+    second = run()
+    assert (second.returncode, second.stdout) == (0, "ok\n"), second.stderr[-500:]
+    assert _ch._saved_intact(entry, entry.name)  # replaced by a sound copy
+    third = run()  # ... which later processes load
+    assert (third.returncode, third.stdout) == (0, "ok\n"), third.stderr[-500:]
+
+
 @pytest.mark.slow
 @pytest.mark.shared
 def test_ch_equals_dijkstra_on_tiled_graph():
