@@ -42,7 +42,7 @@ from typing import Any, Literal
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from corridor_geo import settings
-from corridor_geo._io import atomic_write_json, read_manifest, write_manifest
+from corridor_geo._io import MANIFEST, atomic_write_json, read_manifest, write_manifest
 from corridor_geo.errors import CorridorGeoError, OutputDirError
 
 __all__ = ["BatchItem", "BatchReport", "SchedulerError", "run_batch"]
@@ -265,7 +265,8 @@ def run_batch(
     SchedulerError
         The scheduler cannot be reached or the local cluster cannot start.
     CorridorGeoError
-        Two scenario files with the same stem.
+        Two scenario files with the same stem, or a stem that names one of the batch's
+        own files (``batch.json``, the manifest).
 
     Examples
     --------
@@ -287,6 +288,10 @@ def run_batch(
         raise CorridorGeoError("batch: no scenario files given")
     seen: dict[str, Path] = {}
     for p in paths:
+        if p.stem in ("batch.json", MANIFEST):
+            raise CorridorGeoError(
+                f"batch: {p} would write its outputs to the folder {out_dir / p.stem}, a name "
+                "the batch uses for its own files; rename the scenario file")
         if p.stem in seen:
             raise CorridorGeoError(
                 f"batch: {seen[p.stem]} and {p} would both write to {out_dir / p.stem}; "

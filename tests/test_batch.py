@@ -174,6 +174,20 @@ def test_duplicate_stems_and_bad_out_dir(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("stem", ["batch.json", ".corridor_geo-manifest.json"])
+def test_scenario_named_like_the_batchs_own_files_is_refused(tmp_path, stem):
+    # batch.json.yaml ran into OUT/batch.json/, and then OUT/batch.json could not be
+    # written (a folder is in its way): every run of that batch ended in an error
+    p = _small(tmp_path, stem)
+    out = tmp_path / "out"
+    import re
+
+    with pytest.raises(CorridorGeoError, match=re.escape(f"{p} would write its outputs to "
+                                                         f"the folder {out / stem}")):
+        run_batch([p], out=out, progress=False)
+    assert not out.exists()
+
+
 def test_unreachable_scheduler(tmp_path, monkeypatch):
     monkeypatch.setattr("corridor_geo.batch.CONNECT_TIMEOUT_S", 1.0)
     p = _small(tmp_path, "s")
