@@ -42,7 +42,13 @@ from typing import Any, Literal
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from corridor_geo import settings
-from corridor_geo._io import MANIFEST, atomic_write_json, read_manifest, write_manifest
+from corridor_geo._io import (
+    MANIFEST,
+    atomic_write_json,
+    file_sha256,
+    read_manifest,
+    write_manifest,
+)
 from corridor_geo.errors import CorridorGeoError, OutputDirError
 
 __all__ = ["BatchItem", "BatchReport", "SchedulerError", "run_batch"]
@@ -166,12 +172,45 @@ def _run_one(path: str, out: str) -> tuple[str, str, str]:
     return "done", "", str(result.summary.get("inputs_hash", ""))
 
 
+def _check_stems(paths: Sequence[Path], out_dir: Path) -> None:
+    """Refuse scenario files whose output folders (``OUT/<stem>``) would clash."""
+    seen: dict[str, Path] = {}
+    for p in paths:
+        if p.stem in ("batch.json", MANIFEST):
+            raise CorridorGeoError(
+                f"batch: {p} would write its outputs to the folder {out_dir / p.stem}, a name "
+                "the batch uses for its own files; rename the scenario file")
+        if p.stem in seen and os.path.realpath(seen[p.stem]) == os.path.realpath(p):
+            raise CorridorGeoError(f"batch: {p} is given twice; list each scenario once")
+        if p.stem in seen:
+            raise CorridorGeoError(
+                f"batch: {seen[p.stem]} and {p} would both write to {out_dir / p.stem}; "
+                "rename one of them")
+        seen[p.stem] = p
+
+
 def _up_to_date(folder: Path, inputs_hash: str) -> bool:
+    """Whether *folder* holds a complete run of these inputs, as that run wrote it.
+
+    The summary must name *inputs_hash*, and every file the folder's manifest lists must
+    still be there with the SHA-256 recorded when it was written: a deleted or edited
+    output makes the scenario run again instead of being skipped.
+    """
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(summary, dict) and summary.get("inputs_hash") == inputs_hash
+    if not (isinstance(summary, dict) and summary.get("inputs_hash") == inputs_hash):
+        return False
+    man = read_manifest(folder)
+    files = man.get("files") if man is not None and man.get("complete") is True else None
+    if not isinstance(files, dict) or "summary.json" not in files:
+        return False
+    for rel, sha in files.items():
+        p = folder / str(rel)
+        if ".." in Path(str(rel)).parts or not p.is_file() or file_sha256(p) != sha:
+            return False
+    return True
 
 
 def _connect(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
@@ -286,17 +325,7 @@ def run_batch(
     paths = [Path(p) for p in scenarios]
     if not paths:
         raise CorridorGeoError("batch: no scenario files given")
-    seen: dict[str, Path] = {}
-    for p in paths:
-        if p.stem in ("batch.json", MANIFEST):
-            raise CorridorGeoError(
-                f"batch: {p} would write its outputs to the folder {out_dir / p.stem}, a name "
-                "the batch uses for its own files; rename the scenario file")
-        if p.stem in seen:
-            raise CorridorGeoError(
-                f"batch: {seen[p.stem]} and {p} would both write to {out_dir / p.stem}; "
-                "rename one of them")
-        seen[p.stem] = p
+    _check_stems(paths, out_dir)
     if n_workers is not None and n_workers < 1:
         raise CorridorGeoError(f"batch: n_workers must be >= 1, got {n_workers}")
 

@@ -76,6 +76,14 @@ def test_failures_are_isolated_and_reruns_skip(tmp_path, cluster):
                      progress=False)
     assert _status(rep2) == {"good": "skipped", "unknown": "failed", "broken": "failed"}
 
+    # an output deleted or edited since: not up to date, run again and restored
+    matrix = (out / "good" / "matrix.csv").read_bytes()
+    for damage in (lambda f: f.unlink(), lambda f: f.write_bytes(matrix + b"edited\n")):
+        damage(out / "good" / "matrix.csv")
+        rep_d = run_batch([good], out=out, scheduler=cluster.scheduler_address, progress=False)
+        assert _status(rep_d) == {"good": "done"}
+        assert (out / "good" / "matrix.csv").read_bytes() == matrix
+
     # a changed input is run again; force re-runs everything
     good.write_text(SMALL.format(name="good").replace("bands: [20]", "bands: [25]"))
     rep3 = run_batch([good], out=out, scheduler=cluster.scheduler_address, progress=False)
@@ -165,6 +173,8 @@ def test_duplicate_stems_and_bad_out_dir(tmp_path):
     pa, pb = _small(a, "same"), _small(b, "same")
     with pytest.raises(CorridorGeoError, match="would both write to"):
         run_batch([pa, pb], out=tmp_path / "out")
+    with pytest.raises(CorridorGeoError, match=r"same\.yaml is given twice; list each scen"):
+        run_batch([pa, a / "." / "same.yaml"], out=tmp_path / "out")
     f = tmp_path / "file"
     f.write_text("x")
     with pytest.raises(OutputDirError):
