@@ -148,9 +148,12 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str = "") -> Iterator
     """
     target = _file_target(target)
     parent = _make_parent(target)
+    # named like the temporary folders (host and pid), so that the file a killed run
+    # left is swept by the next write of the same target
+    sweep_temporaries(target.parent, prefix=f".{target.name}")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
-                                   dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}{_TMP_MARK}{_tag()}-",
+                                   suffix=suffix or target.suffix, dir=target.parent)
     except OSError as exc:
         raise _cannot_write(target, exc, parent) from None
     os.close(fd)
@@ -304,9 +307,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def sweep_temporaries(folder: str | os.PathLike[str], *, prefix: str = "") -> list[Path]:
-    """Remove temporary folders left in *folder* by killed corridor_geo processes.
+    """Remove temporary folders and files left in *folder* by killed corridor_geo processes.
 
-    Only folders named ``<prefix>.corridor_geo-tmp-<host>-<pid>-…`` are considered;
+    Only entries named ``<prefix>.corridor_geo-tmp-<host>-<pid>-…`` are considered;
     one is removed when its process (on this host) no longer runs, or — for another
     host — when it is older than a day. Symbolic links are never followed.
 
@@ -326,9 +329,11 @@ def sweep_temporaries(folder: str | os.PathLike[str], *, prefix: str = "") -> li
         # with a prefix: that target's temporaries only; without: any target's temporaries
         # in this folder (e.g. a batch's per-scenario folders left by a killed worker)
         at = entry.name.find(_TMP_MARK)
-        if (at < 0 or (prefix and at != len(prefix)) or not entry.name.startswith(prefix)
-                or not entry.is_dir(follow_symlinks=False)):
+        if at < 0 or (prefix and at != len(prefix)) or not entry.name.startswith(prefix):
             continue
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if not (is_dir or entry.is_file(follow_symlinks=False)):
+            continue  # a link or a FIFO of that name is not ours
         m = re.match(r"(.+)-(\d+)-", entry.name[at + len(_TMP_MARK):])
         if m and m.group(1) == here:
             stale = not _pid_alive(int(m.group(2)))
@@ -338,7 +343,11 @@ def sweep_temporaries(folder: str | os.PathLike[str], *, prefix: str = "") -> li
             except OSError:
                 stale = False
         if stale:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            if is_dir:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    Path(entry.path).unlink()
             removed.append(Path(entry.path))
     return removed
 

@@ -149,6 +149,35 @@ def test_temporaries_of_dead_processes_are_swept(tmp_path):
     assert sweep_temporaries(tmp_path / "o") == [inside]
 
 
+def test_temporary_files_of_dead_processes_are_swept(tmp_path):
+    # a run killed inside atomic_path (SIGKILL: no cleanup) left its temporary file;
+    # the next write of the same target removes it, a live writer's file is kept
+    from corridor_geo._io import _tag, atomic_write_text
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    host = _tag().rsplit("-", 1)[0]
+    dead = tmp_path / f".out.csv.corridor_geo-tmp-{host}-{int(child.stdout)}-k1.csv"
+    alive = tmp_path / f".out.csv.corridor_geo-tmp-{host}-{os.getpid()}-k2.csv"
+    other_target = tmp_path / f".b.csv.corridor_geo-tmp-{host}-{int(child.stdout)}-k3.csv"
+    mine = tmp_path / ".out.csv.bak"
+    for f in (dead, alive, other_target, mine):
+        f.write_text("half")
+    atomic_write_text(tmp_path / "out.csv", "a\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["out.csv", alive.name, other_target.name, mine.name])
+    # and a killed write really leaves a file of that name (checked in a child process)
+    code = ("import os, sys; from corridor_geo._io import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as t:\n"
+            "    t.write_text('half'); os._exit(9)\n")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "k.csv")], check=False)
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".k.csv")]
+    assert len(left) == 1
+    assert not (tmp_path / "k.csv").exists()
+    atomic_write_text(tmp_path / "k.csv", "b\n")
+    assert not left[0].exists()
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_a_killed_unreaped_process_counts_as_dead(tmp_path):
     # a killed batch worker that its parent has not waited for yet is a zombie: it
