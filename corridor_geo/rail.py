@@ -673,8 +673,13 @@ def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: st
 
 def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
                      params: RailParameters, tables: RailTables,
-                     headway: float, margins: Mapping[str, float]) -> RailService | None:
-    """Build the service of a pattern whose stops lie on one or several links."""
+                     headway_min: Mapping[str, float],
+                     margins: Mapping[str, float]) -> RailService | None:
+    """Build the service of a pattern whose stops lie on one or several links.
+
+    The service belongs to the link holding most of its stops (its ``link_id``); a
+    headway edit of that link (*headway_min*) replaces the pattern's headway.
+    """
     links = [geoms[lk] for lk in p.link_ids]
     wanted = p.stops or ()
     stops = [s for s in wanted if any(s in g.index and g.spec.stops[g.index[s]].served
@@ -683,6 +688,7 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         return None
     # dwell and start/stop rates of the rolling stock of the line holding most stops
     main = max(links, key=lambda g: sum(s in g.index for s in stops)).spec
+    headway = headway_min.get(main.id, p.headway_min)
     prof = params.profile(main.mode)
     dwell = prof.dwell_min if p.dwell_min is None else p.dwell_min
     seg_km, seg_min, methods, coords = [], [], [], []
@@ -755,7 +761,9 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
     speed_factors
         Link id -> factor applied to the cruise speed (scenario edits).
     headway_min
-        Link id -> headway (minutes), overriding ``params`` and the patterns.
+        Link id -> headway (minutes), overriding ``params`` and the patterns of that
+        link: those whose service belongs to it (``RailService.link_id``; a through
+        pattern belongs to the link holding most of its stops).
     scheduled
         User station-to-station times that override the model (:func:`read_scheduled_times`).
     tables
@@ -801,15 +809,17 @@ def build_services(specs: Iterable[LinkSpec], *, params: RailParameters | None =
             for p in patterns:
                 if not p.runs_in(spec.as_of) or not all(lk in geoms for lk in p.link_ids):
                     continue
-                hw = headway_min.get(spec.id, p.headway_min)
                 if p.stops is None:
                     svc: RailService | None = _build_service(
-                        spec, served, sid=p.id, name=p.name, headway=hw, geom=geom,
+                        spec, served, sid=p.id, name=p.name,
+                        headway=headway_min.get(spec.id, p.headway_min), geom=geom,
                         params=params, speed_factor=factor, margins=margins,
                         dwell=p.dwell_min, direction=p.direction)
                 else:
+                    # a headway edit applies to the patterns of the link they belong to
+                    # (the service's link_id), not to those listing the link first
                     svc = _through_service(p, geoms, params=params, tables=tables,
-                                           headway=hw, margins=margins)
+                                           headway_min=headway_min, margins=margins)
                 if svc is not None and len(svc.stops) >= 2:
                     services.append(svc)
             continue

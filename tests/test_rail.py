@@ -170,3 +170,21 @@ def test_service_direction_is_checked():
     with pytest.raises(ArgumentError, match="direction 'westbound'; expected 'both' or "
                                             "'forward'"):
         RailService(*args, direction="westbound")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("year", "link"), [(2021, "suishen_icr"), (2021, "guangshen_railway"),
+                                            (2025, "guanhui_icr"), (2025, "foguan_icr")])
+def test_headway_edit_applies_to_the_services_of_that_link(year, link):
+    # a through pattern belongs to the link holding most of its stops (its link_id): in
+    # 2021 every Guangzhou-Dongguan-Shenzhen train is a through train from Guangzhou East
+    # over the Guangshen railway. A headway edit of suishen_icr left them all unchanged
+    # (the edit had no effect at all), and one of guangshen_railway changed them.
+    from corridor_geo.corridor import load_corridor
+
+    specs = link_specs_from_corridor(load_corridor(as_of=year), as_of=year)
+    base = build_services(specs)
+    edited = {s.id: s for s in build_services(specs, headway_min={link: 7.0})}
+    mine = [s.id for s in base if s.link_id == link]
+    assert mine
+    for s in base:
+        assert edited[s.id].headway_min == (7.0 if s.link_id == link else s.headway_min), s.id

@@ -191,7 +191,8 @@ class NetworkEdits:
         class (OSM ``highway`` value) scales the street speeds and the expressway links
         of that class (the class of their road on the street network).
     headway_min
-        ``{link id: minutes}``.
+        ``{link id: minutes}``: the headway of every service of that link
+        (``RailService.link_id``, through services included).
 
     Examples
     --------
