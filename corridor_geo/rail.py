@@ -671,6 +671,58 @@ def _build_service(spec: LinkSpec, pattern: Sequence[int], *, sid: str, name: st
         coords=tuple((stops[i].lon, stops[i].lat) for i in pattern), direction=direction)
 
 
+def _via_junctions(links: Sequence[_LinkGeom], a: str, b: str
+                   ) -> tuple[list[tuple[float, float]], set[str]] | None:
+    """Shortest run along *links* from stop *a* to stop *b*, changing lines at shared stops.
+
+    For consecutive stops of a through pattern that lie on different links: the links
+    meet at a station both list (e.g. Xiaojinkou, where the Dongguan-Huizhou line and
+    its northern extension meet), and a train not calling there runs over both lines'
+    track. Returns the sections ``(metres, km/h)`` in running order and the distance
+    methods used, or None when the links do not meet.
+    """
+    import heapq
+
+    # node: a stop id (shared between links) or an unplaced stop of one link
+    adj: dict[str, list[tuple[str, float, float, str]]] = {}
+    for g in links:
+        stops = g.spec.stops
+        placed = [k for k, st in enumerate(stops) if st.placed]
+        gm = {placed[n + 1]: g.methods[n] for n in range(len(g.methods))}
+        nodes = [st.stop_id if st.stop_id is not None else f"{g.spec.id}#{k}"
+                 for k, st in enumerate(stops)]
+        for k in range(len(stops) - 1):
+            d = float(g.pos[k + 1] - g.pos[k]) * 1000.0
+            if not math.isfinite(d):
+                continue
+            m = gm.get(next((q for q in placed if q > k), -1), "")
+            for u, v in ((nodes[k], nodes[k + 1]), (nodes[k + 1], nodes[k])):
+                adj.setdefault(u, []).append((v, abs(d), g.caps[k], m))
+    best: dict[str, float] = {a: 0.0}
+    prev: dict[str, tuple[str, float, float, str]] = {}
+    heap = [(0.0, a)]
+    while heap:
+        d, u = heapq.heappop(heap)
+        if u == b:
+            break
+        if d > best.get(u, math.inf):
+            continue
+        for v, w, cap, m in adj.get(u, ()):
+            if d + w < best.get(v, math.inf):
+                best[v] = d + w
+                prev[v] = (u, w, cap, m)
+                heapq.heappush(heap, (d + w, v))
+    if b not in prev:
+        return None
+    gaps, methods, node = [], set(), b
+    while node != a:
+        u, w, cap, m = prev[node]
+        gaps.append((w, cap))
+        methods.add(m)
+        node = u
+    return gaps[::-1], methods
+
+
 def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
                      params: RailParameters, tables: RailTables,
                      headway_min: Mapping[str, float],
@@ -707,6 +759,17 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         sa, sb = ga.spec.stops[ga.index[a]], gb.spec.stops[gb.index[b]]
         km = tables.track("+".join(p.link_ids), a, b)
         method = "osm_track"
+        via = _via_junctions(links, a, b) if km is None else None
+        if via is not None:
+            # the train passes the station(s) where its links meet: a non-stop run along
+            # the links' own track and speed limits
+            gaps, ms = via
+            seg_km.append(sum(g for g, _ in gaps) / 1000.0)
+            seg_min.append(profile_time_s(gaps, accel_ms2=prof.accel_ms2,
+                                          brake_ms2=prof.brake_ms2) / 60.0 * (
+                                              1.0 + margins.get(main.id, prof.running_margin)))
+            methods.append(ms.pop() if len(ms) == 1 else "mixed")
+            continue
         if km is None:
             km, method = _geodesic_km(sa, sb) * params.circuity, "geodesic_circuity"
         v = min(ga.spec.cruise_kmh, gb.spec.cruise_kmh)

@@ -188,3 +188,30 @@ def test_headway_edit_applies_to_the_services_of_that_link(year, link):
     assert mine
     for s in base:
         assert edited[s.id].headway_min == (7.0 if s.link_id == link else s.headway_min), s.id
+
+
+def test_through_train_passing_a_junction_runs_along_both_lines():
+    # the fast trains to Huizhou North pass Xiaojinkou, where the Dongguan-Huizhou line
+    # (Yunshan - Xiaojinkou 4.74 km, rail_track_km.csv) meets its northern extension
+    # (Xiaojinkou - Huizhou North 6.4 km, link_stops.csv km posts). The run was a straight
+    # line x 1.2 between Yunshan and Huizhou North (9.08 km, 5.78 min) at the lower
+    # cruise speed, as if the two lines did not meet.
+    from corridor_geo.corridor import load_corridor
+
+    specs = link_specs_from_corridor(load_corridor(as_of=2025), as_of=2025)
+    svc = {s.id: s for s in build_services(specs)}
+    prof = RailParameters().modes["intercity_rail"]
+    # by hand: 180 km/h (200 design x 0.9) on the main line, 144 (160 x 0.9) on the
+    # extension; accelerate to 50 m/s, brake from 40 m/s; the mode's allowance
+    v0, v1 = 50.0, 40.0
+    pure_s = 4740 / v0 + 6400 / v1 + v0 / (2 * prof.accel_ms2) + v1 / (2 * prof.brake_ms2)
+    for sid in ("foguan_guanhui/express_huizhou_north",
+                "eastring_guanhui/express_airport_huizhou_north"):
+        s = svc[sid]
+        assert "st_xiaojinkou" not in s.stops
+        assert s.distance_km("st_yunshan", "st_huizhou_north") == pytest.approx(11.14)
+        assert s.in_vehicle_min("st_yunshan", "st_huizhou_north") == pytest.approx(
+            pure_s / 60 * (1 + prof.running_margin))
+    # the same track as the stopping train's two runs through Xiaojinkou
+    stopping = svc["foguan_guanhui/through_huizhou_north"]
+    assert stopping.distance_km("st_yunshan", "st_huizhou_north") == pytest.approx(11.14)
