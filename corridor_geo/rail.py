@@ -38,6 +38,7 @@ from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdErr
 
 __all__ = [
     "RAIL_MODES",
+    "SCHEDULED_TOLERANCE_MIN",
     "LinkSpec",
     "ModeProfile",
     "RailParameters",
@@ -950,12 +951,27 @@ def read_scheduled_times(path: str | Path, *, resolve: Any = None) -> list[Sched
     return out
 
 
+#: How far (minutes) a user's time may differ from what shorter rows of the same file
+#: already give for the same trains (timetables give whole minutes).
+SCHEDULED_TOLERANCE_MIN = 1.0
+
+
 def _apply_scheduled(services: list[RailService],
                      times: list[ScheduledTime]) -> list[RailService]:
-    """Rescale the modelled segments between two stops so that they sum to the user's time."""
+    """Rescale the modelled segments between two stops so that they sum to the user's time.
+
+    Every row holds together, whatever their order: on each service the rows are applied
+    from the shortest span of stops to the longest, and a row rescales only the segments
+    no shorter row has set (so Guangzhou South - Humen 18 and Guangzhou South - Shenzhen
+    North 36 give both figures; before, the row read last rescaled the segments of the
+    other). A row whose segments are all set by shorter rows must agree with them within
+    :data:`SCHEDULED_TOLERANCE_MIN`; a row leaving no running time is an error.
+    """
     if not times:
         return services
     out = list(services)
+    # (service index) -> [(span length, lo, hi, row)]
+    rows: dict[int, list[tuple[int, int, int, ScheduledTime]]] = {}
     for t in times:
         hit = False
         for k, svc in enumerate(out):
@@ -964,20 +980,37 @@ def _apply_scheduled(services: list[RailService],
                 continue
             i, j = svc.stops.index(t.from_id), svc.stops.index(t.to_id)
             lo, hi = min(i, j), max(i, j)
-            if lo == hi:
-                continue
-            dwell = svc.dwell_min * (hi - lo - 1)
-            modelled = sum(svc.seg_min[lo:hi])
-            target = max(t.minutes - dwell, 1e-6)
-            scale = target / modelled if modelled > 0 else 1.0
-            seg = list(svc.seg_min)
-            for m in range(lo, hi):
-                seg[m] = seg[m] * scale
-            out[k] = dataclasses.replace(svc, seg_min=tuple(seg), scheduled=True)
+            rows.setdefault(k, []).append((hi - lo, lo, hi, t))
             hit = True
         if not hit:
             raise DataValidationError(
                 f"no rail service stops at both {t.from_id} and {t.to_id}"
                 + (f" on link {t.link_id}" if t.link_id else ""), field="from,to")
+    for k, spans in rows.items():
+        svc = out[k]
+        seg = list(svc.seg_min)
+        fixed: set[int] = set()
+        for _, lo, hi, t in sorted(spans, key=lambda r: (r[0], r[1])):
+            what = f"{t.from_id} - {t.to_id} {t.minutes:g} min (service {svc.id})"
+            dwell = svc.dwell_min * (hi - lo - 1)
+            free = [m for m in range(lo, hi) if m not in fixed]
+            target = t.minutes - dwell - sum(seg[m] for m in range(lo, hi) if m in fixed)
+            if not free:
+                if abs(target) > SCHEDULED_TOLERANCE_MIN:
+                    raise DataValidationError(
+                        f"{what}: the shorter rows between these stops already give "
+                        f"{t.minutes - target:.1f} min; expected times that add up (within "
+                        f"{SCHEDULED_TOLERANCE_MIN:g} min, dwell {svc.dwell_min:g} min a stop)",
+                        field="minutes")
+                continue
+            if target <= 0:
+                raise DataValidationError(
+                    f"{what}: leaves no running time after {t.minutes - target:.1f} min of "
+                    "stops and shorter rows; expected a longer time", field="minutes")
+            modelled = sum(seg[m] for m in free)
+            scale = target / modelled if modelled > 0 else 1.0
+            for m in free:
+                seg[m] = seg[m] * scale
+            fixed.update(free)
+        out[k] = dataclasses.replace(svc, seg_min=tuple(seg), scheduled=True)
     return out
-

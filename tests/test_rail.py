@@ -146,6 +146,37 @@ def test_scheduled_times_override(tmp_path):
     assert s.scheduled
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["short-first", "long-first"])
+def test_scheduled_times_that_share_stops_all_hold(reverse):
+    # a timetable read from one origin: A - B 6 min and A - C 15 min on l1 (A, B, C).
+    # The row read last rescaled the other's segments: A - B came out 6.37 (rows in this
+    # order), or A - C 14.0 (the other order).
+    from corridor_geo.rail import ScheduledTime
+
+    times = [ScheduledTime("st_a", "st_b", 6.0), ScheduledTime("st_a", "st_c", 15.0)]
+    s = _services(scheduled=times[::-1] if reverse else times)["l1"]
+    assert s.in_vehicle_min("st_a", "st_b") == pytest.approx(6.0)
+    assert s.in_vehicle_min("st_a", "st_c") == pytest.approx(15.0)
+    # by hand: B - C is what is left after the dwell at B
+    assert s.in_vehicle_min("st_b", "st_c") == pytest.approx(15.0 - 6.0 - s.dwell_min)
+
+
+def test_scheduled_times_that_cannot_all_hold_are_an_error():
+    from corridor_geo.rail import ScheduledTime
+
+    dwell = NO_MARGIN.modes["intercity_rail"].dwell_min
+    # A - B 6 and B - C 6 give A - C 6 + dwell + 6 = 13; a row saying 20 disagrees
+    times = [ScheduledTime("st_a", "st_b", 6.0), ScheduledTime("st_b", "st_c", 6.0)]
+    ok = _services(scheduled=[*times, ScheduledTime("st_a", "st_c", 12.0 + dwell)])["l1"]
+    assert ok.in_vehicle_min("st_a", "st_c") == pytest.approx(12.0 + dwell)
+    with pytest.raises(DataValidationError, match=r"st_a - st_c 20 min \(service l1\): the "
+                                                  r"shorter rows .* already give 13\.0 min"):
+        _services(scheduled=[*times, ScheduledTime("st_a", "st_c", 20.0)])
+    # a time shorter than the stops on the way leaves no running time (was: 0 s runs)
+    with pytest.raises(DataValidationError, match=r"st_a - st_c 0\.5 min .* leaves no running"):
+        _services(scheduled=[ScheduledTime("st_a", "st_c", 0.5)])
+
+
 def test_scheduled_times_bad_rows(tmp_path):
     f = tmp_path / "times.csv"
     f.write_text("from,to,minutes\nst_a,st_c,soon\n", encoding="utf-8")
