@@ -19,7 +19,7 @@ from typing import Any, Literal, cast
 from corridor_geo.errors import DataValidationError
 
 __all__ = ["LengthCheck", "RailTables", "ServicePattern", "check_line_lengths",
-           "load_rail_tables"]
+           "check_references", "load_rail_tables"]
 
 SERVICES_FILE = "services.csv"
 TRACK_FILE = "rail_track_km.csv"
@@ -74,6 +74,11 @@ class RailTables:
     #: link id -> timetable allowance of that line (``rail_margins.csv``), overriding the
     #: mode's ``running_margin``
     margins: dict[str, float] = field(default_factory=dict)
+    #: (file, row, link_id, from_stop, to_stop) of every gap row of ``rail_track_km.csv``
+    #: and ``rail_speed_limits.csv``, for :func:`check_references`
+    gap_rows: tuple[tuple[str, int, str, str, str], ...] = ()
+    #: the folder the tables were read from (messages)
+    folder: str = ""
 
     def track(self, link_id: str, a: str, b: str) -> float | None:
         """Measured track km between consecutive stops *a*, *b* (either order), if usable."""
@@ -222,8 +227,10 @@ def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
             direction=_direction(p, n, r)))
     p = base / TRACK_FILE
     track, method = {}, {}
+    gap_rows: list[tuple[str, int, str, str, str]] = []
     for n, r in enumerate(_read(p), 1):
         key = (r["link_id"], r["from_stop"], r["to_stop"])
+        gap_rows.append((TRACK_FILE, n, *key))
         km = _num(p, n, r, "track_km", optional=True, positive=False)
         if km is not None:
             track[key] = km
@@ -237,6 +244,7 @@ def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
     by_year: dict[tuple[str, str, str], list[tuple[int | None, int | None, float]]] = {}
     for n, r in enumerate(_read(p), 1):
         key = (r["link_id"], r["from_stop"], r["to_stop"])
+        gap_rows.append((LIMITS_FILE, n, *key))
         if ("*" in key[1:]) and key[1] != key[2]:
             raise DataValidationError("a whole-link limit has from_stop = to_stop = '*'",
                                       path=p, row=n, field="to_stop")
@@ -246,7 +254,70 @@ def _load(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> RailTables:
                                       row=n, field="last_year")
         by_year.setdefault(key, []).append((first, last, float(_num(p, n, r, "max_kmh") or 0.0)))
     return RailTables(tuple(services), track, method, tuple(lengths), limits,
-                      {k: tuple(v) for k, v in by_year.items()}, _margins(base / MARGINS_FILE))
+                      {k: tuple(v) for k, v in by_year.items()}, _margins(base / MARGINS_FILE),
+                      tuple(gap_rows), str(base))
+
+
+def check_references(tables: RailTables, link_stops: Any) -> None:
+    """Check that the rail tables name links and stops of *link_stops* as they are used.
+
+    A row naming an unknown link, a stop not on its link(s), or two stops that are not
+    consecutive on their link would never apply (its pattern stop, track distance or
+    speed limit silently left out of every run), so it is an error naming the file, row
+    and field. Rows keyed ``a+b`` (the connection of a through service) name a stop of
+    the links on each side; ``*`` rows cover a whole link.
+
+    Parameters
+    ----------
+    tables
+        The rail tables (:func:`load_rail_tables`).
+    link_stops
+        The corridor's ``link_stops`` table (``link_id, seq, stop_id``).
+
+    Examples
+    --------
+    >>> from corridor_geo.data import read_geodata
+    >>> check_references(load_rail_tables(), read_geodata().link_stops)
+    """
+    order = {str(lid): [str(x) for x in g.sort_values("seq")["stop_id"]]
+             for lid, g in link_stops.groupby("link_id")}
+    base = Path(tables.folder) if tables.folder else Path()
+
+    def fail(file: str, row: int, fld: str, msg: str) -> None:
+        raise DataValidationError(msg, path=base / file, row=row, field=fld)
+
+    for n, p in enumerate(tables.services, 1):
+        for lid in p.link_ids:
+            if lid not in order:
+                fail(SERVICES_FILE, n, "link_ids", f"unknown link {lid!r} in pattern {p.id!r}; "
+                     "expected a link id of links.csv")
+        on = {s for lid in p.link_ids for s in order[lid]}
+        for stop in p.stops or ():
+            if stop not in on:
+                fail(SERVICES_FILE, n, "stops", f"pattern {p.id!r}: {stop!r} is not a stop of "
+                     f"{' or '.join(p.link_ids)}; expected stops of link_stops.csv")
+    for file, n, lid, a, b in tables.gap_rows:
+        parts = lid.split("+")
+        unknown = [x for x in parts if x not in order]
+        if unknown:
+            fail(file, n, "link_id", f"unknown link {unknown[0]!r}; expected a link id of "
+                 "links.csv (or links joined by '+' for a through connection)")
+        if a == "*" and b == "*" and len(parts) == 1:
+            continue
+        if len(parts) > 1:
+            on = set().union(*(order[x] for x in parts))
+            if a == "*" or not {a, b} <= on:
+                fail(file, n, "from_stop", f"{a!r} - {b!r} are not stops of the links of "
+                     f"{lid!r}; expected a stop on each side of the connection")
+            continue
+        stops = order[lid]
+        for fld, stop in (("from_stop", a), ("to_stop", b)):
+            if stop not in stops:
+                fail(file, n, fld, f"{stop!r} is not a stop of {lid}; expected a stop of "
+                     "link_stops.csv")
+        if abs(stops.index(a) - stops.index(b)) != 1:
+            fail(file, n, "to_stop", f"{a!r} and {b!r} are not consecutive stops of {lid}; "
+                 "expected the two ends of one gap (the row would never apply)")
 
 
 def _margins(p: Path) -> dict[str, float]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from corridor_geo._rail_tables import check_line_lengths, load_rail_tables
 from corridor_geo.corridor import load_corridor
 from corridor_geo.data import read_geodata
 from corridor_geo.multimodal import MultimodalNetwork
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -321,3 +326,36 @@ def test_guangshen_trains_stopping_in_dongguan_run_after_2022(year):
           if s.runs("st_gz_east", "st_dongguan") and s.id != "guangshen_railway/all"]
     assert hw
     assert min(hw) <= 30
+
+
+@pytest.mark.parametrize(("file", "old", "new", "row", "field", "match"), [
+    # a speed limit on two stops that are not the ends of one gap never applied: the
+    # XRL's fitted 70 km/h typed against Guangzhou South instead of Shenzhen North
+    ("rail_speed_limits.csv", "gsh_xrl,st_sz_north,st_futian,70,",
+     "gsh_xrl,st_gz_south,st_futian,70,", 9, "to_stop", "not consecutive stops of gsh_xrl"),
+    ("rail_speed_limits.csv", "gsh_xrl,st_sz_north,st_futian,70,",
+     "gsh_xr,st_sz_north,st_futian,70,", 9, "link_id", "unknown link 'gsh_xr'"),
+    ("rail_track_km.csv", "gsh_xrl,st_futian,st_hk_west_kowloon,",
+     "gsh_xrl,st_futian,st_west_kowloon,", None, "to_stop",
+     "'st_west_kowloon' is not a stop of gsh_xrl"),
+    ("services.csv", "st_gz_south;st_humen;st_sz_north;st_futian,2011",
+     "st_gz_south;st_humen;st_sz_north;st_futain,2011", None, "stops",
+     "'st_futain' is not a stop of gsh_xrl"),
+])
+def test_rail_table_row_that_would_never_apply_names_file_row_and_field(
+        tmp_path, file, old, new, row, field, match):
+    # a user's geodata folder: before, such a row was silently left out of every run
+    from corridor_geo.errors import DataValidationError
+
+    folder = tmp_path / "geodata"
+    shutil.copytree(ROOT / "geodata", folder)
+    text = (folder / file).read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (folder / file).write_text(text.replace(old, new), encoding="utf-8")
+    n = next(k for k, line in enumerate(text.splitlines()) if old in line)
+    assert row is None or n == row
+    with pytest.raises(DataValidationError, match=match) as err:
+        MultimodalNetwork.build(load_corridor(geodata_dir=folder), street=False, walk=False)
+    assert err.value.path is not None
+    assert Path(err.value.path).name == file
+    assert (err.value.row, err.value.field) == (n, field)

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from corridor_geo import _roads
 from corridor_geo._args import check_as_of, check_has, check_point
-from corridor_geo._rail_tables import RailTables, load_rail_tables
+from corridor_geo._rail_tables import RailTables, check_references, load_rail_tables
 from corridor_geo.errors import ArgumentError, DataValidationError, UnknownIdError
 from corridor_geo.network import Network, csr_from_edges
 from corridor_geo.rail import (
@@ -666,7 +666,10 @@ class MultimodalNetwork:
         that folder's services; a folder without them has none (every link all-stops).
         """
         data = getattr(self.corridor, "_data", None)  # stand-in corridors have no data
-        return load_rail_tables(getattr(data, "folder", None))
+        tables = load_rail_tables(getattr(data, "folder", None))
+        if data is not None:
+            check_references(tables, data.link_stops)
+        return tables
 
     def _build_stations(self, specs: list[LinkSpec]) -> None:
         assert self.corridor is not None  # set by build()
