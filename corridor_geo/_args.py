@@ -13,6 +13,7 @@ also a ``ValueError`` and a ``TypeError``).
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -41,6 +42,9 @@ MAX_DISTANCE_KM = 30.0
 def check_as_of(as_of: Any, *, name: str = "as_of") -> int | None:
     """Return *as_of* as a year in :data:`AS_OF_RANGE`, or ``None``.
 
+    Any real number with an integer value is taken, numpy scalars included (a year read
+    from a DataFrame column is a ``numpy.int64``); ``bool`` is refused.
+
     Examples
     --------
     >>> check_as_of(2025), check_as_of(None)
@@ -49,10 +53,10 @@ def check_as_of(as_of: Any, *, name: str = "as_of") -> int | None:
     if as_of is None:
         return None
     lo, hi = AS_OF_RANGE
-    if isinstance(as_of, bool) or not isinstance(as_of, int | float) or \
-            not float(as_of).is_integer():
+    value = float(as_of) if isinstance(as_of, numbers.Real) else math.nan
+    if isinstance(as_of, bool) or not value.is_integer():
         raise ArgumentError(f"{name} must be a year from {lo} to {hi}, got {as_of!r}")
-    year = int(as_of)
+    year = int(value)
     if not lo <= year <= hi:
         raise ArgumentError(f"{name} must be a year from {lo} to {hi}, got {year}")
     return year

@@ -102,6 +102,24 @@ def test_one_as_of_range_everywhere(corridor, year, tmp_path):
         assert f"as_of: must be {'>=' if year < lo else '<='}" in res.stderr
 
 
+def test_numpy_years_are_years(corridor):
+    """A year read from a DataFrame column is a numpy scalar; it means the same year."""
+    np = pytest.importorskip("numpy")
+    for year in (np.int64(2015), np.int32(2015), np.float64(2015.0)):
+        c = cg.load_corridor(as_of=year)
+        assert c.as_of == 2015
+        assert type(c.as_of) is int
+        assert sorted(c.links["id"]) == sorted(cg.load_corridor(as_of=2015).links["id"])
+        got = cg.travel_time_matrix(corridor, ["广州南"], ["深圳北"], mode="transit",
+                                    as_of=year, street=False)
+        want = cg.travel_time_matrix(corridor, ["广州南"], ["深圳北"], mode="transit",
+                                     as_of=2015, street=False)
+        assert got["minutes"].tolist() == want["minutes"].tolist()
+    for bad in (np.float64(2015.5), np.bool_(True), np.float64("nan")):
+        with pytest.raises(ArgumentError, match="as_of must be a year from"):
+            cg.load_corridor(as_of=bad)
+
+
 @pytest.mark.parametrize(("lon", "lat", "what"), [(2.3522, 48.8566, "Paris"),
                                                   (114.6, 21.6, "South China Sea"),
                                                   (116.4, 39.9, "Beijing")])
