@@ -62,17 +62,30 @@ def check_as_of(as_of: Any, *, name: str = "as_of") -> int | None:
     return year
 
 
-def as_list(value: Any, *, name: str, what: str = "items") -> list[Any]:
+def as_list(value: Any, *, name: str, what: str = "items", points: bool = False) -> list[Any]:
     """Return a list from a sequence argument; a string or a scalar is refused.
+
+    With *points* (a list whose items may be ``(lon, lat)`` pairs), a single pair of
+    numbers is refused too: it is one place, not a list of two.
 
     Examples
     --------
     >>> as_list(("a", "b"), name="ids")
     ['a', 'b']
+    >>> as_list((113.3, 23.1), name="origins", what="places", points=True)
+    Traceback (most recent call last):
+    ...
+    corridor_geo.errors.ArgumentError: origins must be a list of places, not the single \
+(lon, lat) pair (113.3, 23.1) (write [(113.3, 23.1)])
     """
     if isinstance(value, str | bytes | os.PathLike):
         raise ArgumentError(f"{name} must be a list of {what}, not the single value "
                             f"{value!r} (write [{value!r}])")
+    if points and isinstance(value, tuple | list) and len(value) == 2 and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
+        pair = f"({float(value[0])!r}, {float(value[1])!r})"
+        raise ArgumentError(f"{name} must be a list of {what}, not the single (lon, lat) "
+                            f"pair {pair} (write [{pair}])")
     if not isinstance(value, Iterable):
         raise ArgumentError(f"{name} must be a list of {what}, got {value!r}")
     return list(value)

@@ -482,7 +482,8 @@ class Corridor:
         >>> load_corridor().resolve_many(["深圳北", "core_sz_hitech_zone"])
         ['st_sz_north', 'core_sz_hitech_zone']
         """
-        return [self.resolve(q) for q in queries]
+        return [self.resolve(q) for q in as_list(queries, name="queries",
+                                                  what="ids or names")]
 
 
 # ---------------------------------------------------------------------- assembly

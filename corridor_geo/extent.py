@@ -41,7 +41,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points
 
 from corridor_geo import settings
-from corridor_geo._args import check_has, check_number
+from corridor_geo._args import as_list, check_has, check_number
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.errors import DataValidationError, UnknownIdError
 
@@ -644,7 +644,8 @@ def corridor_extent(
     if "axis_order" in platforms.columns:
         platforms = platforms.sort_values("axis_order", kind="stable")
     wanted = facts.plan.axis_waypoints if plan_waypoints is None else plan_waypoints
-    waypoints = [corridor.resolve(w) for w in wanted]
+    waypoints = [corridor.resolve(w) for w in as_list(wanted, name="plan_waypoints",
+                                                      what="core platform ids or names")]
     bounds = corridor.boundaries
     if "code" not in bounds.columns:  # a stand-in corridor without admin codes
         from corridor_geo.boundaries import load_boundaries

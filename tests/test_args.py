@@ -76,6 +76,23 @@ def test_strings_are_not_split_into_characters(corridor):
                               street=False)
     with pytest.raises(ArgumentError, match="not the single value"):
         cg.distance_matrix(corridor, ids="core_sz_hitech_zone")
+    # these iterated over the characters ("unknown platform, node or station '深'")
+    with pytest.raises(ArgumentError, match=r"queries must be a list .* \(write \['深圳北'\]\)"):
+        corridor.resolve_many("深圳北")
+    with pytest.raises(ArgumentError, match=r"plan_waypoints must be a list .*'core_gz_pazhou'"):
+        cg.corridor_extent(corridor, plan_waypoints="core_gz_pazhou")
+    # one (lon, lat) pair where a list of places is expected ("unknown ... '113.3'")
+    for kw in ("origins", "destinations"):
+        args = {"origins": [(113.3, 23.1)], "destinations": ["深圳北"]}
+        args[kw] = (113.3, 23.1)
+        with pytest.raises(ArgumentError, match=(
+                rf"{kw} must be a list of places, not the single \(lon, lat\) pair "
+                r"\(113.3, 23.1\) \(write \[\(113.3, 23.1\)\]\)")):
+            cg.travel_time_matrix(corridor, street=False, **args)
+    # the lists themselves still work
+    assert corridor.resolve_many(["深圳北", "广州南"]) == ["st_sz_north", "st_gz_south"]
+    ext = cg.corridor_extent(corridor, plan_waypoints=["core_gz_pazhou", "core_sz_hitech_zone"])
+    assert ext.plan_axis_ids == ("core_gz_pazhou", "core_sz_hitech_zone")
 
 
 @pytest.mark.parametrize("year", [1799, 2101, 3000, -5, 2025.5, True])

@@ -283,8 +283,10 @@ def travel_time_matrix(corridor: Corridor, origins: Iterable[Any],
     elif as_of is not None or edits is not None or street is not None or walk is not None:
         raise CorridorGeoError("give as_of, edits, street and walk to MultimodalNetwork.build, "
                                "not together with a prebuilt network")
-    orig = resolve_points(corridor, as_list(origins, name="origins", what="places"))
-    dest = resolve_points(corridor, as_list(destinations, name="destinations", what="places"))
+    orig = resolve_points(corridor, as_list(origins, name="origins", what="places",
+                                            points=True))
+    dest = resolve_points(corridor, as_list(destinations, name="destinations", what="places",
+                                            points=True))
     if not orig or not dest:
         raise CorridorGeoError("need at least one origin and one destination")
     if mode == "drive":
