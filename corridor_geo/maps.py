@@ -1361,12 +1361,15 @@ def _map_title(catchments: Any, matrix: Any, difference: Any) -> str:
     if difference is not None:
         return default_title("Scenario comparison: areas gained and lost")
     bits = []
-    if catchments is not None and len(catchments):
+    # a frame without the columns read here is refused with a clear message by its
+    # add_*_layer; the title must not fail first with a bare KeyError
+    if catchments is not None and len(catchments) and \
+            {"mode", "band_min"} <= set(catchments.columns):
         modes = ", ".join(sorted(set(catchments["mode"].astype(str))))
         bands = ", ".join(f"{b:g}" for b in sorted(set(pd.to_numeric(
             catchments["band_min"], errors="coerce").dropna())))
         bits.append(f"Catchments ≤ {bands} min by {modes}")
-    if matrix is not None and len(matrix):
+    if matrix is not None and len(matrix) and "mode" in matrix.columns:
         bits.append("travel times by " + ", ".join(sorted(set(matrix["mode"].astype(str)))))
     return default_title("; ".join(bits) if bits else None)
 

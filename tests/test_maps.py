@@ -257,6 +257,22 @@ def test_matrix_errors_and_straight_lines(corridor):
     assert first["breakdown"].startswith("access 2 + wait 0 + in vehicle")
 
 
+def test_corridor_map_refuses_frames_without_their_columns(corridor, catchments):
+    """A distance matrix passed as ``matrix=`` (a natural first try) or catchments without
+    ``band_min`` give the layer's one-line message, not a bare KeyError from the title."""
+    from corridor_geo.distance import distance_matrix
+
+    distances = distance_matrix(corridor.platforms)
+    assert "mode" not in distances.columns
+    with pytest.raises(DataValidationError, match=r"matrix lacks required column.*mode, minutes"):
+        maps.corridor_map(corridor, matrix=distances, tiles=None)
+    with pytest.raises(DataValidationError, match="band_min") as info:
+        maps.corridor_map(corridor, catchments=catchments.drop(columns="band_min"), tiles=None)
+    assert info.value.field == "band_min"
+    with pytest.raises(DataValidationError, match="mode"):
+        maps.corridor_map(corridor, catchments=catchments.drop(columns="mode"), tiles=None)
+
+
 def test_difference_layer_and_bad_change():
     diff = synthetic_difference()
     m = maps.base_map(tiles=None)
