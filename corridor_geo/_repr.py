@@ -21,8 +21,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["MAX_REPR", "comparison_items", "fmt", "reach_text", "resolved_items", "run_items",
-           "summary_html", "summary_text"]
+__all__ = ["MAX_REPR", "YEAR_LABELS", "comparison_items", "fmt", "reach_text",
+           "resolved_items", "run_items", "summary_html", "summary_text"]
 
 #: longest repr text (characters); longer values are cut with "…".
 MAX_REPR = 300
@@ -51,9 +51,25 @@ def fmt(value: object) -> str:
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
 
+#: labels whose integer value is a year: shown as 2025, never with a separator (2,025)
+YEAR_LABELS = frozenset({"as_of", "year"})
+
+
+def _item(label: str, value: object) -> str:
+    if label in YEAR_LABELS and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return fmt(value)
+
+
 def summary_text(title: str, items: Items) -> str:
-    """Return a one-line repr ``<Title: label=value, ...>`` of at most :data:`MAX_REPR` chars."""
-    body = ", ".join(f"{k}={fmt(v)}" for k, v in items)
+    """Return a one-line repr ``<Title: label=value, ...>`` of at most :data:`MAX_REPR` chars.
+
+    Examples
+    --------
+    >>> summary_text("Run", [("as_of", 2025), ("rows", 2025)])
+    '<Run: as_of=2025, rows=2,025>'
+    """
+    body = ", ".join(f"{k}={_item(k, v)}" for k, v in items)
     text = f"<{title}: {body}>" if body else f"<{title}>"
     return text if len(text) <= MAX_REPR else text[: MAX_REPR - 2] + "…>"
 
@@ -62,7 +78,7 @@ def summary_html(title: str, items: Items, *, note: str | None = None) -> str:
     """Return a small HTML table (title, one row per item, optional note); text is escaped."""
     rows = "".join(
         f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-        f"<td style='text-align:left'>{html.escape(fmt(v))}</td></tr>"
+        f"<td style='text-align:left'>{html.escape(_item(k, v))}</td></tr>"
         for k, v in items
     )
     foot = f"<p style='margin:2px 0'><small>{html.escape(note)}</small></p>" if note else ""

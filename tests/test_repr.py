@@ -48,6 +48,21 @@ def test_corridor(corridor):
     assert "enabled=gz_sz_2nd_hsr" in repr(c)
 
 
+def test_years_are_written_as_years():
+    """as_of=2025, not as_of=2,025 (a count gets separators, a year does not)."""
+    from corridor_geo.transit.multimodal import MultimodalNetwork
+
+    c = load_corridor(as_of=2025)
+    _check(c, "as_of=2025", "<td style='text-align:left'>2025</td>")
+    assert "2,025" not in repr(c)
+    assert "2,025" not in c._repr_html_()
+    mm = MultimodalNetwork()
+    mm.as_of = 2019
+    page = mm._repr_html_()
+    assert "<td style='text-align:left'>2019</td>" in page
+    assert summary_text("R", [("as_of", 2025), ("rows", 2025)]) == "<R: as_of=2025, rows=2,025>"
+
+
 def test_geodata():
     gd = read_geodata()
     _check(gd, f"places={len(gd.places)}", f"stations={len(gd.stations)}")
