@@ -31,6 +31,7 @@ __all__ = [
     "check_path",
     "check_point",
     "check_text",
+    "describe",
 ]
 
 #: Years accepted for ``as_of`` (inclusive).
@@ -55,7 +56,7 @@ def check_as_of(as_of: Any, *, name: str = "as_of") -> int | None:
     lo, hi = AS_OF_RANGE
     value = float(as_of) if isinstance(as_of, numbers.Real) else math.nan
     if isinstance(as_of, bool) or not value.is_integer():
-        raise ArgumentError(f"{name} must be a year from {lo} to {hi}, got {as_of!r}")
+        raise ArgumentError(f"{name} must be a year from {lo} to {hi}, got {describe(as_of)}")
     year = int(value)
     if not lo <= year <= hi:
         raise ArgumentError(f"{name} must be a year from {lo} to {hi}, got {year}")
@@ -91,9 +92,33 @@ def as_list(value: Any, *, name: str, what: str = "items", points: bool = False)
     return list(value)
 
 
-def _got(value: Any) -> str:
-    text = repr(value)
+def describe(value: Any) -> str:
+    """Describe *value* in one short line (a table by its size and columns, not its rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> describe(pd.DataFrame({"id": ["a", "b"], "lon": [113.0, 114.0]}))
+    'DataFrame of 2 rows, columns id, lon'
+    >>> describe(pd.Series([1, 2, 3], name="year"))
+    "Series 'year' of 3 values"
+    >>> describe("x" * 100)[:12], len(describe("x" * 100)) <= 80
+    ("str 'xxxxxxx", True)
+    """
+    columns = getattr(value, "columns", None)
+    if columns is not None and hasattr(value, "__len__"):
+        names = [str(c) for c in list(columns)[:8]]
+        more = ", ..." if len(columns) > 8 else ""
+        return f"{type(value).__name__} of {len(value)} rows, columns {', '.join(names)}{more}"
+    if getattr(value, "ndim", 0) >= 1 and hasattr(value, "shape"):  # Series, arrays
+        label = getattr(value, "name", None)
+        shape = "x".join(str(n) for n in value.shape)
+        return f"{type(value).__name__}{'' if label is None else f' {label!r}'} of {shape} values"
+    text = " ".join(repr(value).split())
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+_got = describe
 
 
 def check_has(value: Any, attrs: Iterable[str], *, name: str, what: str) -> None:

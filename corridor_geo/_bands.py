@@ -28,10 +28,15 @@ __all__ = ["check_bands"]
 def check_bands(values: Iterable[object]) -> list[float]:
     """Return the bands as floats, or raise ``ValueError`` saying what was expected."""
     raw = list(values) if not isinstance(values, str | bytes) else [values]
-    try:
-        vals = [float(v) for v in raw]  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"must be numbers of minutes (got {raw!r})") from None
+    vals = []
+    for v in raw:
+        try:
+            vals.append(float(v))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            text = " ".join(repr(v).split())
+            text = text if len(text) <= 40 else text[:37] + "..."
+            raise ValueError(f"must be numbers of minutes (got {text}, item {len(vals) + 1} "
+                             f"of {len(raw)})") from None
     if not vals:
         raise ValueError("must hold at least one band in minutes")
     if any(not (math.isfinite(v) and v > 0) for v in vals):

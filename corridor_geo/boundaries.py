@@ -32,6 +32,7 @@ import numpy as np
 import shapely
 
 from corridor_geo import _io, settings
+from corridor_geo._args import describe
 from corridor_geo.crs import convert_geometry
 from corridor_geo.errors import DataValidationError
 
@@ -370,9 +371,11 @@ def load_boundaries(
     >>> cities["name_en"].tolist()
     ['Guangzhou', 'Shenzhen', 'Dongguan']
     """
-    if level not in ("city", "district", "all"):
+    if not isinstance(level, str) or level not in ("city", "district", "all"):
         raise DataValidationError(
-            f"level {level!r}: expected 'city', 'district' or 'all'", field="level")
+            f"level {level!r}: expected 'city', 'district' or 'all'" if isinstance(level, str)
+            else f"level must be 'city', 'district' or 'all', got {describe(level)}",
+            field="level")
     gdf = _bundle(refresh=refresh)
     keep = gdf["level"].isin(["city", "district"] if level == "all" else [level])
     return gdf[keep].reset_index(drop=True).copy()

@@ -37,7 +37,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _grid
-from corridor_geo._args import check_has
+from corridor_geo._args import check_has, describe
 from corridor_geo._bands import check_bands
 from corridor_geo.corridor import place_point, point_id
 from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError, SnapError
@@ -199,9 +199,10 @@ def catchments(
         cell_given = cell_size_m is not None
         snap_max_m, off_network_speed_kmh = float(snap_max_m), float(off_network_speed_kmh)
     except (TypeError, ValueError):
-        raise ArgumentError("cell_size_m, snap_max_m and off_network_speed_kmh must be "
-                            f"numbers, got {cell_size_m!r}, {snap_max_m!r}, "
-                            f"{off_network_speed_kmh!r}") from None
+        bad = next((n, v) for n, v in (("cell_size_m", cell_size_m), ("snap_max_m", snap_max_m),
+                                       ("off_network_speed_kmh", off_network_speed_kmh))
+                   if not _is_number(v))
+        raise ArgumentError(f"{bad[0]} must be a number, got {describe(bad[1])}") from None
     for name, value in (("cell_size_m", cell), ("off_network_speed_kmh", off_network_speed_kmh),
                         ("snap_max_m", snap_max_m)):
         if not (math.isfinite(value) and value > 0):
@@ -311,6 +312,16 @@ def catchments(
 
 
 # ----------------------------------------------------------------------------- inputs
+
+
+def _is_number(value: Any) -> bool:
+    if value is None:
+        return True  # the default cell_size_m (None) is not the bad one
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _check_bands(bands: Sequence[float]) -> list[float]:

@@ -34,7 +34,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import settings
-from corridor_geo._args import as_list, check_as_of, check_path
+from corridor_geo._args import as_list, check_as_of, check_path, describe
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.data import (
     PLACE_COLUMNS,
@@ -429,7 +429,7 @@ class Corridor:
         ('dist_gz_tianhe', 'dist_sz_nanshan')
         """
         if not isinstance(query, str):
-            raise ArgumentError(f"expected an id or name (a string), got {query!r}")
+            raise ArgumentError(f"expected an id or name (a string), got {describe(query)}")
         ix = self._index
         key = _norm(query)
         levels = ((ix.ids, key), (ix.full, key), (ix.short, _short(query)))

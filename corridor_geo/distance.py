@@ -114,12 +114,13 @@ def distance_matrix(
     >>> round(float(df.loc[1, "distance_km"]), 2), float(df.loc[1, "azimuth_deg"])
     (110.75, 0.0)
     """
-    from corridor_geo._args import as_list
+    from corridor_geo._args import as_list, describe
 
     if not isinstance(places, gpd.GeoDataFrame) and not hasattr(places, "places"):
         from corridor_geo.errors import ArgumentError
 
-        raise ArgumentError(f"expected a Corridor or a GeoDataFrame of places, got {places!r}")
+        raise ArgumentError("places must be a Corridor or a GeoDataFrame of places, got "
+                            f"{describe(places)}")
     ids = None if ids is None else as_list(ids, name="ids", what="ids or names")
     gdf = _places_from(places, ids)
     pid = gdf["id"].astype(str).to_numpy()

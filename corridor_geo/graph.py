@@ -43,7 +43,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _osm, _roads, settings
 from corridor_geo._adapters import osmnx_overpass_errors
-from corridor_geo._args import check_as_of
+from corridor_geo._args import check_as_of, describe
 from corridor_geo._io import check_input_file, file_sha256
 from corridor_geo.cache import load_or_build
 from corridor_geo.errors import ArgumentError, CorridorGeoError, NetworkSourceError
@@ -98,7 +98,7 @@ def _as_polygon(polygon: Any, bbox: Any) -> BaseGeometry | None:
             w, s, e, n = (float(v) for v in bbox)
         except (TypeError, ValueError):
             raise CorridorGeoError(
-                f"bbox must be (west, south, east, north) in degrees, got {bbox!r}"
+                f"bbox must be (west, south, east, north) in degrees, got {describe(bbox)}"
             ) from None
         if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
             raise CorridorGeoError(
@@ -438,7 +438,8 @@ scgraph_network = default_network
 # --------------------------------------------------------------------------- entry point
 def _check_speeds(speeds: Any) -> None:
     if not isinstance(speeds, Mapping):
-        raise CorridorGeoError(f"speeds must be a mapping {{road class: km/h}}, got {speeds!r}")
+        raise CorridorGeoError("speeds must be a mapping {road class: km/h}, got "
+                               f"{describe(speeds)}")
     for key, val in speeds.items():
         try:
             v = float(val)
@@ -518,7 +519,7 @@ def load_network(
     """
     if not isinstance(network_type, str):
         raise CorridorGeoError(f"network_type must be 'drive', 'walk' or 'bike', got "
-                               f"{network_type!r}")
+                               f"{describe(network_type)}")
     _osm.check_network_type(network_type)
     if speeds is not None:
         _check_speeds(speeds)  # every source: NaN/0/negative speeds never reach routing

@@ -48,7 +48,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from corridor_geo import settings
-from corridor_geo._args import check_number
+from corridor_geo._args import check_number, describe
 from corridor_geo.errors import ArgumentError, CorridorGeoError, SnapError, UnreachableError
 from corridor_geo.network import Network, csr_from_edges
 
@@ -411,7 +411,7 @@ def path_from_predecessors(predecessors: np.ndarray, target: int) -> list[int]:
 
 def _require_network(net: Any) -> None:
     if not hasattr(net, "n_nodes"):
-        raise ArgumentError(f"expected a Network (load_network()), got {net!r}")
+        raise ArgumentError(f"expected a Network (load_network()), got {describe(net)}")
 
 
 def travel_times(

@@ -44,6 +44,10 @@ def _calls(c):
         "catchments(cell_size_m)": lambda v: catchments("core_sz_hitech_zone",
                                                             cell_size_m=v),
         "load_network(network_type)": lambda v: cg.load_network(network_type=v),
+        "load_network(bbox)": lambda v: cg.load_network(bbox=v),
+        "load_network(speeds)": lambda v: cg.load_network(speeds=v),
+        "load_boundaries(level)": lambda v: cg.load_boundaries(level=v),
+        "corridor_map": lambda v: cg.corridor_map(v),
         "Scenario.from_yaml": lambda v: cg.Scenario.from_yaml(v),
         "run_scenario": lambda v: cg.run_scenario(v),
         "snap_points": lambda v: cg.snap_points(v, [114.0], [22.5]),
@@ -61,6 +65,24 @@ def test_bad_arguments_raise_corridor_geo_errors(corridor, name):
             pass
         except Exception as exc:
             pytest.fail(f"{name}({value!r}) raised {type(exc).__name__}: {exc}")
+
+
+@pytest.mark.parametrize("name", list(_calls(None)))
+def test_a_table_passed_by_mistake_gives_one_short_line(corridor, name):
+    """A (Geo)DataFrame or Series where a year, a name, a path... is expected: the message
+    describes it by size and columns; its printed rows made messages of dozens of lines."""
+    fn = _calls(corridor)[name]
+    table = corridor.platforms
+    for value in (table, table["id"]):
+        try:
+            fn(value)
+        except CorridorGeoError as exc:
+            msg = str(exc)
+        else:
+            continue  # a valid use (distance_matrix(places), ids=Series, ...)
+        assert "\n" not in msg, f"{name}: {msg}"
+        assert len(msg) <= 300, f"{name}: {msg}"
+        assert "core_gz_utown_iic" not in msg  # no rows of the table
 
 
 def test_argument_error_is_also_value_and_type_error():

@@ -26,7 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from corridor_geo import _repr, _yaml, settings
-from corridor_geo._args import check_point
+from corridor_geo._args import check_point, describe
 from corridor_geo._io import atomic_write_text, read_input
 from corridor_geo._scenario_model import (
     AddLink,
@@ -85,7 +85,7 @@ class Scenario(ScenarioModel):
         >>> s = Scenario.from_yaml("scenarios/baseline_2025.yaml")  # doctest: +SKIP
         """
         if not isinstance(path, str | os.PathLike):
-            raise ArgumentError(f"expected the path of a scenario file, got {path!r}")
+            raise ArgumentError(f"expected the path of a scenario file, got {describe(path)}")
         path = Path(path)
         raw = read_input(path, error=ScenarioError, max_bytes=_MAX_FILE_BYTES,
                          what="scenario YAML file")
