@@ -113,7 +113,7 @@ def catchments(
     max_off_network_m: float | None = None,
     population: gpd.GeoDataFrame | str | Path | None = None,
     population_column: str = "population",
-    land: BaseGeometry | None = None,
+    land: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
     snap_max_m: float = SNAP_MAX_M,
     multimodal: Any = None,
 ) -> gpd.GeoDataFrame:
@@ -160,8 +160,10 @@ def catchments(
     population_column
         Column of *population* holding the counts (missing values count as 0).
     land
-        Land polygon in WGS84 (default ``corridor.polygon``, the three cities); nothing
-        outside it is part of a catchment, and off-network legs do not cross gaps in it.
+        Land polygon in WGS84 lon/lat (default ``corridor.polygon``, the three cities);
+        nothing outside it is part of a catchment, and off-network legs do not cross gaps
+        in it. A GeoSeries or GeoDataFrame with a CRS is converted to WGS84 and merged; a
+        geometry whose coordinates are not degrees (e.g. EPSG:4547 metres) is refused.
     snap_max_m
         Largest distance from an origin (or a platform, for ``platforms_reached``) to
         the network node it starts from. A transit origin farther than this still
@@ -217,6 +219,7 @@ def catchments(
     if corridor is not None:
         check_has(corridor, ("places", "polygon"), name="corridor",
                   what="a Corridor (load_corridor()) or None")
+    land = _check_land(land)
     items = _as_items(origins)
     needs_corridor = corridor is None and (
         land is None or any(isinstance(o, str) for o in items))
@@ -312,6 +315,42 @@ def catchments(
 
 
 # ----------------------------------------------------------------------------- inputs
+
+
+def _check_land(land: Any) -> BaseGeometry | None:
+    """Return *land* as one WGS84 (Multi)Polygon, or raise saying what was expected.
+
+    Examples
+    --------
+    >>> _check_land(shapely.box(113.7, 22.7, 114.1, 23.1)).bounds
+    (113.7, 22.7, 114.1, 23.1)
+    >>> _check_land(shapely.box(700000, 2500000, 740000, 2550000))
+    Traceback (most recent call last):
+    ...
+    corridor_geo.errors.ArgumentError: land must be a polygon in WGS84 lon/lat degrees; \
+its bounds (700000, 2500000, 740000, 2550000) are not degrees (metres of a projected CRS \
+such as EPSG:4547?): convert it with .to_crs('EPSG:4326')
+    """
+    if land is None:
+        return None
+    if isinstance(land, gpd.GeoSeries | gpd.GeoDataFrame):
+        if land.crs is None:
+            raise DataValidationError("land has no CRS; set it (.set_crs) so it can be "
+                                      "converted to EPSG:4326", field="land")
+        land = land.to_crs(WGS84).geometry.union_all()
+    if not isinstance(land, BaseGeometry):
+        raise ArgumentError("land must be a shapely (Multi)Polygon in WGS84 or a "
+                            f"GeoSeries/GeoDataFrame with a CRS, got {describe(land)}")
+    if land.is_empty or not isinstance(land, shapely.Polygon | shapely.MultiPolygon):
+        raise ArgumentError(f"land must be a non-empty Polygon or MultiPolygon, got "
+                            f"{'an empty geometry' if land.is_empty else land.geom_type}")
+    w, s, e, n = land.bounds
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise ArgumentError(
+            "land must be a polygon in WGS84 lon/lat degrees; its bounds "
+            f"({w:.10g}, {s:.10g}, {e:.10g}, {n:.10g}) are not degrees (metres of a projected "
+            "CRS such as EPSG:4547?): convert it with .to_crs('EPSG:4326')")
+    return land
 
 
 def _is_number(value: Any) -> bool:

@@ -170,6 +170,28 @@ def test_bands_nested_and_clipped_to_land():
             assert geoms[-1].difference(land.buffer(1e-9)).area == 0.0
 
 
+def test_land_in_another_crs_is_converted_or_refused():
+    """land in EPSG:4547 metres was used as degrees: every band came out 0 km² (or a
+    GEOSException); a GeoSeries/GeoDataFrame of land raised AttributeError."""
+    net, land, _ = river_town(bridge=True)
+    kw = {"network": net, "bands": (3, 6), "cell_size_m": 100}
+    want = catchments([_origin(1000, 1000)], land=land, **kw)
+    assert (want.area_km2 > 0).all()
+    metric = gpd.GeoSeries([land], crs=4326).to_crs(4547)
+    with pytest.raises(CorridorGeoError, match=r"land must be a polygon in WGS84 lon/lat.*"
+                                               r"to_crs\('EPSG:4326'\)"):
+        catchments([_origin(1000, 1000)], land=metric.iloc[0], **kw)
+    for frame in (metric, gpd.GeoDataFrame(geometry=metric)):
+        got = catchments([_origin(1000, 1000)], land=frame, **kw)
+        np.testing.assert_allclose(got.area_km2, want.area_km2, rtol=1e-6)
+    with pytest.raises(DataValidationError, match="land has no CRS"):
+        catchments([_origin(1000, 1000)], land=gpd.GeoSeries([land]), **kw)
+    for bad, msg in ((shapely.Point(114.0, 22.5), "got Point"),
+                     (shapely.Polygon(), "got an empty geometry"), ("land.gpkg", "got str")):
+        with pytest.raises(CorridorGeoError, match=msg):
+            catchments([_origin(1000, 1000)], land=bad, **kw)
+
+
 def test_order_independent_and_independent_of_other_origins():
     net, land, _ = river_town(bridge=True)
     a, b, c = _origin(0, 0), _origin(3000, 2000), _origin(1200, 2400)
