@@ -556,6 +556,13 @@ def add_axis_layer(
     """
     if not isinstance(axis, shapely.LineString | shapely.MultiLineString):
         raise DataValidationError(f"axis must be a shapely LineString, got {type(axis)}")
+    if not axis.is_empty:
+        w, s, e, n = axis.bounds
+        if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+            raise DataValidationError(
+                f"axis must be in WGS84 lon/lat degrees; its bounds ({w:.10g}, {s:.10g}, "
+                f"{e:.10g}, {n:.10g}) are not degrees (metres of a projected CRS such as "
+                "EPSG:4547?): convert it to EPSG:4326", field="geometry")
     if kind not in {"plan", "cores"}:
         raise CorridorGeoError(f"kind must be 'plan' or 'cores', got {kind!r}")
     from corridor_geo.extent import PLAN_LENGTH_KM

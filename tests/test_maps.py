@@ -273,6 +273,18 @@ def test_corridor_map_refuses_frames_without_their_columns(corridor, catchments)
         maps.corridor_map(corridor, catchments=catchments.drop(columns="mode"), tiles=None)
 
 
+def test_axis_in_metres_is_refused(corridor):
+    """An axis in EPSG:4547 metres was drawn as degrees (off the map, with a length of
+    thousands of km in its layer name)."""
+    ll = shapely.LineString([(113.3, 23.1), (113.9, 22.5)])
+    metric = gpd.GeoSeries([ll], crs=4326).to_crs(4547).iloc[0]
+    for kw in ({"axis": metric}, {"plan_axis": metric}):
+        with pytest.raises(DataValidationError, match=r"axis must be in WGS84 lon/lat.*"
+                                                      r"not degrees"):
+            maps.corridor_map(corridor, tiles=None, **kw)
+    maps.corridor_map(corridor, tiles=None, axis=ll, plan_axis=ll)  # degrees are fine
+
+
 def test_difference_layer_and_bad_change():
     diff = synthetic_difference()
     m = maps.base_map(tiles=None)
