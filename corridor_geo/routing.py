@@ -543,6 +543,13 @@ def snap_points(
         raise CorridorGeoError(f"lon and lat differ in shape: {lon_a.shape} vs {lat_a.shape}")
     if not (np.isfinite(lon_a).all() and np.isfinite(lat_a).all()):
         raise CorridorGeoError("lon/lat must be finite numbers")
+    bad = np.flatnonzero((np.abs(lon_a) > 180) | (np.abs(lat_a) > 90))
+    if len(bad):
+        i = int(bad[0])
+        raise ArgumentError(
+            f"point #{i} ({lon_a[i]:.10g}, {lat_a[i]:.10g}) is not a WGS84 lon/lat pair "
+            f"({len(bad)} such point(s)); expected degrees, lon first (swapped, or metres "
+            "of a projected CRS such as EPSG:4547?)")
     if labels is not None and len(labels) != len(lon_a):
         raise CorridorGeoError(f"{len(labels)} labels for {len(lon_a)} points")
     key = f"kdtree:{main_component}"

@@ -103,6 +103,17 @@ def test_snap_5km_off_network_names_point(net):
                     max_distance_m=1000, labels=["ok", "Lab X"], main_component=False)
 
 
+def test_snap_points_refuses_swapped_or_projected_coordinates():
+    """lat, lon swapped or EPSG:4547 metres gave scipy's "'x' must be finite"."""
+    net = _toy()
+    assert snap_points(net, [114.0], [22.5]).node[0] == 0
+    with pytest.raises(CorridorGeoError, match=r"point #1 \(22.5, 114\) is not a WGS84 "
+                                               r"lon/lat pair \(1 such point"):
+        snap_points(net, [114.0, 22.5], [22.5, 114.0])
+    with pytest.raises(CorridorGeoError, match=r"point #0 \(808000, 2490000\) .*EPSG:4547"):
+        snap_points(net, np.array([808000.0]), np.array([2490000.0]))
+
+
 def _toy() -> Network:
     # main cycle 0->1->2->0 plus a one-way spur 3->0 (3 is an island: nothing reaches it)
     lon = [114.0, 114.01, 114.02, 113.99]
