@@ -313,10 +313,13 @@ def quantum(net: Network, weight: str | np.ndarray = "travel_time_s") -> float:
     key = f"ch_quantum:{weight}" if isinstance(weight, str) else None
     if key and key in net._cache:
         return float(net._cache[key])
-    bound = _scaled_bound(net) if weight == "travel_time_s" else None
+    # an array of weights (one per edge) is never compared with a name: ``array == str``
+    # is elementwise, and its truth value raised
+    is_time = isinstance(weight, str) and weight == "travel_time_s"
+    bound = _scaled_bound(net) if is_time else None
     if bound is None:
         bound = _path_bound(net, _weighted_csr(net, weight))
-    if weight == "travel_time_s":
+    if is_time:
         net._cache["ch_bound_ref"] = (bound, net.travel_time_s)
     room = INF_WEIGHT - 1 - net.n_nodes
     if room <= 0:

@@ -128,6 +128,33 @@ def test_auto_picks_by_size_and_errors():
         travel_times(net, [0], targets=[k * k])
 
 
+def test_ch_routes_on_a_weight_array(tmp_path, monkeypatch):
+    # travel_times(weight=<one value per edge>) is documented for every method; with a
+    # hierarchy (method="ch", or "auto" with >= CH_MIN_SIDE nodes on both sides) the
+    # quantum compared the array with "travel_time_s" and raised "The truth value of an
+    # array with more than one element is ambiguous"
+    monkeypatch.setenv("CORRIDOR_GEO_CACHE_DIR", str(tmp_path))
+    k = 15
+    idx = np.arange(k * k).reshape(k, k)
+    a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+    b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+    src, tgt = np.concatenate([a, b]), np.concatenate([b, a])
+    rng = np.random.default_rng(11)
+    net = Network.from_edges(osmid=np.arange(k * k), lon=114 + (np.arange(k * k) % k) * 1e-3,
+                             lat=22.5 + (np.arange(k * k) // k) * 1e-3, source=src, target=tgt,
+                             length_m=np.full(len(src), 100.0),
+                             travel_time_s=rng.uniform(5, 15, len(src)),
+                             highway=["primary"] * len(src), name=[""] * len(src))
+    w = rng.uniform(1, 50, net.n_edges)  # e.g. a generalised cost per edge
+    nodes = np.arange(k * k)
+    ref = _dense(net, nodes, weight=w)  # scipy on the same weights
+    for method in ("ch", "auto"):
+        got = travel_times(net, nodes, targets=nodes, weight=w, method=method)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
+    # the array's quantum does not replace the travel times' cached one
+    assert "ch_bound_ref" not in net._cache
+
+
 def test_recustomize_after_speed_change_reuses_topology(tmp_path, monkeypatch):
     monkeypatch.setenv("CORRIDOR_GEO_CACHE_DIR", str(tmp_path))
     k = 20
