@@ -174,7 +174,10 @@ def catchments(
         (default: built from *corridor*). Node times are door to node
         (:func:`corridor_geo.transit.transit_node_times`); *network* is then the walk
         network every walk uses (default ``load_network("default",
-        network_type="walk")``).
+        network_type="walk")``). For ``"drive"``: node times come from its drive layer
+        (the matrix's: *network*'s streets plus the expressway links, a scenario's new
+        ones included), which must have been built on *network*; default: *network*
+        alone.
 
     Returns
     -------
@@ -265,7 +268,8 @@ def catchments(
         snapped = snap_points(net, olon, olat, max_distance_m=snap_max_m,
                               labels=[o.id for o in orig])
         src = np.asarray(snapped.node, dtype=np.int64)
-        times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0)
+        times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0,
+                            multimodal=multimodal if mode == "drive" else None)
         extras = None
     snap_m = np.asarray(snapped.distance_m, dtype=np.float64)
 
@@ -535,12 +539,27 @@ def _network_for(mode: str, network: Network | None, *, as_of: int | None = None
     return network
 
 
-def _node_times(net: Network, mode: str, src: np.ndarray, *, cutoff_s: float) -> np.ndarray:
-    from corridor_geo.routing import travel_times
+def _node_times(net: Network, mode: str, src: np.ndarray, *, cutoff_s: float,
+                multimodal: Any = None) -> np.ndarray:
+    from corridor_geo.routing import shortest_times, travel_times
 
-    # one scipy call for all origins (a single-source search per origin), cut at the
-    # largest band
-    t = np.asarray(travel_times(net, src, cutoff_s=cutoff_s), dtype=np.float64)
+    layer = getattr(multimodal, "drive", None)
+    if layer is not None:
+        # the drive layer of the matrix (and of park-and-ride access): the streets plus
+        # the expressway links joined at their interchanges, a scenario's new ones and
+        # its factors included; its first nodes are the street network's
+        g, n = layer.graph, net.n_nodes
+        if g.n_snap != n or not (np.array_equal(g.lon[:n], net.lon)
+                                 and np.array_equal(g.lat[:n], net.lat)):
+            raise ArgumentError(
+                f"multimodal's drive layer was built on another street network ({g.n_snap} "
+                f"street nodes) than network= ({n} nodes); build it with "
+                "MultimodalNetwork.build(corridor, street=network)")
+        t = np.asarray(shortest_times(g, src, cutoff_s=cutoff_s), dtype=np.float64)[:, :n]
+    else:
+        # one scipy call for all origins (a single-source search per origin), cut at the
+        # largest band
+        t = np.asarray(travel_times(net, src, cutoff_s=cutoff_s), dtype=np.float64)
     return np.where(t <= cutoff_s, t, np.inf)
 
 

@@ -690,3 +690,37 @@ def test_default_network_follows_the_corridor_year():
                        network=load_network(as_of=2019)).iloc[0]
     assert given.n_nodes_reached == got[2019].n_nodes_reached
     assert given.area_km2 == pytest.approx(got[2019].area_km2, rel=1e-12)
+
+
+def test_drive_catchment_routes_on_the_multimodal_drive_layer():
+    # a scenario passes its MultimodalNetwork: the drive matrix routes on its drive
+    # layer (streets + expressway links, a new expressway included), and the drive
+    # catchment ignored it, so a new expressway Songshan Lake -> Qianhai made the matrix
+    # 10.7 min faster (58.4 -> 47.7) and left every drive band unchanged (45 min:
+    # 2362.6 km² with and without it). Truth: scipy's Dijkstra on the layer's graph.
+    from scipy.sparse.csgraph import dijkstra
+
+    from corridor_geo.corridor import load_corridor, place_point
+    from corridor_geo.graph import load_network
+    from corridor_geo.transit import MultimodalNetwork
+    from corridor_geo.transit.multimodal import NetworkEdits, NewLink
+
+    cor = load_corridor()
+    net = load_network("default", network_type="drive")
+    edits = NetworkEdits(add_links=(NewLink(
+        id="new_road", name="New", mode="expressway", operating_speed_kmh=120,
+        stops=(("Songshan Lake east", 113.90, 22.93), "ic_yj_qianhai")),))
+    mm = MultimodalNetwork.build(cor, street=net, edits=edits)
+    oid, band = "core_dg_songshan_lake", 45
+    plain = catchments(oid, bands=(band,), corridor=cor, network=net).iloc[0]
+    got = catchments(oid, bands=(band,), corridor=cor, network=net, multimodal=mm).iloc[0]
+    pt = place_point(cor.places().set_index("id").loc[oid].geometry)
+    src = int(snap_points(net, [pt.x], [pt.y], max_distance_m=3000).node[0])
+    truth = dijkstra(mm.drive.graph.time, directed=True, indices=src)[:net.n_nodes]
+    assert got.n_nodes_reached == int(np.count_nonzero(truth <= band * 60))
+    assert got.n_nodes_reached > plain.n_nodes_reached
+    assert got.area_km2 > plain.area_km2 + 10  # the land around the new road's far end
+    # a drive layer built on another street network is refused, not mixed
+    other = MultimodalNetwork.build(cor, street=load_network("default", as_of=2005))
+    with pytest.raises(CorridorGeoError, match="drive layer was built on another street"):
+        catchments(oid, bands=(band,), corridor=cor, network=net, multimodal=other)
