@@ -216,7 +216,7 @@ def width_profile(
     axis: LineString,
     *,
     step_km: float = 5.0,
-    half_length_km: float = 150.0,
+    half_length_km: float | None = None,
     metric_crs: str = settings.METRIC_CRS,
 ) -> pd.DataFrame:
     """Return the corridor width perpendicular to *axis* every *step_km* along it.
@@ -224,6 +224,8 @@ def width_profile(
     Both inputs are WGS84; the work is done in *metric_crs* (EPSG:4547). At each station
     the axis direction is taken between the points ``step_km / 2`` before and after it,
     and a perpendicular line of ``2 * half_length_km`` is intersected with the polygon.
+    By default (``None``) each half is long enough to leave the polygon's bounding box
+    from every station, so no width is cut short; a number cuts the perpendicular there.
 
     Returns
     -------
@@ -261,7 +263,13 @@ def width_profile(
     dx, dy = bx - ax, by - ay
     norm = np.hypot(dx, dy)
     ux, uy = dx / norm, dy / norm
-    hl = half_length_km * 1e3
+    if half_length_km is None:
+        # farther than any corner of the polygon's bounding box from any station
+        bx0, by0, bx1, by1 = poly.bounds
+        hl = float(max(np.hypot(np.maximum(np.abs(px - bx0), np.abs(px - bx1)),
+                                np.maximum(np.abs(py - by0), np.abs(py - by1))).max(), 0.0)) + 1e3
+    else:
+        hl = half_length_km * 1e3
     perps = shapely.linestrings(
         np.stack([
             np.column_stack([px + uy * hl, py - ux * hl]),

@@ -173,3 +173,24 @@ def test_corridor_extent_on_bundled_corridor() -> None:
     assert ext.area_km2 == pytest.approx(11836, rel=0.05)
     assert len(ext.axis_ids) == 10
     assert ext.plan_axis_length_km == pytest.approx(180, rel=0.15)
+
+
+def test_width_profile_is_not_cut_at_150_km():
+    # the perpendicular was 2 x 150 km whatever the polygon: a corridor 4 degrees of
+    # latitude (443 km) across came out 300.0 km wide at every station, silently.
+    # Truth: the geodesic length of the meridian between the box's edges at each station
+    # (EPSG:4547 agrees with it to its scale error, < 0.05 % here)
+    from corridor_geo.extent import width_profile
+
+    poly = box(113.5, 20.5, 114.5, 24.5)
+    df = width_profile(poly, LineString([(113.5, 22.5), (114.5, 22.5)]), step_km=20)
+    inner = df.iloc[1:-1]
+    truth = np.array([Geod(ellps="WGS84").inv(lon, 20.5, lon, 24.5)[2] / 1e3
+                      for lon in inner.lon])
+    np.testing.assert_allclose(inner.width_km, truth, rtol=5e-4)
+    np.testing.assert_allclose(inner.width_connected_km, truth, rtol=5e-4)
+    assert (inner.n_pieces == 1).all()
+    # an explicit half length still cuts the perpendicular there
+    cut = width_profile(poly, LineString([(113.5, 22.5), (114.5, 22.5)]), step_km=20,
+                        half_length_km=150)
+    np.testing.assert_allclose(cut.width_km.iloc[1:-1], 300.0, rtol=1e-9)
