@@ -946,7 +946,8 @@ def add_catchments_layer(
             "origin_zh": col("origin_name_zh"),
             "band": [f"≤ {b:g} min by {settings.mode_label(mo)}"
                      for b, mo in zip(band_vals, cat["mode"], strict=True)],
-            "area": col("area_km2", "{:,.0f} km²"),
+            # one decimal, as in the CLI's table: a 5-minute walk band is under 1 km²
+            "area": col("area_km2", "{:,.1f} km²"),
             "population": col("population", "{:,.0f}"),
             "platforms": col("n_platforms_reached", "{:.0f}"),
             "_colour": [colour_of[b] for b in band_vals],

@@ -468,3 +468,25 @@ def test_several_modes_open_with_one_mode_shown(catchments):
     # drive's bands are on, transit's wait in the layer control
     assert sorted(k for k, v in shown.items() if v) == sorted(k for k in shown if "(drive)" in k)
     assert all(not v for k, v in shown.items() if "transit" in k)
+
+
+def test_catchment_tooltip_area_matches_the_table():
+    """The area in a band's tooltip is the table's area_km2 to 0.05 km², also for a
+    walk band under 1 km² (it read "0 km²") and one of 3.5 km² (it read "4 km²")."""
+    origin = shapely.Point(113.88, 22.93)
+    cat = gpd.GeoDataFrame(
+        {"origin_id": ["p"] * 3, "mode": ["walk"] * 3, "band_min": [5, 10, 15],
+         "area_km2": [0.4375, 2.0, 3.5]},
+        geometry=[origin.buffer(r) for r in (0.004, 0.008, 0.011)], crs="EPSG:4326")
+    m = maps.base_map(tiles=None)
+    maps.add_catchments_layer(m, cat)
+    shown = {}
+    for payload in _geojson_payloads(maps.map_html(m)):
+        for f in payload["features"]:
+            band = int(re.match(r"≤ (\d+) min", f["properties"]["band"]).group(1))
+            number = re.fullmatch(r"([\d,.]+) km²", f["properties"]["area"]).group(1)
+            shown[band] = float(number.replace(",", ""))
+    table = dict(zip(cat["band_min"], cat["area_km2"], strict=True))
+    assert shown.keys() == table.keys()
+    for band, area in table.items():
+        assert abs(shown[band] - area) <= 0.05, (band, shown[band], area)
