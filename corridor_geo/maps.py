@@ -664,7 +664,8 @@ def add_places_layer(
     Markers are sized and coloured by kind (stations by the mode of the links serving
     them, if *station_modes* is given); their fill opacity and outline dash show the
     coordinate confidence. With ``uncertainty=True`` a layer "Coordinate uncertainty"
-    draws, for platforms and nodes, a circle of :data:`CONFIDENCE_RADIUS_M` metres.
+    draws, for platforms and nodes, a circle of :data:`CONFIDENCE_RADIUS_M` metres (no
+    tooltip, no mouse events: the layers below stay reachable).
     Tooltips give the English and Chinese names; popups give id, names, kind, city,
     district, area, confidence and source.
 
@@ -795,7 +796,10 @@ def add_places_layer(
                     "fillOpacity": 0.15,
                     "dashArray": CONFIDENCE_DASH[f["properties"]["_conf"]] or "1 0",
                 },
-                tooltip=_tooltip(["label"], [""]),
+                # 2-3 km circles lie over the inner catchment bands and the routes near
+                # each place: they take no mouse events, so hovering reaches what is
+                # below (the marker's popup gives the confidence and its radius)
+                interactive=False,
             ).add_to(fg)
             out.insert(0, fg)  # below the markers
             legend.add(LegendRow(

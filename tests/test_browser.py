@@ -348,3 +348,68 @@ def test_map_has_title_and_sources(browser):
     assert box.is_displayed()
     assert "OpenStreetMap" in box.text
     assert "ODbL" in box.text
+
+
+# --------------------------------------------------------------------------------------
+# What the mouse reaches: a catchment around a platform, and the same after toggling.
+# --------------------------------------------------------------------------------------
+
+def _nested_catchments_map(root, name):
+    """A walk catchment (5/10/15 min squares) around a medium-confidence platform, whose
+    ±2 km uncertainty circle covers every band, as the CLI draws them (catchments first,
+    places last). Returns the page name and the (lon, lat) of a point in the 5-min band."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    lon, lat = 113.88, 22.93
+    cat = gpd.GeoDataFrame(
+        {"origin_id": ["p"] * 3, "origin_name_en": ["Songshan Lake"] * 3, "mode": ["walk"] * 3,
+         "band_min": [5, 10, 15], "area_km2": [0.4, 1.6, 3.6]},
+        geometry=[box(lon - d, lat - d, lon + d, lat + d) for d in (0.003, 0.006, 0.009)],
+        crs="EPSG:4326")
+    place = gpd.GeoDataFrame(
+        {"id": ["p"], "name_en": ["Songshan Lake"], "name_zh": ["松山湖"],
+         "kind": ["core_platform"], "confidence": ["medium"]},
+        geometry=[Point(lon, lat)], crs="EPSG:4326")
+    m = maps.base_map(tiles=None, bounds=tuple(cat.total_bounds))
+    maps.add_catchments_layer(m, cat)
+    maps.add_places_layer(m, place)
+    maps.save_map(m, root / name)
+    return name, (lon + 0.0015, lat + 0.0015)
+
+
+_HOVER_JS = """
+    const m = window[document.querySelector('.folium-map').id];
+    const p = m.latLngToContainerPoint([arguments[1], arguments[0]]);
+    const r = m.getContainer().getBoundingClientRect();
+    const el = document.elementFromPoint(r.left + p.x, r.top + p.y);
+    return {x: r.left + p.x, y: r.top + p.y,
+            fill: el && el.getAttribute('fill'), tag: el && el.tagName};"""
+
+
+def _hover_text(driver, x, y):
+    """Move the mouse to viewport pixel (x, y); return the text of the tooltips shown."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    action = ActionBuilder(driver)
+    action.pointer_action.move_to_location(int(x), int(y))
+    action.perform()
+    driver.execute_script("return new Promise(r => setTimeout(r, 100))")
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-tooltip'))"
+        ".map(t => t.textContent).join(' | ')")
+
+
+def test_catchment_tooltip_reachable_inside_the_uncertainty_circle(browser):
+    """Hovering the 5-min band next to a platform shows the band's tooltip: the
+    platform's coordinate-uncertainty circle (±2 km, over every band) took the mouse."""
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    name, (lon, lat) = _nested_catchments_map(root, "reach.html")
+    r = inspect_map_page(driver, base + name, window_size=(1024, 768))
+    assert r.errors == []
+    at = driver.execute_script(_HOVER_JS, lon, lat)
+    assert at["fill"] == maps.BAND_COLOURS[0], at  # the 5-min band is what the mouse hits
+    text = _hover_text(driver, at["x"], at["y"])
+    assert "≤ 5 min" in text, text
