@@ -6,7 +6,8 @@
   control (hidden while the layer is off).
 * :class:`GroupedLayerControl` — Leaflet's layer control with the overlays ordered and
   headed by group ("Results", "Places", "Transport", "Context"); collapsed to its icon
-  when it lists more than :data:`COLLAPSE_ABOVE` entries.
+  when it lists more than :data:`COLLAPSE_ABOVE` entries. A layer switched back on
+  keeps its place in the drawing order (Leaflet would draw it over all others).
 * :class:`ZoomButtons` — "result" and "corridor" buttons that fit the view to each.
 * :class:`InfoPanel` — a small text panel (e.g. a comparison's headline numbers).
 * :class:`PageStyle` — CSS for all of the above and a one-line attribution; the
@@ -294,6 +295,17 @@ class GroupedLayerControl(folium.LayerControl):
                 };
             })({{ this.get_name() }});
             {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+            (function (map) {
+                // Leaflet draws a layer switched back on over all others: lay the shown
+                // overlays out again in the order they were added (largest band first,
+                // markers last)
+                var stack = [{% for v in this.stack_list() %}{{ v }}, {% endfor %}];
+                map.on("overlayadd", function () {
+                    stack.forEach(function (layer) {
+                        if (map.hasLayer(layer) && layer.bringToFront) { layer.bringToFront(); }
+                    });
+                });
+            })({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -307,10 +319,16 @@ class GroupedLayerControl(folium.LayerControl):
         """Return the group of each overlay, in the control's order."""
         return list(getattr(self, "_group_list", []))
 
+    def stack_list(self) -> list[str]:
+        """Return the JavaScript names of the map's overlays, in the order they are drawn."""
+        return list(getattr(self, "_stack_list", []))
+
     def render(self, **kwargs: Any) -> Any:
         """Collect the layers, order overlays by group, decide collapsed, render."""
         self.reset()
         overlays: list[tuple[int, int, str, str]] = []
+        self._stack_list = [item.get_name() for item in branca_children(self._parent).values()
+                            if isinstance(item, folium.map.Layer) and item.overlay]
         for i, item in enumerate(branca_children(self._parent).values()):
             if not isinstance(item, folium.map.Layer) or not item.control:
                 continue

@@ -413,3 +413,36 @@ def test_catchment_tooltip_reachable_inside_the_uncertainty_circle(browser):
     assert at["fill"] == maps.BAND_COLOURS[0], at  # the 5-min band is what the mouse hits
     text = _hover_text(driver, at["x"], at["y"])
     assert "≤ 5 min" in text, text
+
+
+def test_layers_keep_their_stacking_after_toggling(browser):
+    """Switching the 15-min band off and on again must not lay it over the 5-min band
+    and the platform marker (Leaflet re-adds a layer on top of everything)."""
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    name, (lon, lat) = _nested_catchments_map(root, "toggle.html")
+    inspect_map_page(driver, base + name, window_size=(1024, 768))
+    before = driver.execute_script(_HOVER_JS, lon, lat)
+    marker = driver.execute_script(_HOVER_JS, 113.88, 22.93)
+    assert before["fill"] == maps.BAND_COLOURS[0]
+    assert marker["fill"] == maps.PALETTE["core_platform"]
+    for label in ("Catchment ≤ 15 min (walk)", "Catchment ≤ 10 min (walk)"):
+        box = driver.execute_script("""
+            return Array.from(document.querySelectorAll(
+                '.leaflet-control-layers-overlays label'))
+                .find(l => l.textContent.trim() === arguments[0]).querySelector('input');""",
+            label)
+        driver.execute_script("arguments[0].click(); arguments[0].click();", box)
+        assert box.is_selected()
+    after = driver.execute_script(_HOVER_JS, lon, lat)
+    assert after["fill"] == maps.BAND_COLOURS[0], after  # the 5-min band is still on top
+    assert "≤ 5 min" in _hover_text(driver, after["x"], after["y"])
+    marker = driver.execute_script(_HOVER_JS, 113.88, 22.93)
+    assert marker["fill"] == maps.PALETTE["core_platform"], marker  # and the marker above it
+    # the bands' paths are in their drawing order again: largest first, smallest last
+    fills = driver.execute_script("""
+        return Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))
+            .map(p => p.getAttribute('fill'));""")
+    bands = [f for f in fills if f in maps.BAND_COLOURS]
+    assert bands == list(maps.BAND_COLOURS[:3][::-1]), fills
