@@ -3,7 +3,8 @@
 * :class:`Legend` — the map's key: one row per symbol in use (line, marker, polygon
   swatches drawn with the layer's own colour, width, dash and opacity), on a white
   background, bottom right. Rows tied to a layer follow its checkbox in the layer
-  control (hidden while the layer is off).
+  control (hidden while the layer is off). It opens folded when, open, it would cover
+  more than a quarter of the map (a narrow window).
 * :class:`GroupedLayerControl` — Leaflet's layer control with the overlays ordered and
   headed by group ("Results", "Places", "Transport", "Context"); collapsed to its icon
   when it lists more than :data:`COLLAPSE_ABOVE` entries. A layer switched back on
@@ -151,6 +152,14 @@ class Legend(MacroElement):
                 return div;
             };
             ctl.addTo(map);
+            // in a small window (a phone) the key opens folded rather than cover more
+            // than a quarter of the map; its heading unfolds it
+            (function () {
+                var c = ctl.getContainer(), size = map.getSize();
+                if (c.offsetWidth * c.offsetHeight > size.x * size.y / 4) {
+                    c.querySelector("details").removeAttribute("open");
+                }
+            })();
             function sync() {
                 ctl.getContainer().querySelectorAll("[data-layer-var]").forEach(function (row) {
                     var layer = window[row.getAttribute("data-layer-var")];
@@ -427,6 +436,12 @@ _CSS = """
 .leaflet-control-attribution { white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; max-width: calc(100vw - 170px); font-size: 11px; }
 .leaflet-control-attribution:hover { white-space: normal; }
+@media (max-width: 800px) {
+  /* the credit line does not fit on one line: wrap it (the OpenStreetMap credit and the
+     sources link come first and stay whole); a long tile credit is cut after 4 lines */
+  .leaflet-control-attribution { white-space: normal; max-height: 5.2em; }
+  .leaflet-control-attribution:hover { max-height: none; }
+}
 .leaflet-control-layers-expanded { font: 12px/1.3 sans-serif; }
 .leaflet-control-layers label { margin: 1px 0; }
 .cg-group { font-weight: bold; margin: 5px 0 2px; color: #333; }

@@ -222,6 +222,49 @@ def test_result_maps_read_at_a_glance(browser, result_maps, window):
         assert "sources" in r.attribution
 
 
+_CREDITS_JS = """
+    const box = document.querySelector('.leaflet-control-attribution').getBoundingClientRect();
+    const inside = sel => { const e = document.querySelector(
+            '.leaflet-control-attribution ' + sel);
+        if (!e) return false;
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1
+            && r.top >= box.top - 1 && r.bottom <= box.bottom + 1
+            && r.right <= window.innerWidth + 1 && r.bottom <= window.innerHeight + 1; };
+    const key = document.querySelector('.cg-legend').getBoundingClientRect();
+    return {osm: inside('a[href*="openstreetmap.org/copyright"]'),
+            sources: inside('a[href="#corridor-geo-sources"]'),
+            key: key.width * key.height};"""
+
+
+def test_result_maps_in_a_narrow_window(browser, result_maps):
+    """At 400 × 700 px (a phone) the "© OpenStreetMap contributors" credit and the
+    sources link are shown whole (not cut with an ellipsis), and the key does not cover
+    more than a quarter of the map (it opens folded; a click unfolds it)."""
+    from selenium.webdriver.common.by import By
+
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    for name, path, _ in result_maps:
+        url = base + path.relative_to(root).as_posix()
+        r = inspect_map_page(driver, url, window_size=(400, 700))
+        (path.parent / "view_400.png").write_bytes(r.screenshot_png)
+        assert r.errors == [], name
+        assert r.legend_visible, name
+        seen = driver.execute_script(_CREDITS_JS)
+        assert seen["osm"], (name, seen, r.attribution)
+        assert seen["sources"], (name, seen, r.attribution)
+        assert 0 < seen["key"] <= r.map_area / 4, (name, seen["key"], r.map_area)
+        assert r.scale_visible, name
+        driver.find_element(By.CSS_SELECTOR, ".cg-legend summary").click()
+        rows = driver.execute_script(
+            "return document.querySelectorAll('.cg-legend .cg-row').length && Array.from("
+            "document.querySelectorAll('.cg-legend .cg-row')).filter("
+            "e => e.offsetParent !== null).length;")
+        assert rows > 3, name  # unfolded, the rows are there
+
+
 def test_marker_and_icon_work_offline(browser):
     """folium's own Marker (Leaflet's images) and Icon (awesome-markers, Font Awesome,
     Glyphicons) work without the network: no console error, every image loaded."""
