@@ -89,13 +89,22 @@ def circle_swatch(fill: str, *, radius: float = 6, stroke: str = "#000000",
 
 
 def polygon_swatch(fill: str | None, *, stroke: str, fill_opacity: float = 0.25,
-                   weight: float = 1, dash: str | None = None) -> str:
-    """Return an SVG square drawn like a Leaflet polygon (fill at the drawn opacity)."""
+                   weight: float = 1, dash: str | None = None,
+                   under: tuple[str, ...] = ()) -> str:
+    """Return an SVG square drawn like a Leaflet polygon (fill at the drawn opacity).
+
+    *under* are the fills of translucent polygons that the map draws below this one
+    wherever it lies (nested catchment bands), painted first at the same opacity so that
+    the swatch shows the colour seen on the map.
+    """
     d = f' stroke-dasharray="{esc(dash)}"' if dash else ""
     f = (f'fill="{esc(fill)}" fill-opacity="{fill_opacity:g}"' if fill
          else 'fill="none"')
-    return (f'<svg width="30" height="16" aria-hidden="true"><rect x="2" y="2" width="26" '
-            f'height="12" {f} stroke="{esc(stroke)}" stroke-width="{weight:g}"{d}/></svg>')
+    below = "".join(f'<rect x="2" y="2" width="26" height="12" fill="{esc(c)}" '
+                    f'fill-opacity="{fill_opacity:g}" stroke="none"/>' for c in under)
+    return (f'<svg width="30" height="16" aria-hidden="true">{below}<rect x="2" y="2" '
+            f'width="26" height="12" {f} stroke="{esc(stroke)}" stroke-width="{weight:g}"'
+            f'{d}/></svg>')
 
 
 def gradient_line_swatch(colours: list[str], *, weight: float = 3) -> str:

@@ -931,6 +931,14 @@ def add_catchments_layer(
     bands = sorted(set(bands_raw.tolist()))
     colours = band_colours(len(bands))
     colour_of = {b: colours[i] for i, b in enumerate(bands)}
+
+    def swatch(band: float) -> str:
+        # the bands are nested and translucent: inside a band, every longer band is
+        # painted too (largest first), and the key shows that colour
+        return polygon_swatch(colour_of[band], stroke=colour_of[band],
+                              fill_opacity=fill_opacity,
+                              under=tuple(colour_of[b] for b in reversed(bands) if b > band))
+
     # Largest bands first so that smaller (darker) bands are drawn on top.
     order = np.lexsort((catchments["origin_id"].astype(str).to_numpy(), -bands_raw.to_numpy()))
     cat = catchments.iloc[order]
@@ -979,17 +987,14 @@ def add_catchments_layer(
         mask = np.array([k == key for k in key_arr])
         if group_by == "band":
             label = _esc(f"Catchment ≤ {key[1]:g} min ({settings.mode_label(key[0])})")
-            swatch = polygon_swatch(colour_of[key[1]], stroke=colour_of[key[1]],
-                                    fill_opacity=fill_opacity)
+            row_swatch = swatch(key[1])
         else:
             first = props[mask]["origin"].iloc[0]
             label = _esc(f"Catchments: {first} ({settings.mode_label(key[0])})")
-            swatch = "".join(polygon_swatch(colour_of[b], stroke=colour_of[b],
-                                            fill_opacity=fill_opacity)
-                             for b in sorted(set(band_vals[mask]))[:1])
+            row_swatch = swatch(min(band_vals[mask]))
         data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
         fg = set_group(folium.FeatureGroup(name=label, show=key[0] == shown_mode), "Results")
-        legend.add(LegendRow("Catchments (travel time)", swatch, label, fg))
+        legend.add(LegendRow("Catchments (travel time)", row_swatch, label, fg))
         folium.GeoJson(
             data,
             name=label,
@@ -1003,9 +1008,7 @@ def add_catchments_layer(
         out.append(fg)
     if group_by == "origin":
         for b in bands:
-            legend.add(LegendRow("Catchments (travel time)", polygon_swatch(
-                colour_of[b], stroke=colour_of[b], fill_opacity=fill_opacity),
-                f"≤ {b:g} min"))
+            legend.add(LegendRow("Catchments (travel time)", swatch(b), f"≤ {b:g} min"))
     return out
 
 

@@ -489,3 +489,50 @@ def test_layers_keep_their_stacking_after_toggling(browser):
             .map(p => p.getAttribute('fill'));""")
     bands = [f for f in fills if f in maps.BAND_COLOURS]
     assert bands == list(maps.BAND_COLOURS[:3][::-1]), fills
+
+
+def test_band_colours_in_the_key_match_the_map(browser):
+    """Each band's swatch in the key has the colour the band shows on the map. The bands
+    are nested and drawn at 25 % opacity, so inside the 5-min band all three are
+    painted: the key drew the 5-min colour alone (a pale grey-blue for a dark blue)."""
+    import io
+
+    import matplotlib.image
+    import numpy as np
+
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    name, _ = _nested_catchments_map(root, "colours.html")
+    lon, lat = 113.88, 22.93  # the platform, centre of the nested squares
+    inspect_map_page(driver, base + name, window_size=(1024, 768))
+    # a white page under both the map and the key (no tiles here: Leaflet's grey), and
+    # the grey veil of the platform's uncertainty circle switched off
+    driver.execute_script("""
+        Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+            .find(l => l.textContent.trim() === 'Coordinate uncertainty')
+            .querySelector('input').click();""")
+    driver.execute_script("document.querySelector('.folium-map').style.background = '#fff';"
+                          "document.querySelectorAll('.cg-legend .cg-row').forEach("
+                          "r => r.style.display = '');")
+    points = {}
+    for band, (dx, dy) in {5: (0.0015, 0.0015), 10: (-0.0045, 0.0), 15: (0.0, 0.0075)}.items():
+        points[band] = driver.execute_script(_HOVER_JS, lon + dx, lat + dy)
+        assert points[band]["fill"] == maps.BAND_COLOURS[[5, 10, 15].index(band)], band
+    swatches = driver.execute_script("""
+        const out = {};
+        document.querySelectorAll('.cg-legend [data-layer]').forEach(row => {
+            const r = row.querySelector('svg').getBoundingClientRect();
+            out[row.getAttribute('data-layer')] = {x: r.left + r.width / 2,
+                                                   y: r.top + r.height / 2};
+        });
+        return out;""")
+    png = matplotlib.image.imread(io.BytesIO(driver.get_screenshot_as_png()), format="png")
+
+    def rgb(p):
+        return np.round(png[int(p["y"]), int(p["x"]), :3] * 255)
+
+    for band, at in points.items():
+        on_map = rgb(at)
+        in_key = rgb(swatches[f"Catchment ≤ {band} min (walk)"])
+        assert np.abs(on_map - in_key).max() <= 6, (band, on_map, in_key)
