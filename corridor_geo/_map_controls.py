@@ -10,6 +10,8 @@
   when it lists more than :data:`COLLAPSE_ABOVE` entries. A layer switched back on
   keeps its place in the drawing order (Leaflet would draw it over all others).
 * :class:`ZoomButtons` — "result" and "corridor" buttons that fit the view to each.
+  The opening view and the buttons fit beside the key (padded by its width), so the key
+  hides nothing of what the map opens on.
 * :class:`InfoPanel` — a small text panel (e.g. a comparison's headline numbers).
 * :class:`PageStyle` — CSS for all of the above and a one-line attribution; the
   attribution's "sources" link opens the data sources (SOURCES.md) inside the page.
@@ -144,6 +146,16 @@ class _Rows:
     rows: list[LegendRow] = field(default_factory=list)
 
 
+#: Fit a map to bounds beside the key (bottom right): the view is padded by the key's
+#: width, unless the key takes more than half the map's width (then by 12 px).
+_FIT_JS = """(function (map, bounds) {
+    var key = map.getContainer().querySelector(".cg-legend");
+    var w = key ? key.offsetWidth + 10 : 0;
+    if (w > map.getSize().x / 2) { w = 0; }
+    map.fitBounds(bounds, {paddingTopLeft: [12, 12], paddingBottomRight: [w + 12, 12]});
+})"""
+
+
 class Legend(MacroElement):
     """The map's key (see the module docstring). Use :func:`legend_of` to get a map's."""
 
@@ -169,6 +181,9 @@ class Legend(MacroElement):
                     c.querySelector("details").removeAttribute("open");
                 }
             })();
+            // open on what the map shows, beside the key rather than under it
+            var fit = {{ this.fit_bounds()|tojson }};
+            if (fit) { ({{ this.fit_js }})(map, fit); }
             function sync() {
                 ctl.getContainer().querySelectorAll("[data-layer-var]").forEach(function (row) {
                     var layer = window[row.getAttribute("data-layer-var")];
@@ -192,7 +207,14 @@ class Legend(MacroElement):
         super().__init__()
         self._name = "CorridorLegend"
         self.title = title
+        self.fit_js = _FIT_JS
         self._rows = _Rows()
+
+    def fit_bounds(self) -> list[list[float]] | None:
+        """Return the bounds the map opens on (its last ``fit_bounds``), to refit them."""
+        fits = [c for c in branca_children(self._parent).values()
+                if isinstance(c, folium.map.FitBounds)]
+        return [list(map(float, p)) for p in fits[-1].bounds] if fits else None
 
     def add(self, row: LegendRow) -> None:
         """Add a row (rows with the same section, swatch and label are kept once)."""
@@ -390,7 +412,7 @@ class ZoomButtons(MacroElement):
                     a.textContent = t.label;
                     L.DomEvent.on(a, "click", function (e) {
                         L.DomEvent.preventDefault(e);
-                        map.fitBounds(t.bounds);
+                        ({{ this.fit_js }})(map, t.bounds);
                     });
                 });
                 L.DomEvent.disableClickPropagation(div);
@@ -405,6 +427,7 @@ class ZoomButtons(MacroElement):
     def __init__(self, targets: list[tuple[str, str, tuple[float, float, float, float]]]) -> None:
         super().__init__()
         self._name = "ZoomButtons"
+        self.fit_js = _FIT_JS
         self.targets = [
             {"label": label, "title": title,
              "bounds": [[b[1], b[0]], [b[3], b[2]]]}

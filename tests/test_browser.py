@@ -222,6 +222,47 @@ def test_result_maps_read_at_a_glance(browser, result_maps, window):
         assert "sources" in r.attribution
 
 
+_UNDER_KEY_JS = """
+    const bounds = arguments[0];
+    const key = document.querySelector('.cg-legend').getBoundingClientRect();
+    const m = window[document.querySelector('.folium-map').id];
+    const box = m.getContainer().getBoundingClientRect();
+    const out = [];
+    for (const k of Object.keys(window)) {
+        const v = window[k];
+        if (!(v && v instanceof L.GeoJSON)) continue;
+        v.eachLayer(l => {
+            if (!l.getLatLng || !m.hasLayer(l) || !l.feature) return;
+            if (l.feature.properties.kind !== 'core platform') return;
+            const ll = l.getLatLng();
+            if (ll.lng < bounds[0] || ll.lng > bounds[2] || ll.lat < bounds[1]
+                || ll.lat > bounds[3]) return;
+            const p = m.latLngToContainerPoint(ll);
+            const x = box.left + p.x, y = box.top + p.y;
+            if (x >= key.left && x <= key.right && y >= key.top && y <= key.bottom) {
+                out.push(l.feature.properties.name_en);
+            }
+        });
+    }
+    return out;"""
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w[0]}x{w[1]}")
+def test_key_hides_no_core_platform_of_the_result(browser, result_maps, window):
+    """At opening, no core platform within what the map shows lies under the key (the
+    demo hid Shenzhen International Bio-Valley, Dapeng, under it at 1024 and 1280 px)."""
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    for name, path, bounds in result_maps:
+        r = inspect_map_page(driver, base + path.relative_to(root).as_posix(),
+                             window_size=window, bounds=bounds)
+        assert r.legend_visible, name
+        assert r.bounds_inside, name
+        hidden = driver.execute_script(_UNDER_KEY_JS, list(bounds))
+        assert hidden == [], (name, window, hidden)
+
+
 _CREDITS_JS = """
     const box = document.querySelector('.leaflet-control-attribution').getBoundingClientRect();
     const inside = sel => { const e = document.querySelector(
