@@ -897,7 +897,8 @@ def add_catchments_layer(
     catchments
         One row per origin and band (columns ``origin_id, mode, band_min, geometry``;
         ``origin_name_en, origin_name_zh, area_km2, population, n_platforms_reached``
-        are shown when present), WGS84.
+        are shown when present), WGS84. Rows whose polygon is empty or missing (a band
+        that reached no area) are not drawn.
     group_by
         ``"band"``: one layer per mode and band (e.g. "Catchment ≤ 60 min (drive)");
         ``"origin"``: one layer per mode and origin with all its bands.
@@ -928,6 +929,13 @@ def add_catchments_layer(
             f"catchments: band_min must be a positive number of minutes, got "
             f"{catchments['band_min'].iloc[i]!r}", row=i + 1, field="band_min",
         )
+    # a band that reached no area (catchments() gives it an empty polygon) is not drawn:
+    # no empty layer, no key row, no colour
+    drawn = _has_area(catchments)
+    if not drawn.all():
+        catchments, bands_raw = catchments[drawn], bands_raw[drawn]
+        if catchments.empty:
+            return []
     bands = sorted(set(bands_raw.tolist()))
     colours = band_colours(len(bands))
     colour_of = {b: colours[i] for i, b in enumerate(bands)}
@@ -1009,6 +1017,15 @@ def add_catchments_layer(
     if group_by == "origin":
         for b in bands:
             legend.add(LegendRow("Catchments (travel time)", swatch(b), f"≤ {b:g} min"))
+    return out
+
+
+def _has_area(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each row's geometry is neither missing nor empty."""
+    arr = np.asarray(frame.geometry.to_numpy(), dtype=object)
+    missing = np.asarray(shapely.is_missing(arr), dtype=bool)
+    empty = np.asarray(shapely.is_empty(arr), dtype=bool)
+    out: np.ndarray = ~missing & ~empty
     return out
 
 
@@ -1378,6 +1395,8 @@ def _map_title(catchments: Any, matrix: Any, difference: Any) -> str:
     bits = []
     # a frame without the columns read here is refused with a clear message by its
     # add_*_layer; the title must not fail first with a bare KeyError
+    if isinstance(catchments, gpd.GeoDataFrame) and len(catchments):
+        catchments = catchments[_has_area(catchments)]  # the bands drawn
     if catchments is not None and len(catchments) and \
             {"mode", "band_min"} <= set(catchments.columns):
         modes = ", ".join(sorted(set(catchments["mode"].astype(str))))

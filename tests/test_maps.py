@@ -490,3 +490,22 @@ def test_catchment_tooltip_area_matches_the_table():
     assert shown.keys() == table.keys()
     for band, area in table.items():
         assert abs(shown[band] - area) <= 0.05, (band, shown[band], area)
+
+
+def test_band_that_reached_no_area_is_left_out(corridor):
+    """catchments() gives an empty polygon for a band shorter than the time to cross one
+    cell; corridor_map(catchments=...) failed on it at rendering (folium: "The field
+    origin is not available in the data") and would have listed an empty layer."""
+    origin = shapely.Point(113.88, 22.93)
+    cat = gpd.GeoDataFrame(
+        {"origin_id": ["p", "p", "p"], "mode": ["walk"] * 3, "band_min": [1, 10, 15],
+         "area_km2": [0.0, 2.0, 3.5]},
+        geometry=[shapely.Polygon(), origin.buffer(0.008), None], crs="EPSG:4326")
+    m = maps.corridor_map(corridor, catchments=cat, tiles=None, axis=False, plan_axis=False)
+    html = maps.map_html(m)
+    names = _layer_names(html)
+    assert "Catchment ≤ 10 min (walk)" in names
+    assert not [n for n in names if "≤ 1 min" in n or "≤ 15 min" in n], names
+    assert not [r.label for r in _legend(m).rows if "≤ 1 min" in r.label
+                or "≤ 15 min" in r.label]
+    assert "Catchments ≤ 10 min by walk" in re.search(r"<title>(.*?)</title>", html).group(1)
