@@ -475,6 +475,8 @@ _CSS = """
   .leaflet-control-attribution:hover { max-height: none; }
 }
 .leaflet-control-layers-expanded { font: 12px/1.3 sans-serif; }
+/* the layer control (top right), once opened, is drawn over the key and the panel */
+.leaflet-top.leaflet-right { z-index: 1001; }
 .leaflet-control-layers label { margin: 1px 0; }
 .cg-group { font-weight: bold; margin: 5px 0 2px; color: #333; }
 .cg-legend, .cg-panel { background: rgba(255, 255, 255, 0.93); padding: 4px 7px;

@@ -263,6 +263,39 @@ def test_key_hides_no_core_platform_of_the_result(browser, result_maps, window):
         assert hidden == [], (name, window, hidden)
 
 
+_LAYER_LABELS_COVERED_JS = """
+    const c = document.querySelector('.leaflet-control-layers');
+    const list = c.querySelector('.leaflet-control-layers-list').getBoundingClientRect();
+    const out = [];
+    c.querySelectorAll('label').forEach(l => {
+        const r = l.getBoundingClientRect();
+        const y = r.top + r.height / 2;
+        if (y < list.top || y > list.bottom || y > window.innerHeight) return;  // scrolled
+        const top = document.elementFromPoint(r.right - 4, y);
+        if (!top || !c.contains(top)) out.push(l.textContent.trim());
+    });
+    return out;"""
+
+
+def test_open_layer_control_is_above_the_key(browser, result_maps):
+    """The layer control, opened, is drawn over the key: it lay under it, which hid the
+    right half of its entries ("Coordinate uncertainty", "Plan axis: …")."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    for name, path, _ in result_maps:
+        inspect_map_page(driver, base + path.relative_to(root).as_posix(),
+                         window_size=(1024, 768))
+        ActionChains(driver).move_to_element(driver.find_element(
+            By.CSS_SELECTOR, ".leaflet-control-layers-toggle")).perform()
+        assert driver.find_element(By.CSS_SELECTOR, ".leaflet-control-layers-expanded")
+        covered = driver.execute_script(_LAYER_LABELS_COVERED_JS)
+        assert covered == [], (name, covered)
+
+
 _CREDITS_JS = """
     const box = document.querySelector('.leaflet-control-attribution').getBoundingClientRect();
     const inside = sel => { const e = document.querySelector(
