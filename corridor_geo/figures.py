@@ -440,7 +440,12 @@ def catchment_bars(
                       color=colours[k], edgecolor="#333333", linewidth=0.4,
                       label=f"≤ {band:g} min")
         if len(table) * len(bands) <= 24:
-            ax.bar_label(bars, fmt="{:,.0f}", fontsize=7, padding=1)
+            # one decimal below 100 km² (a 5-minute walk band is under 1 km²), as in
+            # the CLI's table and the map's tooltips; whole km² above
+            ax.bar_label(bars, labels=["" if not np.isfinite(h) else f"{h:,.1f}"
+                                       if h < 100 else f"{h:,.0f}"
+                                       for h in table[band].to_numpy(dtype=float)],
+                         fontsize=7, padding=1)
     ax.set_xticks(x, [_wrap(_short(t), 22) for t in table.index], rotation=30, ha="right",
                   fontsize=9)
     ax.set_ylabel("area (km²)")

@@ -162,3 +162,16 @@ def test_width_profile_figure_never_draws_zero_over_water():
     assert len(spans) == 1
     x0 = spans[0].get_x()
     assert (x0, x0 + spans[0].get_width()) == (7.5, 17.5)
+
+
+def test_catchment_bar_labels_match_the_areas():
+    """A bar's label gives its area to 0.05 km² below 100 km², as the CLI's table and the
+    map's tooltips do: walk bands of 0.44 and 3.5 km² were labelled "0" and "4"."""
+    cat = pd.DataFrame({"origin_id": ["p"] * 4, "mode": ["walk"] * 4,
+                        "band_min": [5, 10, 15, 60], "area_km2": [0.4375, 2.0, 3.5, 1234.56]})
+    ax = figures.catchment_bars(cat).axes[0]
+    labels = [float(t.get_text().replace(",", "")) for t in ax.texts]
+    heights = [p.get_height() for p in ax.patches]
+    assert len(labels) == len(heights) == 4
+    for shown, height in zip(labels, heights, strict=True):
+        assert abs(shown - height) <= (0.05 if height < 100 else 0.5), (shown, height)
