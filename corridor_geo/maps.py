@@ -1231,7 +1231,9 @@ def add_difference_layer(
 
     Slivers are removed first with :func:`clean_difference` (strips narrower than
     *min_width_m*, parts under *min_area_km2*; set both to 0 to draw everything); the
-    key states the limits. Tooltips give the area drawn and the area before cleaning.
+    key states the limits. Tooltips name the change, band, origin (``origin_name_en``
+    when present, else ``origin_id``) and mode, and give the area drawn and the area
+    before cleaning.
 
     Examples
     --------
@@ -1252,12 +1254,17 @@ def add_difference_layer(
     geoms = _simplify(diff.geometry, simplify_tolerance_m)
     mode = (diff["mode"].astype(str) if "mode" in diff.columns
             else pd.Series([""] * len(diff), index=diff.index))
+    # the origin by name when known (as in the catchment tooltips), else by id
+    origin = diff["origin_id"].astype(str)
+    if "origin_name_en" in diff.columns:
+        named = diff["origin_name_en"].notna().to_numpy()
+        origin = origin.where(~named, diff["origin_name_en"].astype(str))
     props = pd.DataFrame(
         {
-            "label": [f"{c} within {b:g} min of {o}" + (f" by {mo}" if mo else "")
+            "label": [f"{c} within {b:g} min of {o}"
+                      + (f" by {settings.mode_label(mo)}" if mo else "")
                       for c, b, o, mo in zip(diff["change"], diff["band_min"].astype(float),
-                                             diff["origin_id"].astype(str), mode,
-                                             strict=True)],
+                                             origin, mode, strict=True)],
             "area": [f"{a:,.1f} km² drawn of {r:,.1f} km²"
                      for a, r in zip(diff["area_km2"], diff["area_raw_km2"], strict=True)],
         },
@@ -1505,7 +1512,8 @@ def corridor_map(
                              simplify_tolerance_m=cat_tol)
         result_frames.append(catchments)
     if difference is not None:
-        add_difference_layer(m, difference, simplify_tolerance_m=cat_tol)
+        add_difference_layer(m, _with_origin_names(difference, corridor),
+                             simplify_tolerance_m=cat_tol)
         result_frames.append(clean_difference(difference))
         add_comparison_panel(m, difference, matrix_changes=matrix_changes)
     if axis is None or plan_axis is None:
@@ -1547,6 +1555,20 @@ def corridor_map(
     if targets:
         m.add_child(ZoomButtons(targets), name="corridor_geo_zoom_buttons")
     return m
+
+
+def _with_origin_names(difference: gpd.GeoDataFrame, corridor: Any) -> gpd.GeoDataFrame:
+    """Add ``origin_name_en`` from the corridor's places when the frame has none."""
+    if not isinstance(difference, gpd.GeoDataFrame) or "origin_id" not in difference.columns \
+            or "origin_name_en" in difference.columns:
+        return difference
+    names: dict[str, str] = {}
+    for attr in ("stations", "nodes", "platforms", "districts"):
+        frame = getattr(corridor, attr, None)
+        if frame is not None and len(frame) and {"id", "name_en"} <= set(frame.columns):
+            names.update(zip(frame["id"].astype(str), frame["name_en"].astype(str),
+                             strict=True))
+    return difference.assign(origin_name_en=difference["origin_id"].astype(str).map(names))
 
 
 def _matrix_extent(matrix: pd.DataFrame, places: gpd.GeoDataFrame | None) -> gpd.GeoSeries:

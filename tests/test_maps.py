@@ -509,3 +509,29 @@ def test_band_that_reached_no_area_is_left_out(corridor):
     assert not [r.label for r in _legend(m).rows if "≤ 1 min" in r.label
                 or "≤ 15 min" in r.label]
     assert "Catchments ≤ 10 min by walk" in re.search(r"<title>(.*?)</title>", html).group(1)
+
+
+def test_difference_tooltip_names_the_origin_and_mode(corridor):
+    """The gained/lost tooltip named the origin by its id and the mode by its key
+    ("lost within 60 min of core_dg_songshan_lake by park_and_ride") where every other
+    tooltip, layer and key row gives the name and the mode's label."""
+    from corridor_geo import settings
+
+    diff = synthetic_difference().assign(mode="park_and_ride")
+    m = maps.corridor_map(corridor, difference=diff, tiles=None, axis=False,
+                          plan_axis=False)
+    labels = [f["properties"]["label"] for p in _geojson_payloads(maps.map_html(m))
+              for f in p["features"] if "area" in f["properties"]
+              and "drawn of" in str(f["properties"]["area"])]
+    assert len(labels) == 2
+    name = dict(zip(corridor.platforms["id"], corridor.platforms["name_en"], strict=True))[
+        "core_dg_songshan_lake"]
+    for label in labels:
+        assert f"of {name} by {settings.mode_label('park_and_ride')}" in label, label
+    # add_difference_layer alone, without names: the id, and the mode's label
+    m = maps.base_map(tiles=None)
+    maps.add_difference_layer(m, diff)
+    labels = [f["properties"]["label"] for p in _geojson_payloads(maps.map_html(m))
+              for f in p["features"]]
+    assert all(label.endswith(f"of core_dg_songshan_lake by "
+                              f"{settings.mode_label('park_and_ride')}") for label in labels)
