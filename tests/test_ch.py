@@ -97,20 +97,23 @@ def test_dijkstra_targets_equal_dense_columns_and_no_dense_alloc(monkeypatch):
         assert np.array_equal(np.isinf(got), np.isinf(want))
 
 
-def test_auto_picks_by_size_and_errors():
-    # a 30 × 30 grid, two-way streets of 100 m at 10 m/s
-    k = 30
+def _grid_net(k: int, seed: int) -> Network:
+    """A k × k grid of two-way 100 m streets with random travel times (5-15 s)."""
     idx = np.arange(k * k).reshape(k, k)
     a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
     src, tgt = np.concatenate([a, b]), np.concatenate([b, a])
-    lon = 114.0 + (np.arange(k * k) % k) * 0.001
-    lat = 22.5 + (np.arange(k * k) // k) * 0.001
-    rng = np.random.default_rng(0)
-    tt = rng.uniform(5, 15, len(src))
-    net = Network.from_edges(osmid=np.arange(k * k), lon=lon, lat=lat, source=src, target=tgt,
-                             length_m=np.full(len(src), 100.0), travel_time_s=tt,
-                             highway=["residential"] * len(src), name=[""] * len(src))
+    tt = np.random.default_rng(seed).uniform(5, 15, len(src))
+    return Network.from_edges(osmid=np.arange(k * k), lon=114 + (np.arange(k * k) % k) * 1e-3,
+                              lat=22.5 + (np.arange(k * k) // k) * 1e-3, source=src,
+                              target=tgt, length_m=np.full(len(src), 100.0), travel_time_s=tt,
+                              highway=["primary"] * len(src), name=[""] * len(src))
+
+
+def test_auto_picks_by_size_and_errors():
+    # a 30 × 30 grid, two-way streets of 100 m
+    k = 30
+    net = _grid_net(k, 0)
     nodes = np.arange(0, k * k, 7)  # 129 nodes >= CH_MIN_SIDE
     got = travel_times(net, nodes, targets=nodes)
     assert "ch_metric:travel_time_s" in net._cache  # auto used the hierarchy
@@ -135,16 +138,8 @@ def test_ch_routes_on_a_weight_array(tmp_path, monkeypatch):
     # array with more than one element is ambiguous"
     monkeypatch.setenv("CORRIDOR_GEO_CACHE_DIR", str(tmp_path))
     k = 15
-    idx = np.arange(k * k).reshape(k, k)
-    a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
-    b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    src, tgt = np.concatenate([a, b]), np.concatenate([b, a])
-    rng = np.random.default_rng(11)
-    net = Network.from_edges(osmid=np.arange(k * k), lon=114 + (np.arange(k * k) % k) * 1e-3,
-                             lat=22.5 + (np.arange(k * k) // k) * 1e-3, source=src, target=tgt,
-                             length_m=np.full(len(src), 100.0),
-                             travel_time_s=rng.uniform(5, 15, len(src)),
-                             highway=["primary"] * len(src), name=[""] * len(src))
+    net = _grid_net(k, 11)
+    rng = np.random.default_rng(12)
     w = rng.uniform(1, 50, net.n_edges)  # e.g. a generalised cost per edge
     nodes = np.arange(k * k)
     ref = _dense(net, nodes, weight=w)  # scipy on the same weights
@@ -158,16 +153,7 @@ def test_ch_routes_on_a_weight_array(tmp_path, monkeypatch):
 def test_recustomize_after_speed_change_reuses_topology(tmp_path, monkeypatch):
     monkeypatch.setenv("CORRIDOR_GEO_CACHE_DIR", str(tmp_path))
     k = 20
-    idx = np.arange(k * k).reshape(k, k)
-    a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
-    b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    rng = np.random.default_rng(5)
-    src, tgt = np.concatenate([a, b[::-1]]), np.concatenate([b, a[::-1]])
-    net = Network.from_edges(osmid=np.arange(k * k), lon=114 + (np.arange(k * k) % k) * 1e-3,
-                             lat=22.5 + (np.arange(k * k) // k) * 1e-3, source=src, target=tgt,
-                             length_m=np.full(len(src), 100.0),
-                             travel_time_s=rng.uniform(5, 15, len(src)),
-                             highway=["primary"] * len(src), name=[""] * len(src))
+    net = _grid_net(k, 5)
     nodes = np.arange(k * k)
     before = travel_times(net, nodes, targets=nodes, method="ch")
     topo = net._cache["ch_topology"]
