@@ -682,10 +682,11 @@ def _via_junctions(links: Sequence[_LinkGeom], a: str, b: str
     track. Returns the sections ``(metres, km/h)`` in running order and the distance
     methods used, or None when the links do not meet.
     """
-    import heapq
+    import networkx as nx
 
-    # node: a stop id (shared between links) or an unplaced stop of one link
-    adj: dict[str, list[tuple[str, float, float, str]]] = {}
+    # node: a stop id (shared between links) or an unplaced stop of one link; the
+    # parallel sections of two links between the same stops keep the shorter
+    graph = nx.Graph()
     for g in links:
         stops = g.spec.stops
         placed = [k for k, st in enumerate(stops) if st.placed]
@@ -693,35 +694,21 @@ def _via_junctions(links: Sequence[_LinkGeom], a: str, b: str
         nodes = [st.stop_id if st.stop_id is not None else f"{g.spec.id}#{k}"
                  for k, st in enumerate(stops)]
         for k in range(len(stops) - 1):
-            d = float(g.pos[k + 1] - g.pos[k]) * 1000.0
+            d = abs(float(g.pos[k + 1] - g.pos[k]) * 1000.0)
             if not math.isfinite(d):
                 continue
-            m = gm.get(next((q for q in placed if q > k), -1), "")
-            for u, v in ((nodes[k], nodes[k + 1]), (nodes[k + 1], nodes[k])):
-                adj.setdefault(u, []).append((v, abs(d), g.caps[k], m))
-    best: dict[str, float] = {a: 0.0}
-    prev: dict[str, tuple[str, float, float, str]] = {}
-    heap = [(0.0, a)]
-    while heap:
-        d, u = heapq.heappop(heap)
-        if u == b:
-            break
-        if d > best.get(u, math.inf):
-            continue
-        for v, w, cap, m in adj.get(u, ()):
-            if d + w < best.get(v, math.inf):
-                best[v] = d + w
-                prev[v] = (u, w, cap, m)
-                heapq.heappush(heap, (d + w, v))
-    if b not in prev:
+            u, v = nodes[k], nodes[k + 1]
+            if not graph.has_edge(u, v) or graph[u][v]["m_len"] > d:
+                graph.add_edge(u, v, m_len=d, cap=g.caps[k],
+                               method=gm.get(next((q for q in placed if q > k), -1), ""))
+    try:
+        path = nx.dijkstra_path(graph, a, b, weight="m_len")
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
         return None
-    gaps, methods, node = [], set(), b
-    while node != a:
-        u, w, cap, m = prev[node]
-        gaps.append((w, cap))
-        methods.add(m)
-        node = u
-    return gaps[::-1], methods
+    if len(path) < 2:
+        return None
+    edges = [graph[u][v] for u, v in itertools.pairwise(path)]
+    return [(e["m_len"], e["cap"]) for e in edges], {e["method"] for e in edges}
 
 
 def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
@@ -980,6 +967,8 @@ def _apply_scheduled(services: list[RailService],
                 continue
             i, j = svc.stops.index(t.from_id), svc.stops.index(t.to_id)
             lo, hi = min(i, j), max(i, j)
+            if lo == hi:  # from and to are one station: nothing to rescale
+                continue
             rows.setdefault(k, []).append((hi - lo, lo, hi, t))
             hit = True
         if not hit:
