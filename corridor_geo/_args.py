@@ -31,6 +31,7 @@ __all__ = [
     "check_path",
     "check_point",
     "check_text",
+    "check_wgs84_geometry",
     "describe",
 ]
 
@@ -119,6 +120,33 @@ def describe(value: Any) -> str:
 
 
 _got = describe
+
+
+def check_wgs84_geometry(geom: Any, *, name: str) -> None:
+    """Refuse a shapely geometry whose bounds are not WGS84 lon/lat degrees.
+
+    A geometry in a projected CRS (EPSG:4547 metres) would otherwise be used as
+    degrees: drawn off the map, or every area computed as 0. Empty geometries pass.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> check_wgs84_geometry(shapely.box(113.7, 22.7, 114.1, 23.1), name="land")
+    >>> check_wgs84_geometry(shapely.box(700000, 2500000, 740000, 2550000), name="land")
+    Traceback (most recent call last):
+    ...
+    corridor_geo.errors.ArgumentError: land must be in WGS84 lon/lat degrees; its bounds \
+(700000, 2500000, 740000, 2550000) are not degrees (metres of a projected CRS such as \
+EPSG:4547?): convert it with .to_crs('EPSG:4326')
+    """
+    if geom.is_empty:
+        return
+    w, s, e, n = geom.bounds
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise ArgumentError(
+            f"{name} must be in WGS84 lon/lat degrees; its bounds ({w:.10g}, {s:.10g}, "
+            f"{e:.10g}, {n:.10g}) are not degrees (metres of a projected CRS such as "
+            "EPSG:4547?): convert it with .to_crs('EPSG:4326')")
 
 
 def check_has(value: Any, attrs: Iterable[str], *, name: str, what: str) -> None:

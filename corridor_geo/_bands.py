@@ -22,6 +22,8 @@ import itertools
 import math
 from collections.abc import Iterable
 
+from corridor_geo._args import describe
+
 __all__ = ["check_bands"]
 
 
@@ -33,10 +35,8 @@ def check_bands(values: Iterable[object]) -> list[float]:
         try:
             vals.append(float(v))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            text = " ".join(repr(v).split())
-            text = text if len(text) <= 40 else text[:37] + "..."
-            raise ValueError(f"must be numbers of minutes (got {text}, item {len(vals) + 1} "
-                             f"of {len(raw)})") from None
+            raise ValueError(f"must be numbers of minutes (got {describe(v)}, item "
+                             f"{len(vals) + 1} of {len(raw)})") from None
     if not vals:
         raise ValueError("must hold at least one band in minutes")
     if any(not (math.isfinite(v) and v > 0) for v in vals):

@@ -37,7 +37,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from corridor_geo import _grid
-from corridor_geo._args import check_has, describe
+from corridor_geo._args import check_has, check_wgs84_geometry, describe
 from corridor_geo._bands import check_bands
 from corridor_geo.corridor import place_point, point_id
 from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError, SnapError
@@ -331,16 +331,16 @@ def _check_land(land: Any) -> BaseGeometry | None:
     >>> _check_land(shapely.box(700000, 2500000, 740000, 2550000))
     Traceback (most recent call last):
     ...
-    corridor_geo.errors.ArgumentError: land must be a polygon in WGS84 lon/lat degrees; \
-its bounds (700000, 2500000, 740000, 2550000) are not degrees (metres of a projected CRS \
-such as EPSG:4547?): convert it with .to_crs('EPSG:4326')
+    corridor_geo.errors.ArgumentError: land must be in WGS84 lon/lat degrees; its bounds \
+(700000, 2500000, 740000, 2550000) are not degrees (metres of a projected CRS such as \
+EPSG:4547?): convert it with .to_crs('EPSG:4326')
     """
     if land is None:
         return None
     if isinstance(land, gpd.GeoSeries | gpd.GeoDataFrame):
         if land.crs is None:
-            raise DataValidationError("land has no CRS; set it (.set_crs) so it can be "
-                                      "converted to EPSG:4326", field="land")
+            raise ArgumentError("land has no CRS; set it (.set_crs) so it can be converted "
+                                "to EPSG:4326")
         land = land.to_crs(WGS84).geometry.union_all()
     if not isinstance(land, BaseGeometry):
         raise ArgumentError("land must be a shapely (Multi)Polygon in WGS84 or a "
@@ -348,12 +348,7 @@ such as EPSG:4547?): convert it with .to_crs('EPSG:4326')
     if land.is_empty or not isinstance(land, shapely.Polygon | shapely.MultiPolygon):
         raise ArgumentError(f"land must be a non-empty Polygon or MultiPolygon, got "
                             f"{'an empty geometry' if land.is_empty else land.geom_type}")
-    w, s, e, n = land.bounds
-    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-        raise ArgumentError(
-            "land must be a polygon in WGS84 lon/lat degrees; its bounds "
-            f"({w:.10g}, {s:.10g}, {e:.10g}, {n:.10g}) are not degrees (metres of a projected "
-            "CRS such as EPSG:4547?): convert it with .to_crs('EPSG:4326')")
+    check_wgs84_geometry(land, name="land")
     return land
 
 

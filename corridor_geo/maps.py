@@ -59,7 +59,13 @@ from folium.template import Template
 
 from corridor_geo import settings
 from corridor_geo._adapters import branca_children
-from corridor_geo._args import check_frame, check_has, check_number, check_text
+from corridor_geo._args import (
+    check_frame,
+    check_has,
+    check_number,
+    check_text,
+    check_wgs84_geometry,
+)
 from corridor_geo._io import atomic_write_text
 from corridor_geo._map_assets import deterministic_ids, element_ids, install_offline_assets
 from corridor_geo._map_controls import (
@@ -556,13 +562,7 @@ def add_axis_layer(
     """
     if not isinstance(axis, shapely.LineString | shapely.MultiLineString):
         raise DataValidationError(f"axis must be a shapely LineString, got {type(axis)}")
-    if not axis.is_empty:
-        w, s, e, n = axis.bounds
-        if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-            raise DataValidationError(
-                f"axis must be in WGS84 lon/lat degrees; its bounds ({w:.10g}, {s:.10g}, "
-                f"{e:.10g}, {n:.10g}) are not degrees (metres of a projected CRS such as "
-                "EPSG:4547?): convert it to EPSG:4326", field="geometry")
+    check_wgs84_geometry(axis, name="axis")
     if kind not in {"plan", "cores"}:
         raise CorridorGeoError(f"kind must be 'plan' or 'cores', got {kind!r}")
     from corridor_geo.extent import PLAN_LENGTH_KM

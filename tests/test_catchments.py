@@ -21,7 +21,7 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from corridor_geo.catchments import NO_ACCESS_HIGHWAYS, catchments
-from corridor_geo.errors import CorridorGeoError, DataValidationError
+from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError
 from corridor_geo.network import Network
 from corridor_geo.routing import snap_points
 from corridor_geo.testing import shared_data_path
@@ -178,13 +178,13 @@ def test_land_in_another_crs_is_converted_or_refused():
     want = catchments([_origin(1000, 1000)], land=land, **kw)
     assert (want.area_km2 > 0).all()
     metric = gpd.GeoSeries([land], crs=4326).to_crs(4547)
-    with pytest.raises(CorridorGeoError, match=r"land must be a polygon in WGS84 lon/lat.*"
+    with pytest.raises(CorridorGeoError, match=r"land must be in WGS84 lon/lat.*"
                                                r"to_crs\('EPSG:4326'\)"):
         catchments([_origin(1000, 1000)], land=metric.iloc[0], **kw)
     for frame in (metric, gpd.GeoDataFrame(geometry=metric)):
         got = catchments([_origin(1000, 1000)], land=frame, **kw)
         np.testing.assert_allclose(got.area_km2, want.area_km2, rtol=1e-6)
-    with pytest.raises(DataValidationError, match="land has no CRS"):
+    with pytest.raises(ArgumentError, match="land has no CRS"):
         catchments([_origin(1000, 1000)], land=gpd.GeoSeries([land]), **kw)
     for bad, msg in ((shapely.Point(114.0, 22.5), "got Point"),
                      (shapely.Polygon(), "got an empty geometry"), ("land.gpkg", "got str")):

@@ -18,7 +18,7 @@ from _mapdata import (
 
 from corridor_geo import maps
 from corridor_geo._map_assets import VENDOR, deterministic_ids, external_urls
-from corridor_geo.errors import CorridorGeoError, DataValidationError
+from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +279,7 @@ def test_axis_in_metres_is_refused(corridor):
     ll = shapely.LineString([(113.3, 23.1), (113.9, 22.5)])
     metric = gpd.GeoSeries([ll], crs=4326).to_crs(4547).iloc[0]
     for kw in ({"axis": metric}, {"plan_axis": metric}):
-        with pytest.raises(DataValidationError, match=r"axis must be in WGS84 lon/lat.*"
+        with pytest.raises(ArgumentError, match=r"axis must be in WGS84 lon/lat.*"
                                                       r"not degrees"):
             maps.corridor_map(corridor, tiles=None, **kw)
     maps.corridor_map(corridor, tiles=None, axis=ll, plan_axis=ll)  # degrees are fine
