@@ -46,6 +46,7 @@ from corridor_geo.settings import METRIC_CRS, SNAP_MAX_M, WGS84
 if TYPE_CHECKING:
     from corridor_geo.corridor import Corridor
     from corridor_geo.network import Network
+    from corridor_geo.transit import MultimodalNetwork
 
 __all__ = ["DEFAULT_CELL_SIZE_M", "METHODS", "MODES", "catchments"]
 
@@ -175,9 +176,13 @@ def catchments(
         (:func:`corridor_geo.transit.transit_node_times`); *network* is then the walk
         network every walk uses (default ``load_network("default",
         network_type="walk")``). For ``"drive"``: node times come from its drive layer
-        (the matrix's: *network*'s streets plus the expressway links, a scenario's new
-        ones included), which must have been built on *network*; default: *network*
-        alone.
+        (the drive matrix's: *network*'s streets plus the expressway links joined at
+        their interchanges, a scenario's new ones included), which must have been
+        built on *network*; default: the layer the drive matrix of *corridor* routes
+        on, ``MultimodalNetwork.build(corridor, street=network).drive`` (the
+        corridor's expressway links in service in ``corridor.as_of``). With no
+        corridor (only ``(lon, lat)`` origins and *land* given), there are no links:
+        *network* alone.
 
     Returns
     -------
@@ -268,8 +273,10 @@ def catchments(
         snapped = snap_points(net, olon, olat, max_distance_m=snap_max_m,
                               labels=[o.id for o in orig])
         src = np.asarray(snapped.node, dtype=np.int64)
-        times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0,
-                            multimodal=multimodal if mode == "drive" else None)
+        layered = multimodal if mode == "drive" else None
+        if mode == "drive" and layered is None and corridor is not None:
+            layered = _drive_layer(corridor, net)
+        times = _node_times(net, mode, src, cutoff_s=limits[-1] * 60.0, multimodal=layered)
         extras = None
     snap_m = np.asarray(snapped.distance_m, dtype=np.float64)
 
@@ -532,6 +539,20 @@ def _network_for(mode: str, network: Network | None, *, as_of: int | None = None
     if net_mode != net_type:
         raise CorridorGeoError(f"mode {mode!r} does not match the network's mode {net_mode!r}")
     return network
+
+
+def _drive_layer(corridor: Corridor, net: Network) -> MultimodalNetwork:
+    """Build the drive matrix's multimodal network on *net* (its drive layer is what counts).
+
+    ``travel_time_matrix(corridor, ..., street=net)`` routes drive cells on the drive
+    layer of ``MultimodalNetwork.build(corridor, street=net)``: the streets plus the
+    corridor's expressway links in service in ``corridor.as_of``, joined at their
+    interchanges. Built here the same way (without the walk layer, which the drive
+    layer does not use), so a drive catchment and the drive matrix route on one graph.
+    """
+    from corridor_geo.transit import MultimodalNetwork
+
+    return MultimodalNetwork.build(corridor, street=net, walk=False)
 
 
 def _node_times(net: Network, mode: str, src: np.ndarray, *, cutoff_s: float,

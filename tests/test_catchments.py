@@ -724,3 +724,51 @@ def test_drive_catchment_routes_on_the_multimodal_drive_layer():
     other = MultimodalNetwork.build(cor, street=load_network("default", as_of=2005))
     with pytest.raises(CorridorGeoError, match="drive layer was built on another street"):
         catchments(oid, bands=(band,), corridor=cor, network=net, multimodal=other)
+
+
+def test_drive_catchment_without_multimodal_agrees_with_the_drive_matrix():
+    # Without multimodal=, a drive catchment routed on the bare street network while the
+    # drive matrix routes on its drive layer, the streets plus the corridor's expressway
+    # links (Guangshen, Yanjiang) joined at their interchanges: the links are faster for
+    # 0.5 % of node pairs, by up to 8.1 min, so a node the matrix reaches well within a
+    # band fell outside that band. Now the catchment routes on the matrix's layer
+    # (built from the same corridor, street network and year). Truth: networkx's
+    # Dijkstra on the layer's edges (and on the bare streets, to pick the pair), and
+    # the drive matrix itself.
+    from corridor_geo.corridor import load_corridor, place_point
+    from corridor_geo.graph import load_network
+    from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
+
+    cor = load_corridor()
+    net = load_network("default", network_type="drive", as_of=cor.as_of)
+    mm = MultimodalNetwork.build(cor, street=net, walk=False)
+
+    def times_from(src, u, v, w):
+        g = nx.MultiDiGraph()
+        g.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True))
+        got = nx.single_source_dijkstra_path_length(g, src)
+        return np.array([got.get(i, math.inf) for i in range(net.n_nodes)])
+
+    # the origin: the street node next to the Futian interchange (Shenzhen): the
+    # Guangshen link is entered there, the street network's G4 only at Nantou and
+    # Huanggang (docs/network.md)
+    pt = place_point(cor.places().set_index("id").loc["ic_gs_futian"].geometry)
+    src = int(snap_points(net, [pt.x], [pt.y], max_distance_m=3000).node[0])
+    u, v, w, _ = mm.drive.graph.edges()
+    layer = times_from(src, u, v, w)
+    bare = times_from(src, net.source, net.target, net.travel_time_s)
+    band = 45
+    limit = band * 60.0
+    # a target the links bring 2 min inside the band that the streets leave 2 min outside
+    cand = np.flatnonzero((layer <= limit - 120) & (bare >= limit + 120))
+    assert cand.size, "no node the links bring into the band (bundled data changed?)"
+    tgt = int(cand[np.argmax(bare[cand] - layer[cand])])
+    o, d = (float(net.lon[src]), float(net.lat[src])), (float(net.lon[tgt]), float(net.lat[tgt]))
+    cell = travel_time_matrix(cor, [o], [d], mode="drive").iloc[0]  # its default network
+    assert cell.in_vehicle_min * 60 == pytest.approx(layer[tgt], rel=1e-9)
+    assert cell.in_vehicle_min < band < bare[tgt] / 60
+
+    got = catchments([o], bands=(band,), corridor=cor).iloc[0]  # default network and layer
+    assert got.n_nodes_reached == int(np.count_nonzero(layer <= limit))
+    assert got.geometry.covers(shapely.Point(d))
+    assert catchments([o], bands=(band,), corridor=cor, network=net).iloc[0].equals(got)
