@@ -3,8 +3,9 @@
 * :class:`Legend` — the map's key: one row per symbol in use (line, marker, polygon
   swatches drawn with the layer's own colour, width, dash and opacity), on a white
   background, bottom right. Rows tied to a layer follow its checkbox in the layer
-  control (hidden while the layer is off). It opens folded when, open, it would cover
-  more than a quarter of the map (a narrow window).
+  control (hidden while the layer is off); a row shared by several layers drawn alike
+  (one band of several origins) shows while any of them is on. It opens folded when,
+  open, it would cover more than a quarter of the map (a narrow window).
 * :class:`GroupedLayerControl` — Leaflet's layer control with the overlays ordered and
   headed by group ("Results", "Places", "Transport", "Context"); collapsed to its icon
   when it lists more than :data:`COLLAPSE_ABOVE` entries. A layer switched back on
@@ -27,6 +28,7 @@ colour legends neither follow the layer checkboxes nor draw polygon/line swatche
 from __future__ import annotations
 
 import html
+import json
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,13 +134,24 @@ def ramp_swatch(colours: list[str], lo: float, hi: float, unit: str) -> str:
 
 @dataclass
 class LegendRow:
-    """One row of the key: a swatch, a label, the layer it belongs to (if any)."""
+    """One row of the key: a swatch, a label, the layer(s) it belongs to (if any).
+
+    *layer* is one layer, or a tuple of layers drawn alike (e.g. the same band of
+    several origins): the row shows while any of them is on.
+    """
 
     section: str
     swatch: str
     label: str
-    layer: folium.FeatureGroup | None = None
+    layer: folium.FeatureGroup | tuple[folium.FeatureGroup, ...] | None = None
     note: str = ""
+
+    @property
+    def layers(self) -> tuple[folium.FeatureGroup, ...]:
+        """The layers the row follows (empty: always shown)."""
+        if self.layer is None:
+            return ()
+        return self.layer if isinstance(self.layer, tuple) else (self.layer,)
 
 
 @dataclass
@@ -186,8 +199,10 @@ class Legend(MacroElement):
             if (fit) { ({{ this.fit_js }})(map, fit); }
             function sync() {
                 ctl.getContainer().querySelectorAll("[data-layer-var]").forEach(function (row) {
-                    var layer = window[row.getAttribute("data-layer-var")];
-                    row.style.display = (layer && map.hasLayer(layer)) ? "" : "none";
+                    // one layer's name, or several (a row shared by layers drawn alike)
+                    var on = row.getAttribute("data-layer-var").split(" ").some(function (v) {
+                        return window[v] && map.hasLayer(window[v]); });
+                    row.style.display = on ? "" : "none";
                 });
                 ctl.getContainer().querySelectorAll(".cg-section").forEach(function (sec) {
                     var rows = sec.querySelectorAll(".cg-row");
@@ -231,7 +246,7 @@ class Legend(MacroElement):
 
     def layer_vars(self) -> list[str]:
         """JavaScript names of the layers the rows follow."""
-        return sorted({r.layer.get_name() for r in self._rows.rows if r.layer is not None})
+        return sorted({fg.get_name() for r in self._rows.rows for fg in r.layers})
 
     def html(self) -> str:
         """Return the key as HTML (labels already escaped by the callers via :func:`esc`)."""
@@ -243,9 +258,14 @@ class Legend(MacroElement):
             parts.append(f'<div class="cg-section"><div class="cg-head">{esc(name)}</div>')
             for r in rows:
                 attrs = ""
-                if r.layer is not None:
-                    attrs = (f' data-layer="{esc(r.layer.layer_name)}"'
-                             f' data-layer-var="{esc(r.layer.get_name())}"')
+                if len(r.layers) == 1:
+                    attrs = f' data-layer="{esc(r.layers[0].layer_name)}"'
+                elif r.layers:  # the names as a JSON list
+                    attrs = (' data-layers="'
+                             + esc(json.dumps([fg.layer_name for fg in r.layers])) + '"')
+                if r.layers:
+                    attrs += (' data-layer-var="'
+                              + esc(" ".join(fg.get_name() for fg in r.layers)) + '"')
                 note = f'<span class="cg-note">{r.note}</span>' if r.note else ""
                 sw = f'<span class="cg-sw">{r.swatch}</span>' if r.swatch else ""
                 parts.append(f'<div class="cg-row"{attrs}>{sw}'

@@ -900,8 +900,11 @@ def add_catchments_layer(
         are shown when present), WGS84. Rows whose polygon is empty or missing (a band
         that reached no area) are not drawn.
     group_by
-        ``"band"``: one layer per mode and band (e.g. "Catchment ≤ 60 min (drive)");
-        ``"origin"``: one layer per mode and origin with all its bands.
+        ``"band"``: one layer per mode and band (e.g. "Catchment ≤ 60 min (drive)"),
+        one key row each; ``"origin"``: one layer per mode and origin with all its bands
+        (e.g. "Catchments: Songshan Lake (drive)"), drawn in the same band colours for
+        every origin, so the key has one row per band (shown while any layer with that
+        band is on).
     simplify_tolerance_m
         Simplification tolerance in metres (EPSG:4547).
     fill_opacity
@@ -991,18 +994,23 @@ def add_catchments_layer(
     # several modes' bands overlap in the same colours: only the first mode is on at
     # opening, the others wait in the layer control (and the key follows what is shown)
     shown_mode = keys[0][0] if keys else None
+    # grouped by origin, every origin is drawn in the same band colours: the key has one
+    # row per band, shown while any layer holding that band is on
+    layers_of_band: dict[float, list[folium.FeatureGroup]] = {b: [] for b in bands}
     for key in keys:
         mask = np.array([k == key for k in key_arr])
         if group_by == "band":
             label = _esc(f"Catchment ≤ {key[1]:g} min ({settings.mode_label(key[0])})")
-            row_swatch = swatch(key[1])
         else:
             first = props[mask]["origin"].iloc[0]
             label = _esc(f"Catchments: {first} ({settings.mode_label(key[0])})")
-            row_swatch = swatch(min(band_vals[mask]))
         data = _feature_collection(gpd.GeoDataFrame(geometry=geoms[mask]), props[mask])
         fg = set_group(folium.FeatureGroup(name=label, show=key[0] == shown_mode), "Results")
-        legend.add(LegendRow("Catchments (travel time)", row_swatch, label, fg))
+        if group_by == "band":
+            legend.add(LegendRow("Catchments (travel time)", swatch(key[1]), label, fg))
+        else:
+            for b in sorted(set(band_vals[mask].tolist())):
+                layers_of_band[b].append(fg)
         folium.GeoJson(
             data,
             name=label,
@@ -1016,7 +1024,13 @@ def add_catchments_layer(
         out.append(fg)
     if group_by == "origin":
         for b in bands:
-            legend.add(LegendRow("Catchments (travel time)", swatch(b), f"≤ {b:g} min"))
+            legend.add(LegendRow("Catchments (travel time)", swatch(b), f"≤ {b:g} min",
+                                 tuple(layers_of_band[b])))
+        n_origins = len({k[1] for k in keys})
+        if n_origins > 1:  # what tells the origins apart: their layers, not colours
+            legend.add(LegendRow("Catchments (travel time)", "", "", tuple(out), note=(
+                f"same colours for all {n_origins} origins: one layer each, the tooltip "
+                "names the origin")))
     return out
 
 
@@ -1052,7 +1066,9 @@ def add_matrix_layer(
     Each cell's route geometry is used when present; otherwise a straight line joins
     the two places, looked up by id in *places*. Tooltips give the time and its
     breakdown (access, wait, in-vehicle, transfer, egress) when the columns exist.
-    Cells with infinite or missing minutes (unreachable) and self-pairs are skipped.
+    Self-pairs are skipped. Pairs with infinite or missing minutes (unreachable) have no
+    line; the key counts them per mode and names the first three, e.g. "2 of 30 pairs
+    unreachable by transit (no line drawn)" over "Dapeng → Pazhou, Dapeng → Tianhe".
 
     Examples
     --------
@@ -1073,12 +1089,11 @@ def add_matrix_layer(
         )
     if isinstance(matrix, gpd.GeoDataFrame) and matrix.crs is not None:
         _require_gdf(matrix, "matrix", [], geom_types=("LineString", "MultiLineString"))
-    cells = matrix[
-        np.isfinite(pd.to_numeric(matrix["minutes"], errors="coerce").to_numpy(dtype=float))
-        & (matrix["from_id"] != matrix["to_id"])
-    ]
-    if cells.empty:
-        return []
+    finite = np.isfinite(pd.to_numeric(matrix["minutes"], errors="coerce").to_numpy(
+        dtype=float))
+    pairs = (matrix["from_id"] != matrix["to_id"]).to_numpy()  # a place to itself: no pair
+    cells = matrix[finite & pairs]
+    unreachable = matrix[~finite & pairs]
     point_of: dict[str, shapely.Point] = {}
     names: dict[str, str] = {}
     if places is not None:
@@ -1086,6 +1101,10 @@ def add_matrix_layer(
         point_of = dict(zip(places["id"], places.geometry, strict=True))
         if "name_en" in places.columns:
             names = dict(zip(places["id"], places["name_en"], strict=True))
+    if cells.empty:
+        _add_unreachable_rows(legend_of(m), unreachable, matrix[pairs], names, name=name,
+                              layers={})
+        return []
     geoms = []
     route = cells.geometry if "geometry" in cells.columns else [None] * len(cells)
     for f, t, g in zip(cells["from_id"], cells["to_id"], route, strict=True):
@@ -1150,7 +1169,40 @@ def add_matrix_layer(
         ).add_to(fg)
         fg.add_to(m)
         out.append(fg)
+    _add_unreachable_rows(legend, unreachable, matrix[pairs], names, name=name,
+                          layers=dict(zip(modes, out, strict=True)))
     return out
+
+
+#: How many unreachable pairs the key names before "and K more".
+_UNREACHABLE_NAMED = 3
+
+
+def _add_unreachable_rows(
+    legend: Legend, unreachable: pd.DataFrame, all_pairs: pd.DataFrame,
+    names: dict[str, str], *, name: str, layers: dict[str, folium.FeatureGroup],
+) -> None:
+    """Add, per mode, a key row counting the pairs not drawn because unreachable.
+
+    The row gives their number of the mode's pairs, names the first
+    ``_UNREACHABLE_NAMED`` (in the matrix's order) and counts the rest; it follows the
+    mode's layer when the mode has lines drawn, else it is always shown (no line of that
+    mode is on the map).
+    """
+    for mode in sorted(set(unreachable["mode"].astype(str))):
+        sub = unreachable[(unreachable["mode"].astype(str) == mode).to_numpy()]
+        n = len(sub)
+        total = int((all_pairs["mode"].astype(str) == mode).sum())
+        listed = [f"{names.get(f, f)} → {names.get(t, t)}" for f, t in
+                  zip(sub["from_id"].iloc[:_UNREACHABLE_NAMED],
+                      sub["to_id"].iloc[:_UNREACHABLE_NAMED], strict=True)]
+        more = n - len(listed)
+        note = _esc(", ".join(listed) + (f" and {more} more" if more else ""))
+        legend.add(LegendRow(
+            f"{_esc(name)} (minutes)", "",
+            _esc(f"{n} of {total} pair{'s' if total != 1 else ''} unreachable by "
+                 f"{settings.mode_label(mode)} (no line drawn)"),
+            layers.get(mode), note=note))
 
 
 def _linear_ramp(colours: Sequence[str], lo: float, hi: float) -> Any:
@@ -1310,7 +1362,10 @@ def add_comparison_panel(
     Per mode and band: area gained and lost (km², summed over the origins; bands are
     nested, so the rows are not added up; before the sliver cleaning of
     :func:`clean_difference`, whose limits the panel states), and, from *matrix_changes*
-    (columns ``mode`` and ``change_min``), the number of pairs faster and slower.
+    (columns ``mode`` and ``change_min``, best with ``minutes_base`` and
+    ``minutes_scenario``), the number of pairs faster and slower among those reached in
+    both runs, of all pairs, and a note counting the pairs no longer reachable, newly
+    reachable and unreachable in both (none: no note).
 
     Examples
     --------
@@ -1345,20 +1400,52 @@ def add_comparison_panel(
     else:
         parts.append("<div>no area gained or lost</div>")
     if matrix_changes is not None and {"mode", "change_min"} <= set(matrix_changes.columns):
-        if {"from_id", "to_id"} <= set(matrix_changes.columns):  # a place to itself: no pair
-            matrix_changes = matrix_changes[
-                matrix_changes["from_id"].astype(str) != matrix_changes["to_id"].astype(str)]
-        ch = pd.to_numeric(matrix_changes["change_min"], errors="coerce")
-        trs = []
-        for mode in sorted(set(matrix_changes["mode"].astype(str))):
-            c = ch[(matrix_changes["mode"].astype(str) == mode).to_numpy()].dropna()
-            trs.append(f"<tr><td>{_esc(mode)}</td><td>{int((c < -1e-9).sum())}</td>"
-                       f"<td>{int((c > 1e-9).sum())}</td><td>{len(c)}</td></tr>")
-        parts.append("<table><tr><th>pairs</th><th>faster</th><th>slower</th>"
-                     "<th>of</th></tr>" + "".join(trs) + "</table>")
+        parts.append(_pairs_table(matrix_changes))
     panel = InfoPanel("".join(parts), position=position)
     m.add_child(panel, name="corridor_geo_comparison_panel")
     return panel
+
+
+def _pairs_table(changes: pd.DataFrame) -> str:
+    """Return the panel's pairs faster and slower per mode, and those not reached in a run.
+
+    Only a pair reached in both runs is faster or slower; "of" counts every pair (as
+    ``compare``'s summary). With ``minutes_base`` and ``minutes_scenario`` a pair is
+    reached where its minutes are finite (a pair in one run only, NaN, is left out);
+    without them, a change of +inf is a pair no longer reachable, −inf one newly reachable
+    and NaN is not known (left out).
+    """
+    if {"from_id", "to_id"} <= set(changes.columns):  # a place to itself: no pair
+        changes = changes[changes["from_id"].astype(str) != changes["to_id"].astype(str)]
+    ch = pd.to_numeric(changes["change_min"], errors="coerce").to_numpy(dtype=float)
+    if {"minutes_base", "minutes_scenario"} <= set(changes.columns):
+        base = pd.to_numeric(changes["minutes_base"], errors="coerce").to_numpy(dtype=float)
+        scen = pd.to_numeric(changes["minutes_scenario"], errors="coerce").to_numpy(
+            dtype=float)
+        known = ~np.isnan(base) & ~np.isnan(scen)
+        ok_b, ok_s = np.isfinite(base), np.isfinite(scen)
+    else:
+        known = ~np.isnan(ch)
+        ok_b, ok_s = ch != -np.inf, ch != np.inf
+    modes = changes["mode"].astype(str).to_numpy()
+    trs, reach = [], []
+    for mode in sorted(set(modes[known])):
+        sel = known & (modes == mode)
+        c = ch[sel & ok_b & ok_s]
+        trs.append(f"<tr><td>{_esc(mode)}</td><td>{int((c < -1e-9).sum())}</td>"
+                   f"<td>{int((c > 1e-9).sum())}</td><td>{int(sel.sum())}</td></tr>")
+        counts = [(int((sel & a & b).sum()), what) for a, b, what in (
+            (ok_b, ~ok_s, "no longer reachable"), (~ok_b, ok_s, "newly reachable"),
+            (~ok_b, ~ok_s, "unreachable in both"))]
+        said = [f"{n} {what}" for n, what in counts if n]
+        if said:
+            reach.append(f"{_esc(mode)}: {', '.join(said)}")
+    out = ("<table><tr><th>pairs</th><th>faster</th><th>slower</th><th>of</th></tr>"
+           + "".join(trs) + "</table>")
+    if reach:
+        out += ('<div class="cg-note">not faster or slower (no route in a run): '
+                + "; ".join(reach) + "</div>")
+    return out
 
 
 # --------------------------------------------------------------------------- the map

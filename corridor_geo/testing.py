@@ -146,7 +146,7 @@ class MapPageReport:
     pixel_std: float
     #: Labels of the overlays whose checkbox is ticked (the layers shown).
     checked_overlays: list[str] = dataclasses.field(default_factory=list)
-    #: Layer names of the key's rows that are displayed.
+    #: Layer names of the key's rows that are displayed (every layer a row follows).
     legend_layers: list[str] = dataclasses.field(default_factory=list)
     #: Whether the key is displayed and lies inside the viewport.
     legend_visible: bool = False
@@ -184,8 +184,12 @@ _INSPECT_JS = """
         .filter(l => l.querySelector('input') && l.querySelector('input').checked)
         .map(l => l.textContent.trim());
     const legend = document.querySelector('.cg-legend');
-    const rows = Array.from(document.querySelectorAll('.cg-legend [data-layer]'))
-        .filter(r => r.offsetParent !== null).map(r => r.getAttribute('data-layer'));
+    // a row follows one layer (data-layer) or several drawn alike (data-layers, JSON)
+    const rows = Array.from(document.querySelectorAll(
+            '.cg-legend [data-layer], .cg-legend [data-layers]'))
+        .filter(r => r.offsetParent !== null)
+        .flatMap(r => r.hasAttribute('data-layers')
+            ? JSON.parse(r.getAttribute('data-layers')) : [r.getAttribute('data-layer')]);
     const mapEl = document.querySelector('.folium-map') || document.querySelector(
         '.leaflet-container');
     const scale = document.querySelector('.leaflet-control-scale');

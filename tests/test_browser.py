@@ -610,3 +610,61 @@ def test_band_colours_in_the_key_match_the_map(browser):
         on_map = rgb(at)
         in_key = rgb(swatches[f"Catchment ≤ {band} min (walk)"])
         assert np.abs(on_map - in_key).max() <= 6, (band, on_map, in_key)
+
+
+_KEY_ROWS_JS = """
+    return Array.from(document.querySelectorAll('.cg-legend .cg-row'))
+        .filter(r => r.offsetParent !== null)
+        .map(r => r.querySelector('.cg-lab').firstChild.textContent.trim());"""
+
+
+def _toggle_overlay(driver, label):
+    driver.execute_script("""
+        Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+            .find(l => l.textContent.trim() === arguments[0])
+            .querySelector('input').click();""", label)
+
+
+def test_key_rows_shared_by_origins_and_unreachable_pairs(browser):
+    """Catchments grouped by origin: each band has one key row, shown while any origin's
+    layer is on; a matrix with an unreachable pair says so in the key, with its mode."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point
+
+    from corridor_geo.settings import mode_label
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    cat = gpd.GeoDataFrame(
+        {"origin_id": ["a", "a", "b", "b"], "origin_name_en": ["A", "A", "B", "B"],
+         "mode": ["drive"] * 4, "band_min": [30, 60, 30, 60]},
+        geometry=[Point(x, 22.9).buffer(r) for x in (113.6, 113.9) for r in (0.05, 0.1)],
+        crs="EPSG:4326")
+    places = gpd.GeoDataFrame({"id": ["a", "b"], "name_en": ["A", "B"]},
+                              geometry=[Point(113.6, 22.9), Point(113.9, 22.9)],
+                              crs="EPSG:4326")
+    cells = pd.DataFrame({"from_id": ["a", "b"], "to_id": ["b", "a"], "mode": ["drive"] * 2,
+                          "minutes": [40.0, float("inf")]})
+    m = maps.base_map(tiles=None)
+    maps.add_catchments_layer(m, cat, group_by="origin")
+    maps.add_matrix_layer(m, cells, places=places)
+    maps.save_map(m, root / "shared_rows.html")
+    r = inspect_map_page(driver, base + "shared_rows.html", window_size=(1024, 768))
+    assert r.errors == []
+    # every layer shown is followed by a displayed key row
+    assert set(r.checked_overlays) <= {html.unescape(x) for x in r.legend_layers}
+    unreachable = f"1 of 2 pairs unreachable by {mode_label('drive')} (no line drawn)"
+    rows = driver.execute_script(_KEY_ROWS_JS)
+    assert rows.count("≤ 30 min") == rows.count("≤ 60 min") == 1, rows
+    assert not [x for x in rows if x.startswith("Catchments:")], rows
+    assert unreachable in rows
+    _toggle_overlay(driver, "Catchments: A (drive)")
+    rows = driver.execute_script(_KEY_ROWS_JS)
+    assert {"≤ 30 min", "≤ 60 min"} <= set(rows), rows  # B is still on
+    _toggle_overlay(driver, "Catchments: B (drive)")
+    rows = driver.execute_script(_KEY_ROWS_JS)
+    assert not {"≤ 30 min", "≤ 60 min"} & set(rows), rows
+    # the unreachable pair's row goes with its mode's lines
+    _toggle_overlay(driver, f"Travel times: {mode_label('drive')}")
+    assert unreachable not in driver.execute_script(_KEY_ROWS_JS)

@@ -19,6 +19,7 @@ from _mapdata import (
 from corridor_geo import maps
 from corridor_geo._map_assets import VENDOR, deterministic_ids, external_urls
 from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError
+from corridor_geo.settings import mode_label
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,14 @@ def _layer_names(html: str) -> list[str]:
     assert block, "no layer control overlays in the HTML"
     return [json.loads(f'"{n}"')
             for n in re.findall(r'"([^"]+)"\s*:\s*feature_group_', block.group(1))]
+
+
+def _overlay_vars(html: str) -> dict[str, str]:
+    """Overlay name -> its JavaScript variable, as registered with the layer control."""
+    block = re.search(r'overlays\s*:\s*\{(.*?)\}', html, re.DOTALL)
+    assert block, "no layer control overlays in the HTML"
+    return {json.loads(f'"{n}"'): v for n, v in
+            re.findall(r'"([^"]+)"\s*:\s*(feature_group_[0-9a-f]+)', block.group(1))}
 
 
 def _legend(m):
@@ -535,3 +544,180 @@ def test_difference_tooltip_names_the_origin_and_mode(corridor):
               for f in p["features"]]
     assert all(label.endswith(f"of core_dg_songshan_lake by "
                               f"{settings.mode_label('park_and_ride')}") for label in labels)
+
+
+def _key_html(html: str) -> str:
+    """The key's HTML as the page puts it in (``div.innerHTML = "...";`` of the Legend)."""
+    found = re.findall(r'"cg-legend leaflet-control"\);\s*div\.innerHTML = (".*?");\n', html)
+    assert len(found) == 1, "one key expected"
+    return json.loads(found[0])
+
+
+def _key_rows(html: str, section: str) -> list[tuple[str, str, str, str]]:
+    """(attributes, swatch SVG, label, note) of each row of *section* in the key."""
+    key = _key_html(html)
+    head = f'<div class="cg-head">{section}</div>'
+    assert head in key, (section, key)
+    body = key.split(head, 1)[1].split('<div class="cg-section">', 1)[0]
+    return re.findall(r'<div class="cg-row"([^>]*)>(?:<span class="cg-sw">(.*?)</span>)?'
+                      r'<span class="cg-lab">(.*?)(?:<span class="cg-note">(.*?)</span>)?'
+                      r'</span></div>', body)
+
+
+def _discs(origins, bands, *, mode="drive"):
+    rows = [(o, mode, b, shapely.Point(113.5 + 0.3 * i, 22.9).buffer(b / 600))
+            for i, o in enumerate(origins) for b in bands]
+    return gpd.GeoDataFrame({"origin_id": [r[0] for r in rows], "mode": [r[1] for r in rows],
+                             "band_min": [r[2] for r in rows]},
+                            geometry=[r[3] for r in rows], crs="EPSG:4326")
+
+
+def test_catchments_by_origin_key_lists_each_band_once():
+    """Grouped by origin, the key repeated one row per origin with the same swatch (the
+    shortest band's: every origin is drawn in the same band colours), above the band rows:
+    3 origins x 2 bands gave 5 rows and 4 copies of one swatch. Now one row per band, each
+    shown while any origin layer is on, and each swatch once."""
+    cat = _discs(["a", "b", "c"], [30, 60])
+    m = maps.base_map(tiles=None)
+    maps.add_catchments_layer(m, cat, group_by="origin")
+    html = maps.map_html(m)
+    rows = _key_rows(html, "Catchments (travel time)")
+    labels = [lab for _, _, lab, _ in rows]
+    assert labels == ["≤ 30 min", "≤ 60 min", ""], labels
+    # the key says what tells the origins apart (not colour: one layer each)
+    assert rows[-1][1:] == ("", "", "same colours for all 3 origins: one layer each, "
+                                    "the tooltip names the origin")
+    rows = rows[:-1]
+    swatches = [sw for _, sw, _, _ in rows]
+    assert len(set(swatches)) == len(swatches) == 2
+    # the band colours as drawn: shortest band darkest (BAND_COLOURS)
+    assert maps.BAND_COLOURS[0] in swatches[0]
+    assert maps.BAND_COLOURS[0] not in swatches[1]
+    # each band row follows all three origin layers (they are drawn alike)
+    names = sorted(_overlay_vars(html).values())
+    assert len(names) == 3
+    for attrs, *_ in rows:
+        var = re.search(r'data-layer-var="([^"]+)"', attrs).group(1)
+        assert sorted(var.split()) == names
+    # and every overlay is still in the layer control
+    assert sorted(_layer_names(html)) == sorted(f"Catchments: {o} (drive)" for o in "abc")
+
+
+def test_catchments_by_origin_band_row_follows_only_layers_with_that_band():
+    """A band only one mode has is shown only while that mode's layers are on."""
+    cat = pd.concat([_discs(["a", "b"], [30, 60]), _discs(["a"], [15, 30], mode="walk")],
+                    ignore_index=True)
+    m = maps.base_map(tiles=None)
+    maps.add_catchments_layer(m, gpd.GeoDataFrame(cat, crs="EPSG:4326"), group_by="origin")
+    html = maps.map_html(m)
+    groups = _overlay_vars(html)
+    rows = _key_rows(html, "Catchments (travel time)")
+    follows = {lab: sorted(re.search(r'data-layer-var="([^"]+)"', a).group(1).split())
+               for a, _, lab, _ in rows if lab}
+    assert follows == {
+        "≤ 15 min": [groups["Catchments: a (walk)"]],
+        "≤ 30 min": sorted(groups.values()),
+        "≤ 60 min": sorted([groups["Catchments: a (drive)"], groups["Catchments: b (drive)"]]),
+    }
+
+
+def _pair_places():
+    ids = ["a", "b", "c", "d", "e"]
+    return gpd.GeoDataFrame({"id": ids, "name_en": [f"Place {i.upper()}" for i in ids]},
+                            geometry=[shapely.Point(113.4 + 0.15 * k, 22.8 + 0.05 * k)
+                                      for k in range(5)], crs="EPSG:4326")
+
+
+def test_matrix_key_counts_and_names_unreachable_pairs():
+    """Unreachable pairs (infinite or missing minutes) had no line and no mention: a map
+    of 20 pairs per mode with 9 unreachable by transit showed 11 transit lines and no
+    word of the rest. The key now says, per mode, how many of its pairs are unreachable
+    and names the first three."""
+    ids = ["a", "b", "c", "d", "e"]
+    rows = [(f, t, mode) for mode in ("drive", "transit") for f in ids for t in ids]
+    cells = pd.DataFrame(rows, columns=["from_id", "to_id", "mode"])
+    cells["minutes"] = 30.0
+    # by transit, "e" is cut off (4 pairs each way, 8 in all; e -> e is no pair), and
+    # one cell has no number at all
+    cut = (cells["mode"] == "transit") & ((cells["from_id"] == "e") | (cells["to_id"] == "e"))
+    cells.loc[cut, "minutes"] = float("inf")
+    cells.loc[(cells["mode"] == "transit") & (cells["from_id"] == "a")
+              & (cells["to_id"] == "b"), "minutes"] = float("nan")
+    # unreachable by transit, by hand: 4 pairs into "e", 4 out of it, and a -> b: 9
+    m = maps.base_map(tiles=None)
+    maps.add_matrix_layer(m, cells, places=_pair_places())
+    html = maps.map_html(m)
+    rows = _key_rows(html, "Travel times (minutes)")
+    said = [(lab, note, a) for a, _, lab, note in rows if "unreachable" in lab]
+    assert len(said) == 1, rows  # none by drive
+    label, note, attrs = said[0]
+    assert label == f"9 of 20 pairs unreachable by {mode_label('transit')} (no line drawn)"
+    # the first three in the matrix's order, by name, then the rest counted
+    assert note == "Place A → Place B, Place A → Place E, Place B → Place E and 6 more"
+    # the row follows the transit layer (hidden with it)
+    assert f'data-layer="Travel times: {mode_label("transit")}"' in attrs
+    # the lines drawn are the reachable pairs only: 20 by drive, 20 - 9 by transit
+    drawn = [f for p in _geojson_payloads(html) for f in p["features"]]
+    assert sum("by drive" in f["properties"]["time"] for f in drawn) == 20
+    assert sum("by transit" in f["properties"]["time"] for f in drawn) == 11
+
+
+def test_matrix_key_one_unreachable_pair_and_none():
+    """One pair: singular, named, no "more"; no unreachable pair: no such row."""
+    cells = pd.DataFrame({"from_id": ["a", "b", "a"], "to_id": ["b", "a", "a"],
+                          "mode": ["walk"] * 3, "minutes": [12.0, float("inf"), 0.0]})
+    m = maps.base_map(tiles=None)
+    maps.add_matrix_layer(m, cells, places=_pair_places())
+    rows = _key_rows(maps.map_html(m), "Travel times (minutes)")
+    said = [(lab, note) for _, _, lab, note in rows if "unreachable" in lab]
+    assert said == [(f"1 of 2 pairs unreachable by {mode_label('walk')} (no line drawn)",
+                     "Place B → Place A")]
+    m = maps.base_map(tiles=None)
+    maps.add_matrix_layer(m, cells.iloc[[0, 2]], places=_pair_places())
+    html = maps.map_html(m)
+    assert "unreachable" not in _key_html(html)
+    assert "unreachable" not in html
+
+
+def test_matrix_with_no_reachable_pair_still_says_so():
+    """Every pair unreachable: no line, no layer, but the key says it (it showed nothing)."""
+    cells = pd.DataFrame({"from_id": ["a", "b"], "to_id": ["b", "a"],
+                          "mode": ["transit"] * 2, "minutes": [float("inf")] * 2})
+    m = maps.base_map(tiles=None)
+    assert maps.add_matrix_layer(m, cells, places=_pair_places()) == []
+    rows = _key_rows(maps.map_html(m), "Travel times (minutes)")
+    assert [(a, lab, note) for a, _, lab, note in rows] == [
+        ("", f"2 of 2 pairs unreachable by {mode_label('transit')} (no line drawn)",
+         "Place A → Place B, Place B → Place A")]
+
+
+def test_comparison_panel_counts_unreachable_pairs_apart():
+    """A pair no longer reachable (change +inf) was counted "slower", one newly reachable
+    (−inf) "faster", and one unreachable in both runs (NaN) left out of "of": the panel
+    read 2 faster, 2 slower of 5 for 1 faster, 1 slower of 6. Now only pairs reached in
+    both runs are faster or slower, "of" counts every pair, and a note counts the rest."""
+    inf = float("inf")
+    base = [30.0, 30.0, 30.0, inf, inf, 40.0, 10.0]
+    scen = [25.0, 35.0, inf, 50.0, inf, 40.0, 10.0]
+    changes = pd.DataFrame({"mode": ["transit"] * 6 + ["drive"],
+                            "from_id": list("aaabbca"), "to_id": list("bcdcdda"),
+                            "minutes_base": base, "minutes_scenario": scen})
+    changes["change_min"] = changes["minutes_scenario"] - changes["minutes_base"]
+    panel = maps.add_comparison_panel(maps.base_map(tiles=None), synthetic_difference(),
+                                      matrix_changes=changes)
+    # by hand: a->b faster, a->c slower, c->d unchanged; a->d lost, b->c gained, b->d
+    # neither; a->a is no pair (the drive mode has none)
+    assert "<td>transit</td><td>1</td><td>1</td><td>6</td>" in panel.html
+    assert "<td>drive</td>" not in panel.html
+    assert ("transit: 1 no longer reachable, 1 newly reachable, 1 unreachable in both"
+            in panel.html)
+    # from change_min alone: ±inf are told apart; NaN (unknown) is left out
+    panel = maps.add_comparison_panel(maps.base_map(tiles=None), synthetic_difference(),
+                                      matrix_changes=changes[["mode", "change_min"]])
+    assert "<td>transit</td><td>1</td><td>1</td><td>5</td>" in panel.html
+    assert "transit: 1 no longer reachable, 1 newly reachable<" in panel.html
+    # every pair reached in both runs: no note
+    panel = maps.add_comparison_panel(maps.base_map(tiles=None), synthetic_difference(),
+                                      matrix_changes=changes.iloc[[0, 1, 5]])
+    assert "<td>transit</td><td>1</td><td>1</td><td>3</td>" in panel.html
+    assert "reachable" not in panel.html
