@@ -35,11 +35,13 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from corridor_geo import settings
 from corridor_geo._args import check_has, check_path, check_point
 from corridor_geo.corridor import point_id
-from corridor_geo.data import iter_observed_times
+from corridor_geo.data import ObservedTimeRow, iter_observed_times
+from corridor_geo.data import _describe as describe_validation_error
 from corridor_geo.errors import (
     ArgumentError,
     DataValidationError,
@@ -372,6 +374,42 @@ def drive_summary(error_pct: pd.Series | np.ndarray) -> dict[str, Any]:
             "drive_within_25_pct": float(100.0 * (np.abs(e) <= DRIVE_TOLERANCE_PCT).mean())}
 
 
+def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
+    """Check a caller's observed-times frame as :func:`read_observed` checks a file's rows.
+
+    Required columns ``from, to, observed_min``; each row validated by the file rows'
+    model (names non-empty, minutes 0.1-1440, year, ``mode`` one of the modes or empty).
+    One :class:`~corridor_geo.errors.ArgumentError` naming the column or row and field.
+    """
+    missing = [c for c in ("from", "to", "observed_min") if c not in obs.columns]
+    if missing:
+        raise ArgumentError(
+            f"observed: DataFrame is missing column(s) {', '.join(missing)}; expected "
+            "from, to, observed_min and optionally year, mode, all_stops (see read_observed)")
+    if obs.empty:
+        raise ArgumentError("observed: DataFrame has no rows")
+    for n, rec in enumerate(obs.to_dict("records"), start=1):
+        record = {"from": rec["from"], "to": rec["to"], "minutes": rec["observed_min"]}
+        for col in ("year", "mode"):
+            v = rec.get(col)
+            record[col] = None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+        try:
+            row = ObservedTimeRow.model_validate(record)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ())) or "value"
+            field = {"minutes": "observed_min"}.get(field, field)
+            raise ArgumentError(f"observed: row {n}, field {field}: "
+                                f"{describe_validation_error(first)}") from None
+        if row.mode is not None and row.mode.lower() not in _MODES:
+            raise ArgumentError(f"observed: row {n}, field mode: got {row.mode!r}; "
+                                f"expected one of {', '.join(_MODES)} or empty")
+    if "mode" in obs.columns:  # as read_observed: lower case, empty cells None
+        obs = obs.assign(mode=[m.lower() if isinstance(m, str) and m.strip() else None
+                               for m in obs["mode"]])
+    return obs
+
+
 def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
                    network: MultimodalNetwork | None = None,
                    street: Any = None, params: Any = None,
@@ -426,7 +464,8 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         check_path(observed, name="observed")
     check_has(corridor, ("resolve", "stations"), name="corridor",
               what="a Corridor (load_corridor())")
-    obs = observed if isinstance(observed, pd.DataFrame) else read_observed(observed)
+    obs = (_check_observed_frame(observed) if isinstance(observed, pd.DataFrame)
+           else read_observed(observed))
     path = None if isinstance(observed, pd.DataFrame) else observed
     for col, default in (("year", None), ("mode", None), ("all_stops", False)):
         if col not in obs.columns:

@@ -24,7 +24,7 @@ Method (every step printed):
 2. **Pairs "where both exist"**: the ends are junctions of major roads present in both
    networks - default nodes inside the extract within 200 m of a reference node (the
    default's coordinates are rounded to ~100 m) - drawn with a fixed seed
-   (``--pairs`` per extract, at most 320; ≥ 500 in all), at least ``--min-km`` (1.5 km)
+   (``--pairs`` per extract, at most 420; ≥ 500 in all), at least ``--min-km`` (1.5 km)
    apart in a straight line.
 3. **Reference time** (``--ends``): with ``place`` (the default since ``default-5``) a trip
    starts and ends *at the junction*: every reference node on a major road within

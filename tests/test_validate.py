@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -363,3 +364,39 @@ def test_bad_rows_name_the_file_row_and_field_from_the_cli(tmp_path, row, field,
     assert len(line) < 400, line
     assert line.startswith(f"corridor-geo: error: {f}, row 2, field {field}: "), line
     assert expected in line
+
+
+@pytest.mark.parametrize(("frame", "message"), [
+    ({"from": ["Alpha"], "to": ["Charlie"], "minutes": [10.0]},
+     "missing column(s) observed_min"),
+    ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [float("nan")]},
+     "row 1, field observed_min"),
+    ({"from": ["Alpha", "Alpha"], "to": ["Charlie", ""], "observed_min": [10.0, 9.0]},
+     "row 2, field to"),
+    ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0], "mode": ["boat"]},
+     "row 1, field mode: got 'boat'"),
+    ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0], "year": [1700]},
+     "row 1, field year"),
+    ({"from": [], "to": [], "observed_min": []}, "no rows"),
+])
+def test_bad_frame_is_one_argument_error(frame, message):
+    # a DataFrame is checked as a file's rows are (was a bare KeyError / a nan row)
+    from corridor_geo.errors import ArgumentError
+
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
+    with pytest.raises(ArgumentError, match=re.escape(message)):
+        validate_times(c, pd.DataFrame(frame), network=mm)
+
+
+def test_frame_mode_in_any_case_is_read_as_the_file_would_be(tmp_path):
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
+    f = tmp_path / "obs.csv"
+    f.write_text("from,to,minutes,mode\nAlpha,Charlie,10,Rail\n", encoding="utf-8")
+    from_file, _ = validate_times(c, f, network=mm)
+    frame = pd.DataFrame({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0],
+                          "mode": ["Rail"]})
+    from_frame, _ = validate_times(c, frame, network=mm)
+    assert from_frame["mode"].tolist() == ["rail"]
+    assert from_frame["modelled_min"].tolist() == from_file["modelled_min"].tolist()
