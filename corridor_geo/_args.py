@@ -33,6 +33,7 @@ __all__ = [
     "check_text",
     "check_wgs84_geometry",
     "describe",
+    "is_wgs84_crs",
 ]
 
 #: Years accepted for ``as_of`` (inclusive).
@@ -147,6 +148,28 @@ EPSG:4547?): convert it with .to_crs('EPSG:4326')
             f"{name} must be in WGS84 lon/lat degrees; its bounds ({w:.10g}, {s:.10g}, "
             f"{e:.10g}, {n:.10g}) are not degrees (metres of a projected CRS such as "
             "EPSG:4547?): convert it with .to_crs('EPSG:4326')")
+
+
+def is_wgs84_crs(crs: Any) -> bool:
+    """Return whether *crs* is WGS84 longitude/latitude, whatever its axis order.
+
+    ``OGC:CRS84`` (the GeoJSON CRS, longitude first) is EPSG:4326 with the axes swapped;
+    GeoDataFrames hold longitude as x under either label, so both are WGS84 degrees
+    here, as is any CRS that pyproj finds equal to EPSG:4326 ignoring axis order. ``None``
+    (no CRS) is not.
+
+    Examples
+    --------
+    >>> is_wgs84_crs("EPSG:4326"), is_wgs84_crs("OGC:CRS84"), is_wgs84_crs("EPSG:4547")
+    (True, True, False)
+    >>> is_wgs84_crs(None)
+    False
+    """
+    if crs is None:
+        return False
+    import pyproj
+
+    return bool(pyproj.CRS.from_user_input(crs).equals("EPSG:4326", ignore_axis_order=True))
 
 
 def check_has(value: Any, attrs: Iterable[str], *, name: str, what: str) -> None:

@@ -44,6 +44,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from corridor_geo import settings
+from corridor_geo._args import is_wgs84_crs
 from corridor_geo.errors import ArgumentError, DataValidationError
 
 __all__ = [
@@ -399,7 +400,7 @@ def convert_frame(
     >>> round(wgs.geometry.iloc[0].x, 4)
     113.3246
     """
-    if gdf.crs is not None and not gdf.crs.equals(settings.WGS84):
+    if gdf.crs is not None and not is_wgs84_crs(gdf.crs):
         raise DataValidationError(
             f"expected longitude/latitude degrees (EPSG:4326 or no CRS), got {gdf.crs.to_string()}"
             f" — reproject to EPSG:4326 before converting from {source}",

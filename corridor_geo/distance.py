@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from corridor_geo import _io, settings
+from corridor_geo import _io
+from corridor_geo._args import is_wgs84_crs
 from corridor_geo.errors import DataValidationError, UnknownIdError
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def _places_from(
 ) -> gpd.GeoDataFrame:
     if isinstance(places, gpd.GeoDataFrame):
         gdf = places
-        if gdf.crs is None or not gdf.crs.equals(settings.WGS84):
+        if not is_wgs84_crs(gdf.crs):
             # Reprojecting silently could hide GCJ-02 data labelled with another CRS;
             # the package keeps WGS84 at its API boundary.
             raise DataValidationError(
@@ -88,8 +89,9 @@ def distance_matrix(
     ----------
     places
         A :class:`~corridor_geo.corridor.Corridor` (its ``places()``: platforms, nodes,
-        stations) or a GeoDataFrame in EPSG:4326 with an ``id`` column, Point geometry
-        and optionally ``name_en``. Other CRSs are rejected rather than reprojected.
+        stations) or a GeoDataFrame in EPSG:4326 (or ``OGC:CRS84``, the same WGS84
+        degrees longitude first) with an ``id`` column, Point geometry and optionally
+        ``name_en``. Other CRSs are rejected rather than reprojected.
     ids
         Places to include, in this order; with a Corridor, English or Chinese names
         are resolved with ``corridor.resolve`` (an unknown id raises

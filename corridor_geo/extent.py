@@ -41,7 +41,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points
 
 from corridor_geo import settings
-from corridor_geo._args import as_list, check_has, check_number
+from corridor_geo._args import as_list, check_has, check_number, is_wgs84_crs
 from corridor_geo._repr import summary_html, summary_text
 from corridor_geo.errors import DataValidationError, UnknownIdError
 
@@ -563,7 +563,7 @@ def extent_from_inputs(
     >>> ext = extent_from_inputs(poly, cores, guangzhou=gz, shenzhen=sz,
     ...                          foshan=fs)  # doctest: +SKIP
     """
-    if cores.crs is not None and not cores.crs.equals(settings.WGS84):
+    if cores.crs is not None and not is_wgs84_crs(cores.crs):
         raise DataValidationError(f"expected EPSG:4326 core platforms, got {cores.crs}",
                                   field="crs")
     if plan_waypoints is None or plan_area_km2 is None or plan_length_km is None:

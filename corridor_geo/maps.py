@@ -65,6 +65,7 @@ from corridor_geo._args import (
     check_number,
     check_text,
     check_wgs84_geometry,
+    is_wgs84_crs,
 )
 from corridor_geo._io import atomic_write_text
 from corridor_geo._map_assets import deterministic_ids, element_ids, install_offline_assets
@@ -207,7 +208,7 @@ def _require_gdf(
             f"it has {', '.join(map(str, obj.columns))}",
             field=missing[0],
         )
-    if obj.crs is None or not obj.crs.equals(pyproj.CRS(settings.WGS84)):
+    if not is_wgs84_crs(obj.crs):  # OGC:CRS84 is the same degrees, longitude first
         raise DataValidationError(
             f"{what} must be in {settings.WGS84} (WGS84 lon/lat), got "
             f"{obj.crs.to_string() if obj.crs is not None else 'no CRS'}; "

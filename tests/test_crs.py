@@ -158,3 +158,7 @@ def test_convert_geometry_and_frame() -> None:
     assert gdf.geometry.iloc[0].equals(poly)  # input untouched
     with pytest.raises(DataValidationError, match="EPSG:3857"):
         crs.convert_frame(gdf.to_crs("EPSG:3857"), source="gcj02")
+    # OGC:CRS84 is the same lon/lat degrees (longitude first): converted, labelled 4326
+    conv84 = crs.convert_frame(gdf.set_crs("OGC:CRS84", allow_override=True), source="gcj02")
+    assert conv84.crs.equals("EPSG:4326")
+    assert conv84.geometry.iloc[0].equals_exact(out, 1e-12)

@@ -112,6 +112,20 @@ def test_ids_order_names_and_corridor_input() -> None:
     assert len(distance.distance_matrix(FakeCorridor())) == 16
 
 
+def test_ogc_crs84_places_are_wgs84() -> None:
+    """OGC:CRS84 is EPSG:4326 with longitude first: the same degrees, the same table.
+
+    (It was refused: pyproj's ``CRS.equals`` compares axis order; GeoJSON files declare
+    CRS84.) A CRS only pyproj calls equal to 4326 ignoring axis order is accepted too;
+    another datum (CGCS2000, EPSG:4490) is still refused.
+    """
+    ref = distance.distance_matrix(_gdf())
+    for crs in ("OGC:CRS84", "+proj=longlat +datum=WGS84 +no_defs"):
+        pd.testing.assert_frame_equal(distance.distance_matrix(_gdf(crs=crs)), ref)
+    with pytest.raises(DataValidationError, match="EPSG:4490"):
+        distance.distance_matrix(_gdf(crs="EPSG:4490"))
+
+
 def test_unknown_id_and_bad_inputs() -> None:
     with pytest.raises(UnknownIdError, match="st_gz_sout"):
         distance.distance_matrix(_gdf(), ids=["st_gz_sout"])

@@ -13,7 +13,7 @@ from pyproj import Geod
 from shapely import LineString, Point, Polygon, box
 
 from corridor_geo import boundaries, extent
-from corridor_geo.errors import UnknownIdError
+from corridor_geo.errors import DataValidationError, UnknownIdError
 
 GEOD = Geod(ellps="WGS84")
 
@@ -156,6 +156,20 @@ def test_to_dict_is_json_ready_and_has_the_cli_keys(real_extent) -> None:
     assert areas == ["area"]
     assert real_extent.to_text().count("km2") == sum(frame["unit"] == "km2") == 1
     assert "area_equal_area_diff_km2" not in d
+
+
+def test_cores_in_ogc_crs84_give_the_same_extent(real_extent) -> None:
+    """OGC:CRS84 cores (WGS84 degrees, longitude first) were refused as "expected
+    EPSG:4326"; they are the same points, so the same extent. Metres still refused."""
+    cities = boundaries.load_boundaries(level="city").set_index("code").geometry
+    kw = {"guangzhou": cities["440100"], "shenzhen": cities["440300"],
+          "foshan": boundaries.load_admin_polygon("440600")}
+    poly = shapely.union_all(cities.to_numpy())
+    ext = extent.extent_from_inputs(poly, _cores().set_crs("OGC:CRS84", allow_override=True),
+                                    **kw)
+    assert ext.to_dict() == real_extent.to_dict()
+    with pytest.raises(DataValidationError, match="EPSG:4326"):
+        extent.extent_from_inputs(poly, _cores().to_crs("EPSG:4547"), **kw)
 
 
 def test_unknown_plan_waypoint() -> None:

@@ -228,6 +228,20 @@ def test_catchments_wrong_crs_is_a_clear_error(catchments):
         maps.add_catchments_layer(maps.base_map(tiles=None), bad)
 
 
+def test_catchments_in_ogc_crs84_draw_as_in_epsg4326(catchments):
+    """OGC:CRS84 (WGS84 degrees, longitude first) is accepted like EPSG:4326 (it was
+    refused as "must be in EPSG:4326") and draws the same GeoJSON."""
+    assert catchments.crs.equals("EPSG:4326")
+
+    def payloads(gdf):
+        m = maps.base_map(tiles=None)
+        maps.add_catchments_layer(m, gdf)
+        return _geojson_payloads(maps.map_html(m))
+
+    crs84 = catchments.set_crs("OGC:CRS84", allow_override=True)
+    assert payloads(crs84) == payloads(catchments)
+
+
 def test_catchments_missing_column_is_a_clear_error(catchments):
     with pytest.raises(DataValidationError, match="band_min") as info:
         maps.add_catchments_layer(maps.base_map(tiles=None), catchments.drop(columns="band_min"))
