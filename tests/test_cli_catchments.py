@@ -121,6 +121,31 @@ def test_cli_origin_far_from_network_names_it_and_the_option(tmp_path):
     assert gdf["origin_snap_m"].iloc[0] > 6000
 
 
+@pytest.mark.parametrize(("args", "option", "api_name"), [
+    (["--cell-size", "nan"], "--cell-size", "cell_size_m"),
+    (["--cell-size", "inf"], "--cell-size", "cell_size_m"),
+    (["--cell-size", "-5"], "--cell-size", "cell_size_m"),
+    (["--cell-size", "0"], "--cell-size", "cell_size_m"),
+    # the grid-memory limit (25 billion 1 m cells), raised after the network loads
+    (["--cell-size", "1"], "--cell-size", "cell_size_m"),
+    (["--snap-max", "nan"], "--snap-max", "snap_max_m"),
+    (["--snap-max", "inf"], "--snap-max", "snap_max_m"),
+    (["--as-of", "1700"], "--as-of", "as_of"),
+])
+def test_cli_bad_number_names_the_option_not_the_api_parameter(tmp_path, args, option,
+                                                              api_name):
+    # these named the API parameter ("cell_size_m must be a positive number, got nan")
+    r = CliRunner().invoke(main, ["--quiet", "catchments", "--origins",
+                                  "core_dg_songshan_lake", "--bands", "30", *args,
+                                  "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2, r.output
+    assert option in r.output
+    assert api_name not in r.output
+    assert "Traceback" not in r.output
+    assert not isinstance(r.exception, Exception)
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_as_of_uses_the_expressways_of_that_year(tmp_path):
     # Knowledge City's 45-min drive catchment: the Huaguan expressway (2020) is not
     # recognised in 2019, so the catchment covers less land than in 2021; the API on the

@@ -205,3 +205,28 @@ def test_nodes_of_a_kind_with_none_prints_the_header(runner: CliRunner) -> None:
     r = runner.invoke(main, ["nodes", "--kind", "user_node"])
     assert r.exit_code == 0
     assert r.output == "id  name_en  name_zh  kind  city  confidence  lon  lat\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["demo", "--out", "{tmp}/o"],
+    ["matrix", "--from", "core_dg_songshan_lake", "--to", "core_gz_tianhe", "--no-streets"],
+    ["validate-gtfs", "{tmp}/feed.zip"],
+    ["export-gtfs", "{tmp}/o.zip"],
+    ["network", "build", "--out", "{tmp}/o"],
+    ["catchments", "--origins", "core_dg_songshan_lake", "--out", "{tmp}/o"],
+])
+@pytest.mark.parametrize("year", ["1700", "2101"])
+def test_as_of_out_of_range_names_the_option(runner: CliRunner, tmp_path, args, year) -> None:
+    """Every command's --as-of is checked against the one range (_args.AS_OF_RANGE) when
+    the options are parsed; it was checked by the API, whose message named ``as_of``."""
+    from corridor_geo._args import AS_OF_RANGE
+
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    res = runner.invoke(main, ["--quiet", *argv, "--as-of", year])
+    assert res.exit_code == 2, res.output
+    lo, hi = AS_OF_RANGE
+    assert f"Invalid value for '--as-of': {year} is not in the range {lo}<=x<={hi}" \
+        in res.output
+    assert "Traceback" not in res.output
+    assert not isinstance(res.exception, Exception)
+    assert list(tmp_path.iterdir()) == []

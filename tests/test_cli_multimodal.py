@@ -79,7 +79,24 @@ def test_matrix_drive_as_of_uses_the_expressways_of_that_year():
                                   "--to", "core_dg_songshan_lake", "--as-of", "1700"])
     assert r.exit_code == 2
     assert "1700" in r.output
-    assert "as_of" in r.output
+    assert "--as-of" in r.output
+    assert "as_of" not in r.output
+
+
+@pytest.mark.parametrize(("to", "message"), [
+    ("nan,23", "coordinate 'nan' is not a finite number"),
+    ("114,inf", "coordinate 'inf' is not a finite number"),
+    ("114", "coordinate '114' needs a latitude"),
+])
+def test_matrix_bad_coordinate_names_the_option(to, message):
+    # "nan,23" was taken as the place name "nan" followed by a coordinate 23 without a
+    # latitude ("Invalid value: coordinate '23' needs a latitude"), naming no option
+    r = CliRunner().invoke(main, ["--quiet", "matrix", "--from", "core_dg_songshan_lake",
+                                  "--to", to, "--no-streets"])
+    assert r.exit_code == 2, r.output
+    assert f"Invalid value for '--to': {message}" in r.output
+    assert "Traceback" not in r.output
+    assert not isinstance(r.exception, Exception)
 
 
 def test_validate_times_json_and_table():

@@ -151,6 +151,29 @@ def test_graphml_with_bad_values_is_refused_naming_file_and_element(tmp_path, kw
     assert "Traceback" not in res.stderr
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["--bbox", "nan", "22", "114", "23"], "Invalid value for '--bbox': nan is not a finite"),
+    (["--bbox", "113", "22", "inf", "23"], "Invalid value for '--bbox': inf is not a finite"),
+    (["--bbox", "114", "22", "113", "23"], "Invalid value for '--bbox': 114 22 113 23 is not "
+                                           "WEST SOUTH EAST NORTH"),
+    (["--as-of", "1700"], "Invalid value for '--as-of': 1700 is not in the range 1800<=x<=2100"),
+])
+def test_cli_build_bad_numbers_name_the_option(tmp_path, args, message):
+    """``network build`` named the API parameters (``bbox (nan, ...) is not``, ``as_of
+    must be a year``), not the options; the check now runs before anything loads."""
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    res = CliRunner().invoke(main, ["--quiet", "network", "build", *args,
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert not isinstance(res.exception, Exception)
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("speed", [-40, 0, float("nan"), float("inf"), "fast", True])
 def test_bad_speeds_are_refused_before_routing(speed):
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import click
 
 from corridor_geo._adapters import click_parser_entry
+from corridor_geo._args import AS_OF_RANGE
 
-__all__ = ["MultiValueOption", "split_values"]
+__all__ = ["POSITIVE", "YEAR", "FiniteFloat", "MultiValueOption", "check_bbox",
+           "split_values"]
 
 _NUMBER = re.compile(r"^-\d")
 
@@ -56,3 +59,52 @@ def split_values(values: Any) -> tuple[str, ...]:
     for v in values or ():
         out.extend(part.strip() for part in str(v).split(",") if part.strip())
     return tuple(out)
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option that refuses ``nan`` and ``±inf``, then checks its range.
+
+    click's ``FloatRange`` lets ``nan`` through (every comparison with it is false) and
+    ``inf`` through any open-ended range; the API would then refuse the value under its
+    own parameter name (``cell_size_m``), not the option the user typed. A usage error
+    here names the option (``Invalid value for '--cell-size'``), exit code 2.
+
+    Examples
+    --------
+    >>> FiniteFloat(min=0, min_open=True).convert("2.5", None, None)
+    2.5
+    """
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        rv = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value} is not a finite number.", param, ctx)
+        return super().convert(rv, param, ctx)
+
+
+#: A length or similar option that must be a finite number > 0.
+POSITIVE = FiniteFloat(min=0, min_open=True)
+#: ``--as-of``: the one as-of range of the package (``_args.AS_OF_RANGE``).
+YEAR = click.IntRange(*AS_OF_RANGE)
+
+
+def check_bbox(ctx: click.Context, param: click.Parameter,
+               value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    """Check ``--bbox WEST SOUTH EAST NORTH``: degrees, west < east, south < north.
+
+    Examples
+    --------
+    >>> check_bbox(None, None, (113.0, 22.0, 114.0, 23.0))  # type: ignore[arg-type]
+    (113.0, 22.0, 114.0, 23.0)
+    """
+    if not value:
+        return value
+    w, s, e, n = value
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise click.BadParameter(
+            f"{' '.join(f'{v:g}' for v in value)} is not WEST SOUTH EAST NORTH in degrees "
+            "with west < east and south < north.")
+    return value

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from corridor_geo.cli._options import MultiValueOption, split_values
+from corridor_geo.cli._options import POSITIVE, YEAR, MultiValueOption, split_values
 from corridor_geo.errors import ArgumentError
 from corridor_geo.settings import SNAP_MAX_M
 
@@ -71,7 +71,7 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
               help="Band limits in minutes, comma-separated.")
 @click.option("--method", type=click.Choice(["grid", "concave_hull", "buffer"]), default="grid",
               show_default=True, help="How catchment polygons are built (see docs/catchments.md).")
-@click.option("--cell-size", "cell_size_m", type=float, default=None,
+@click.option("--cell-size", "cell_size_m", type=POSITIVE, default=None,
               help="Grid cell size in metres [default: 250 drive, 100 walk/transit/"
                    "park_and_ride; 250 on the bundled network].")
 @click.option("--network", "network_src", default="default", show_default=True,
@@ -79,7 +79,7 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 @click.option("--population", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None,
               help="Population polygons (GeoPackage etc.) with a 'population' column.")
-@click.option("--snap-max", "snap_max_m", type=click.FloatRange(min=0, min_open=True),
+@click.option("--snap-max", "snap_max_m", type=POSITIVE,
               default=SNAP_MAX_M, show_default=True,
               help="Largest distance (m) from an origin to the network node it starts from.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -92,7 +92,7 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg",
               show_default=True, help="catchments.gpkg or catchments.parquet (GeoParquet; "
                                           "needs the optional pyarrow: corridor_geo[parquet]).")
-@click.option("--as-of", type=int, default=None,
+@click.option("--as-of", type=YEAR, default=None,
               help="Only links open in this year: rail lines and, on the default network, "
                    "expressway sections.")
 def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
@@ -136,6 +136,10 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
                     snap_max_m=snap_max_m)
     except SnapError as exc:
         raise SnapError(f"{exc}; use --snap-max to allow a longer start") from None
+    except ArgumentError as exc:
+        # the grid-memory limit ("cell_size_m=1 would need about ... GiB") names the API
+        # parameter; the user typed (or can type) --cell-size
+        raise ArgumentError(str(exc).replace("cell_size_m=", "--cell-size ")) from None
     drawn = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
     if drawn.empty:
         raise CorridorGeoError(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from corridor_geo._csvio import neutralise_frame
-from corridor_geo.cli._options import MultiValueOption
+from corridor_geo.cli._options import YEAR, MultiValueOption
 
 if TYPE_CHECKING:  # imported lazily at run time (the CLI starts fast)
     import geopandas as gpd
@@ -46,7 +46,7 @@ def _echo_frame(df: pd.DataFrame, fmt: str) -> None:
 @click.option("--overwrite", is_flag=True,
               help="Write into a non-empty folder corridor_geo did not write: only files "
                    "listed in its manifest are replaced, others are kept.")
-@click.option("--as-of", type=int, default=None, help="Only links open in this year.")
+@click.option("--as-of", type=YEAR, default=None, help="Only links open in this year.")
 def demo(out_dir: Path, overwrite: bool, as_of: int | None) -> None:
     """Run the main job on the bundled defaults: map, extent and distance tables.
 

@@ -9,7 +9,7 @@ from typing import Any, Literal, cast
 
 import click
 
-from corridor_geo.cli._options import MultiValueOption
+from corridor_geo.cli._options import YEAR, MultiValueOption
 
 __all__ = ["export_gtfs", "matrix", "validate_gtfs", "validate_times"]
 
@@ -18,19 +18,25 @@ _FORMATS = click.Choice(["table", "csv", "json"])
 
 def _float(text: str) -> float | None:
     try:
-        v = float(text)
+        return float(text)
     except ValueError:
         return None
-    return v if math.isfinite(v) else None
 
 
-def _places(values: tuple[str, ...]) -> list[Any]:
-    """Turn option values into places: names/ids, or lon lat pairs (``114.05,22.54``)."""
+def _places(ctx: click.Context | None, param: click.Parameter | None,
+            values: tuple[str, ...]) -> list[Any]:
+    """Turn ``--from``/``--to`` values into places: names/ids, or lon,lat pairs.
+
+    A usage error names the option (``Invalid value for '--to'``) before anything loads.
+    """
     out: list[Any] = []
     k = 0
     while k < len(values):
         a = _float(values[k])
         b = _float(values[k + 1]) if k + 1 < len(values) else None
+        for v, text in zip((a, b), values[k:k + 2], strict=False):
+            if v is not None and not math.isfinite(v):  # "nan" is no place name either
+                raise click.BadParameter(f"coordinate {text!r} is not a finite number")
         if a is not None and b is not None:
             out.append((a, b))
             k += 2
@@ -48,11 +54,11 @@ def _places(values: tuple[str, ...]) -> list[Any]:
               default="best", show_default=True,
               help="drive, transit (walk + rail + walk), park_and_ride (drive and park + "
                    "rail + walk) or best (the fastest per pair).")
-@click.option("--from", "origins", cls=MultiValueOption, required=True,
+@click.option("--from", "origins", cls=MultiValueOption, required=True, callback=_places,
               help="Origins: ids, English or Chinese names, or lon,lat (several allowed).")
-@click.option("--to", "destinations", cls=MultiValueOption, required=True,
+@click.option("--to", "destinations", cls=MultiValueOption, required=True, callback=_places,
               help="Destinations, as --from.")
-@click.option("--as-of", type=int, default=None,
+@click.option("--as-of", type=YEAR, default=None,
               help="Only links open in this year: rail lines and the default network's "
                    "expressway sections.")
 @click.option("--no-streets", is_flag=True,
@@ -62,7 +68,7 @@ def _places(values: tuple[str, ...]) -> list[Any]:
               help="A GTFS feed (.zip or folder) whose timetable replaces the modelled "
                    "services of the rail links it covers.")
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
-def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
+def matrix(mode: str, origins: list[Any], destinations: list[Any],
            as_of: int | None, no_streets: bool, gtfs: Path | None, fmt: str) -> None:
     """Travel-time matrix between platforms, nodes, stations or coordinates.
 
@@ -88,7 +94,7 @@ def matrix(mode: str, origins: tuple[str, ...], destinations: tuple[str, ...],
     network = MultimodalNetwork.build(corridor, street=street, walk=street, as_of=as_of,
                                       timetable=timetable)
     # click.Choice has checked the mode against travel_time_matrix's modes
-    df = travel_time_matrix(corridor, _places(origins), _places(destinations),
+    df = travel_time_matrix(corridor, origins, destinations,
                             mode=cast("Literal['drive', 'transit', 'park_and_ride', 'best']", mode),
                             network=network)
     if fmt == "json":
@@ -218,7 +224,7 @@ def validate_times(observed: Path, no_streets: bool, drive_parking: bool, fmt: s
 
 @click.command("validate-gtfs")
 @click.argument("feed", type=click.Path(path_type=Path))
-@click.option("--as-of", type=int, default=None,
+@click.option("--as-of", type=YEAR, default=None,
               help="Compare with the model of this year (default: today's).")
 @click.option("--worst", type=click.IntRange(min=0), default=15, show_default=True,
               help="Pairs listed in the table output, largest |error| first.")
@@ -277,7 +283,7 @@ def validate_gtfs(feed: Path, as_of: int | None, worst: int, fmt: str) -> None:
 
 @click.command("export-gtfs")
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--as-of", type=int, default=None,
+@click.option("--as-of", type=YEAR, default=None,
               help="The services of this year (default: today's).")
 @click.option("--overwrite", is_flag=True,
               help="Replace a .zip corridor_geo did not write, or write into a non-empty "

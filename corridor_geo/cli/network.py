@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from corridor_geo.cli._options import YEAR, FiniteFloat, check_bbox
+
 if TYPE_CHECKING:  # imported lazily at run time (the CLI starts fast)
     from corridor_geo.network import Network
 
@@ -48,14 +50,14 @@ def network() -> None:
 @network.command()
 @click.argument("source", default="default")
 @click.option("--type", "network_type", type=_TYPES, default="drive", show_default=True)
-@click.option("--bbox", nargs=4, type=float, default=None,
+@click.option("--bbox", nargs=4, type=FiniteFloat(), default=None, callback=check_bbox,
               metavar="WEST SOUTH EAST NORTH", help="Clip box in WGS84 degrees.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the network (npz + meta.json) to this folder.")
 @click.option("--overwrite", is_flag=True,
               help="Write into a non-empty folder corridor_geo did not write: only files "
                    "listed in its manifest are replaced, others are kept.")
-@click.option("--as-of", type=int, default=None,
+@click.option("--as-of", type=YEAR, default=None,
               help="'default' source only: the expressway sections open in this year.")
 def build(source: str, network_type: str, bbox: tuple[float, ...] | None,
           out_dir: Path | None, overwrite: bool, as_of: int | None) -> None:
