@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -172,21 +173,52 @@ def _run_one(path: str, out: str) -> tuple[str, str, str]:
     return "done", "", str(result.summary.get("inputs_hash", ""))
 
 
+def _folder_key(stem: str) -> str:
+    """Return the name under which a case-insensitive file system stores *stem*.
+
+    ``A`` and ``a`` are one folder on macOS and Windows, as are the NFC and NFD
+    spellings of ``é`` on macOS; casefolding the NFC form errs on the side of calling
+    two names the same.
+    """
+    return unicodedata.normalize("NFC", stem).casefold()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)  # also a.yaml and A.yaml on a case-insensitive disk
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 def _check_stems(paths: Sequence[Path], out_dir: Path) -> None:
-    """Refuse scenario files whose output folders (``OUT/<stem>``) would clash."""
+    """Refuse scenario files whose output folders (``OUT/<stem>``) would clash.
+
+    Stems are compared ignoring case (:func:`_folder_key`): ``A.yaml`` and ``a.yaml``
+    would write ``OUT/A`` and ``OUT/a``, one folder on macOS and Windows, where the two
+    runs would overwrite each other's files.
+    """
+    own = {_folder_key(n): n for n in ("batch.json", MANIFEST)}
     seen: dict[str, Path] = {}
     for p in paths:
-        if p.stem in ("batch.json", MANIFEST):
+        key = _folder_key(p.stem)
+        if key in own:
+            same = "" if p.stem == own[key] else \
+                f" (the same as {own[key]} on a case-insensitive file system)"
             raise CorridorGeoError(
                 f"batch: {p} would write its outputs to the folder {out_dir / p.stem}, a name "
-                "the batch uses for its own files; rename the scenario file")
-        if p.stem in seen and os.path.realpath(seen[p.stem]) == os.path.realpath(p):
+                f"the batch uses for its own files{same}; rename the scenario file")
+        if key in seen and _same_file(seen[key], p):
             raise CorridorGeoError(f"batch: {p} is given twice; list each scenario once")
-        if p.stem in seen:
+        if key in seen and seen[key].stem == p.stem:
             raise CorridorGeoError(
-                f"batch: {seen[p.stem]} and {p} would both write to {out_dir / p.stem}; "
+                f"batch: {seen[key]} and {p} would both write to {out_dir / p.stem}; "
                 "rename one of them")
-        seen[p.stem] = p
+        if key in seen:
+            raise CorridorGeoError(
+                f"batch: {seen[key]} and {p} would write to {out_dir / seen[key].stem} and "
+                f"{out_dir / p.stem}, one folder on a case-insensitive file system (macOS, "
+                "Windows); rename one of them")
+        seen[key] = p
 
 
 def _up_to_date(folder: Path, inputs_hash: str) -> bool:
@@ -275,7 +307,8 @@ def run_batch(
     Parameters
     ----------
     scenarios
-        Scenario YAML files. Their stems must differ (they name the output folders).
+        Scenario YAML files. Their stems must differ, and not only in case (they name
+        the output folders).
     out
         Batch output folder; gets one folder per scenario and ``batch.json``.
     scheduler
@@ -304,8 +337,9 @@ def run_batch(
     SchedulerError
         The scheduler cannot be reached or the local cluster cannot start.
     CorridorGeoError
-        Two scenario files with the same stem, or a stem that names one of the batch's
-        own files (``batch.json``, the manifest).
+        Two scenario files with the same stem, or stems that differ only in case (one
+        folder on macOS and Windows), or a stem that names one of the batch's own files
+        (``batch.json``, the manifest), in any case.
 
     Examples
     --------

@@ -184,6 +184,37 @@ def test_duplicate_stems_and_bad_out_dir(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_stems_differing_only_in_case_are_refused(tmp_path):
+    """``A.yaml`` and ``a.yaml`` write ``OUT/A`` and ``OUT/a``: one folder on a
+    case-insensitive file system (macOS, Windows), where the two runs overwrote each
+    other's files; the batch ran them. Refused up front, naming both files."""
+    import re
+
+    a, b = tmp_path / "x", tmp_path / "y"
+    a.mkdir()
+    b.mkdir()
+    out = tmp_path / "out"
+    for left, right in (("A", "a"), ("Plan_2030", "plan_2030"), ("Café", "CAFÉ")):
+        pa, pb = _small(a, left), _small(b, right)
+        with pytest.raises(CorridorGeoError, match=re.escape(
+                f"batch: {pa} and {pb} would write to {out / left} and {out / right}, one "
+                "folder on a case-insensitive file system")):
+            run_batch([pa, pb], out=out, progress=False)
+    assert not out.exists()
+    # the same name spelled once in NFC and once in NFD is one folder on macOS too
+    import unicodedata
+
+    nfc, nfd = (unicodedata.normalize(f, "Café") for f in ("NFC", "NFD"))
+    with pytest.raises(CorridorGeoError, match="one folder on a case-insensitive"):
+        run_batch([_small(a, nfc), _small(b, nfd)], out=out, progress=False)
+    # the batch's own files in another case: OUT/Batch.json/ is OUT/batch.json there
+    with pytest.raises(CorridorGeoError, match=re.escape(
+            "a name the batch uses for its own files (the same as batch.json on a "
+            "case-insensitive file system)")):
+        run_batch([_small(a, "Batch.JSON")], out=out, progress=False)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("stem", ["batch.json", ".corridor_geo-manifest.json"])
 def test_scenario_named_like_the_batchs_own_files_is_refused(tmp_path, stem):
     # batch.json.yaml ran into OUT/batch.json/, and then OUT/batch.json could not be
