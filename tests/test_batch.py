@@ -207,6 +207,12 @@ def test_stems_differing_only_in_case_are_refused(tmp_path):
     nfc, nfd = (unicodedata.normalize(f, "Café") for f in ("NFC", "NFD"))
     with pytest.raises(CorridorGeoError, match="one folder on a case-insensitive"):
         run_batch([_small(a, nfc), _small(b, nfd)], out=out, progress=False)
+    # one file under two case spellings (a hard link stands in for the case-insensitive
+    # disk, where x/Same.yaml opens x/same.yaml): given twice
+    same = _small(a, "same")
+    (b / "Same.yaml").hardlink_to(same)
+    with pytest.raises(CorridorGeoError, match=r"Same\.yaml is given twice"):
+        run_batch([same, b / "Same.yaml"], out=out, progress=False)
     # the batch's own files in another case: OUT/Batch.json/ is OUT/batch.json there
     with pytest.raises(CorridorGeoError, match=re.escape(
             "a name the batch uses for its own files (the same as batch.json on a "
