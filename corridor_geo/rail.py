@@ -610,8 +610,9 @@ class _LinkGeom:
     spec: LinkSpec
     pos: np.ndarray
     methods: list[str]
-    caps: list[float]
+    caps: list[float]  # speed factor of the link included
     index: dict[str, int]
+    speed_factor: float = 1.0
 
     def method_between(self, i: int, j: int) -> str:
         placed = [k for k, s in enumerate(self.spec.stops) if s.placed]
@@ -625,7 +626,7 @@ def _geom(spec: LinkSpec, params: RailParameters, tables: RailTables,
     pos, methods = _positions_km(spec, params, tables)
     index = {s.stop_id: i for i, s in enumerate(spec.stops) if s.placed}
     return _LinkGeom(spec, pos, methods, _gap_caps(spec, params, tables, speed_factor),
-                     index)  # type: ignore[arg-type]
+                     index, speed_factor)  # type: ignore[arg-type]
 
 
 def _run_between(g: _LinkGeom, i: int, j: int, *, halts_unplaced: bool,
@@ -719,6 +720,12 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
 
     The service belongs to the link holding most of its stops (its ``link_id``); a
     headway edit of that link (*headway_min*) replaces the pattern's headway.
+
+    A speed factor of a link applies to the train wherever it runs on that link's
+    track: between two stops of one link (its caps), through a junction station of two
+    links (each link's own caps), and on a connection between two links that share no
+    station (:func:`_connection_factor`), e.g. the Guangzhou-Dongguan-Shenzhen trains
+    from Guangzhou East on the Guangshen railway from Shipai to Xintang South.
     """
     links = [geoms[lk] for lk in p.link_ids]
     wanted = p.stops or ()
@@ -765,6 +772,7 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         cap = tables.limit("+".join(p.link_ids), a, b, year=ga.spec.as_of)
         if cap is not None:
             v = min(v, cap)
+        v *= _connection_factor(ga.speed_factor, gb.speed_factor)
         t = run_time_s(km * 1000.0, cruise_kmh=v, accel_ms2=prof.accel_ms2,
                        brake_ms2=prof.brake_ms2) / 60.0 * (
                            1.0 + margins.get(main.id, prof.running_margin))
@@ -780,6 +788,26 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
         seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=dwell,
         headway_min=float(headway), cruise_kmh=float(main.cruise_kmh),
         distance_method=tuple(methods), coords=tuple(coords), direction=p.direction)
+
+
+def _connection_factor(fa: float, fb: float) -> float:
+    """Speed factor of a connection between two links that share no station.
+
+    The connection runs over the track of both links (Shipai - Xintang South: the
+    Guangshen railway, then the Suishen line's connecting track) in shares the data do
+    not give. A factor on either link applies to all of it, as on the link's own
+    sections; with factors on both, the strongest slowdown and the strongest speed-up
+    apply (once each, never compounded): the result lies between the two factors, as
+    the true one does whatever the shares.
+
+    Examples
+    --------
+    >>> _connection_factor(0.5, 1.0), _connection_factor(1.0, 1.25)
+    (0.5, 1.25)
+    >>> _connection_factor(0.5, 0.8), _connection_factor(0.8, 1.25)
+    (0.5, 1.0)
+    """
+    return min(fa, fb, 1.0) * max(fa, fb, 1.0)
 
 
 def _line_margins(params: RailParameters, tables: RailTables) -> dict[str, float]:

@@ -221,6 +221,56 @@ def test_headway_edit_applies_to_the_services_of_that_link(year, link):
         assert edited[s.id].headway_min == (7.0 if s.link_id == link else s.headway_min), s.id
 
 
+@pytest.mark.parametrize(("factors", "f"), [
+    ({}, 1.0),
+    ({"guangshen_railway": 0.5}, 0.5),   # the line whose track it mostly is
+    ({"suishen_icr": 0.5}, 0.5),         # the line of the connecting track into Xintang S.
+    ({"guangshen_railway": 1.25}, 1.25),
+    ({"guangshen_railway": 0.5, "suishen_icr": 0.8}, 0.5),  # the slower, not 0.4
+    ({"guangshen_railway": 0.8, "suishen_icr": 1.25}, 1.0),
+])
+def test_speed_factor_reaches_the_connection_of_a_through_service(factors, f):
+    # 2019-2023 the Guangzhou-Dongguan-Shenzhen trains started at Guangzhou East and ran
+    # Shipai - Xintang South on the Guangshen railway's track (25.27 km,
+    # rail_track_km.csv, at the fitted 70 km/h of rail_speed_limits.csv). No speed factor
+    # reached that section: 23.62 min whatever the edit.
+    from corridor_geo.corridor import load_corridor
+
+    specs = link_specs_from_corridor(load_corridor(as_of=2021), as_of=2021)
+    svc = {s.id: s for s in build_services(specs, speed_factors=factors)}
+    prof = RailParameters().modes["intercity_rail"]  # the service's line: suishen_icr
+    # by hand: min(200, 140, 70) km/h x f, accelerate from and brake to a stop, the
+    # intercity allowance
+    v = 70 * f / 3.6
+    by_hand = (25_270 / v + v / (2 * prof.accel_ms2) + v / (2 * prof.brake_ms2)) / 60 * (
+        1 + prof.running_margin)
+    for sid in ("suishen_icr/gz_east_through", "suishen_icr/gz_east_express"):
+        s = svc[sid]
+        assert s.link_id == "suishen_icr"
+        assert s.distance_km("st_shipai", "st_xintang_south") == pytest.approx(25.27)
+        assert s.in_vehicle_min("st_shipai", "st_xintang_south") == pytest.approx(by_hand)
+    if not factors:  # the figure the calibration used
+        assert svc["suishen_icr/gz_east_through"].in_vehicle_min(
+            "st_shipai", "st_xintang_south") == pytest.approx(23.62, abs=0.01)
+
+
+def test_speed_factor_on_one_line_of_a_junction_run_slows_its_own_track_only():
+    # (held before too) the fast trains to Huizhou North pass Xiaojinkou: Yunshan -
+    # Xiaojinkou on the Dongguan-Huizhou line at 180 km/h, Xiaojinkou - Huizhou North on
+    # the northern extension at 144 km/h; a factor 0.5 on the extension halves only its
+    # 6.4 km (72 km/h = 20 m/s, the train brakes from 20 m/s)
+    from corridor_geo.corridor import load_corridor
+
+    specs = link_specs_from_corridor(load_corridor(as_of=2025), as_of=2025)
+    s = {x.id: x for x in build_services(specs, speed_factors={"guanhui_north_ext": 0.5})}[
+        "foguan_guanhui/express_huizhou_north"]
+    prof = RailParameters().modes["intercity_rail"]
+    pure_s = 4740 / 50.0 + 6400 / 20.0 + 50.0 / (2 * prof.accel_ms2) + 20.0 / (
+        2 * prof.brake_ms2)
+    assert s.in_vehicle_min("st_yunshan", "st_huizhou_north") == pytest.approx(
+        pure_s / 60 * (1 + prof.running_margin))
+
+
 def test_through_train_passing_a_junction_runs_along_both_lines():
     # the fast trains to Huizhou North pass Xiaojinkou, where the Dongguan-Huizhou line
     # (Yunshan - Xiaojinkou 4.74 km, rail_track_km.csv) meets its northern extension
