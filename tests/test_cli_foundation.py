@@ -227,6 +227,22 @@ def test_as_of_out_of_range_names_the_option(runner: CliRunner, tmp_path, args, 
     lo, hi = AS_OF_RANGE
     assert f"Invalid value for '--as-of': {year} is not in the range {lo}<=x<={hi}" \
         in res.output
+    assert res.stderr.startswith("corridor-geo: error: ")  # one line, as every user error
+    assert res.stderr.count("\n") == 1
     assert "Traceback" not in res.output
-    assert not isinstance(res.exception, Exception)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["batch", "--workers", "0", "s.yaml"], "Invalid value for '--workers': 0 is not in the "
+                                            "range x>=1."),
+    (["distances", "--format", "xml"], "Invalid value for '--format': 'xml' is not one of"),
+    (["catchments", "--out", "o"], "Missing option '--origins'."),
+])
+def test_bad_option_value_is_one_line_naming_the_option(runner: CliRunner, args, line):
+    """click's own checks of option values print one line too (they printed click's
+    usage hint, a blank line and "Error: ..."), like every other user error."""
+    res = runner.invoke(main, args)
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"corridor-geo: error: {line}")
+    assert res.stderr.count("\n") == 1

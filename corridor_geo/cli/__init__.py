@@ -2,8 +2,9 @@
 
 Each command lives in its own module under :mod:`corridor_geo.cli` and is imported
 only when invoked, so ``corridor-geo --help`` stays fast. Errors caused by user input
-(:class:`~corridor_geo.errors.CorridorGeoError`, missing or unreadable files) print one
-line on stderr and exit with code 2; no traceback unless ``--debug``.
+(:class:`~corridor_geo.errors.CorridorGeoError`, bad option values, missing or
+unreadable files) print one line on stderr and exit with code 2; no traceback unless
+``--debug``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,14 @@ class _LazyGroup(click.Group):
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except click.BadParameter as exc:
+            # a bad option value is user input like any other: one line naming the
+            # option as typed ("Invalid value for '--cell-size': nan is not a finite
+            # number."), exit 2; other usage errors keep click's usage hint
+            from corridor_geo.errors import ArgumentError
+
+            _fail(ArgumentError(exc.format_message()),
+                  debug=bool(ctx.obj and ctx.obj.get("debug")))
         except click.ClickException:
             raise
         except Exception as exc:  # the CLI's single error funnel
