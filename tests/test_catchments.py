@@ -538,7 +538,7 @@ def test_cell_size_beyond_the_memory_limit_is_one_error_before_allocating(tmp_pa
     finally:
         tracemalloc.stop()
     assert res.exit_code == 2, res.output
-    assert res.stderr.startswith("corridor-geo: error: cell_size_m=")
+    assert res.stderr.startswith("corridor-geo: error: --cell-size ")  # the option typed
     assert "more than the limit of 2 GiB" in res.stderr
     assert res.stderr.count("\n") == 1
     assert peak < 256 << 20, f"{peak / 2**20:.0f} MiB allocated before the refusal"
