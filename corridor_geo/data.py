@@ -58,7 +58,7 @@ from corridor_geo import settings
 from corridor_geo._args import check_path
 from corridor_geo._io import check_input_file
 from corridor_geo._repr import summary_html, summary_text
-from corridor_geo.errors import DataValidationError
+from corridor_geo.errors import ArgumentError, DataValidationError
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -461,6 +461,46 @@ def iter_observed_times(path: str | Path) -> Iterator[ObservedTimeRow]:
     while records:
         n += 1
         yield _validate(ObservedTimeRow, records.pop(), path=p, row=n)
+
+
+def check_observed_row(record: Mapping[str, Any], *, row: int, where: str = "observed",
+                       field_names: Mapping[str, str] | None = None) -> ObservedTimeRow:
+    """Validate one observed-times row given in memory (a DataFrame's row), as a file's.
+
+    Parameters
+    ----------
+    record
+        ``from``, ``to``, ``minutes`` and optionally ``year``, ``mode``, ``kind``.
+    row
+        1-based row number, for the message.
+    where
+        What the row belongs to, for the message.
+    field_names
+        The caller's name of a field, for the message (e.g. ``{"minutes":
+        "observed_min"}``).
+
+    Raises
+    ------
+    ArgumentError
+        Naming *where*, the row and the field, with what was expected.
+
+    Examples
+    --------
+    >>> check_observed_row({"from": "福田", "to": "深圳北", "minutes": 11}, row=1).minutes
+    11.0
+    >>> try:
+    ...     check_observed_row({"from": "福田", "to": "深圳北", "minutes": 0}, row=2)
+    ... except ValueError as exc:
+    ...     print(exc)
+    observed: row 2, field minutes: Input should be greater than or equal to 0.1; got 0
+    """
+    try:
+        return ObservedTimeRow.model_validate(dict(record))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "value"
+        field = (field_names or {}).get(field, field)
+        raise ArgumentError(f"{where}: row {row}, field {field}: {_describe(first)}") from None
 
 
 # --------------------------------------------------------------------------- helpers

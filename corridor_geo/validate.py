@@ -35,13 +35,11 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from corridor_geo import settings
 from corridor_geo._args import check_has, check_path, check_point
 from corridor_geo.corridor import point_id
-from corridor_geo.data import ObservedTimeRow, iter_observed_times
-from corridor_geo.data import _describe as describe_validation_error
+from corridor_geo.data import check_observed_row, iter_observed_times
 from corridor_geo.errors import (
     ArgumentError,
     DataValidationError,
@@ -393,14 +391,8 @@ def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
         for col in ("year", "mode"):
             v = rec.get(col)
             record[col] = None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
-        try:
-            row = ObservedTimeRow.model_validate(record)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first.get("loc", ())) or "value"
-            field = {"minutes": "observed_min"}.get(field, field)
-            raise ArgumentError(f"observed: row {n}, field {field}: "
-                                f"{describe_validation_error(first)}") from None
+        row = check_observed_row(record, row=n, where="observed",
+                                 field_names={"minutes": "observed_min"})
         if row.mode is not None and row.mode.lower() not in _MODES:
             raise ArgumentError(f"observed: row {n}, field mode: got {row.mode!r}; "
                                 f"expected one of {', '.join(_MODES)} or empty")
