@@ -1103,8 +1103,9 @@ def add_matrix_layer(
         if "name_en" in places.columns:
             names = dict(zip(places["id"], places["name_en"], strict=True))
     if cells.empty:
-        _add_unreachable_rows(legend_of(m), unreachable, matrix[pairs], names, name=name,
-                              layers={})
+        if not unreachable.empty:  # no pair at all (an empty matrix): no key either
+            _add_unreachable_rows(legend_of(m), unreachable, matrix[pairs], names,
+                                  name=name, layers={})
         return []
     geoms = []
     route = cells.geometry if "geometry" in cells.columns else [None] * len(cells)

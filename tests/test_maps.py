@@ -705,6 +705,19 @@ def test_matrix_with_no_reachable_pair_still_says_so():
          "Place A → Place B, Place B → Place A")]
 
 
+def test_matrix_with_no_pair_adds_no_key():
+    """An empty matrix, or one of self-pairs only, draws nothing and says nothing: the
+    map is the bare base map (it gained an empty "Key" box when unreachable pairs were
+    first counted in the key)."""
+    bare = maps.map_html(maps.base_map(tiles=None))
+    for cells in (pd.DataFrame({"from_id": [], "to_id": [], "mode": [], "minutes": []}),
+                  pd.DataFrame({"from_id": ["a"], "to_id": ["a"], "mode": ["drive"],
+                                "minutes": [0.0]})):
+        m = maps.base_map(tiles=None)
+        assert maps.add_matrix_layer(m, cells, places=_pair_places()) == []
+        assert maps.map_html(m) == bare
+
+
 def test_comparison_panel_counts_unreachable_pairs_apart():
     """A pair no longer reachable (change +inf) was counted "slower", one newly reachable
     (−inf) "faster", and one unreachable in both runs (NaN) left out of "of": the panel
