@@ -376,7 +376,8 @@ def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
     """Check a caller's observed-times frame as :func:`read_observed` checks a file's rows.
 
     Required columns ``from, to, observed_min``; each row validated by the file rows'
-    model (names non-empty, minutes 0.1-1440, year, ``mode`` one of the modes or empty).
+    model (names non-empty, minutes 0.1-1440, year, ``mode`` one of the modes or empty,
+    blanks stripped and lower-cased as in a file) and ``all_stops`` True or False.
     One :class:`~corridor_geo.errors.ArgumentError` naming the column or row and field.
     """
     missing = [c for c in ("from", "to", "observed_min") if c not in obs.columns]
@@ -386,6 +387,7 @@ def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
             "from, to, observed_min and optionally year, mode, all_stops (see read_observed)")
     if obs.empty:
         raise ArgumentError("observed: DataFrame has no rows")
+    modes: list[str | None] = []
     for n, rec in enumerate(obs.to_dict("records"), start=1):
         record = {"from": rec["from"], "to": rec["to"], "minutes": rec["observed_min"]}
         for col in ("year", "mode"):
@@ -396,9 +398,14 @@ def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
         if row.mode is not None and row.mode.lower() not in _MODES:
             raise ArgumentError(f"observed: row {n}, field mode: got {row.mode!r}; "
                                 f"expected one of {', '.join(_MODES)} or empty")
-    if "mode" in obs.columns:  # as read_observed: lower case, empty cells None
-        obs = obs.assign(mode=[m.lower() if isinstance(m, str) and m.strip() else None
-                               for m in obs["mode"]])
+        # as read_observed: the validated value (blanks stripped), lower case, empty None
+        modes.append(_MODE_OBJ.get(row.mode.lower()) if row.mode is not None else None)
+        stops = rec.get("all_stops", False)
+        if not isinstance(stops, bool | np.bool_):
+            raise ArgumentError(f"observed: row {n}, field all_stops: got {stops!r}; "
+                                "expected True or False")
+    if "mode" in obs.columns:
+        obs = obs.assign(mode=pd.Series(modes, index=obs.index, dtype=object))
     return obs
 
 
@@ -414,7 +421,8 @@ def validate_times(corridor: Any, observed: str | Path | pd.DataFrame, *,
         The :class:`~corridor_geo.corridor.Corridor`.
     observed
         Path of the user's CSV or a DataFrame with ``from, to, observed_min`` and
-        optionally ``year`` and ``mode`` (see :func:`read_observed`).
+        optionally ``year``, ``mode`` and ``all_stops`` (True or False), the columns of
+        :func:`read_observed`.
     network
         A prebuilt :class:`~corridor_geo.transit.MultimodalNetwork` used for the rows
         without a year (default: built from *corridor* with the default street network,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from _multimodal_toy import toy_corridor
@@ -378,6 +379,9 @@ def test_bad_rows_name_the_file_row_and_field_from_the_cli(tmp_path, row, field,
     ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0], "year": [1700]},
      "row 1, field year"),
     ({"from": [], "to": [], "observed_min": []}, "no rows"),
+    # "False" as text was read as True (a stopping train compared) without a word
+    ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0], "all_stops": ["False"]},
+     "row 1, field all_stops: got 'False'; expected True or False"),
 ])
 def test_bad_frame_is_one_argument_error(frame, message):
     # a DataFrame is checked as a file's rows are (was a bare KeyError / a nan row)
@@ -399,4 +403,20 @@ def test_frame_mode_in_any_case_is_read_as_the_file_would_be(tmp_path):
                           "mode": ["Rail"]})
     from_frame, _ = validate_times(c, frame, network=mm)
     assert from_frame["mode"].tolist() == ["rail"]
+    assert from_frame["modelled_min"].tolist() == from_file["modelled_min"].tolist()
+
+
+def test_frame_mode_with_blanks_is_read_as_the_file_would_be(tmp_path):
+    """" Rail " passed the frame's check (the row model strips blanks) but the frame kept
+    " rail ", which the comparison then refused as an unknown mode; a file's cell is
+    stripped. Both now give the rail comparison."""
+    c = toy_corridor()
+    mm = MultimodalNetwork.build(c, street=False, walk=False)
+    f = tmp_path / "obs.csv"
+    f.write_text('from,to,minutes,mode\nAlpha,Charlie,10," Rail "\n', encoding="utf-8")
+    from_file, _ = validate_times(c, f, network=mm)
+    frame = pd.DataFrame({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0],
+                          "mode": [" Rail "], "all_stops": [np.False_]})
+    from_frame, _ = validate_times(c, frame, network=mm)
+    assert from_file["mode"].tolist() == from_frame["mode"].tolist() == ["rail"]
     assert from_frame["modelled_min"].tolist() == from_file["modelled_min"].tolist()
