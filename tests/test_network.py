@@ -175,6 +175,20 @@ def test_cli_build_bad_numbers_name_the_option(tmp_path, args, message):
     assert not (tmp_path / "o").exists()
 
 
+def test_cli_build_help_shows_no_range_for_bbox():
+    """``--bbox`` (finite numbers, no bounds of their own) read "[x<=None]" in --help."""
+    from click.testing import CliRunner
+
+    from corridor_geo.cli import main
+
+    res = CliRunner().invoke(main, ["network", "build", "--help"])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if "--bbox" in ln)
+    assert "None" not in line, line
+    assert "[x" not in line, line
+    assert "Clip box in WGS84 degrees." in line
+
+
 @pytest.mark.parametrize("speed", [-40, 0, float("nan"), float("inf"), "fast", True])
 def test_bad_speeds_are_refused_before_routing(speed):
 

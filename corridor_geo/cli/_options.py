@@ -84,6 +84,12 @@ class FiniteFloat(click.FloatRange):
             self.fail(f"{value} is not a finite number.", param, ctx)
         return super().convert(rv, param, ctx)
 
+    def _describe_range(self) -> str:
+        # click's FloatRange describes no bounds as "x<=None" (shown in --help): no range
+        if self.min is None and self.max is None:
+            return ""
+        return str(super()._describe_range())
+
 
 #: A length or similar option that must be a finite number > 0.
 POSITIVE = FiniteFloat(min=0, min_open=True)
