@@ -395,16 +395,20 @@ def _check_grid_memory(net: Network, *, cell: float, radius: float, n_origins: i
     """Refuse a grid that would need more than :data:`MAX_GRID_MEMORY_BYTES`."""
     need, n_cells = _grid_memory_estimate(net, cell=cell, radius=radius, n_origins=n_origins)
     if need > MAX_GRID_MEMORY_BYTES:
-        factor = math.sqrt(need / MAX_GRID_MEMORY_BYTES)
+        at_least = cell * math.sqrt(need / MAX_GRID_MEMORY_BYTES)
+        if not math.isfinite(at_least):  # a cell so small that the estimate overflows:
+            # the memory grows as 1/cell², so 1 m cells tell the smallest size that fits
+            at_least = math.sqrt(_grid_memory_estimate(
+                net, cell=1.0, radius=radius, n_origins=n_origins)[0] / MAX_GRID_MEMORY_BYTES)
         raise ArgumentError(
             f"cell_size_m={cell:g} would need about {need / 2**30:,.1f} GiB for the grid "
             f"({n_cells:,.0f} cells), more than the limit of "
             f"{MAX_GRID_MEMORY_BYTES / 2**30:g} GiB (catchments.MAX_GRID_MEMORY_BYTES); "
-            f"use a cell size of at least {math.ceil(cell * factor):g} m")
+            f"use a cell size of at least {math.ceil(at_least):g} m")
 
 
 def _grid_memory_estimate(net: Network, *, cell: float, radius: float,
-                          n_origins: int) -> tuple[float, int]:
+                          n_origins: int) -> tuple[float, float]:
     """Bytes the grid method may hold at once, and the number of cells of its grid.
 
     Estimated before anything is allocated, as an upper bound on what the grid method
@@ -427,11 +431,19 @@ def _grid_memory_estimate(net: Network, *, cell: float, radius: float,
     if x.size == 0:
         return 0.0, 0
     margin = radius + cell
-    n_cells = (math.floor((float(x.max() - x.min()) + 2 * margin) / cell) + 2) * \
-        (math.floor((float(y.max() - y.min()) + 2 * margin) / cell) + 2)
+
+    def span(extent: float) -> float:
+        # cells along one axis; a cell size near the float limits (1e308 m, 1e-200 m)
+        # gives inf rather than an OverflowError
+        v = ((extent + 2 * margin) / cell if math.isfinite(2 * margin)
+             else (extent + 2 * radius) / cell + 2.0)
+        return float(math.floor(v) + 2) if math.isfinite(v) else math.inf
+
+    n_cells = span(float(x.max() - x.min())) * span(float(y.max() - y.min()))
     points = x.size + float(np.asarray(net.length_m, dtype=np.float64).sum()) / max(cell / 2, 50)
-    per_point = math.pi * (radius / cell + 1.5) ** 2
-    offsets = (2 * math.ceil(radius / cell) + 3) ** 2
+    per_point = math.pi * (radius / cell + 1.5) * (radius / cell + 1.5)
+    side = 2.0 * math.ceil(radius / cell) + 3 if math.isfinite(radius / cell) else math.inf
+    offsets = side * side
     need = (48.0 * n_cells + 12.0 * points * per_point + 16.0 * points
             + 48.0 * min(points, 20_000) * offsets + 8.0 * max(n_origins, 1) * x.size)
     return need, n_cells

@@ -567,6 +567,30 @@ def test_grid_memory_estimate_covers_what_the_grid_allocates():
     assert need > peak, (need / 2**20, peak / 2**20)
 
 
+def test_cell_sizes_near_the_float_limits_are_no_internal_error():
+    """``cell_size_m=1e-200`` (or ``--cell-size 1e-200``) raised OverflowError in the
+    grid-memory estimate ((radius/cell) ** 2) and 1e308 did too (2 * (radius + cell) is
+    inf, then math.floor): an internal error, exit 1. The tiny cell is now refused like
+    any too-small cell, with the same smallest size as 1 mm cells (the memory grows as
+    1/cell² below 100 m); the huge one is one cell wider than the network."""
+    import re
+
+    from corridor_geo.corridor import load_corridor
+    from corridor_geo.graph import load_network
+
+    net, corridor = load_network("default"), load_corridor()
+    hint = {}
+    for cell in (1e-3, 1e-200):
+        with pytest.raises(ArgumentError, match="would need about") as exc:
+            catchments(["core_dg_songshan_lake"], bands=[30], network=net, corridor=corridor,
+                       cell_size_m=cell)
+        hint[cell] = re.search(r"at least (\d+) m", str(exc.value)).group(1)
+    assert hint[1e-200] == hint[1e-3]
+    gdf = catchments(["core_dg_songshan_lake"], bands=[30], network=net, corridor=corridor,
+                     cell_size_m=1e308)
+    assert gdf["area_km2"].tolist() == [0.0]  # no cell's centre lies within the band
+
+
 def test_band_too_small_for_a_cell_is_one_clear_error(tmp_path):
     from click.testing import CliRunner
 
