@@ -35,6 +35,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from pydantic import TypeAdapter, ValidationError
 
 from corridor_geo import settings
 from corridor_geo._args import check_has, check_path, check_point
@@ -377,7 +378,8 @@ def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
 
     Required columns ``from, to, observed_min``; each row validated by the file rows'
     model (names non-empty, minutes 0.1-1440, year, ``mode`` one of the modes or empty,
-    blanks stripped and lower-cased as in a file) and ``all_stops`` True or False.
+    blanks stripped and lower-cased as in a file) and ``all_stops`` a boolean (as
+    pydantic reads one: ``"false"`` and ``0`` are False; NaN or ``"maybe"`` refused).
     One :class:`~corridor_geo.errors.ArgumentError` naming the column or row and field.
     """
     missing = [c for c in ("from", "to", "observed_min") if c not in obs.columns]
@@ -388,6 +390,8 @@ def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
     if obs.empty:
         raise ArgumentError("observed: DataFrame has no rows")
     modes: list[str | None] = []
+    stops: list[bool] = []
+    as_bool = TypeAdapter(bool)
     for n, rec in enumerate(obs.to_dict("records"), start=1):
         record = {"from": rec["from"], "to": rec["to"], "minutes": rec["observed_min"]}
         for col in ("year", "mode"):
@@ -400,12 +404,15 @@ def _check_observed_frame(obs: pd.DataFrame) -> pd.DataFrame:
                                 f"expected one of {', '.join(_MODES)} or empty")
         # as read_observed: the validated value (blanks stripped), lower case, empty None
         modes.append(_MODE_OBJ.get(row.mode.lower()) if row.mode is not None else None)
-        stops = rec.get("all_stops", False)
-        if not isinstance(stops, bool | np.bool_):
-            raise ArgumentError(f"observed: row {n}, field all_stops: got {stops!r}; "
-                                "expected True or False")
+        try:  # as pydantic reads a boolean: True/False, 1/0, "true"/"false", ...
+            stops.append(as_bool.validate_python(rec.get("all_stops", False)))
+        except ValidationError:
+            raise ArgumentError(f"observed: row {n}, field all_stops: got "
+                                f"{rec['all_stops']!r}; expected True or False") from None
     if "mode" in obs.columns:
         obs = obs.assign(mode=pd.Series(modes, index=obs.index, dtype=object))
+    if "all_stops" in obs.columns:
+        obs = obs.assign(all_stops=pd.Series(stops, index=obs.index, dtype=bool))
     return obs
 
 

@@ -379,9 +379,11 @@ def test_bad_rows_name_the_file_row_and_field_from_the_cli(tmp_path, row, field,
     ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0], "year": [1700]},
      "row 1, field year"),
     ({"from": [], "to": [], "observed_min": []}, "no rows"),
-    # "False" as text was read as True (a stopping train compared) without a word
-    ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0], "all_stops": ["False"]},
-     "row 1, field all_stops: got 'False'; expected True or False"),
+    # astype(bool) read any text or NaN as True (a stopping train compared) without a word
+    ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0], "all_stops": ["maybe"]},
+     "row 1, field all_stops: got 'maybe'; expected True or False"),
+    ({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0],
+      "all_stops": [float("nan")]}, "row 1, field all_stops: got nan"),
 ])
 def test_bad_frame_is_one_argument_error(frame, message):
     # a DataFrame is checked as a file's rows are (was a bare KeyError / a nan row)
@@ -407,7 +409,7 @@ def test_frame_mode_in_any_case_is_read_as_the_file_would_be(tmp_path):
 
 
 def test_frame_mode_with_blanks_is_read_as_the_file_would_be(tmp_path):
-    """" Rail " passed the frame's check (the row model strips blanks) but the frame kept
+    """The mode " Rail " passed the frame's check (the row model strips blanks) but the frame kept
     " rail ", which the comparison then refused as an unknown mode; a file's cell is
     stripped. Both now give the rail comparison."""
     c = toy_corridor()
@@ -420,3 +422,14 @@ def test_frame_mode_with_blanks_is_read_as_the_file_would_be(tmp_path):
     from_frame, _ = validate_times(c, frame, network=mm)
     assert from_file["mode"].tolist() == from_frame["mode"].tolist() == ["rail"]
     assert from_frame["modelled_min"].tolist() == from_file["modelled_min"].tolist()
+
+
+def test_frame_all_stops_text_is_read_as_a_boolean():
+    """all_stops "False" (text, e.g. a frame from a CSV read as str) was cast by
+    astype(bool) to True: the row was compared with the stopping service."""
+    from corridor_geo.validate import _check_observed_frame
+
+    frame = pd.DataFrame({"from": ["Alpha"] * 4, "to": ["Charlie"] * 4,
+                          "observed_min": [10.0] * 4,
+                          "all_stops": ["False", "true", 0, np.True_]})
+    assert _check_observed_frame(frame)["all_stops"].tolist() == [False, True, False, True]
