@@ -734,7 +734,8 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
     if len(stops) < 2:
         return None
     # dwell and start/stop rates of the rolling stock of the line holding most stops
-    main = max(links, key=lambda g: sum(s in g.index for s in stops)).spec
+    main_geom = max(links, key=lambda g: sum(s in g.index for s in stops))
+    main = main_geom.spec
     headway = headway_min.get(main.id, p.headway_min)
     prof = params.profile(main.mode)
     dwell = prof.dwell_min if p.dwell_min is None else p.dwell_min
@@ -786,7 +787,8 @@ def _through_service(p: ServicePattern, geoms: dict[str, _LinkGeom], *,
     return RailService(
         id=p.id, link_id=main.id, mode=main.mode, name=p.name, stops=tuple(stops),
         seg_km=tuple(seg_km), seg_min=tuple(seg_min), dwell_min=dwell,
-        headway_min=float(headway), cruise_kmh=float(main.cruise_kmh),
+        headway_min=float(headway),
+        cruise_kmh=float(main.cruise_kmh * main_geom.speed_factor),  # as a one-line service's
         distance_method=tuple(methods), coords=tuple(coords), direction=p.direction)
 
 

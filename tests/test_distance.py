@@ -124,6 +124,10 @@ def test_ogc_crs84_places_are_wgs84() -> None:
         pd.testing.assert_frame_equal(distance.distance_matrix(_gdf(crs=crs)), ref)
     with pytest.raises(DataValidationError, match="EPSG:4490"):
         distance.distance_matrix(_gdf(crs="EPSG:4490"))
+    # lon/lat degrees on another datum (NAD27 as OGC:CRS27 or EPSG:4267) are not WGS84
+    for other in ("OGC:CRS27", "EPSG:4267"):
+        with pytest.raises(DataValidationError, match="EPSG:4326"):
+            distance.distance_matrix(_gdf(crs=other))
 
 
 def test_unknown_id_and_bad_inputs() -> None:

@@ -296,3 +296,19 @@ def test_through_train_passing_a_junction_runs_along_both_lines():
     # the same track as the stopping train's two runs through Xiaojinkou
     stopping = svc["foguan_guanhui/through_huizhou_north"]
     assert stopping.distance_km("st_yunshan", "st_huizhou_north") == pytest.approx(11.14)
+
+
+def test_through_service_reports_its_line_speed_with_the_speed_factor():
+    # a one-line service reports its link's cruise speed times the link's speed factor;
+    # a through service (the 2021 Guangzhou East trains of suishen_icr) reported the
+    # unscaled speed of its line whatever the factor
+    from corridor_geo.corridor import load_corridor
+
+    specs = link_specs_from_corridor(load_corridor(as_of=2021), as_of=2021)
+    cruise = {sp.id: sp.cruise_kmh for sp in specs}
+    for f in (1.0, 0.5):
+        svc = {s.id: s for s in build_services(
+            specs, speed_factors={"suishen_icr": f, "gsh_xrl": f})}
+        assert svc["gsh_xrl/all"].cruise_kmh == pytest.approx(cruise["gsh_xrl"] * f)
+        assert svc["suishen_icr/gz_east_through"].cruise_kmh == pytest.approx(
+            cruise["suishen_icr"] * f)
