@@ -115,9 +115,12 @@ def reach_text(st: dict[str, Any]) -> str:
     --------
     >>> reach_text({"n_no_longer_reachable": 2, "n_newly_reachable": 0})
     ', 2 no longer reachable'
+    >>> reach_text({"n_newly_reachable": 1, "n_unreachable_both": 28})
+    ', 1 newly reachable, 28 unreachable in both'
     """
     parts = [f"{st[k]} {what}" for k, what in (("n_no_longer_reachable", "no longer reachable"),
-                                                ("n_newly_reachable", "newly reachable"))
+                                                ("n_newly_reachable", "newly reachable"),
+                                                ("n_unreachable_both", "unreachable in both"))
              if st.get(k)]
     return "".join(f", {p}" for p in parts)
 

@@ -798,3 +798,28 @@ def test_closed_expressway_is_removed_from_the_street_network(tmp_path):
     got = travel_times(drive, [peer_node], targets=[target])[0, 0]
     assert got == pytest.approx(nx.dijkstra_path_length(g, peer_node, target, weight="t"),
                                 rel=1e-9)
+
+
+def test_report_counts_pairs_unreachable_in_both_and_says_why(tmp_path):
+    """Pairs unreachable in both runs are counted and explained, not hidden in '0 faster'.
+
+    (A planner read "transit: 0 of 30 pairs faster" as "the new line does nothing for
+    transit" while 28 of the 30 pairs had no station in reach in either run.)
+    """
+    from corridor_geo.scenario import compare
+
+    common = {"origins": ["st_changping", "st_dongguan", "st_shenzhen"],
+              "modes": ["transit"], "bands": [15]}
+    base = _small(tmp_path, "base.yaml", **common)
+    closed = _small(tmp_path, "closed.yaml", edits={"close_links": ["guangshen_railway"]},
+                    **common)
+    c = compare(closed, closed, out=tmp_path / "both", progress=False)
+    assert c.summary["matrix_changes"]["transit"]["n_unreachable_both"] == 6
+    report = (tmp_path / "both" / "report.md").read_text()
+    assert "- transit: 0 of 6 pairs faster, 0 slower, 6 unreachable in both" in report
+    assert "Unreachable by transit: an end has no open railway station in reach" in report
+    assert "6 unreachable in both" in repr(c)
+    compare(base, base, out=tmp_path / "none", progress=False)
+    report = (tmp_path / "none" / "report.md").read_text()
+    assert "- transit: 0 of 6 pairs faster, 0 slower; no saving" in report
+    assert "Unreachable by" not in report

@@ -245,6 +245,18 @@ def _compare_report(comp: Comparison) -> str:
         best = f"largest saving {saving:.1f} min" if saving and saving > 0 else "no saving"
         out.append(f"- {mode}: {st['n_faster']} of {st['n_pairs']} pairs faster, "
                    f"{st['n_slower']} slower{reach_text(st)}; {best}")
+    rail_gaps = [m for m, st in comp.summary["matrix_changes"].items()
+                 if m in ("transit", "park_and_ride") and (
+                     st.get("n_unreachable_both") or st.get("n_no_longer_reachable")
+                     or st.get("n_newly_reachable"))]
+    if rail_gaps:
+        # say why, or "0 faster" reads as "the new line does nothing" (matrix.csv's
+        # access_method / egress_method give the reason per pair)
+        out += ["", f"Unreachable by {' and '.join(rail_gaps)}: an end has no open railway "
+                "station in reach (a walk of at most `max_walk_km`; park and ride drives to "
+                "its boarding station, up to `max_drive_leg_km`), or no rail route joins the "
+                "two ends' stations in that year (matrix.csv's access_method / "
+                "egress_method say which). No metro or bus layer is modelled."]
     out.append("")
     if len(changed):
         out += ["Largest changes (minutes; negative = faster in the scenario):", "",
