@@ -5,7 +5,9 @@
   background, bottom right. Rows tied to a layer follow its checkbox in the layer
   control (hidden while the layer is off); a row shared by several layers drawn alike
   (one band of several origins) shows while any of them is on. It opens folded when,
-  open, it would cover more than a quarter of the map (a narrow window).
+  open, it would cover more than a quarter of the map, or when the map's container is
+  narrower than :data:`FOLD_KEY_BELOW_PX` (a phone), so that the opening view is fitted
+  beside the folded key.
 * :class:`GroupedLayerControl` — Leaflet's layer control with the overlays ordered and
   headed by group ("Results", "Places", "Transport", "Context"); collapsed to its icon
   when it lists more than :data:`COLLAPSE_ABOVE` entries. A layer switched back on
@@ -13,6 +15,10 @@
 * :class:`ZoomButtons` — "result" and "corridor" buttons that fit the view to each.
   The opening view and the buttons fit beside the key (padded by its width), so the key
   hides nothing of what the map opens on.
+* :class:`PlaceLabels` — permanent, small name labels (Leaflet tooltips) that belong to a
+  layer (hidden with it) and are hidden below :data:`LABEL_MIN_ZOOM`.
+* :class:`FollowLayers` — shows a layer (not in the layer control) while any of its
+  owner layers is on (catchment origins follow their catchments).
 * :class:`InfoPanel` — a small text panel (e.g. a comparison's headline numbers).
 * :class:`PageStyle` — CSS for all of the above and a one-line attribution; the
   attribution's "sources" link opens the data sources (SOURCES.md) inside the page.
@@ -41,12 +47,16 @@ from corridor_geo._adapters import branca_children
 
 __all__ = [
     "COLLAPSE_ABOVE",
+    "FOLD_KEY_BELOW_PX",
     "GROUP_ORDER",
+    "LABEL_MIN_ZOOM",
+    "FollowLayers",
     "GroupedLayerControl",
     "InfoPanel",
     "Legend",
     "LegendRow",
     "PageStyle",
+    "PlaceLabels",
     "ZoomButtons",
     "circle_swatch",
     "gradient_line_swatch",
@@ -59,6 +69,10 @@ __all__ = [
 
 #: The layer control collapses to its icon when it lists more entries than this.
 COLLAPSE_ABOVE = 8
+#: The key opens folded when the map's container is narrower than this (CSS px).
+FOLD_KEY_BELOW_PX = 600
+#: Place labels are hidden below this zoom (the corridor-wide view opens at zoom 8-9.5).
+LABEL_MIN_ZOOM = 7.5
 #: Order of the overlay groups in the layer control.
 GROUP_ORDER = ("Results", "Places", "Transport", "Context")
 
@@ -186,11 +200,13 @@ class Legend(MacroElement):
                 return div;
             };
             ctl.addTo(map);
-            // in a small window (a phone) the key opens folded rather than cover more
-            // than a quarter of the map; its heading unfolds it
+            // in a narrow map (a phone) the key opens folded rather than cover part of
+            // the map, as it does when it would cover more than a quarter of it; its
+            // heading unfolds it. The map's container, not the page, decides.
             (function () {
                 var c = ctl.getContainer(), size = map.getSize();
-                if (c.offsetWidth * c.offsetHeight > size.x * size.y / 4) {
+                if (size.x < {{ this.fold_below_px }}
+                        || c.offsetWidth * c.offsetHeight > size.x * size.y / 4) {
                     c.querySelector("details").removeAttribute("open");
                 }
             })();
@@ -223,6 +239,7 @@ class Legend(MacroElement):
         self._name = "CorridorLegend"
         self.title = title
         self.fit_js = _FIT_JS
+        self.fold_below_px = FOLD_KEY_BELOW_PX
         self._rows = _Rows()
 
     def fit_bounds(self) -> list[list[float]] | None:
@@ -455,6 +472,79 @@ class ZoomButtons(MacroElement):
         ]
 
 
+class PlaceLabels(MacroElement):
+    """Permanent name labels at points, added to the layer this element is a child of.
+
+    Each label is a Leaflet tooltip (class ``cg-label``, no mouse events) beside its point
+    in the given direction (``"right"``, ``"left"``, ``"top"`` or ``"bottom"``) at
+    *offset* pixels from it; it shows and hides with its layer, and every label of the
+    map is hidden below :data:`LABEL_MIN_ZOOM`. *labels* are dicts with ``lat``,
+    ``lon``, ``html`` (already escaped by the caller), ``dir`` and ``offset``.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, layer) {
+            {{ this.labels|tojson }}.forEach(function (p) {
+                layer.addLayer(L.tooltip({permanent: true, interactive: false,
+                    direction: p.dir, offset: p.offset, opacity: 1,
+                    className: {{ this.class_name|tojson }}})
+                    .setLatLng([p.lat, p.lon]).setContent(p.html));
+            });
+            // far out, the labels would crowd each other: hide them (CSS on the container)
+            function byZoom() {
+                map.getContainer().classList.toggle("cg-labels-far",
+                                                    map.getZoom() < {{ this.min_zoom }});
+            }
+            map.on("zoomend", byZoom);
+            byZoom();
+        })({{ this.map_name }}, {{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: list[dict[str, Any]], *, map_name: str,
+                 class_name: str = "cg-label") -> None:
+        super().__init__()
+        self._name = "PlaceLabels"
+        self.labels = labels
+        self.map_name = map_name
+        self.class_name = class_name
+        self.min_zoom = LABEL_MIN_ZOOM
+
+
+class FollowLayers(MacroElement):
+    """Show the parent map's *layer* while any of *owners* is on (see module docstring).
+
+    Add it to the map after *layer* and *owners*; *layer* should have ``control=False``.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, layer, owners) {
+            function sync() {
+                var on = owners.some(function (o) { return map.hasLayer(o); });
+                if (on && !map.hasLayer(layer)) { map.addLayer(layer); }
+                if (!on && map.hasLayer(layer)) { map.removeLayer(layer); }
+            }
+            map.on("overlayadd overlayremove", sync);
+            sync();
+        })({{ this._parent.get_name() }}, {{ this.layer.get_name() }},
+           [{% for o in this.owners %}{{ o.get_name() }}, {% endfor %}]);
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: folium.FeatureGroup,
+                 owners: list[folium.FeatureGroup]) -> None:
+        super().__init__()
+        self._name = "FollowLayers"
+        self.layer = layer
+        self.owners = owners
+
+
 class InfoPanel(MacroElement):
     """A small panel of HTML (callers escape user text) in a map corner."""
 
@@ -517,6 +607,17 @@ _CSS = """
 .cg-panel td, .cg-panel th { padding: 0 4px; text-align: right; }
 .cg-panel td:first-child, .cg-panel th:first-child { text-align: left; }
 .cg-zoom a.cg-zoom-btn { width: auto; padding: 0 6px; font: bold 11px/30px sans-serif; }
+/* permanent place labels: small, unboxed text with a white halo, no pointer */
+.leaflet-tooltip.cg-label { background: rgba(255, 255, 255, 0.72); border: 0;
+  box-shadow: none; border-radius: 3px; padding: 0 3px; font: 600 11px/1.3 sans-serif;
+  color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
+.leaflet-tooltip.cg-label::before { display: none; }
+.leaflet-tooltip.cg-origin { background: #fff; border: 1.5px solid #000;
+  font-weight: bold; z-index: 1; }  /* over the platform labels */
+.cg-labels-far .leaflet-tooltip.cg-label { display: none; }
+.cg-origin-mark { display: inline-block; box-sizing: border-box; width: 16px;
+  height: 16px; border-radius: 50%; background: #000; border: 3px solid #fff;
+  box-shadow: 0 0 0 1.5px #000; }
 .cg-sources { display: none; position: absolute; z-index: 2000; left: 10%; right: 10%;
   top: 10%; bottom: 10%; overflow: auto; background: #fff; padding: 10px 14px;
   border-radius: 6px; box-shadow: 0 2px 12px rgba(0, 0, 0, 0.5); font: 12px sans-serif; }

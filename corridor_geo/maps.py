@@ -16,6 +16,11 @@ Reading at a glance:
   collapsed when it lists more than eight entries; scale bar bottom left; one
   attribution line whose "sources" link opens the data sources inside the page;
   tooltips only on features;
+* the ten core platforms carry permanent, small labels (short English names, e.g.
+  "Songshan Lake", placed apart; hidden with their layer and below zoom 7.5), and each
+  catchment origin a mark and a label, shown with its catchments;
+* in a map narrower than 600 px (a phone) the key opens folded and the view is fitted
+  beside it;
 * the plan axis (the length compared with the plan's ~180 km) is drawn and labelled;
   the axis through all ten cores is a separate layer, off by default.
 
@@ -70,11 +75,13 @@ from corridor_geo._args import (
 from corridor_geo._io import atomic_write_text
 from corridor_geo._map_assets import deterministic_ids, element_ids, install_offline_assets
 from corridor_geo._map_controls import (
+    FollowLayers,
     GroupedLayerControl,
     InfoPanel,
     Legend,
     LegendRow,
     PageStyle,
+    PlaceLabels,
     ZoomButtons,
     circle_swatch,
     gradient_line_swatch,
@@ -110,6 +117,7 @@ __all__ = [
     "corridor_map",
     "map_html",
     "save_map",
+    "short_names",
 ]
 
 #: Default simplification tolerance in metres (EPSG:4547).
@@ -653,14 +661,138 @@ def _station_modes(corridor: Any) -> dict[str, str]:
     return out
 
 
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def short_names(places: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Return the short English and Chinese name of each place, for map labels.
+
+    The short English name is the first Latin alias (``aliases``, ``;``-separated, as in
+    the bundled geodata) found in the English name, e.g. "Songshan Lake"; stations, and
+    places without such an alias, keep their English name without a parenthesised part
+    ("railway station" shortened to "station").
+    The short Chinese name is the first Chinese alias, else the Chinese name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> short_names(pd.DataFrame({"name_en": ["Dongguan Songshan Lake High-tech Zone"],
+    ...     "name_zh": ["东莞松山湖（高新区）"], "aliases": ["Songshan Lake;松山湖;Songshanhu"]}))
+    (['Songshan Lake'], ['松山湖'])
+    """
+    en_full = (places["name_en"] if "name_en" in places.columns
+               else pd.Series([""] * len(places), index=places.index))
+    zh_full = (places["name_zh"] if "name_zh" in places.columns
+               else pd.Series([""] * len(places), index=places.index))
+    aliases = (places["aliases"] if "aliases" in places.columns
+               else pd.Series([None] * len(places), index=places.index))
+    kinds = (places["kind"].astype(str) if "kind" in places.columns
+             else pd.Series([""] * len(places), index=places.index))
+    en: list[str] = []
+    zh: list[str] = []
+    for full_en, full_zh, al, kind in zip(en_full, zh_full, aliases, kinds, strict=True):
+        parts = [a.strip() for a in al.split(";") if a.strip()] if isinstance(al, str) else []
+        full_en = "" if _fmt(full_en) == "–" else str(full_en)
+        full_zh = "" if _fmt(full_zh) == "–" else str(full_zh)
+        e = None if kind in ("station", "interchange") else next(
+            (a for a in parts if not _has_cjk(a) and a.lower() in full_en.lower()), None)
+        z = next((a for a in parts if _has_cjk(a)), None)
+        en.append(e if e is not None
+                  else full_en.split(" (")[0].replace(" railway station", " station"))
+        zh.append(z if z is not None else full_zh)
+    return en, zh
+
+
+#: Zoom at which labels are placed apart (the corridor-wide view on a phone; wider views
+#: open at zoom 8.5-9.5, where every distance is larger).
+_LABEL_ZOOM = 8.0
+_LABEL_DIRECTIONS = ("right", "left", "top", "bottom")
+
+
+def _label_width_px(text: str) -> float:
+    """Estimated width of a label at 11 px (Latin ~6.3 px a character, CJK 11 px)."""
+    return sum(11.0 if _has_cjk(ch) else 6.3 for ch in text) + 8.0
+
+
+def _place_labels(lons: Sequence[float], lats: Sequence[float], texts: Sequence[str], *,
+                  radius: float, zoom: float = _LABEL_ZOOM) -> list[str]:
+    """Choose a side for each label so that labels and markers overlap least.
+
+    Greedy, in the given order, in Web Mercator pixels at *zoom*: each label takes the
+    first of right, left, top, bottom with the least overlap with the markers (squares of
+    side 2 × *radius*) and the labels already placed. Deterministic.
+    """
+    scale = 256 * 2 ** zoom
+    xs = [(lon + 180) / 360 * scale for lon in lons]
+    ys = [(1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * scale
+          for lat in lats]
+    gap, h = radius + 2, 15.0
+    obstacles = [(x - radius, y - radius, x + radius, y + radius)
+                 for x, y in zip(xs, ys, strict=True)]
+
+    def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        hh = min(a[3], b[3]) - max(a[1], b[1])
+        return w * hh if w > 0 and hh > 0 else 0.0
+
+    out = []
+    for i, (x, y, text) in enumerate(zip(xs, ys, texts, strict=True)):
+        w = _label_width_px(text)
+        boxes = {"right": (x + gap, y - h / 2, x + gap + w, y + h / 2),
+                 "left": (x - gap - w, y - h / 2, x - gap, y + h / 2),
+                 "top": (x - w / 2, y - gap - h, x + w / 2, y - gap),
+                 "bottom": (x - w / 2, y + gap, x + w / 2, y + gap + h)}
+        others = [o for j, o in enumerate(obstacles) if j != i]
+        best = min(_LABEL_DIRECTIONS, key=lambda d: (
+            sum(overlap(boxes[d], o) for o in others), _LABEL_DIRECTIONS.index(d)))
+        out.append(best)
+        obstacles.append(boxes[best])
+    return out
+
+
+def _label_specs(points: Sequence[shapely.Point], en: Sequence[str], *,
+                 radius: float, directions: Sequence[str] | None = None
+                 ) -> list[dict[str, Any]]:
+    """Return the :class:`PlaceLabels` entries of points named *en* (escaped here).
+
+    English only: a Chinese name would show as empty boxes wherever the browser has no
+    CJK font (headless Chromium here); tooltips and popups give it.
+    """
+    lons = [float(p.x) for p in points]
+    lats = [float(p.y) for p in points]
+    texts = list(en)
+    dirs = (list(directions) if directions is not None
+            else _place_labels(lons, lats, texts, radius=radius))
+    # Leaflet adds a 6 px margin on the label's side; the offset clears the marker
+    shift = max(radius - 4, 0)
+    offsets = {"right": [shift, 0], "left": [-shift, 0], "top": [0, -shift],
+               "bottom": [0, shift]}
+    out = []
+    for lon, lat, e, d in zip(lons, lats, en, dirs, strict=True):
+        out.append({"lat": round(lat, 5), "lon": round(lon, 5), "html": _esc(e), "dir": d,
+                    "offset": offsets[d]})
+    return out
+
+
 def add_places_layer(
     m: folium.Map,
     places: gpd.GeoDataFrame,
     *,
     uncertainty: bool = True,
     station_modes: dict[str, str] | None = None,
+    labels: bool = True,
+    unlabelled: Iterable[str] = (),
 ) -> list[folium.FeatureGroup]:
     """Add platforms, nodes and/or stations: one layer per ``kind``.
+
+    With ``labels=True`` every core platform (``kind == "core_platform"``) carries a
+    permanent, small label with its short English name (:func:`short_names`, e.g.
+    "Songshan Lake"; the Chinese name is in the tooltip) on the side where it overlaps
+    other labels and markers least; the labels belong to the "Core platforms" layer
+    (hidden with it) and are hidden below zoom 7.5. Places whose id is in *unlabelled*
+    get no label (``corridor_map`` passes the catchment origins, labelled by their
+    catchments).
 
     Markers are sized and coloured by kind (stations by the mode of the links serving
     them, if *station_modes* is given); their fill opacity and outline dash show the
@@ -748,6 +880,14 @@ def add_places_layer(
             tooltip=_tooltip(["name_en", "name_zh"], ["", ""]),
             popup=_popup(fields, aliases),
         ).add_to(fg)
+        if labels and kind == "core_platform":
+            skip = {str(u) for u in unlabelled}
+            keep_l = ~sub["id"].astype(str).isin(skip).to_numpy()
+            if keep_l.any():
+                en, _ = short_names(sub[keep_l])
+                specs = _label_specs(list(geoms[mask][keep_l]), en, radius=style["radius"])
+                fg.add_child(PlaceLabels(specs, map_name=m.get_name()),
+                             name="corridor_geo_place_labels")
         out.append(fg)
         line_modes = sorted({station_modes[i] for i in sub["id"] if i in station_modes},
                             key=lambda mo: _MODE_PRIORITY.index(mo)
@@ -890,6 +1030,7 @@ def add_catchments_layer(
     group_by: str = "band",
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
     fill_opacity: float = 0.25,
+    origins: gpd.GeoDataFrame | None = None,
 ) -> list[folium.FeatureGroup]:
     """Add travel-time catchment bands with a branca colour legend in minutes.
 
@@ -910,6 +1051,14 @@ def add_catchments_layer(
         Simplification tolerance in metres (EPSG:4547).
     fill_opacity
         Fill opacity of each band.
+    origins
+        Places (``id``, point geometry; ``name_en``, ``name_zh``, ``aliases`` when
+        present), WGS84, in which to look up each catchment's ``origin_id``: each origin
+        found is marked (a black dot in a white ring) and labelled with its short name
+        (:func:`short_names`) above it (beside it, inwards, near the west or east edge of
+        the catchments). The mark shows while any catchment layer of that
+        origin is on; the key has a "Catchment origin" row. ``corridor_map`` passes the
+        corridor's stations, nodes, platforms and districts.
 
     Examples
     --------
@@ -991,6 +1140,7 @@ def add_catchments_layer(
     else:
         keys.sort(key=lambda k: (str(k[0]), str(k[1])))
     out = []
+    origins_in: list[set[str]] = []  # the origin ids drawn in each layer
     legend = legend_of(m)
     # several modes' bands overlap in the same colours: only the first mode is on at
     # opening, the others wait in the layer control (and the key follows what is shown)
@@ -1023,6 +1173,9 @@ def add_catchments_layer(
         ).add_to(fg)
         fg.add_to(m)
         out.append(fg)
+        origins_in.append(set(cat["origin_id"].astype(str).to_numpy()[mask]))
+    if origins is not None:
+        _add_origin_marks(m, origins, cat, out, origins_in)
     if group_by == "origin":
         for b in bands:
             legend.add(LegendRow("Catchments (travel time)", swatch(b), f"≤ {b:g} min",
@@ -1033,6 +1186,71 @@ def add_catchments_layer(
                 f"same colours for all {n_origins} origins: one layer each, the tooltip "
                 "names the origin")))
     return out
+
+
+def _add_origin_marks(m: folium.Map, origins: gpd.GeoDataFrame, cat: gpd.GeoDataFrame,
+                      layers: list[folium.FeatureGroup],
+                      origins_in: list[set[str]]) -> None:
+    """Mark and label each catchment origin found in *origins* (see add_catchments_layer)."""
+    _require_gdf(origins, "origins", ["id"], geom_types=("Point",))
+    found = origins[~origins["id"].astype(str).duplicated()]
+    row_of = {str(i): k for k, i in enumerate(found["id"])}
+    en, _ = short_names(found)
+    ids = list(dict.fromkeys(cat["origin_id"].astype(str)))
+    bounds = _result_bounds(cat)
+    marked: list[folium.FeatureGroup] = []
+    for oid in ids:
+        k = row_of.get(oid)
+        if k is None or found.geometry.iloc[k] is None or found.geometry.iloc[k].is_empty:
+            continue  # e.g. an origin given as coordinates: not a known place
+        point = found.geometry.iloc[k]
+        owners = [fg for fg, held in zip(layers, origins_in, strict=True) if oid in held]
+        name = en[k] or oid
+        fg = folium.FeatureGroup(name=_esc(f"Origin: {name}"), control=False, show=True)
+        lat, lon = round(float(point.y), 5), round(float(point.x), 5)
+        folium.Marker([lat, lon], icon=folium.DivIcon(
+            html='<div class="cg-origin-mark"></div>', icon_size=(16, 16),
+            icon_anchor=(8, 8)), keyboard=False).add_to(fg)
+        fg.add_child(PlaceLabels(_label_specs([point], [name], radius=8,
+                                              directions=[_origin_side(point, bounds)]),
+                                 map_name=m.get_name(), class_name="cg-label cg-origin"),
+                     name="corridor_geo_origin_label")
+        fg.add_to(m)
+        m.add_child(FollowLayers(fg, owners))
+        marked.extend(owners)
+    if marked:
+        legend_of(m).add(LegendRow(
+            "Catchments (travel time)", '<span class="cg-origin-mark"></span>',
+            "Catchment origin", tuple(dict.fromkeys(marked))))
+
+
+def _origin_side(point: shapely.Point,
+                 bounds: tuple[float, float, float, float] | None) -> str:
+    """Return the side of an origin's label: above it, or inwards near an edge.
+
+    Near the west or east edge of what the map opens on, a label centred above the
+    origin would be cut by the edge of the map.
+    """
+    if bounds is None or bounds[2] <= bounds[0]:
+        return "top"
+    where = (float(point.x) - bounds[0]) / (bounds[2] - bounds[0])
+    return "right" if where < 0.15 else "left" if where > 0.85 else "top"
+
+
+def _origin_places(corridor: Any) -> gpd.GeoDataFrame | None:
+    """Return the corridor's named points (platforms, nodes, stations, districts), or None."""
+    frames = []
+    for attr in ("platforms", "nodes", "stations", "districts"):
+        f = getattr(corridor, attr, None)
+        if isinstance(f, gpd.GeoDataFrame) and len(f) and "id" in f.columns:
+            cols = [c for c in ("id", "name_en", "name_zh", "aliases") if c in f.columns]
+            f = f[[*cols, f.geometry.name]]
+            if f.geometry.name != "geometry":
+                f = f.rename_geometry("geometry")
+            frames.append(f[f.geometry.geom_type == "Point"].to_crs(settings.WGS84))
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=settings.WGS84)
 
 
 def _has_area(frame: gpd.GeoDataFrame) -> np.ndarray:
@@ -1596,10 +1814,14 @@ def corridor_map(
     cat_tol = (None if simplify_tolerance_m is None
                else max(simplify_tolerance_m, CATCHMENT_SIMPLIFY_TOLERANCE_M))
     result_frames: list[Any] = []
+    origin_places = _origin_places(corridor) if catchments is not None else None
+    marked_origins: set[str] = set()
     if catchments is not None:
         add_catchments_layer(m, catchments, group_by=catchments_group_by,
-                             simplify_tolerance_m=cat_tol)
+                             simplify_tolerance_m=cat_tol, origins=origin_places)
         result_frames.append(catchments)
+        if origin_places is not None and "origin_id" in catchments.columns:
+            marked_origins = set(catchments["origin_id"].astype(str))
     if difference is not None:
         add_difference_layer(m, _with_origin_names(difference, corridor),
                              simplify_tolerance_m=cat_tol)
@@ -1633,7 +1855,9 @@ def corridor_map(
         add_matrix_layer(m, matrix, places=lookup, simplify_tolerance_m=simplify_tolerance_m)
         result_frames.append(_matrix_extent(matrix, lookup))
     if places is not None:
-        add_places_layer(m, places, station_modes=_station_modes(corridor))
+        # an origin's own label (with its catchments) replaces its platform label
+        add_places_layer(m, places, station_modes=_station_modes(corridor),
+                         unlabelled=marked_origins)
     result_bounds = _result_bounds(*result_frames)
     targets = []
     if result_bounds is not None:

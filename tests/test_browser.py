@@ -668,3 +668,81 @@ def test_key_rows_shared_by_origins_and_unreachable_pairs(browser):
     # the unreachable pair's row goes with its mode's lines
     _toggle_overlay(driver, f"Travel times: {mode_label('drive')}")
     assert unreachable not in driver.execute_script(_KEY_ROWS_JS)
+
+
+# --------------------------------------------------------------------------------------
+# Phones and narrow maps: the key starts folded, the corridor fits, the places are named.
+# --------------------------------------------------------------------------------------
+
+_GLANCE_JS = """
+    const b = arguments[0];
+    const m = window[document.querySelector('.folium-map').id];
+    const key = document.querySelector('.cg-legend');
+    const k = key.getBoundingClientRect();
+    const size = m.getSize();
+    const labels = Array.from(document.querySelectorAll('.leaflet-tooltip.cg-label'))
+        .filter(e => e.offsetParent !== null)
+        .map(e => { const r = e.getBoundingClientRect();
+                    return [e.textContent, r.left, r.top, r.right, r.bottom]; });
+    const overlaps = [];
+    for (let i = 0; i < labels.length; i++) {
+        for (let j = i + 1; j < labels.length; j++) {
+            const a = labels[i], c = labels[j];
+            if (a[1] < c[3] && c[1] < a[3] && a[2] < c[4] && c[2] < a[4]) {
+                overlaps.push([a[0], c[0]]); }
+        }
+    }
+    const view = m.getBounds();
+    return {open: key.querySelector('details').open, key: k.width * k.height,
+            map: [size.x, size.y], labels: labels.map(l => l[0]), overlaps: overlaps,
+            inside: view.contains(L.latLngBounds([[b[1], b[0]], [b[3], b[2]]])),
+            zoom: m.getZoom()};"""
+
+
+def _open_as(driver, url, *, width, height, mobile):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 3 if mobile else 1,
+        "mobile": mobile})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": mobile})
+    try:
+        driver.get(url)
+        WebDriverWait(driver, 60).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
+        driver.execute_script("return new Promise(r => setTimeout(r, 700))")
+    finally:
+        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+
+
+def test_phone_opens_on_the_corridor_with_the_key_folded_and_places_named(browser):
+    """On a phone (390 × 844, mobile emulation) the key was open and covered the Shenzhen
+    half of the corridor (21 % of the map, under the quarter rule): it now starts folded
+    in any map narrower than 600 px, the view fits the whole corridor, and the ten core
+    platforms carry labels that do not overlap (there were none: names only on hover).
+    At 1366 × 768 the key is open and the labels are there too."""
+    from corridor_geo.corridor import load_corridor
+
+    root, base, driver = browser
+    corridor = load_corridor()
+    bounds = list(corridor.polygon.bounds)
+    (root / "glance").mkdir(exist_ok=True)
+    maps.save_map(maps.corridor_map(corridor, tiles=None), root / "glance" / "map.html")
+    # the map's container decides, not the page: a 500 px map in a wide window folds too
+    maps.save_map(maps.corridor_map(corridor, tiles=None, width=500),
+                  root / "glance" / "narrow.html")
+    url = base + "glance/"
+    for name, (w, h, mobile), folded in (("map", (390, 844, True), True),
+                                         ("map", (1366, 768, False), False),
+                                         ("narrow", (1366, 768, False), True)):
+        _open_as(driver, url + f"{name}.html", width=w, height=h, mobile=mobile)
+        (root / "glance" / f"{name}_{w}.png").write_bytes(driver.get_screenshot_as_png())
+        seen = driver.execute_script(_GLANCE_JS, bounds)
+        what = (name, w, seen)
+        assert seen["open"] is not folded, what
+        if folded:
+            assert seen["key"] < 0.02 * seen["map"][0] * seen["map"][1], what
+        assert seen["inside"], what  # the whole corridor is in view
+        assert sorted(seen["labels"]) == sorted(
+            maps.short_names(corridor.platforms)[0]), what
+        assert seen["overlaps"] == [], what

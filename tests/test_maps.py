@@ -90,7 +90,7 @@ def test_corridor_map_has_every_layer_and_attribution(corridor, catchments):
     assert {"Catchments (travel time)", "Travel times (minutes)", "Scenario change",
             "Places", "Transport", "Context"} <= sections
     # every overlay has a row in the key (layer rows follow the layer control)
-    assert {r.layer.layer_name for r in key.rows if r.layer is not None} == set(names)
+    assert {fg.layer_name for r in key.rows for fg in r.layers} == set(names)
     # names in both languages in the platform data
     props = [f["properties"] for p in _geojson_payloads(html) for f in p["features"]]
     assert {"name_en": "Songshan Lake", "name_zh": "松山湖"}.items() <= next(
@@ -748,3 +748,117 @@ def test_comparison_panel_counts_unreachable_pairs_apart():
                                       matrix_changes=changes.iloc[[0, 1, 5]])
     assert "<td>transit</td><td>1</td><td>1</td><td>3</td>" in panel.html
     assert "reachable" not in panel.html
+
+
+# --------------------------------------------------------------------------------------
+# Labels at a glance: core platforms named on the map, catchment origins marked.
+# --------------------------------------------------------------------------------------
+
+_LABELS_RE = re.compile(
+    r"\(function \(map, layer\) \{\s*(\[.*?\])\.forEach\(.*?className: (\"[^\"]*\")\}\)"
+    r".*?\}\)\((map_[0-9a-f]+), (feature_group_[0-9a-f]+)\);", re.DOTALL)
+
+
+def _labels(html: str) -> list[tuple[str, dict, str]]:
+    """(class name, label entry, JavaScript name of the layer holding it) of every label."""
+    return [(json.loads(cls), entry, layer) for block, cls, _, layer in _LABELS_RE.findall(html)
+            for entry in json.loads(block)]
+
+
+#: The short names a planner knows the ten bundled cores by (first alias of each).
+_BUNDLED_SHORT = {
+    "core_gz_pazhou": "Pazhou", "core_gz_utown_iic": "University Town",
+    "core_gz_science_city": "Science City", "core_gz_knowledge_city": "Knowledge City",
+    "core_dg_songshan_lake": "Songshan Lake", "core_dg_binhaiwan": "Binhaiwan",
+    "core_sz_airport_new_town": "Airport New Town", "core_sz_hitech_zone": "Hi-tech Zone",
+    "core_sz_banxuegang": "Bantian-Xuegang", "core_sz_bio_valley": "Bio-Valley",
+}
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from corridor_geo.corridor import load_corridor
+
+    return load_corridor()
+
+
+def test_every_core_platform_is_labelled_on_the_corridor_map(bundled):
+    """The demo map named no place until hovered (0 ``.leaflet-tooltip`` at any zoom):
+    each of the ten cores now has a permanent label, its short name, at its point, in the
+    "Core platforms" layer (hidden with it); the page is the same bytes on every run."""
+    html = maps.map_html(maps.corridor_map(bundled, tiles=None))
+    labels = _labels(html)
+    assert len(labels) == 10
+    layer = _overlay_vars(html)["Core platforms"]
+    assert {lay for _, _, lay in labels} == {layer}
+    assert {cls for cls, _, _ in labels} == {"cg-label"}
+    point = {(round(g.y, 5), round(g.x, 5)): i for i, g in
+             zip(bundled.platforms["id"], bundled.platforms.geometry, strict=True)}
+    named = {point[(e["lat"], e["lon"])]: e["html"] for _, e, _ in labels}
+    assert named == _BUNDLED_SHORT
+    assert {e["dir"] for _, e, _ in labels} <= {"right", "left", "top", "bottom"}
+    assert "L.tooltip({permanent: true, interactive: false" in html
+    assert html == maps.map_html(maps.corridor_map(bundled, tiles=None))
+
+
+def test_labels_can_be_left_out_and_are_escaped():
+    p = gpd.GeoDataFrame({"id": ["a", "b"], "name_en": ["<b>A</b> (x)", "B"],
+                          "name_zh": ["甲", "乙"], "kind": ["core_platform"] * 2,
+                          "confidence": ["high", "high"]},
+                         geometry=[shapely.Point(113.3, 23.1), shapely.Point(113.31, 23.1)],
+                         crs="EPSG:4326")
+    m = maps.base_map(tiles=None)
+    maps.add_places_layer(m, p)
+    labels = _labels(maps.map_html(m))
+    assert sorted(e["html"] for _, e, _ in labels) == ["&lt;b&gt;A&lt;/b&gt;", "B"]
+    # 0.01° apart (4 px at zoom 8): the second label takes the other side
+    assert [e["dir"] for _, e, _ in labels] == ["right", "left"]
+    m = maps.base_map(tiles=None)
+    maps.add_places_layer(m, p, labels=False)
+    assert _labels(maps.map_html(m)) == []
+
+
+def test_short_names_from_aliases_and_names(bundled):
+    en, zh = maps.short_names(bundled.platforms)
+    assert dict(zip(bundled.platforms["id"], en, strict=True)) == _BUNDLED_SHORT
+    assert zh[list(bundled.platforms["id"]).index("core_dg_songshan_lake")] == "松山湖"
+    st = bundled.stations[bundled.stations["id"] == "st_gz_south"]
+    assert maps.short_names(st)[0] == ["Guangzhou South station"]
+
+
+def test_catchment_origins_are_marked_and_labelled(corridor):
+    """A catchment map did not show where its catchments start: each origin now has a
+    mark and a label (its name), shown while its catchment layers are on."""
+    cat = synthetic_catchments(n_origins=2, bands=(30, 60))
+    origins = {"core_gz_tianhe": (23.175, 113.392, "Tianhe Smart City"),
+               "core_gz_pazhou": (23.1, 113.37, "Pazhou Internet Innovation Cluster")}
+    for group_by in ("band", "origin"):
+        m = maps.corridor_map(corridor, catchments=cat, tiles=None,
+                              catchments_group_by=group_by)
+        html = maps.map_html(m)
+        labels = _labels(html)
+        origin_labels = {(e["lat"], e["lon"]): e["html"] for cls, e, _ in labels
+                         if cls == "cg-label cg-origin"}
+        assert origin_labels == {(lat, lon): name for lat, lon, name in origins.values()}
+        # the origins' own platform labels give way to the origin labels
+        platform_labels = [e["html"] for cls, e, _ in labels if cls == "cg-label"]
+        assert len(platform_labels) == len(corridor.platforms) - 2
+        assert not {n for *_, n in origins.values()} & set(platform_labels)
+        for lat, lon, _ in origins.values():
+            assert re.search(rf"L\.marker\(\s*\[{lat}, {lon}\]", html), (lat, lon)
+        assert html.count("L.marker(") == 2  # one mark per origin, in either grouping
+        # each origin's layer follows the catchment layers holding it
+        catchment_vars = {v for k, v in _overlay_vars(html).items() if "atchment" in k}
+        follows = re.findall(r"\[((?:feature_group_[0-9a-f]+, )+)\]\);", html)
+        assert len(follows) == 2
+        for f in follows:
+            assert set(f.rstrip(", ").split(", ")) <= catchment_vars
+        assert any(r.label.startswith("Catchment origin") for r in _legend(m).rows)
+
+
+def test_catchment_origins_unknown_to_the_corridor_are_not_marked(corridor):
+    cat = synthetic_catchments(n_origins=1, bands=(30,)).assign(origin_id="pt_113.4_23.2")
+    html = maps.map_html(maps.corridor_map(corridor, catchments=cat, tiles=None))
+    assert "cg-origin-mark\\" not in html
+    assert len([1 for cls, _, _ in _labels(html) if cls == "cg-label"]) == len(
+        corridor.platforms)
