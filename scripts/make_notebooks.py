@@ -357,9 +357,11 @@ CATCHMENTS: list[_Cell] = [
     (`export_gtfs`, or `corridor-geo export-gtfs`), and an operator's feed read back
     (`read_gtfs`) to replace the model on the lines it covers:
     `cg.MultimodalNetwork.build(corridor, timetable=read_gtfs(...))`, `matrix --gtfs` or a
-    scenario's `timetable:` key.
+    scenario's `timetable:` key. Reading a feed needs the optional gtfs-kit
+    (`pip install "corridor_geo[gtfs]"`); without it the read-back below is skipped.
     """),
     _code("""
+    import importlib.util
     import tempfile
     from pathlib import Path
 
@@ -367,9 +369,14 @@ CATCHMENTS: list[_Cell] = [
 
     feed = export_gtfs(mm.services, Path(tempfile.mkdtemp()) / "model_gtfs.zip",
                        stations=mm.stations)
-    back = read_gtfs(feed, corridor=corridor)
-    one_way = sum(s.direction == "forward" for s in back)
-    print(f"{feed.name}: {len(back)} services read back, {one_way} of them one-way")
+    print(f"wrote {feed.name}: {len(mm.services)} services")
+    if importlib.util.find_spec("gtfs_kit") is None:  # reading a feed needs the gtfs extra
+        print('reading it back skipped: gtfs-kit is not installed '
+              '(pip install "corridor_geo[gtfs]")')
+    else:
+        back = read_gtfs(feed, corridor=corridor)
+        one_way = sum(s.direction == "forward" for s in back)
+        print(f"{len(back)} services read back, {one_way} of them one-way")
     """),
 ]
 

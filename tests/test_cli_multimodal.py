@@ -191,3 +191,21 @@ def test_validate_gtfs_table_json_and_bad_feed(tmp_path):
     r = CliRunner().invoke(main, ["--quiet", "validate-gtfs", str(tmp_path / "none.zip")])
     assert r.exit_code == 2
     assert "none.zip" in r.output
+
+
+def test_matrix_table_footnotes_only_the_methods_it_shows():
+    # the fallback footnote was printed under every table, also when every leg used the
+    # street network; now each footnote explains a method that occurs in the table
+    r = _run("matrix", "--mode", "drive", "--from", "core_gz_pazhou", "--to",
+             "core_sz_hitech_zone")
+    assert r.exit_code == 0, r.output
+    assert "drive_network" in r.output
+    assert "fallback" not in r.output
+    assert "no_station_in_reach" not in r.output
+    assert len(r.output.strip().splitlines()) == 2  # header and the row, no footnote
+    r = _run("matrix", "--mode", "drive", "--from", "core_gz_pazhou", "--to",
+             "core_sz_hitech_zone", "--no-streets")
+    assert r.exit_code == 0, r.output
+    assert r.output.strip().splitlines()[-1] == (
+        "(drive_fallback: straight-line distance × circuity, no street network)")
+    assert "walk_fallback" not in r.output

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -135,3 +136,35 @@ def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch: pytest.Monke
     if path.name == "03_scenarios.ipynb":  # run_scenario(out="out/...") wrote into the cwd
         summary = json.loads((work / "out" / "baseline_2025" / "summary.json").read_text())
         assert summary["scenario"]["name"] == "baseline_2025"
+
+
+def _gtfs_cell(gen: ModuleType) -> str:
+    cells = [src for kind, src in gen.NOTEBOOKS["02_catchments_and_travel_times.ipynb"]
+             if kind == "code" and "read_gtfs" in src]
+    assert len(cells) == 1
+    return str(cells[0])
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["without_gtfs_kit", "with_gtfs_kit"])
+def test_gtfs_cell_runs_on_a_plain_install(installed: bool, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]):
+    # notebook 02's GTFS cell: gtfs-kit is an extra (corridor_geo[gtfs]), and the README
+    # says the notebooks run top to bottom on a plain install; without it the read-back
+    # is skipped with a note (it raised ArgumentError: "... needs the optional package
+    # gtfs-kit"), with it the feed is read back
+    import corridor_geo as cg
+
+    if installed:
+        pytest.importorskip("gtfs_kit")
+    else:
+        monkeypatch.setitem(sys.modules, "gtfs_kit", None)  # find_spec -> None
+    corridor = cg.load_corridor()
+    mm = cg.MultimodalNetwork.build(corridor, street=False, walk=False)
+    exec(_gtfs_cell(_generator()), {"mm": mm, "corridor": corridor})
+    out = capsys.readouterr().out
+    assert f"wrote model_gtfs.zip: {len(mm.services)} services" in out
+    if installed:
+        assert f"{len(mm.services)} services read back" in out
+    else:
+        assert "reading it back skipped: gtfs-kit is not installed" in out
+        assert 'pip install "corridor_geo[gtfs]"' in out

@@ -121,9 +121,12 @@ def matrix(mode: str, origins: list[Any], destinations: list[Any],
                 "egress_method", "board", "alight"]
         with pd.option_context("display.max_rows", None, "display.width", 250):
             click.echo(tab[cols].to_string(index=False))
-        click.echo("(*_fallback: straight-line distance × circuity, no street network; "
-                   "times in minutes)")
+        # a footnote only for the methods that occur in the table
         used = set(tab["access_method"]) | set(tab["egress_method"])
+        fallbacks = sorted(m for m in used if str(m).endswith("_fallback"))
+        if fallbacks:
+            click.echo(f"({', '.join(fallbacks)}: straight-line distance × circuity, no "
+                       "street network)")
         for key, text in UNREACHABLE_METHODS.items():
             if key in used:
                 click.echo(f"({key}: {text})")
