@@ -172,6 +172,19 @@ def test_batch_without_scenarios(tmp_path):
                            contains="at least one scenario")
 
 
+@pytest.mark.parametrize("out", [None, "out"])
+def test_run_with_several_scenarios_suggests_batch(tmp_path, out):
+    # click said "Usage: ... / Try ... / (blank) / Error: Got unexpected extra argument
+    # (b.yaml)" on four lines; now one line naming the batch command that runs them all
+    a, b = _scenario(tmp_path, GOOD, "a.yaml"), _scenario(tmp_path, GOOD, "b.yaml")
+    args = ["run", str(a), str(b)] + (["--out", str(tmp_path / out)] if out else [])
+    err = _assert_one_line_error(_cli(*args))
+    hint = f"corridor-geo batch {a} {b} --out {tmp_path / out if out else 'DIR'}"
+    assert err == (f"corridor-geo: error: run takes one scenario file, got 2 ({a} {b}); "
+                   f"to run several: {hint}")
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]
+
+
 def test_check_flag_validates_without_writing(tmp_path):
     p = _scenario(tmp_path, GOOD)
     r = CliRunner().invoke(main, ["run", str(p), "--check"], catch_exceptions=False)

@@ -35,7 +35,7 @@ def _quiet(ctx: click.Context) -> bool:
     return bool(ctx.find_root().obj and ctx.find_root().obj.get("quiet"))
 
 
-@click.command()
+@click.command(context_settings={"allow_extra_args": True})
 @click.argument("scenario", metavar="SCENARIO.yaml")
 @click.option("--out", "out_dir", metavar="DIR", default=None,
               help="Output folder, written as a whole (nothing half-written on failure); "
@@ -54,6 +54,8 @@ def run(ctx: click.Context, scenario: str, out_dir: str | None, overwrite: bool,
     Writes map.html, catchments.gpkg, matrix.csv, summary.json, report.md (with PNG
     plots) and run.log to DIR. Bad input gives one line and exit code 2.
     """
+    if ctx.args:  # extra arguments are let through to be refused here, in one line
+        _several_scenarios(scenario, ctx.args, out_dir)
     from corridor_geo.scenario import Scenario, run_scenario
     from corridor_geo.scenario.run import scenario_timetable
 
@@ -69,6 +71,18 @@ def run(ctx: click.Context, scenario: str, out_dir: str | None, overwrite: bool,
     result = run_scenario(s, out=out, progress=settings.progress, overwrite=overwrite)
     if not _quiet(ctx):
         click.echo(f"{s.name}: wrote {result.out} ({', '.join(result.files)})")
+
+
+def _several_scenarios(scenario: str, extra: list[str], out_dir: str | None) -> None:
+    """Refuse ``run a.yaml b.yaml``: one line naming ``batch``, which runs several."""
+    import shlex
+
+    from corridor_geo.errors import ArgumentError
+
+    files = [scenario, *extra]
+    hint = shlex.join(["corridor-geo", "batch", *files, "--out", out_dir or "DIR"])
+    raise ArgumentError(f"run takes one scenario file, got {len(files)} "
+                        f"({' '.join(files)}); to run several: {hint}")
 
 
 @click.command()
