@@ -6,6 +6,7 @@ nothing written to the output folder.
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -185,6 +186,40 @@ def test_run_with_several_scenarios_suggests_batch(tmp_path, out):
     assert sorted(q.name for q in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]
 
 
+def test_run_refuses_to_replace_another_scenarios_outputs(tmp_path):
+    # a folder corridor_geo wrote for scenario 't' was silently replaced by the outputs
+    # of scenario 'other'; now that needs --overwrite, and a rerun of 't' replaces as before
+    import json
+
+    a = _scenario(tmp_path, GOOD, "a.yaml")
+    b = _scenario(tmp_path, {**GOOD, "name": "other", "bands": [15]}, "b.yaml")
+    out = tmp_path / "out"
+
+    def written() -> tuple[str, list[float]]:
+        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))["scenario"]
+        return s["name"], s["bands"]
+
+    assert _cli("run", str(a), "--out", str(out)).exit_code == 0
+    before = written()
+    err = _assert_one_line_error(_cli("run", str(b), "--out", str(out)))
+    assert err == (f"corridor-geo: error: output directory {out} holds the outputs of "
+                   "scenario 't' (a.yaml), not of 'other' (b.yaml); nothing was written. "
+                   "Choose another folder, or use --overwrite (overwrite=True) to replace "
+                   "them")
+    assert written() == before == ("t", [20])
+    # the same scenario again, and the same file with another name: replaced
+    a.write_text(yaml.safe_dump({**GOOD, "bands": [25]}), encoding="utf-8")
+    assert _cli("run", str(a), "--out", str(out)).exit_code == 0
+    assert written() == ("t", [25])
+    a.write_text(yaml.safe_dump({**GOOD, "name": "t2"}), encoding="utf-8")
+    assert _cli("run", str(a), "--out", str(out)).exit_code == 0
+    assert written() == ("t2", [20])
+    r = _cli("run", str(b), "--out", str(out), "--overwrite")
+    assert r.exit_code == 0, r.stderr
+    assert written() == ("other", [15])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
 def test_check_flag_validates_without_writing(tmp_path):
     p = _scenario(tmp_path, GOOD)
     r = CliRunner().invoke(main, ["run", str(p), "--check"], catch_exceptions=False)
@@ -283,3 +318,28 @@ def test_compare_summary_is_per_band_not_summed():
     many = [dict(rows[0], origin_id=f"o{i}") for i in range(4)]
     assert _band_lines(many) == ["  drive 30 min: gained 40.0 km², lost 0.0 km² "
                                  "(added up over 4 origins; see catchment_changes.csv)"]
+
+
+def test_run_refuses_to_replace_a_comparison(tmp_path):
+    # a folder compare wrote (summary.json names base and scenario) is no run's to replace
+    import json
+
+    from corridor_geo._io import write_manifest
+    from corridor_geo.scenario import Scenario
+    from corridor_geo.scenario.run import check_same_scenario
+
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / "summary.json").write_text(json.dumps(
+        {"base": {"name": "t"}, "scenario": {"name": "hsr"}}), encoding="utf-8")
+    write_manifest(out)
+    s = Scenario.from_yaml(_scenario(tmp_path, GOOD))
+    from corridor_geo.errors import OutputDirError
+
+    with pytest.raises(OutputDirError, match=re.escape(
+            "holds the outputs of the comparison of scenario 'hsr' with 't', not of 't' "
+            "(s.yaml)")):
+        check_same_scenario(out, s)
+    check_same_scenario(out, s, overwrite=True)
+    (out / "summary.json").write_text("{", encoding="utf-8")  # unreadable: no scenario named
+    check_same_scenario(out, s)

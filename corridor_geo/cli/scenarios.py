@@ -42,7 +42,8 @@ def _quiet(ctx: click.Context) -> bool:
                    "a non-empty folder corridor_geo did not write is refused.")
 @click.option("--overwrite", is_flag=True,
               help="Write into a non-empty folder corridor_geo did not write: only files "
-                   "listed in its manifest are replaced, others are kept.")
+                   "listed in its manifest are replaced, others are kept. Also needed to "
+                   "replace the outputs of another scenario or of a comparison.")
 @click.option("--check", is_flag=True,
               help="Only validate the scenario (file, ids against the corridor, the "
                    "timetable feed); write nothing.")

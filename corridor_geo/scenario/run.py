@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-__all__ = ["RunResult", "analyse", "as_scenario", "check_out_dir", "log_to", "progress_bar",
-           "run_scenario", "run_summary", "umask_mode"]
+__all__ = ["RunResult", "analyse", "as_scenario", "check_out_dir", "check_same_scenario",
+           "log_to", "progress_bar", "run_scenario", "run_summary", "umask_mode"]
 
 logger = logging.getLogger("corridor_geo.scenario")
 
@@ -282,6 +282,69 @@ def run_summary(res: ResolvedScenario, matrix: pd.DataFrame,
     }
 
 
+def _previous_scenario(folder: Path) -> dict[str, Any] | None:
+    """Return the ``summary.json`` of the corridor_geo output *folder*, if it holds one.
+
+    Only a folder whose manifest lists ``summary.json`` (a run or a comparison that
+    corridor_geo wrote); an unreadable or odd summary counts as none.
+    """
+    import json
+
+    from corridor_geo._io import read_manifest
+
+    man = read_manifest(folder) if folder.is_dir() else None
+    path = folder / "summary.json"
+    if man is None or "summary.json" not in man["entries"] or not path.is_file():
+        return None
+    try:
+        if path.stat().st_size > 64 << 20:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def check_same_scenario(out: Path, scenario: Scenario, *, overwrite: bool = False) -> None:
+    """Refuse to replace the outputs of another scenario in *out* unless *overwrite*.
+
+    A folder corridor_geo wrote is replaced as a whole by the next run into it. When its
+    ``summary.json`` is that of a different scenario (another ``name`` and another file
+    name), or of a comparison, the new run would silently discard it: that needs
+    *overwrite*. A rerun of the same scenario (same name, or the same file edited)
+    replaces its outputs as before.
+
+    Raises
+    ------
+    OutputDirError
+        *out* holds the outputs of another scenario or of a comparison, and *overwrite*
+        is false.
+    """
+    from corridor_geo.errors import OutputDirError
+
+    if overwrite:
+        return
+    prev = _previous_scenario(out)
+    if prev is None or not isinstance(prev.get("scenario"), dict):
+        return
+    name = prev["scenario"].get("name")
+    new_file = scenario.source.name if scenario.source is not None else None
+    if isinstance(prev.get("base"), dict):
+        held = (f"the comparison of scenario {name!r} with "
+                f"{prev['base'].get('name')!r}")
+    elif name == scenario.name or (new_file is not None
+                                   and prev["scenario"].get("file") == new_file):
+        return
+    else:
+        file = prev["scenario"].get("file")
+        held = f"scenario {name!r}" + (f" ({file})" if file else "")
+    this = f"{scenario.name!r}" + (f" ({new_file})" if new_file else "")
+    raise OutputDirError(
+        f"output directory {out} holds the outputs of {held}, not of {this}; nothing was "
+        "written. Choose another folder, or use --overwrite (overwrite=True) to replace "
+        "them")
+
+
 def umask_mode(folder: Path) -> None:
     """Give a temporary output folder the usual permissions (mkdtemp makes it 0700)."""
     mask = os.umask(0)
@@ -303,13 +366,16 @@ def run_scenario(
     scenario
         A :class:`Scenario` or the path of a scenario file.
     out
-        Output folder (a new folder, or one corridor_geo wrote before, is replaced as
-        a whole on success; untouched on failure). ``None`` computes without writing.
+        Output folder (a new folder, or one corridor_geo wrote before for the same
+        scenario, is replaced as a whole on success; untouched on failure). ``None``
+        computes without writing.
     progress
         Show a tqdm bar of the steps (default ``settings.progress``).
     overwrite
         Write into a non-empty *out* that holds files corridor_geo did not write,
-        replacing only the files listed in its previous manifest (others are kept).
+        replacing only the files listed in its previous manifest (others are kept); or
+        replace the outputs of another scenario or of a comparison
+        (:func:`check_same_scenario`).
 
     Returns
     -------
@@ -321,7 +387,8 @@ def run_scenario(
     ScenarioError
         Invalid scenario (file or semantic check); nothing is written.
     OutputDirError
-        *out* cannot be written; nothing is written.
+        *out* cannot be written, or holds the outputs of another scenario and
+        *overwrite* is false; nothing is written.
 
     Examples
     --------
@@ -331,6 +398,8 @@ def run_scenario(
     """
     s = as_scenario(scenario)
     out_dir = check_out_dir(out, overwrite=overwrite) if out is not None else None
+    if out_dir is not None:
+        check_same_scenario(out_dir, s, overwrite=overwrite)
     res = s.resolve()
     steps = 2 + 2 * len(s.modes) + (1 if out_dir is not None else 0)
     with progress_bar(steps, s.name, progress) as bar:
