@@ -626,13 +626,13 @@ def _check_keys(feed: Any, path: Path) -> None:
 
 def _read_feed(path: Path) -> Any:
     """Read a feed with gtfs-kit after checking its files; check its tables and columns."""
+    if not path.exists():  # a wrong path is reported as such, also without gtfs-kit
+        raise DataValidationError("file not found", path=path)
     _require_gtfs_kit()
     import gtfs_kit as gk
 
     from corridor_geo._io import check_input_file
 
-    if not path.exists():
-        raise DataValidationError("file not found", path=path)
     # regular files only (a FIFO or device could hang the reader), of bounded size
     for f in sorted(path.iterdir()) if path.is_dir() else [path]:
         if f.suffix.lower() == ".txt" or f == path:

@@ -209,3 +209,23 @@ def test_matrix_table_footnotes_only_the_methods_it_shows():
     assert r.output.strip().splitlines()[-1] == (
         "(drive_fallback: straight-line distance × circuity, no street network)")
     assert "walk_fallback" not in r.output
+
+
+def test_matrix_gtfs_missing_file_is_reported_before_missing_gtfs_kit(tmp_path, monkeypatch):
+    # without gtfs-kit, a wrong --gtfs path said "reading a GTFS feed needs the optional
+    # package gtfs-kit": installing it would only lead to "file not found"
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "gtfs_kit" else real(name, *a))
+    missing = tmp_path / "nofile.zip"
+    r = CliRunner().invoke(main, ["--quiet", "matrix", "--gtfs", str(missing), "--from",
+                                  "广州南", "--to", "深圳北"])
+    assert r.exit_code == 2, r.output
+    assert r.stderr == f"corridor-geo: error: {missing}: file not found\n"
+    # an existing feed still needs gtfs-kit, and says so
+    r = CliRunner().invoke(main, ["--quiet", "matrix", "--gtfs", str(write_xrl_feed(
+        tmp_path / "feed")), "--from", "广州南", "--to", "深圳北"])
+    assert r.exit_code == 2, r.output
+    assert 'needs the optional package gtfs-kit' in r.stderr
