@@ -70,12 +70,17 @@ class ScenarioError(DataValidationError):
     """A scenario file (or one of its fields) does not hold what was expected.
 
     The message reads ``FILE: FIELD.PATH: what is wrong (got VALUE)`` on one line.
+    ``problems`` holds one such line per problem found: the message itself, or, for a
+    file with several schema problems (:func:`format_validation_error`), each of them
+    (the CLI prints them one per line; the message names the first and counts the rest).
 
     Examples
     --------
     >>> str(ScenarioError("must be > 0 (got -1)", path="s.yaml", field="bands[0]"))
     's.yaml: bands[0]: must be > 0 (got -1)'
     """
+
+    problems: tuple[str, ...]
 
     def __init__(
         self,
@@ -91,6 +96,7 @@ class ScenarioError(DataValidationError):
         parts = [p for p in (self.path, field) if p]
         text = ": ".join([*parts, message])
         Exception.__init__(self, " ".join(text.split()))  # always one line
+        self.problems = (str(self),)
 
 
 OutputDirError = _errors.OutputDirError  # defined with the other errors; re-exported here
@@ -393,11 +399,27 @@ def format_validation_error(exc: ValidationError, *,
     """Turn a pydantic ``ValidationError`` into a one-line :class:`ScenarioError`.
 
     The first problem is reported with its field path; the number of further problems
-    is appended.
+    is appended. ``problems`` lists every problem, one line each, with its field path.
+
+    Examples
+    --------
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     ScenarioModel.model_validate({"name": "t", "origins": ["a"], "bands": [60, 30],
+    ...                                   "modez": ["drive"]})
+    ... except ValidationError as exc:
+    ...     err = format_validation_error(exc, path="s.yaml")
+    >>> str(err)
+    's.yaml: bands: must be strictly increasing (got 60, 30) (and 1 more problem)'
+    >>> err.problems[1]
+    "s.yaml: modez: unknown field; did you mean 'modes'?"
     """
     errors = exc.errors(include_url=False)
-    first = errors[0]
-    msg = _message(first)
+    each = [ScenarioError(_message(e), path=path, field=_loc_str(tuple(e["loc"])) or None)
+            for e in errors]
+    msg = each[0].reason
     if len(errors) > 1:
         msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return ScenarioError(msg, path=path, field=_loc_str(tuple(first["loc"])) or None)
+    err = ScenarioError(msg, path=path, field=each[0].field)
+    err.problems = tuple(str(e) for e in each)
+    return err

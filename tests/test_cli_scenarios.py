@@ -1,7 +1,7 @@
 """Bad-input suite of ``corridor-geo run / compare / batch`` (click runner, in process).
 
-Every bad input gives exit code 2, exactly one line on stderr, no traceback, and
-nothing written to the output folder.
+Every bad input gives exit code 2, exactly one line on stderr (one per problem when a
+file has several schema problems), no traceback, and nothing written to the output folder.
 """
 
 from __future__ import annotations
@@ -220,6 +220,34 @@ def test_run_refuses_to_replace_another_scenarios_outputs(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
+def test_every_schema_problem_is_listed_one_line_each(tmp_path):
+    # bands out of order and an unknown field 'modez' gave one line: "...bands: must be
+    # strictly increasing (got 60, 30) (and 1 more problem)"; now each problem has its
+    # line. The origin typo is a check against the corridor, which needs a valid file:
+    # it is reported once the schema problems are fixed.
+    data = {**GOOD, "origins": ["core_dg_songshan_lak"], "bands": [60, 30]}
+    del data["modes"]
+    data["modez"] = ["drive"]
+    p = _scenario(tmp_path, data)
+    out = tmp_path / "out"
+    r = _cli("run", str(p), "--out", str(out))
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"corridor-geo: error: {p}: bands: must be strictly increasing (got 60, 30)",
+        f"corridor-geo: error: {p}: modez: unknown field; did you mean 'modes'?"]
+    _nothing_written(tmp_path, out)
+    p = _scenario(tmp_path, {**GOOD, "origins": ["core_dg_songshan_lak"]})
+    _assert_one_line_error(_cli("run", str(p), "--check"),
+                           contains="origins[0]: unknown platform, node or station")
+    # at most 10 lines of problems, then how many more
+    p = _scenario(tmp_path, {**GOOD, **{f"junk{k:02d}": 1 for k in range(12)}})
+    lines = _cli("run", str(p), "--check").stderr.splitlines()
+    assert len(lines) == 11
+    assert lines[0].startswith(f"corridor-geo: error: {p}: junk00: unknown field")
+    assert lines[9].startswith(f"corridor-geo: error: {p}: junk09: unknown field")
+    assert lines[10] == f"corridor-geo: error: {p}: and 2 more problems"
+
+
 def test_check_flag_validates_without_writing(tmp_path):
     p = _scenario(tmp_path, GOOD)
     r = CliRunner().invoke(main, ["run", str(p), "--check"], catch_exceptions=False)
@@ -294,9 +322,11 @@ def test_generated_scenario_files_never_give_a_traceback(tmp_path, text):
     p.write_text(text, encoding="utf-8")
     r = CliRunner().invoke(main, ["--quiet", "run", str(p), "--check"])
     assert r.exit_code in (0, 2), (text, r.stderr, r.exception)
-    if r.exit_code == 2:
-        assert r.stderr.count("\n") == 1, r.stderr
-        assert r.stderr.startswith(f"corridor-geo: error: {p}: "), r.stderr
+    if r.exit_code == 2:  # one line per problem (schema problems are listed together)
+        lines = r.stderr.splitlines()
+        assert r.stderr.endswith("\n")
+        assert 1 <= len(lines) <= 11, r.stderr
+        assert all(line.startswith(f"corridor-geo: error: {p}: ") for line in lines), r.stderr
     assert "Traceback" not in r.stderr
     event(f"exit code {r.exit_code}")
 

@@ -3,8 +3,9 @@
 Each command lives in its own module under :mod:`corridor_geo.cli` and is imported
 only when invoked, so ``corridor-geo --help`` stays fast. Errors caused by user input
 (:class:`~corridor_geo.errors.CorridorGeoError`, bad option values, missing or
-unreadable files) print one line on stderr and exit with code 2; no traceback unless
-``--debug``.
+unreadable files) print one line on stderr (one per problem when a scenario file has
+several schema problems, at most :data:`MAX_PROBLEMS`) and exit with code 2; no
+traceback unless ``--debug``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ COMMANDS: dict[str, str] = {
     "compare": "corridor_geo.cli.scenarios:compare",
     "batch": "corridor_geo.cli.scenarios:batch",
 }
+
+
+#: problems of one error printed at most (one line each), then a count of the rest
+MAX_PROBLEMS = 10
 
 
 class _LazyGroup(click.Group):
@@ -114,7 +119,15 @@ def _fail(exc: BaseException, *, debug: bool) -> None:
     if debug:
         raise exc
     if isinstance(exc, CorridorGeoError):
-        click.echo(f"corridor-geo: error: {' '.join(str(exc).split())}", err=True)
+        # one line per problem: a scenario file's schema problems are listed together
+        problems = getattr(exc, "problems", None) or (str(exc),)
+        for line in problems[:MAX_PROBLEMS]:
+            click.echo(f"corridor-geo: error: {' '.join(str(line).split())}", err=True)
+        if len(problems) > MAX_PROBLEMS:
+            path = getattr(exc, "path", None)
+            where = f"{path}: " if path else ""
+            click.echo(f"corridor-geo: error: {where}and {len(problems) - MAX_PROBLEMS} "
+                       "more problems", err=True)
         sys.exit(2)
     if isinstance(exc, FileNotFoundError):
         click.echo(f"corridor-geo: error: file not found: {exc.filename or exc}", err=True)
