@@ -395,30 +395,20 @@ def test_bad_frame_is_one_argument_error(frame, message):
         validate_times(c, pd.DataFrame(frame), network=mm)
 
 
-def test_frame_mode_in_any_case_is_read_as_the_file_would_be(tmp_path):
+@pytest.mark.parametrize(("cell", "mode"), [("Rail", "Rail"), ('" Rail "', " Rail ")])
+def test_frame_mode_is_read_as_the_file_would_be(tmp_path, cell, mode):
+    """A frame's mode in any case or with blanks gives the file's rail comparison.
+
+    (" Rail " passed the frame's check, since the row model strips blanks, but the frame
+    kept " rail ", which the comparison then refused as an unknown mode.)
+    """
     c = toy_corridor()
     mm = MultimodalNetwork.build(c, street=False, walk=False)
     f = tmp_path / "obs.csv"
-    f.write_text("from,to,minutes,mode\nAlpha,Charlie,10,Rail\n", encoding="utf-8")
+    f.write_text(f"from,to,minutes,mode\nAlpha,Charlie,10,{cell}\n", encoding="utf-8")
     from_file, _ = validate_times(c, f, network=mm)
     frame = pd.DataFrame({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0],
-                          "mode": ["Rail"]})
-    from_frame, _ = validate_times(c, frame, network=mm)
-    assert from_frame["mode"].tolist() == ["rail"]
-    assert from_frame["modelled_min"].tolist() == from_file["modelled_min"].tolist()
-
-
-def test_frame_mode_with_blanks_is_read_as_the_file_would_be(tmp_path):
-    """The mode " Rail " passed the frame's check (the row model strips blanks) but the frame kept
-    " rail ", which the comparison then refused as an unknown mode; a file's cell is
-    stripped. Both now give the rail comparison."""
-    c = toy_corridor()
-    mm = MultimodalNetwork.build(c, street=False, walk=False)
-    f = tmp_path / "obs.csv"
-    f.write_text('from,to,minutes,mode\nAlpha,Charlie,10," Rail "\n', encoding="utf-8")
-    from_file, _ = validate_times(c, f, network=mm)
-    frame = pd.DataFrame({"from": ["Alpha"], "to": ["Charlie"], "observed_min": [10.0],
-                          "mode": [" Rail "], "all_stops": [np.False_]})
+                          "mode": [mode], "all_stops": [np.False_]})
     from_frame, _ = validate_times(c, frame, network=mm)
     assert from_file["mode"].tolist() == from_frame["mode"].tolist() == ["rail"]
     assert from_frame["modelled_min"].tolist() == from_file["modelled_min"].tolist()
