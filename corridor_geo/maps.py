@@ -91,6 +91,8 @@ from corridor_geo._map_controls import (
     ramp_swatch,
     set_group,
 )
+from corridor_geo._pairs import pair_counts
+from corridor_geo._repr import reach_text
 from corridor_geo.errors import CorridorGeoError, DataValidationError
 
 __all__ = [
@@ -1629,37 +1631,16 @@ def add_comparison_panel(
 def _pairs_table(changes: pd.DataFrame) -> str:
     """Return the panel's pairs faster and slower per mode, and those not reached in a run.
 
-    Only a pair reached in both runs is faster or slower; "of" counts every pair (as
-    ``compare``'s summary). With ``minutes_base`` and ``minutes_scenario`` a pair is
-    reached where its minutes are finite (a pair in one run only, NaN, is left out);
-    without them, a change of +inf is a pair no longer reachable, −inf one newly reachable
-    and NaN is not known (left out).
+    Counted as ``compare``'s summary (:func:`corridor_geo._pairs.pair_counts`): only a
+    pair reached in both runs is faster or slower; "of" counts every pair.
     """
-    if {"from_id", "to_id"} <= set(changes.columns):  # a place to itself: no pair
-        changes = changes[changes["from_id"].astype(str) != changes["to_id"].astype(str)]
-    ch = pd.to_numeric(changes["change_min"], errors="coerce").to_numpy(dtype=float)
-    if {"minutes_base", "minutes_scenario"} <= set(changes.columns):
-        base = pd.to_numeric(changes["minutes_base"], errors="coerce").to_numpy(dtype=float)
-        scen = pd.to_numeric(changes["minutes_scenario"], errors="coerce").to_numpy(
-            dtype=float)
-        known = ~np.isnan(base) & ~np.isnan(scen)
-        ok_b, ok_s = np.isfinite(base), np.isfinite(scen)
-    else:
-        known = ~np.isnan(ch)
-        ok_b, ok_s = ch != -np.inf, ch != np.inf
-    modes = changes["mode"].astype(str).to_numpy()
     trs, reach = [], []
-    for mode in sorted(set(modes[known])):
-        sel = known & (modes == mode)
-        c = ch[sel & ok_b & ok_s]
-        trs.append(f"<tr><td>{_esc(mode)}</td><td>{int((c < -1e-9).sum())}</td>"
-                   f"<td>{int((c > 1e-9).sum())}</td><td>{int(sel.sum())}</td></tr>")
-        counts = [(int((sel & a & b).sum()), what) for a, b, what in (
-            (ok_b, ~ok_s, "no longer reachable"), (~ok_b, ok_s, "newly reachable"),
-            (~ok_b, ~ok_s, "unreachable in both"))]
-        said = [f"{n} {what}" for n, what in counts if n]
+    for mode, st in pair_counts(changes).items():
+        trs.append(f"<tr><td>{_esc(mode)}</td><td>{st['n_faster']}</td>"
+                   f"<td>{st['n_slower']}</td><td>{st['n_pairs']}</td></tr>")
+        said = reach_text(st).removeprefix(", ")
         if said:
-            reach.append(f"{_esc(mode)}: {', '.join(said)}")
+            reach.append(f"{_esc(mode)}: {said}")
     out = ("<table><tr><th>pairs</th><th>faster</th><th>slower</th><th>of</th></tr>"
            + "".join(trs) + "</table>")
     if reach:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from corridor_geo import _repr, settings
 from corridor_geo._io import output_dir
+from corridor_geo._pairs import pair_counts
 from corridor_geo.scenario.model import Scenario
 from corridor_geo.scenario.report import ROUND, round_value, write_compare
 from corridor_geo.scenario.run import (
@@ -205,23 +206,12 @@ def compare(
 
 def _compare_summary(rb: RunResult, rs: RunResult, cc: pd.DataFrame, mc: pd.DataFrame,
                      diff: gpd.GeoDataFrame) -> dict[str, Any]:
-    import numpy as np
 
-    pairs = mc[(mc["from_id"] != mc["to_id"]) & mc["minutes_base"].notna()
-               & mc["minutes_scenario"].notna()]  # in both runs (NaN: only in one)
     per_mode = {}
-    for mode in sorted(set(pairs["mode"].astype(str))):
-        grp = pairs[pairs["mode"].astype(str) == mode]
-        ok_b = np.isfinite(grp["minutes_base"].to_numpy(dtype=float))
-        ok_s = np.isfinite(grp["minutes_scenario"].to_numpy(dtype=float))
-        ch = grp["change_min"].to_numpy(dtype=float)[ok_b & ok_s]
+    for mode, st in pair_counts(mc).items():  # the map's comparison panel counts alike
+        ch = st.pop("changes_min")
         per_mode[mode] = {
-            "n_pairs": len(grp),
-            "n_faster": int((ch < -1e-9).sum()),
-            "n_slower": int((ch > 1e-9).sum()),
-            "n_newly_reachable": int((~ok_b & ok_s).sum()),
-            "n_no_longer_reachable": int((ok_b & ~ok_s).sum()),
-            "n_unreachable_both": int((~ok_b & ~ok_s).sum()),
+            **st,
             # over the pairs reachable in both runs
             "mean_change_min": round_value(ch.mean()) if len(ch) else None,
             # minutes saved on the pair that gains most; None when no pair is faster
