@@ -84,12 +84,6 @@ class FiniteFloat(click.FloatRange):
             self.fail(f"{value} is not a finite number.", param, ctx)
         return super().convert(rv, param, ctx)
 
-    def _describe_range(self) -> str:
-        # click's FloatRange describes no bounds as "x<=None" (shown in --help): no range
-        if self.min is None and self.max is None:
-            return ""
-        return str(super()._describe_range())
-
 
 #: A length or similar option that must be a finite number > 0.
 POSITIVE = FiniteFloat(min=0, min_open=True)
@@ -101,6 +95,9 @@ def check_bbox(ctx: click.Context, param: click.Parameter,
                value: tuple[float, ...] | None) -> tuple[float, ...] | None:
     """Check ``--bbox WEST SOUTH EAST NORTH``: degrees, west < east, south < north.
 
+    A plain float option (no range to show in ``--help``), so ``nan`` and ``inf`` are
+    refused here, naming ``--bbox``.
+
     Examples
     --------
     >>> check_bbox(None, None, (113.0, 22.0, 114.0, 23.0))  # type: ignore[arg-type]
@@ -108,6 +105,9 @@ def check_bbox(ctx: click.Context, param: click.Parameter,
     """
     if not value:
         return value
+    bad = next((v for v in value if not math.isfinite(v)), None)
+    if bad is not None:
+        raise click.BadParameter(f"{bad:g} is not a finite number.")
     w, s, e, n = value
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
         raise click.BadParameter(

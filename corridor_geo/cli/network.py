@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from corridor_geo.cli._options import YEAR, FiniteFloat, check_bbox
+from corridor_geo.cli._options import YEAR, check_bbox
 
 if TYPE_CHECKING:  # imported lazily at run time (the CLI starts fast)
     from corridor_geo.network import Network
@@ -50,7 +50,7 @@ def network() -> None:
 @network.command()
 @click.argument("source", default="default")
 @click.option("--type", "network_type", type=_TYPES, default="drive", show_default=True)
-@click.option("--bbox", nargs=4, type=FiniteFloat(), default=None, callback=check_bbox,
+@click.option("--bbox", nargs=4, type=float, default=None, callback=check_bbox,
               metavar="WEST SOUTH EAST NORTH", help="Clip box in WGS84 degrees.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the network (npz + meta.json) to this folder.")
