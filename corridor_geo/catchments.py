@@ -41,7 +41,7 @@ from corridor_geo._args import check_has, check_wgs84_geometry, describe
 from corridor_geo._bands import check_bands
 from corridor_geo.corridor import place_point, point_id
 from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError, SnapError
-from corridor_geo.settings import METRIC_CRS, SNAP_MAX_M, WGS84
+from corridor_geo.settings import MAX_CELL_SIZE_M, METRIC_CRS, SNAP_MAX_M, WGS84
 
 if TYPE_CHECKING:
     from corridor_geo.corridor import Corridor
@@ -147,7 +147,8 @@ def catchments(
         ``"grid"`` (default), ``"concave_hull"`` or ``"buffer"``.
     cell_size_m
         Grid cell size in metres (default 250 m for drive, 100 m for walk and the
-        transit modes; 250 m for every mode on the bundled major-road network).
+        transit modes; 250 m for every mode on the bundled major-road network); at
+        most :data:`corridor_geo.settings.MAX_CELL_SIZE_M` (10 km).
     off_network_speed_kmh
         Walking speed of the leg between the network and a cell.
     max_off_network_m
@@ -217,6 +218,10 @@ def catchments(
                         ("snap_max_m", snap_max_m)):
         if not (math.isfinite(value) and value > 0):
             raise ArgumentError(f"{name} must be a positive number, got {value!r}")
+    if cell > MAX_CELL_SIZE_M:
+        raise ArgumentError(f"cell_size_m={cell:g} is coarser than any catchment can show; "
+                            f"expected at most {MAX_CELL_SIZE_M:g} m "
+                            "(settings.MAX_CELL_SIZE_M)")
     if max_off_network_m is not None and not (
             math.isfinite(max_off_network_m) and max_off_network_m >= 0):
         raise CorridorGeoError(f"max_off_network_m must be ≥ 0, got {max_off_network_m!r}")

@@ -44,6 +44,10 @@ METRIC_CRS = "EPSG:4547"
 #: platform points are representative to +-3 km and the default network holds major
 #: roads only.
 SNAP_MAX_M = 3000.0
+#: Largest grid cell size of the catchments (m). A cell is the smallest area a catchment
+#: can show: a 10 km cell is already wider than a 15-min walk or a 5-min drive reaches,
+#: and far coarser cells (up to 1e308 was accepted) only overflowed the grid arithmetic.
+MAX_CELL_SIZE_M = 10_000.0
 
 #: How maps, legends and figures name the travel modes of matrices and catchments.
 TRAVEL_MODE_LABELS: dict[str, str] = {

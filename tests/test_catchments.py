@@ -572,8 +572,11 @@ def test_cell_sizes_near_the_float_limits_are_no_internal_error():
     grid-memory estimate ((radius/cell) ** 2) and 1e308 did too (2 * (radius + cell) is
     inf, then math.floor): an internal error, exit 1. The tiny cell is now refused like
     any too-small cell, with the same smallest size as 1 mm cells (the memory grows as
-    1/cell² below 100 m); the huge one is one cell wider than the network."""
+    1/cell² below 100 m). The huge one then ran with numpy overflow warnings and drew
+    nothing; cells coarser than settings.MAX_CELL_SIZE_M (10 km) are now refused, naming
+    the limit, and a 10 km cell still runs without a warning."""
     import re
+    import warnings
 
     from corridor_geo.corridor import load_corridor
     from corridor_geo.graph import load_network
@@ -586,9 +589,16 @@ def test_cell_sizes_near_the_float_limits_are_no_internal_error():
                        cell_size_m=cell)
         hint[cell] = re.search(r"at least (\d+) m", str(exc.value)).group(1)
     assert hint[1e-200] == hint[1e-3]
-    gdf = catchments(["core_dg_songshan_lake"], bands=[30], network=net, corridor=corridor,
-                     cell_size_m=1e308)
-    assert gdf["area_km2"].tolist() == [0.0]  # no cell's centre lies within the band
+    for cell in (1e308, 10_000.001):
+        with pytest.raises(ArgumentError, match=r"expected at most 10000 m"):
+            catchments(["core_dg_songshan_lake"], bands=[30], network=net, corridor=corridor,
+                       cell_size_m=cell)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gdf = catchments(["core_dg_songshan_lake"], bands=[60], network=net,
+                         corridor=corridor, cell_size_m=10_000)
+    # a 60-min drive reaches well beyond one 10 km cell (~100 km²) around the origin
+    assert gdf["area_km2"].iloc[0] >= 100
 
 
 def test_band_too_small_for_a_cell_is_one_clear_error(tmp_path):

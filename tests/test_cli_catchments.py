@@ -126,6 +126,7 @@ def test_cli_origin_far_from_network_names_it_and_the_option(tmp_path):
     (["--cell-size", "inf"], "--cell-size", "cell_size_m"),
     (["--cell-size", "-5"], "--cell-size", "cell_size_m"),
     (["--cell-size", "0"], "--cell-size", "cell_size_m"),
+    (["--cell-size", "1e308"], "--cell-size", "cell_size_m"),
     # the grid-memory limit (25 billion 1 m cells), raised after the network loads
     (["--cell-size", "1"], "--cell-size", "cell_size_m"),
     (["--snap-max", "nan"], "--snap-max", "snap_max_m"),

@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from corridor_geo.cli._options import POSITIVE, YEAR, MultiValueOption, split_values
+from corridor_geo.cli._options import POSITIVE, YEAR, FiniteFloat, MultiValueOption, split_values
 from corridor_geo.errors import ArgumentError
-from corridor_geo.settings import SNAP_MAX_M
+from corridor_geo.settings import MAX_CELL_SIZE_M, SNAP_MAX_M
 
 __all__ = ["catchments", "require_parquet", "write_catchments"]
 
@@ -71,7 +71,8 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
               help="Band limits in minutes, comma-separated.")
 @click.option("--method", type=click.Choice(["grid", "concave_hull", "buffer"]), default="grid",
               show_default=True, help="How catchment polygons are built (see docs/catchments.md).")
-@click.option("--cell-size", "cell_size_m", type=POSITIVE, default=None,
+@click.option("--cell-size", "cell_size_m",
+              type=FiniteFloat(min=0, min_open=True, max=MAX_CELL_SIZE_M), default=None,
               help="Grid cell size in metres [default: 250 drive, 100 walk/transit/"
                    "park_and_ride; 250 on the bundled network].")
 @click.option("--network", "network_src", default="default", show_default=True,
