@@ -80,6 +80,29 @@ def test_cli_bad_bands(tmp_path):
     assert "--bands" in r.output
 
 
+@pytest.mark.parametrize("bands", [["30,60"], ["30 60"], ["30, 60"], ["30", "60"],
+                                   ["30", "--bands", "60"]])
+def test_cli_bands_comma_or_space_separated(tmp_path, bands):
+    """'30 60' (quoted or not) and '30, 60' are the bands 30 and 60, as '30,60' is."""
+    r = _run("--origins", "core_dg_songshan_lake", "--method", "buffer", "--bands", *bands,
+             "--out", str(tmp_path / "o"))
+    assert r.exit_code == 0, r.output
+    gdf = gpd.read_file(tmp_path / "o" / "catchments.gpkg", layer="catchments")
+    assert sorted(gdf["band_min"]) == [30.0, 60.0]
+
+
+@pytest.mark.parametrize(("bands", "bad"), [("30 abc", "'abc', item 2 of 2"),
+                                            ("30, 60 x", "'x', item 3 of 3")])
+def test_cli_bad_bands_with_spaces_name_the_value(tmp_path, bands, bad):
+    r = CliRunner().invoke(main, ["catchments", "--origins", "core_dg_songshan_lake",
+                                  "--bands", bands, "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert "--bands: must be numbers of minutes" in r.output
+    assert bad in r.output
+    assert "expected minutes like 15,30,60" in r.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_transit_reaches_along_the_rail_line(tmp_path):
     """Walk + rail + walk: from Guangzhou South the 90-min band reaches Shenzhen North,
     102 km down the XRL, and agrees with the transit matrix."""

@@ -53,11 +53,23 @@ class MultiValueOption(click.Option):
         return split_values(values)
 
 
-def split_values(values: Any) -> tuple[str, ...]:
-    """Flatten repeated and comma-separated option values, dropping empties."""
+def split_values(values: Any, *, spaces: bool = False) -> tuple[str, ...]:
+    """Flatten repeated and comma-separated option values, dropping empties.
+
+    With *spaces*, whitespace separates values too (``"30 60"``, ``"30, 60"``): for
+    lists of numbers, never for ids or names (a name may hold a space).
+
+    Examples
+    --------
+    >>> split_values(["30, 60", "90"])
+    ('30', '60', '90')
+    >>> split_values(["30 60,90"], spaces=True)
+    ('30', '60', '90')
+    """
+    sep = re.compile(r"[,\s]+" if spaces else r",")
     out: list[str] = []
     for v in values or ():
-        out.extend(part.strip() for part in str(v).split(",") if part.strip())
+        out.extend(part.strip() for part in sep.split(str(v)) if part.strip())
     return tuple(out)
 
 

@@ -67,8 +67,9 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
               default="drive", show_default=True,
               help="Travel mode: transit = walk + rail + walk, park_and_ride = drive and "
                    "park + rail + walk.")
-@click.option("--bands", default="15,30,45,60", show_default=True,
-              help="Band limits in minutes, comma-separated.")
+@click.option("--bands", cls=MultiValueOption, default=("15,30,45,60",), show_default=True,
+              help="Band limits in minutes, strictly increasing, comma- or "
+                   "space-separated (30,60 or 30 60).")
 @click.option("--method", type=click.Choice(["grid", "concave_hull", "buffer"]), default="grid",
               show_default=True, help="How catchment polygons are built (see docs/catchments.md).")
 @click.option("--cell-size", "cell_size_m",
@@ -96,7 +97,7 @@ def write_catchments(gdf: Any, path: str | Path, *, fmt: str = "gpkg") -> Path:
 @click.option("--as-of", type=YEAR, default=None,
               help="Only links open in this year: rail lines and, on the default network, "
                    "expressway sections.")
-def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
+def catchments(origins: tuple[str, ...], mode: str, bands: tuple[str, ...], method: str,
                cell_size_m: float | None, network_src: str, population: Path | None,
                snap_max_m: float, out_dir: Path, overwrite: bool, fmt: str,
                as_of: int | None) -> None:
@@ -116,9 +117,11 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
     from corridor_geo.maps import corridor_map, map_html
 
     try:
-        limits = check_bands(split_values([bands]))  # the API's and scenario files' rule
+        # the API's and scenario files' rule; "30,60", "30 60", "30, 60" all give 30, 60
+        limits = check_bands(split_values(bands, spaces=True))
     except ValueError as exc:
-        raise CorridorGeoError(f"--bands: {exc}; expected minutes like 15,30,60") from None
+        raise CorridorGeoError(f"--bands: {exc}; expected minutes like 15,30,60 or "
+                               "15 30 60") from None
     if fmt == "parquet":
         require_parquet()  # before computing
     check_output_dir(out_dir, overwrite=overwrite)  # refuse before computing
@@ -144,7 +147,8 @@ def catchments(origins: tuple[str, ...], mode: str, bands: str, method: str,
     drawn = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
     if drawn.empty:
         raise CorridorGeoError(
-            f"--bands {bands}: no band reaches any area around {', '.join(origins)} "
+            f"--bands {','.join(f'{b:g}' for b in limits)}: no band reaches any area "
+            f"around {', '.join(origins)} "
             f"(a band shorter than the time to cross one {method} cell reaches none); "
             "use longer bands" + (" or a smaller --cell-size" if method == "grid" else ""))
     html = map_html(corridor_map(corridor, catchments=drawn))  # empty bands are not drawn
