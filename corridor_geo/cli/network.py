@@ -73,11 +73,31 @@ def build(source: str, network_type: str, bbox: tuple[float, ...] | None,
     click.echo(json.dumps(_summary(net), ensure_ascii=False, indent=2, sort_keys=True))
 
 
-@network.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def info(folder: Path) -> None:
-    """Describe a network written with ``network build --out FOLDER``."""
-    from corridor_geo.cache import read_network
+def _folder(ctx: click.Context, param: click.Parameter, value: str) -> str | Path:
+    """``network info FOLDER``: ``"default"`` (the bundled network) or an existing folder."""
+    if value == "default":  # the keyword of `network build default`; ./default is a folder
+        return value
+    try:
+        path: Path = click.Path(exists=True, file_okay=False, path_type=Path).convert(
+            value, param, ctx)
+    except click.BadParameter as exc:
+        raise click.BadParameter(
+            f"{exc.message} Expected a folder written by 'corridor-geo network build SOURCE "
+            "--out FOLDER', or 'default' for the bundled network.", ctx, param) from None
+    return path
 
-    click.echo(json.dumps(_summary(read_network(folder)), ensure_ascii=False, indent=2,
-                          sort_keys=True))
+
+@network.command()
+@click.argument("folder", callback=_folder)
+def info(folder: str | Path) -> None:
+    """Describe a network written with ``network build --out FOLDER``.
+
+    FOLDER 'default' describes the bundled default network (drive, current
+    expressways), as ``network build default`` prints it; a folder named
+    default is ./default.
+    """
+    from corridor_geo.cache import read_network
+    from corridor_geo.graph import load_network
+
+    net = load_network("default") if folder == "default" else read_network(folder)
+    click.echo(json.dumps(_summary(net), ensure_ascii=False, indent=2, sort_keys=True))
