@@ -224,10 +224,10 @@ def read_csv_records(
     show = settings.progress if progress is None else bool(progress)
     bar = None
     if show and len(raw) >= _PROGRESS_BYTES:
-        from tqdm.auto import tqdm
+        from corridor_geo._progress import tqdm_bar
 
-        bar = tqdm(total=len(text), desc=f"reading {path.name}", unit="char", unit_scale=True,
-                   leave=False)
+        bar = tqdm_bar(total=len(text), show=True, desc=f"reading {path.name}", unit="char",
+                       unit_scale=True, leave=False)
     try:
         return _parse(text, path=path, required=required, optional=optional, strict=strict,
                       what=what, encoding=encoding, bar=bar)

@@ -146,9 +146,9 @@ class RawWays:
 
 
 def _progress(iterable: Any, *, desc: str, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+    from corridor_geo._progress import tqdm_bar
 
-    return tqdm(iterable, desc=desc, unit=" obj", disable=not enabled, leave=False)
+    return tqdm_bar(iterable, show=enabled, desc=desc, unit=" obj", leave=False)
 
 
 def _xml_compression(path: Path) -> str | None:
@@ -267,7 +267,7 @@ def check_xml(path: Path, *, progress: bool = False, find: str | None = None,
     --------
     >>> check_xml(Path("map.osm"))  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
+    from corridor_geo._progress import tqdm_bar
 
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -275,9 +275,9 @@ def check_xml(path: Path, *, progress: bool = False, find: str | None = None,
     parser.EntityDeclHandler = check.no_entities
     parser.StartElementHandler = check.start if find is None else check.locate
     try:
-        with _xml_bytes(path, _xml_compression(path) or "") as (fh, raw), tqdm(
-                total=path.stat().st_size, desc=f"{path.name}: checking", unit="B",
-                unit_scale=True, disable=not progress, leave=False) as bar:
+        with _xml_bytes(path, _xml_compression(path) or "") as (fh, raw), tqdm_bar(
+                total=path.stat().st_size, show=progress, desc=f"{path.name}: checking",
+                unit="B", unit_scale=True, leave=False) as bar:
             done = 0
             while block := fh.read(1 << 20):
                 parser.Parse(block, False)

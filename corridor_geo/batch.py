@@ -347,8 +347,7 @@ def run_batch(
     >>> rep.count("done"), rep.count("skipped")  # doctest: +SKIP
     (1, 0)
     """
-    from tqdm.auto import tqdm
-
+    from corridor_geo._progress import tqdm_bar
     from corridor_geo.scenario import Scenario, check_out_dir
 
     out_dir = check_out_dir(out, overwrite=overwrite)
@@ -397,8 +396,8 @@ def run_batch(
                 futures[fut] = (k, p, h)
             from distributed import as_completed
 
-            with tqdm(total=len(futures), desc="scenarios", unit="scenario",
-                      disable=not show) as bar:
+            with tqdm_bar(total=len(futures), show=show, desc="scenarios",
+                          unit="scenario") as bar:
                 for fut in as_completed(futures):
                     k, p, h = futures[fut]
                     try:

@@ -72,7 +72,8 @@ def mode_label(mode: object) -> str:
 overpass_url: str = os.environ.get(
     "CORRIDOR_GEO_OVERPASS_URL", "https://overpass-api.de/api"
 )
-#: Show tqdm progress bars in library calls (the CLI turns them on unless ``--quiet``).
+#: Show tqdm progress bars in library calls (the CLI turns them on unless ``--quiet``);
+#: drawn only when stderr is a terminal.
 progress: bool = False
 
 _PKG = Path(__file__).resolve().parent

@@ -323,9 +323,9 @@ def _bar(items: Iterable[Any], *, total: int, desc: str, show: bool) -> Iterable
     """Progress bar on stderr (tqdm) when *show* and there is more than a screenful."""
     if not show or total < 100:
         return items
-    from tqdm.auto import tqdm
+    from corridor_geo._progress import tqdm_bar
 
-    return cast(Iterable[Any], tqdm(items, total=total, desc=desc, leave=False))
+    return cast(Iterable[Any], tqdm_bar(items, show=True, total=total, desc=desc, leave=False))
 
 
 def per_line_bias(rows: pd.DataFrame) -> pd.DataFrame:

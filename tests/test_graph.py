@@ -247,15 +247,16 @@ def test_graphml_source_roundtrip(drive_pbf, tmp_path):
     np.testing.assert_allclose(np.sort(net.length_m), np.sort(drive_pbf.length_m))
 
 
-def test_progress_bar_only_when_asked(capsys, tmp_path):
+def test_progress_bar_only_when_asked_and_on_a_terminal(capsys, monkeypatch):
+    import sys
+
     load_network(shared_data_path(LONGGANG), cache=False)
     assert "ways" not in capsys.readouterr().err
-    old = settings.progress
-    settings.progress = True
-    try:
-        load_network(shared_data_path(LONGGANG), cache=False)
-    finally:
-        settings.progress = old
+    monkeypatch.setattr(settings, "progress", True)
+    load_network(shared_data_path(LONGGANG), cache=False)
+    assert capsys.readouterr().err == ""  # captured stderr is no terminal: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    load_network(shared_data_path(LONGGANG), cache=False)
     assert "ways" in capsys.readouterr().err
 
 

@@ -95,10 +95,10 @@ def as_scenario(s: Scenario | str | os.PathLike[str]) -> Scenario:
 
 def progress_bar(total: int, desc: str, progress: bool | None) -> Any:
     """Make a tqdm bar of *total* steps (shown if *progress*, default ``settings.progress``)."""
-    from tqdm.auto import tqdm
+    from corridor_geo._progress import tqdm_bar
 
     show = settings.progress if progress is None else progress
-    return tqdm(total=total, desc=desc, unit="step", disable=not show, leave=False)
+    return tqdm_bar(total=total, show=bool(show), desc=desc, unit="step", leave=False)
 
 
 @contextlib.contextmanager
