@@ -20,3 +20,13 @@ def test_readme_test_command_is_what_ci_runs():
     assert readme == ci
     for check in ("pytest", "lint-imports", "mypy"):
         assert check in ci
+
+
+def test_readme_recommends_a_venv_before_the_install_commands():
+    """A Debian/Ubuntu system Python refuses pip ("externally-managed-environment"): the
+    README says to make a virtual environment before its first pip command."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    venv = text.find("`python -m venv .venv && . .venv/bin/activate`")
+    first_pip = text.find("\npython -m pip install")
+    assert 0 <= venv < first_pip
+    assert "externally-managed-environment" in text[venv:first_pip]
