@@ -82,6 +82,7 @@ def distance_matrix(
     places: gpd.GeoDataFrame | Corridor,
     *,
     ids: Sequence[str] | None = None,
+    include_self: bool = False,
 ) -> pd.DataFrame:
     """Return geodesic distances and bearings between every ordered pair of places.
 
@@ -96,15 +97,21 @@ def distance_matrix(
         Places to include, in this order; with a Corridor, English or Chinese names
         are resolved with ``corridor.resolve`` (an unknown id raises
         :class:`~corridor_geo.errors.UnknownIdError`). Default: all places.
+    include_self
+        Also return each place's pair with itself (``from_id == to_id``: 0 km, NaN
+        azimuths), e.g. for a square table with a zero diagonal. Default ``False``:
+        n(n - 1) rows for n distinct places.
 
     Returns
     -------
     pandas.DataFrame
-        Tidy long format, n² rows ordered by (from, to) in the order of *ids* (or of
-        *places*): ``from_id, to_id, from_name_en, to_name_en, distance_km,
-        azimuth_deg`` (forward azimuth at the origin, degrees clockwise from north in
-        [0, 360)), ``back_azimuth_deg`` (azimuth at the destination pointing back to the
-        origin, [0, 360)). The diagonal is 0 km with NaN azimuths.
+        Tidy long format, one row per ordered pair of different places (n² rows with
+        *include_self*), ordered by (from, to) in the order of *ids* (or of *places*):
+        ``from_id, to_id, from_name_en, to_name_en, distance_km, azimuth_deg`` (forward
+        azimuth at the origin, degrees clockwise from north in [0, 360)),
+        ``back_azimuth_deg`` (azimuth at the destination pointing back to the origin,
+        [0, 360)). Two different places at the same point are 0 km apart with NaN
+        azimuths.
 
     Examples
     --------
@@ -113,8 +120,12 @@ def distance_matrix(
     >>> gdf = gpd.GeoDataFrame({"id": ["a", "b"]}, crs="EPSG:4326",
     ...                        geometry=[Point(113.0, 23.0), Point(113.0, 24.0)])
     >>> df = distance_matrix(gdf)
-    >>> round(float(df.loc[1, "distance_km"]), 2), float(df.loc[1, "azimuth_deg"])
+    >>> df[["from_id", "to_id"]].values.tolist()
+    [['a', 'b'], ['b', 'a']]
+    >>> round(float(df.loc[0, "distance_km"]), 2), float(df.loc[0, "azimuth_deg"])
     (110.75, 0.0)
+    >>> len(distance_matrix(gdf, include_self=True))
+    4
     """
     from corridor_geo._args import as_list, describe
 
@@ -132,6 +143,9 @@ def distance_matrix(
     lat = gdf.geometry.y.to_numpy(dtype=float)
     n = len(gdf)
     i, j = np.divmod(np.arange(n * n), n)
+    if not include_self:
+        keep = pid[i] != pid[j]  # by id: an id given twice in *ids* is still itself
+        i, j = i[keep], j[keep]
     az, back, dist = _GEOD.inv(lon[i], lat[i], lon[j], lat[j])
     az = np.mod(np.asarray(az, float), 360.0)
     # pyproj's back azimuth is the bearing at the destination towards the origin

@@ -237,7 +237,8 @@ def drive_report(path: Path) -> pd.DataFrame | None:
     # WGS84 ellipsoid) between the two resolved points
     # (planned links too: a drive row may name a station of a line not open yet)
     ends = list(dict.fromkeys([*driving["from_id"], *driving["to_id"]]))
-    km = distance_matrix(load_corridor(include_planned=True), ids=ends).set_index(
+    km = distance_matrix(load_corridor(include_planned=True), ids=ends,
+                         include_self=True).set_index(
         ["from_id", "to_id"])["distance_km"]
     df["crow_km"] = km.loc[list(zip(driving["from_id"], driving["to_id"],
                                      strict=True))].to_numpy()

@@ -134,12 +134,13 @@ OVERVIEW: list[_Cell] = [
     ## Distances between the core platforms
 
     Straight-line (geodesic) distances in km between the 10 cores, in axis order.
-    `distance_matrix` returns one row per ordered pair, with bearings; here it is pivoted
-    into a table.
+    `distance_matrix` returns one row per ordered pair of different places, with
+    bearings; here `include_self=True` adds each core with itself (0 km) and the rows are
+    pivoted into a table.
     """),
     _code("""
     cores = list(corridor.platforms["id"])
-    dist = cg.distance_matrix(corridor, ids=cores)
+    dist = cg.distance_matrix(corridor, ids=cores, include_self=True)
     short = {i: i.removeprefix("core_") for i in cores}
     (dist.assign(origin=dist["from_id"].map(short), destination=dist["to_id"].map(short))
      .pivot_table(index="origin", columns="destination", values="distance_km")

@@ -53,7 +53,20 @@ def test_distances_json_matches_pyproj(runner: CliRunner) -> None:
     _, _, dist_m = Geod(ellps="WGS84").inv(113.26404, 22.99141, 114.02395, 22.61204)
     assert rows[("st_gz_south", "st_sz_north")]["distance_km"] == pytest.approx(
         dist_m / 1000, abs=0.002)
-    assert rows[("st_gz_south", "st_gz_south")]["distance_km"] == 0
+    assert set(rows) == {("st_gz_south", "st_sz_north"), ("st_sz_north", "st_gz_south")}
+
+
+@pytest.mark.parametrize(("args", "n_rows", "n_self"), [
+    ([], 90, 0), (["--include-self"], 100, 10)])
+def test_distances_lists_self_pairs_only_when_asked(runner: CliRunner, args, n_rows,
+                                                   n_self) -> None:
+    """`distances --format table` of the 10 cores: 90 ordered pairs (A to A, 0 km, was
+    printed too); --include-self adds the 10."""
+    res = runner.invoke(main, ["distances", "--format", "table", *args])
+    assert res.exit_code == 0, res.output
+    rows = [line.split() for line in res.output.splitlines()[1:]]
+    assert len(rows) == n_rows
+    assert sum(r[0] == r[1] for r in rows) == n_self
 
 
 def test_distances_csv_to_file(runner: CliRunner, tmp_path) -> None:
@@ -62,7 +75,7 @@ def test_distances_csv_to_file(runner: CliRunner, tmp_path) -> None:
     assert res.exit_code == 0, res.output
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("from_id,to_id")
-    assert len(lines) == 1 + 10 * 10  # the 10 cores by default
+    assert len(lines) == 1 + 10 * 9  # the 10 cores by default, each pair of different ones
 
 
 def test_distances_empty_out_is_refused_not_called_existing(runner: CliRunner, tmp_path,

@@ -86,8 +86,35 @@ def test_gz_south_to_sz_north_is_well_below_rail_length() -> None:
     assert d < 102 * 0.9
 
 
-def test_symmetry_and_diagonal() -> None:
+def test_no_self_pairs_by_default() -> None:
+    """Every ordered pair of different places, A to A only with include_self."""
+    n = len(PLACES)
     df = distance.distance_matrix(_gdf())
+    assert len(df) == n * (n - 1)
+    assert not (df.from_id == df.to_id).any()
+    want = [(a, b) for a in PLACES for b in PLACES if a != b]
+    assert list(zip(df.from_id, df.to_id, strict=True)) == want
+    assert (df.distance_km > 0).all()
+    both = distance.distance_matrix(_gdf(), include_self=True)
+    assert len(both) == n * n
+    pd.testing.assert_frame_equal(both[both.from_id != both.to_id].reset_index(drop=True), df)
+    # an id given twice is still the same place
+    twice = distance.distance_matrix(_gdf(), ids=["st_gz_south", "st_sz_north", "st_gz_south"])
+    assert list(zip(twice.from_id, twice.to_id, strict=True)) == [
+        ("st_gz_south", "st_sz_north"), ("st_sz_north", "st_gz_south"),
+        ("st_sz_north", "st_gz_south"), ("st_gz_south", "st_sz_north")]
+
+
+def test_two_places_at_one_point_are_0_km_apart() -> None:
+    gdf = gpd.GeoDataFrame({"id": ["a", "b"]}, crs="EPSG:4326",
+                           geometry=[Point(113.0, 23.0), Point(113.0, 23.0)])
+    df = distance.distance_matrix(gdf)
+    assert df.distance_km.tolist() == [0.0, 0.0]
+    assert df.azimuth_deg.isna().all()
+
+
+def test_symmetry_and_diagonal() -> None:
+    df = distance.distance_matrix(_gdf(), include_self=True)
     assert list(df.columns) == distance.COLUMNS
     assert len(df) == len(PLACES) ** 2
     m = df.pivot_table(index="from_id", columns="to_id", values="distance_km")
@@ -103,13 +130,14 @@ def test_symmetry_and_diagonal() -> None:
 
 def test_ids_order_names_and_corridor_input() -> None:
     ids = ["core_dg_songshan_lake", "st_gz_south"]
-    df = distance.distance_matrix(_gdf(), ids=ids)
+    df = distance.distance_matrix(_gdf(), ids=ids, include_self=True)
     assert df.from_id.tolist() == [ids[0], ids[0], ids[1], ids[1]]
     assert df.from_name_en.iloc[0] == "Songshan Lake"
-    via = distance.distance_matrix(FakeCorridor(), ids=["Songshan Lake", "st_gz_south"])
+    via = distance.distance_matrix(FakeCorridor(), ids=["Songshan Lake", "st_gz_south"],
+                                   include_self=True)
     assert via.from_id.tolist() == df.from_id.tolist()
     np.testing.assert_array_equal(via.distance_km, df.distance_km)
-    assert len(distance.distance_matrix(FakeCorridor())) == 16
+    assert len(distance.distance_matrix(FakeCorridor())) == 12
 
 
 def test_ogc_crs84_places_are_wgs84() -> None:
@@ -171,7 +199,7 @@ def test_bundled_platforms_against_pyproj_geod() -> None:
     corridor = corridor_mod.load_corridor()
     plats = corridor.platforms
     df = distance.distance_matrix(corridor, ids=plats["id"].tolist())
-    assert len(df) == len(plats) ** 2
+    assert len(df) == len(plats) * (len(plats) - 1)
     lon = dict(zip(plats["id"], plats.geometry.x, strict=True))
     lat = dict(zip(plats["id"], plats.geometry.y, strict=True))
     az, _, d = Geod(ellps="WGS84").inv(

@@ -51,7 +51,8 @@ def demo(out_dir: Path, overwrite: bool, as_of: int | None) -> None:
     """Run the main job on the bundled defaults: map, extent and distance tables.
 
     Writes map.html, extent.json, width_profile.csv, places.csv, links.csv and
-    distances.csv (geodesic distances between the 10 core platforms) to OUT.
+    distances.csv (geodesic distances between the 10 core platforms, 90 ordered pairs)
+    to OUT.
     Works offline.
     """
     from corridor_geo._io import (
@@ -112,8 +113,14 @@ def extent(fmt: str) -> None:
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table to this CSV file (an existing file needs --overwrite).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
-def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None, overwrite: bool) -> None:
-    """Geodesic distance (km) and bearing between platforms, nodes or stations."""
+@click.option("--include-self", is_flag=True,
+              help="Also list each place with itself (0 km, no bearing).")
+def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None, overwrite: bool,
+              include_self: bool) -> None:
+    """Geodesic distance (km) and bearing between platforms, nodes or stations.
+
+    One row per ordered pair of different places; --include-self adds A to A.
+    """
     from corridor_geo.corridor import load_corridor
     from corridor_geo.distance import distance_matrix, write_distance_csv
     from corridor_geo.errors import OutputDirError
@@ -126,7 +133,7 @@ def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None, overwrite: 
                              "another name, or add --overwrite to replace it")
     corridor = load_corridor()
     chosen = [corridor.resolve(q) for q in ids] if ids else list(corridor.platforms["id"])
-    df = distance_matrix(corridor, ids=chosen)
+    df = distance_matrix(corridor, ids=chosen, include_self=include_self)
     if out_file is not None:
         write_distance_csv(df, out_file)
     _echo_frame(df.round({"distance_km": 3, "azimuth_deg": 2, "back_azimuth_deg": 2}), fmt)
