@@ -16,7 +16,8 @@
   The opening view and the buttons fit beside the key (padded by its width), so the key
   hides nothing of what the map opens on.
 * :class:`PlaceLabels` — permanent, small name labels (Leaflet tooltips) that belong to a
-  layer (hidden with it) and are hidden below :data:`LABEL_MIN_ZOOM`.
+  layer (hidden with it), are hidden below :data:`LABEL_MIN_ZOOM` and keep clear of the
+  controls (a label meeting the key, a button or the map's edge moves to another side).
 * :class:`FollowLayers` — shows a layer (not in the layer control) while any of its
   owner layers is on (catchment origins follow their catchments).
 * :class:`InfoPanel` — a small text panel (e.g. a comparison's headline numbers).
@@ -472,6 +473,86 @@ class ZoomButtons(MacroElement):
         ]
 
 
+#: Lays out every place label of a map clear of its controls (installed once per map by
+#: the first :class:`PlaceLabels`; see there). Labels are Leaflet tooltips in
+#: ``map._cgLabels`` with their chosen side ``_cgDir`` and distance ``_cgShift`` (px).
+_FIT_LABELS_JS = """(function (map) {
+    var SIDES = ["right", "left", "top", "bottom"];
+    function rect(e) {
+        var r = e.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom];
+    }
+    function area(a, b) {
+        var w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+        var h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+        return w > 0 && h > 0 ? w * h : 0;
+    }
+    function sum(r, boxes) {
+        return boxes.reduce(function (s, b) { return s + area(r, b); }, 0);
+    }
+    function side(t, d) {
+        var s = t._cgShift;
+        t.options.direction = d;
+        t.options.offset = [d === "right" ? s : d === "left" ? -s : 0,
+                            d === "bottom" ? s : d === "top" ? -s : 0];
+        t._updatePosition();
+    }
+    function fit() {
+        var c = map.getContainer(), box = rect(c), controls = [];
+        // the controls as they sit now (the key folds, its rows follow the layers); the
+        // opened layer control is a passing overlay, drawn over everything
+        c.querySelectorAll(".leaflet-control").forEach(function (e) {
+            if (e.offsetParent === null || !e.offsetWidth
+                    || e.classList.contains("leaflet-control-layers-expanded")) { return; }
+            var r = rect(e);
+            controls.push([r[0] - 3, r[1] - 3, r[2] + 3, r[3] + 3]);
+        });
+        var shown = (map._cgLabels || []).filter(function (t) {
+            var e = t.getElement();
+            if (!map.hasLayer(t) || !e) { return false; }
+            e.style.visibility = "";
+            side(t, t._cgDir);
+            return e.offsetParent !== null;  // not hidden far out
+        });
+        var boxes = shown.map(function (t) { return rect(t.getElement()); });
+        shown.forEach(function (t, i) {
+            var e = t.getElement();
+            var others = boxes.filter(function (b, j) { return j !== i; });
+            function cost(d, k) {
+                side(t, d);
+                var r = rect(e), w = (r[2] - r[0]) * (r[3] - r[1]);
+                return {d: d, r: r, key: [sum(r, controls), w - area(r, box),
+                                          sum(r, others), k]};
+            }
+            var best = cost(t._cgDir, 0);
+            if (best.key[0] > 0 || best.key[1] > 0) {
+                // the chosen side meets a control or the map's edge: take the side that
+                // meets the controls least, then the edge, then the other labels
+                [t._cgDir].concat(SIDES.filter(function (d) { return d !== t._cgDir; }))
+                    .forEach(function (d, k) {
+                        var c2 = cost(d, k);
+                        for (var n = 0; n < 4; n++) {
+                            if (c2.key[n] !== best.key[n]) {
+                                if (c2.key[n] < best.key[n]) { best = c2; }
+                                break;
+                            }
+                        }
+                    });
+            }
+            side(t, best.d);
+            boxes[i] = best.r;
+            // a place whose every side lies under a control keeps no label
+            if (best.key[0] > 0) { e.style.visibility = "hidden"; boxes[i] = [0, 0, 0, 0]; }
+        });
+    }
+    var pending = null;
+    function later() { clearTimeout(pending); pending = setTimeout(fit, 0); }
+    map.on("zoomend moveend resize overlayadd overlayremove", later);
+    map.getContainer().addEventListener("toggle", later, true);  // the key (un)folds
+    return later;
+})"""
+
+
 class PlaceLabels(MacroElement):
     """Permanent name labels at points, added to the layer this element is a child of.
 
@@ -480,6 +561,14 @@ class PlaceLabels(MacroElement):
     *offset* pixels from it; it shows and hides with its layer, and every label of the
     map is hidden below :data:`LABEL_MIN_ZOOM`. *labels* are dicts with ``lat``,
     ``lon``, ``html`` (already escaped by the caller), ``dir`` and ``offset``.
+
+    Labels keep clear of the map's controls (key, zoom and other buttons, panel, scale,
+    attribution): after every move, zoom, resize, layer switch or (un)folding of the
+    key, a label whose box meets a control or the map's edge moves to the side (of the
+    four) that meets the controls least, then the edge, then the other labels; a label
+    that meets a control on every side is hidden (its place lies under the control).
+    Labels are laid out in the order their elements were added (catchment origins
+    first).
     """
 
     _template = Template(
@@ -487,10 +576,14 @@ class PlaceLabels(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map, layer) {
             {{ this.labels|tojson }}.forEach(function (p) {
-                layer.addLayer(L.tooltip({permanent: true, interactive: false,
+                var t = L.tooltip({permanent: true, interactive: false,
                     direction: p.dir, offset: p.offset, opacity: 1,
                     className: {{ this.class_name|tojson }}})
-                    .setLatLng([p.lat, p.lon]).setContent(p.html));
+                    .setLatLng([p.lat, p.lon]).setContent(p.html);
+                t._cgDir = p.dir;
+                t._cgShift = Math.abs(p.offset[0]) + Math.abs(p.offset[1]);
+                layer.addLayer(t);
+                (map._cgLabels = map._cgLabels || []).push(t);
             });
             // far out, the labels would crowd each other: hide them (CSS on the container)
             function byZoom() {
@@ -499,6 +592,9 @@ class PlaceLabels(MacroElement):
             }
             map.on("zoomend", byZoom);
             byZoom();
+            // clear of the controls (once per map, for all its labels)
+            if (!map._cgFitLabels) { map._cgFitLabels = ({{ this.fit_js }})(map); }
+            map._cgFitLabels();
         })({{ this.map_name }}, {{ this._parent.get_name() }});
         {% endmacro %}
         """
@@ -512,6 +608,7 @@ class PlaceLabels(MacroElement):
         self.map_name = map_name
         self.class_name = class_name
         self.min_zoom = LABEL_MIN_ZOOM
+        self.fit_js = _FIT_LABELS_JS
 
 
 class FollowLayers(MacroElement):

@@ -746,3 +746,81 @@ def test_phone_opens_on_the_corridor_with_the_key_folded_and_places_named(browse
         assert sorted(seen["labels"]) == sorted(
             maps.short_names(corridor.platforms)[0]), what
         assert seen["overlaps"] == [], what
+
+
+# --------------------------------------------------------------------------------------
+# Labels clear of the controls: the gallery's transit and comparison maps at 1024 × 768
+# (Pazhou's label lay under the "result"/"corridor" buttons, Bantian-Xuegang's under
+# the key, on the transit map).
+# --------------------------------------------------------------------------------------
+
+_LABELS_AND_CONTROLS_JS = """
+    const m = window[document.querySelector('.folium-map').id];
+    const c = m.getContainer().getBoundingClientRect();
+    const rect = e => { const r = e.getBoundingClientRect();
+                        return [r.left, r.top, r.right, r.bottom]; };
+    const hit = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+    // every control on screen: zoom, fullscreen, measure, result/corridor buttons,
+    // layer control, key, panel, scale bar, attribution
+    const controls = Array.from(m.getContainer().querySelectorAll('.leaflet-control'))
+        .filter(e => e.offsetParent !== null && e.offsetWidth > 0)
+        .map(e => [e.className.split(' ').filter(k => k !== 'leaflet-control')
+                    .join(' '), rect(e)]);
+    const labels = [], hits = [], missing = [];
+    m.eachLayer(l => {
+        if (!(l instanceof L.Tooltip) || !l.options.permanent) return;
+        const e = l.getElement();
+        if (!e || !e.classList.contains('cg-label')) return;
+        const name = e.textContent;
+        const shown = e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden';
+        if (shown) {
+            labels.push(name);
+            const r = rect(e);
+            controls.forEach(k => { if (hit(r, k[1])) hits.push([name, k[0]]); });
+            return;
+        }
+        // a label may be left out only where its place is off the map or under a control
+        const p = m.latLngToContainerPoint(l.getLatLng());
+        const x = c.left + p.x, y = c.top + p.y;
+        const pt = [x - 1, y - 1, x + 1, y + 1];
+        if (x < c.left || x > c.right || y < c.top || y > c.bottom) return;
+        if (controls.some(k => hit(pt, k[1]))) return;
+        missing.push(name);
+    });
+    return {labels: labels, hits: hits, missing: missing,
+            controls: controls.map(k => k[0])};"""
+
+
+@pytest.fixture(scope="module")
+def gallery_maps(browser):
+    """The gallery's transit catchment and comparison maps (scripts/make_gallery.py)."""
+    from pathlib import Path
+
+    root, _, _ = browser
+    scenarios = Path(__file__).resolve().parents[1] / "scenarios"
+    _cli("catchments", "--origins", "st_gz_south", "--mode", "transit",
+         "--bands", "30,60,90", "--out", str(root / "g_transit"))
+    _cli("compare", str(scenarios / "baseline_2025.yaml"),
+         str(scenarios / "guangshen_peak_congestion.yaml"), "--out", str(root / "g_compare"))
+    return [("transit", root / "g_transit" / "map.html"),
+            ("compare", root / "g_compare" / "map.html")]
+
+
+def test_labels_clear_of_key_and_zoom_control(browser, gallery_maps):
+    """At 1024 × 768 no place label's box meets the key's, the zoom control's or any
+    other control's box, and no label is left out whose place is on the map clear of
+    the controls."""
+    from corridor_geo.testing import inspect_map_page
+
+    root, base, driver = browser
+    for name, path in gallery_maps:
+        r = inspect_map_page(driver, base + path.relative_to(root).as_posix(),
+                             window_size=(1024, 768))
+        (path.parent / "labels_1024.png").write_bytes(r.screenshot_png)
+        assert r.errors == [], name
+        seen = driver.execute_script(_LABELS_AND_CONTROLS_JS)
+        what = (name, seen)
+        assert {"cg-legend", "leaflet-control-zoom leaflet-bar"} <= set(seen["controls"]), what
+        assert len(seen["labels"]) >= 5, what
+        assert seen["hits"] == [], what
+        assert seen["missing"] == [], what
