@@ -1209,10 +1209,7 @@ def _add_origin_marks(m: folium.Map, origins: gpd.GeoDataFrame, cat: gpd.GeoData
         owners = [fg for fg, held in zip(layers, origins_in, strict=True) if oid in held]
         name = en[k] or oid
         fg = folium.FeatureGroup(name=_esc(f"Origin: {name}"), control=False, show=True)
-        lat, lon = round(float(point.y), 5), round(float(point.x), 5)
-        folium.Marker([lat, lon], icon=folium.DivIcon(
-            html='<div class="cg-origin-mark"></div>', icon_size=(16, 16),
-            icon_anchor=(8, 8)), keyboard=False).add_to(fg)
+        _origin_marker(point).add_to(fg)
         fg.add_child(PlaceLabels(_label_specs([point], [name], radius=8,
                                               directions=[_origin_side(point, bounds)]),
                                  map_name=m.get_name(), class_name="cg-label cg-origin"),
@@ -1224,6 +1221,59 @@ def _add_origin_marks(m: folium.Map, origins: gpd.GeoDataFrame, cat: gpd.GeoData
         legend_of(m).add(LegendRow(
             "Catchments (travel time)", '<span class="cg-origin-mark"></span>',
             "Catchment origin", tuple(dict.fromkeys(marked))))
+
+
+def _origin_marker(point: shapely.Point) -> folium.Marker:
+    """Return an origin's mark: a black dot in a white ring (class ``cg-origin-mark``)."""
+    return folium.Marker([round(float(point.y), 5), round(float(point.x), 5)],
+                         icon=folium.DivIcon(html='<div class="cg-origin-mark"></div>',
+                                             icon_size=(16, 16), icon_anchor=(8, 8)),
+                         keyboard=False)
+
+
+#: Name of the comparison map's layer of the origins compared (also its key row).
+_COMPARED_ORIGINS_LAYER = "Origins compared"
+
+
+def _add_compared_origins(m: folium.Map, places: gpd.GeoDataFrame | None,
+                          ids: Iterable[Any],
+                          bounds: tuple[float, float, float, float] | None) -> set[str]:
+    """Mark and label the origins of a comparison found among *places*; return their ids.
+
+    As a catchment map marks its origins (a black dot in a white ring, a boxed label with
+    the short name), in one layer "Origins compared" (on; in the key under
+    "Scenario change"). Ids not among *places* (an origin given as coordinates) are
+    left out.
+    """
+    if places is None:
+        return set()
+    _require_gdf(places, "origins", ["id"], geom_types=("Point",))
+    found = places[~places["id"].astype(str).duplicated()]
+    row_of = {str(i): k for k, i in enumerate(found["id"])}
+    en, _ = short_names(found)
+    points, names, marked = [], [], []
+    for oid in dict.fromkeys(str(i) for i in ids):
+        k = row_of.get(oid)
+        if k is None or found.geometry.iloc[k] is None or found.geometry.iloc[k].is_empty:
+            continue
+        points.append(found.geometry.iloc[k])
+        names.append(en[k] or oid)
+        marked.append(oid)
+    if not points:
+        return set()
+    fg = set_group(folium.FeatureGroup(name=_COMPARED_ORIGINS_LAYER, show=True), "Results")
+    for point in points:
+        _origin_marker(point).add_to(fg)
+    fg.add_child(PlaceLabels(_label_specs(points, names, radius=8,
+                                          directions=[_origin_side(p, bounds) for p in points]),
+                             map_name=m.get_name(), class_name="cg-label cg-origin"),
+                 name="corridor_geo_origin_label")
+    fg.add_to(m)
+    n = len(points)
+    legend_of(m).add(LegendRow(
+        "Scenario change", '<span class="cg-origin-mark"></span>', _COMPARED_ORIGINS_LAYER,
+        fg, note=f"the {n} platform{'s' if n != 1 else ''} whose catchments are compared"))
+    return set(marked)
 
 
 def _origin_side(point: shapely.Point,
@@ -1712,6 +1762,7 @@ def corridor_map(
     matrix: pd.DataFrame | None = None,
     difference: gpd.GeoDataFrame | None = None,
     matrix_changes: pd.DataFrame | None = None,
+    compared_origins: Iterable[str] | None = None,
     tiles: str | xyzservices.TileProvider | None = "OpenStreetMap",
     extra_tiles: Sequence[str | xyzservices.TileProvider] = _EXTRA_TILES,
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
@@ -1749,6 +1800,12 @@ def corridor_map(
     matrix_changes
         A comparison's matrix changes (``mode``, ``change_min``) for the panel's counts of
         pairs faster and slower (used with *difference*).
+    compared_origins
+        With *difference*: ids of the origins whose catchments are compared (default:
+        the difference's ``origin_id`` values; ``compare`` passes the scenario's
+        origins, some of which may have gained or lost nothing). Each one found among
+        the corridor's places is marked as on a catchment map (a black dot in a white
+        ring, a boxed label) in a layer "Origins compared", with a key row.
     tiles, extra_tiles
         Base tiles (xyzservices provider or name, ``None`` for none) and further choices.
     simplify_tolerance_m
@@ -1795,7 +1852,8 @@ def corridor_map(
     cat_tol = (None if simplify_tolerance_m is None
                else max(simplify_tolerance_m, CATCHMENT_SIMPLIFY_TOLERANCE_M))
     result_frames: list[Any] = []
-    origin_places = _origin_places(corridor) if catchments is not None else None
+    origin_places = (_origin_places(corridor)
+                     if catchments is not None or difference is not None else None)
     marked_origins: set[str] = set()
     if catchments is not None:
         add_catchments_layer(m, catchments, group_by=catchments_group_by,
@@ -1806,8 +1864,16 @@ def corridor_map(
     if difference is not None:
         add_difference_layer(m, _with_origin_names(difference, corridor),
                              simplify_tolerance_m=cat_tol)
-        result_frames.append(clean_difference(difference))
+        cleaned = clean_difference(difference)
+        result_frames.append(cleaned)
         add_comparison_panel(m, difference, matrix_changes=matrix_changes)
+        if compared_origins is None and "origin_id" in difference.columns:
+            compared_origins = difference["origin_id"].astype(str).tolist()
+        if compared_origins is not None:
+            marked_origins |= _add_compared_origins(
+                m, origin_places, compared_origins,
+                _result_bounds(cleaned) or (tuple(polygon.bounds) if polygon is not None
+                                            else None))
     if axis is None or plan_axis is None:
         default_axis, default_plan = _default_axes(corridor)
         axis = default_axis if axis is None else axis

@@ -766,7 +766,7 @@ _LABELS_AND_CONTROLS_JS = """
         .filter(e => e.offsetParent !== null && e.offsetWidth > 0)
         .map(e => [e.className.split(' ').filter(k => k !== 'leaflet-control')
                     .join(' '), rect(e)]);
-    const labels = [], hits = [], missing = [];
+    const labels = [], hits = [], missing = [], origins = [];
     m.eachLayer(l => {
         if (!(l instanceof L.Tooltip) || !l.options.permanent) return;
         const e = l.getElement();
@@ -775,6 +775,7 @@ _LABELS_AND_CONTROLS_JS = """
         const shown = e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden';
         if (shown) {
             labels.push(name);
+            if (e.classList.contains('cg-origin')) origins.push(name);
             const r = rect(e);
             controls.forEach(k => { if (hit(r, k[1])) hits.push([name, k[0]]); });
             return;
@@ -787,7 +788,11 @@ _LABELS_AND_CONTROLS_JS = """
         if (controls.some(k => hit(pt, k[1]))) return;
         missing.push(name);
     });
-    return {labels: labels, hits: hits, missing: missing,
+    return {labels: labels, hits: hits, missing: missing, origins: origins,
+            marks: m.getContainer().querySelectorAll('.leaflet-marker-pane .cg-origin-mark')
+                .length,
+            key: Array.from(document.querySelectorAll('.cg-legend .cg-row'))
+                .filter(e => e.offsetParent !== null).map(e => e.textContent),
             controls: controls.map(k => k[0])};"""
 
 
@@ -806,10 +811,16 @@ def gallery_maps(browser):
             ("compare", root / "g_compare" / "map.html")]
 
 
+#: Short names of scenarios/baseline_2025.yaml's origins.
+_BASELINE_ORIGINS = ["Pazhou", "Science City", "Songshan Lake", "Binhaiwan",
+                     "Airport New Town", "Hi-tech Zone"]
+
+
 def test_labels_clear_of_key_and_zoom_control(browser, gallery_maps):
     """At 1024 × 768 no place label's box meets the key's, the zoom control's or any
     other control's box, and no label is left out whose place is on the map clear of
-    the controls."""
+    the controls. The comparison map marks and labels the origins compared (it did
+    not mark them) and names them in the key."""
     from corridor_geo.testing import inspect_map_page
 
     root, base, driver = browser
@@ -824,3 +835,7 @@ def test_labels_clear_of_key_and_zoom_control(browser, gallery_maps):
         assert len(seen["labels"]) >= 5, what
         assert seen["hits"] == [], what
         assert seen["missing"] == [], what
+        if name == "compare":  # the six platforms whose catchments are compared
+            assert sorted(seen["origins"]) == sorted(_BASELINE_ORIGINS), what
+            assert seen["marks"] == 6, what
+            assert any(k.startswith("Origins compared") for k in seen["key"]), what

@@ -862,3 +862,34 @@ def test_catchment_origins_unknown_to_the_corridor_are_not_marked(corridor):
     assert "cg-origin-mark\\" not in html
     assert len([1 for cls, _, _ in _labels(html) if cls == "cg-label"]) == len(
         corridor.platforms)
+
+
+def test_comparison_map_marks_the_origins_compared(corridor):
+    """The comparison map did not show whose catchments it compares: each origin is now
+    marked and labelled as on a catchment map, in a layer "Origins compared" with a key
+    row, also an origin that gained and lost nothing (given as compared_origins)."""
+    diff = synthetic_difference().assign(origin_id="core_gz_tianhe")
+    places = {"core_gz_tianhe": (23.175, 113.392, "Tianhe Smart City"),
+              "core_gz_pazhou": (23.1, 113.37, "Pazhou Internet Innovation Cluster")}
+    for compared, expect in ((None, ["core_gz_tianhe"]),
+                             (["core_gz_pazhou", "core_gz_tianhe", "pt_113.4_23.2"],
+                              ["core_gz_pazhou", "core_gz_tianhe"])):
+        m = maps.corridor_map(corridor, difference=diff, tiles=None,
+                              compared_origins=compared)
+        html = maps.map_html(m)
+        labels = _labels(html)
+        layer = _overlay_vars(html)["Origins compared"]
+        origin_labels = {(e["lat"], e["lon"]): e["html"] for cls, e, lay in labels
+                         if cls == "cg-label cg-origin" and lay == layer}
+        assert origin_labels == {places[i][:2]: places[i][2] for i in expect}
+        assert html.count("L.marker(") == len(expect)
+        for i in expect:
+            lat, lon, name = places[i]
+            assert re.search(rf"L\.marker\(\s*\[{lat}, {lon}\]", html), i
+            # the origin's label replaces its platform label
+            assert name not in [e["html"] for cls, e, _ in labels if cls == "cg-label"]
+        rows = [r for r in _legend(m).rows if r.label == "Origins compared"]
+        assert len(rows) == 1
+        assert rows[0].section == "Scenario change"
+        assert rows[0].layers[0].layer_name == "Origins compared"
+        assert f"the {len(expect)} platform" in rows[0].note

@@ -214,8 +214,10 @@ def write_compare(comp: Comparison, tmp: Path) -> None:
     write_gpkg(comp.difference, tmp / "difference.gpkg", layer="difference")
     from corridor_geo.maps import corridor_map
 
+    # every origin whose catchments are compared is marked, also one with no change
     m = corridor_map(map_corridor(comp.scenario.scenario), difference=comp.difference,
-                     matrix_changes=comp.matrix_changes)
+                     matrix_changes=comp.matrix_changes,
+                     compared_origins=comp.catchment_changes["origin_id"].astype(str))
     _save_map(m, tmp / "map.html")
     atomic_write_text(tmp / "report.md", _compare_report(comp))
     atomic_write_json(tmp / "summary.json", comp.summary)
