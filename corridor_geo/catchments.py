@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from corridor_geo.network import Network
     from corridor_geo.transit import MultimodalNetwork
 
-__all__ = ["DEFAULT_CELL_SIZE_M", "METHODS", "MODES", "catchments"]
+__all__ = ["DEFAULT_CELL_SIZE_M", "METHODS", "MODES", "catchment_limits", "catchments"]
 
 #: Modes understood by :func:`catchments` (``"transit"``: walk, rail, walk;
 #: ``"park_and_ride"``: drive and park, rail, walk — as in the travel-time matrix).
@@ -244,7 +244,7 @@ def catchments(
     pop_layer = _read_population(population, population_column) if population is not None else None
 
     net = _network_for(mode, network, as_of=getattr(corridor, "as_of", None))
-    major_roads_only = str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
+    major_roads_only = _major_roads_only(net)
     if major_roads_only and not cell_given:
         cell = SCGRAPH_CELL_SIZE_M
     if max_off_network_m is None:
@@ -328,6 +328,63 @@ def catchments(
         df["population"] = _areal_population(out_geoms, pop_layer, population_column)
     metric = gpd.GeoSeries(out_geoms, crs=METRIC_CRS)
     return gpd.GeoDataFrame(df, geometry=metric.to_crs(WGS84).values, crs=WGS84)
+
+
+def catchment_limits(
+    mode: str,
+    *,
+    network: Network | None = None,
+    land: Any = None,
+    max_off_network_m: float | None = None,
+    multimodal: Any = None,
+) -> str:
+    """Say in one short line what :func:`catchments` with these arguments leaves out.
+
+    For a map's key and a run's ``summary.json``: where a band may lie (clipped to the
+    corridor, i.e. the three cities, or to the *land* given), which network it routes
+    on (the bundled major roads, or the street network given) and how far from it the
+    walk off the network or from a station goes. The arguments are those of
+    :func:`catchments` (``None``: its defaults).
+
+    Examples
+    --------
+    >>> catchment_limits("drive")
+    'clipped to the corridor (3 cities); bundled major roads + expressway links only; \
+land > 1 km from a reached road left out'
+    >>> catchment_limits("transit")
+    'clipped to the corridor (3 cities); rail only (no metro, bus); walks ≤ 2.5 km at \
+each end, on bundled major roads'
+    """
+    if mode not in MODES:
+        raise CorridorGeoError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    major = network is None or _major_roads_only(network)
+    roads = "bundled major roads" if major else "the street network given"
+    if max_off_network_m is None:
+        max_off_network_m = MAX_OFF_NETWORK_SCGRAPH_M if major else MAX_OFF_NETWORK_M
+    off = f"{max_off_network_m / 1000:g} km"
+    if multimodal is not None and hasattr(multimodal, "params"):
+        params = multimodal.params
+    else:
+        from corridor_geo.transit import MultimodalParameters
+
+        params = MultimodalParameters()
+    where = ("clipped to the corridor (3 cities)" if land is None
+             else "clipped to the land given")
+    what = {
+        "drive": f"{roads} + expressway links only; land > {off} from a reached road "
+                 "left out",
+        "walk": f"walks on {roads} only (no footpaths); land > {off} from them left out",
+        "transit": f"rail only (no metro, bus); walks ≤ {params.max_walk_km:g} km at each "
+                   f"end, on {roads}",
+        "park_and_ride": f"car ≤ {params.max_drive_leg_km:g} km to a station, rail only "
+                         f"(no metro); walk ≤ {params.max_walk_km:g} km from it, on {roads}",
+    }[mode]
+    return f"{where}; {what}"
+
+
+def _major_roads_only(net: Any) -> bool:
+    """Whether *net* is the bundled major-road network (``scgraph``), not a street map."""
+    return str(getattr(net, "meta", {}).get("source", "")).startswith("scgraph")
 
 
 # ----------------------------------------------------------------------------- inputs

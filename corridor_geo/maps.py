@@ -47,7 +47,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -1033,6 +1033,7 @@ def add_catchments_layer(
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
     fill_opacity: float = 0.25,
     origins: gpd.GeoDataFrame | None = None,
+    limits: Mapping[str, str] | None = None,
 ) -> list[folium.FeatureGroup]:
     """Add travel-time catchment bands with a branca colour legend in minutes.
 
@@ -1061,6 +1062,10 @@ def add_catchments_layer(
         the catchments). The mark shows while any catchment layer of that
         origin is on; the key has a "Catchment origin" row. ``corridor_map`` passes the
         corridor's stations, nodes, platforms and districts.
+    limits
+        ``{mode: text}``: what the catchments of each mode leave out
+        (:func:`corridor_geo.catchments.catchment_limits`); the key has one line per
+        mode drawn, "<mode> limits: <text>", shown while any layer of that mode is on.
 
     Examples
     --------
@@ -1178,6 +1183,11 @@ def add_catchments_layer(
         origins_in.append(set(cat["origin_id"].astype(str).to_numpy()[mask]))
     if origins is not None:
         _add_origin_marks(m, origins, cat, out, origins_in)
+    for mode in dict.fromkeys(k[0] for k in keys):
+        text = (limits or {}).get(str(mode))
+        if text:
+            legend.add(_limits_row("Catchments (travel time)", str(mode), text, tuple(
+                fg for fg, k in zip(out, keys, strict=True) if k[0] == mode)))
     if group_by == "origin":
         for b in bands:
             legend.add(LegendRow("Catchments (travel time)", swatch(b), f"≤ {b:g} min",
@@ -1188,6 +1198,13 @@ def add_catchments_layer(
                 f"same colours for all {n_origins} origins: one layer each, the tooltip "
                 "names the origin")))
     return out
+
+
+def _limits_row(section: str, mode: str, text: str,
+                layers: tuple[folium.FeatureGroup, ...] = ()) -> LegendRow:
+    """Return the key's line stating what a mode's catchments leave out."""
+    return LegendRow(section, "", f"<b>{_esc(mode.replace('_', ' '))} limits</b>",
+                     layers or None, note=_esc(text))
 
 
 def _add_origin_marks(m: folium.Map, origins: gpd.GeoDataFrame, cat: gpd.GeoDataFrame,
@@ -1550,6 +1567,7 @@ def add_difference_layer(
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
     min_area_km2: float = MIN_CHANGE_AREA_KM2,
     min_width_m: float = MIN_CHANGE_WIDTH_M,
+    limits: Mapping[str, str] | None = None,
 ) -> list[folium.FeatureGroup]:
     """Add a scenario difference: areas gained and lost, one layer each, with a key.
 
@@ -1557,7 +1575,8 @@ def add_difference_layer(
     *min_width_m*, parts under *min_area_km2*; set both to 0 to draw everything); the
     key states the limits. Tooltips name the change, band, origin (``origin_name_en``
     when present, else ``origin_id``) and mode, and give the area drawn and the area
-    before cleaning.
+    before cleaning. *limits* (``{mode: text}``, see :func:`add_catchments_layer`) adds
+    one key line per mode of the difference saying what its catchments leave out.
 
     Examples
     --------
@@ -1596,7 +1615,7 @@ def add_difference_layer(
     )
     out = []
     legend = legend_of(m)
-    limits = f"not drawn: parts < {min_area_km2:g} km², strips < {min_width_m:g} m wide"
+    not_drawn = f"not drawn: parts < {min_area_km2:g} km², strips < {min_width_m:g} m wide"
     for change, colour in _CHANGE_STYLE.items():
         mask = (diff["change"] == change).to_numpy()
         if not mask.any():
@@ -1614,8 +1633,14 @@ def add_difference_layer(
         fg.add_to(m)
         legend.add(LegendRow("Scenario change", polygon_swatch(
             colour, stroke=colour, fill_opacity=_CHANGE_OPACITY),
-            f"{change} area", fg, note=limits))
+            f"{change} area", fg, note=not_drawn))
         out.append(fg)
+    modes = (sorted(set(difference["mode"].astype(str))) if "mode" in difference.columns
+             else [])
+    for mo in modes:
+        text = (limits or {}).get(mo)
+        if text:
+            legend.add(_limits_row("Scenario change", mo, text))
     return out
 
 
@@ -1763,6 +1788,7 @@ def corridor_map(
     difference: gpd.GeoDataFrame | None = None,
     matrix_changes: pd.DataFrame | None = None,
     compared_origins: Iterable[str] | None = None,
+    catchment_limits: Mapping[str, str] | None = None,
     tiles: str | xyzservices.TileProvider | None = "OpenStreetMap",
     extra_tiles: Sequence[str | xyzservices.TileProvider] = _EXTRA_TILES,
     simplify_tolerance_m: float | None = DEFAULT_SIMPLIFY_TOLERANCE_M,
@@ -1806,6 +1832,10 @@ def corridor_map(
         origins, some of which may have gained or lost nothing). Each one found among
         the corridor's places is marked as on a catchment map (a black dot in a white
         ring, a boxed label) in a layer "Origins compared", with a key row.
+    catchment_limits
+        ``{mode: text}``: what the catchments of each mode leave out
+        (:func:`corridor_geo.catchments.catchment_limits`; the CLI and scenario runs
+        pass them); one key line per mode of *catchments* and of *difference*.
     tiles, extra_tiles
         Base tiles (xyzservices provider or name, ``None`` for none) and further choices.
     simplify_tolerance_m
@@ -1857,13 +1887,14 @@ def corridor_map(
     marked_origins: set[str] = set()
     if catchments is not None:
         add_catchments_layer(m, catchments, group_by=catchments_group_by,
-                             simplify_tolerance_m=cat_tol, origins=origin_places)
+                             simplify_tolerance_m=cat_tol, origins=origin_places,
+                             limits=catchment_limits)
         result_frames.append(catchments)
         if origin_places is not None and "origin_id" in catchments.columns:
             marked_origins = set(catchments["origin_id"].astype(str))
     if difference is not None:
         add_difference_layer(m, _with_origin_names(difference, corridor),
-                             simplify_tolerance_m=cat_tol)
+                             simplify_tolerance_m=cat_tol, limits=catchment_limits)
         cleaned = clean_difference(difference)
         result_frames.append(cleaned)
         add_comparison_panel(m, difference, matrix_changes=matrix_changes)

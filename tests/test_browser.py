@@ -835,6 +835,12 @@ def test_labels_clear_of_key_and_zoom_control(browser, gallery_maps):
         assert len(seen["labels"]) >= 5, what
         assert seen["hits"] == [], what
         assert seen["missing"] == [], what
+        # what the catchments leave out, one line per mode shown (clipped to the corridor)
+        limits = [k for k in seen["key"] if " limits" in k]
+        assert limits, what
+        assert all("clipped to the corridor (3 cities)" in k for k in limits), what
+        assert any(k.startswith("transit limits" if name == "transit" else "drive limits")
+                   for k in limits), what
         if name == "compare":  # the six platforms whose catchments are compared
             assert sorted(seen["origins"]) == sorted(_BASELINE_ORIGINS), what
             assert seen["marks"] == 6, what

@@ -20,7 +20,7 @@ from geopandas.testing import assert_geodataframe_equal
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from corridor_geo.catchments import NO_ACCESS_HIGHWAYS, catchments
+from corridor_geo.catchments import NO_ACCESS_HIGHWAYS, catchment_limits, catchments
 from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError
 from corridor_geo.network import Network
 from corridor_geo.routing import snap_points
@@ -806,3 +806,36 @@ def test_drive_catchment_without_multimodal_agrees_with_the_drive_matrix():
     assert got.n_nodes_reached == int(np.count_nonzero(layer <= limit))
     assert got.geometry.covers(shapely.Point(d))
     assert catchments([o], bands=(band,), corridor=cor, network=net).iloc[0].equals(got)
+
+
+def test_limits_say_what_the_call_leaves_out():
+    """The limits a map's key and a run's summary.json state are those catchments()
+    applies: the off-network distance in the text is the one it uses by default (same
+    bands as with that distance given, different with another), the land is the one
+    given, and the bundled network's and the transit legs' numbers are its defaults."""
+    import re
+
+    from corridor_geo.transit import MultimodalParameters
+
+    net, land, _ = river_town(bridge=True)
+    text = catchment_limits("drive", network=net, land=land)
+    assert text.startswith("clipped to the land given; the street network given + ")
+    km = float(re.search(r"land > ([\d.]+) km from a reached road", text).group(1))
+    kw = {"network": net, "land": land, "bands": (3, 6), "cell_size_m": 100}
+    default = catchments([_origin(1000, 1000)], **kw)
+    same = catchments([_origin(1000, 1000)], max_off_network_m=km * 1000, **kw)
+    other = catchments([_origin(1000, 1000)], max_off_network_m=5.0, **kw)
+    assert_geodataframe_equal(default, same)
+    assert (other.area_km2.to_numpy() < default.area_km2.to_numpy()).all()
+    assert "> 0.2 km" in catchment_limits("walk", network=net, max_off_network_m=200)
+    # the bundled network (major roads only; 1 km off them) and the corridor's land
+    p = MultimodalParameters()
+    assert catchment_limits("drive") == (
+        "clipped to the corridor (3 cities); bundled major roads + expressway links only; "
+        "land > 1 km from a reached road left out")
+    assert f"walks ≤ {p.max_walk_km:g} km at each end" in catchment_limits("transit")
+    pr = catchment_limits("park_and_ride")
+    assert f"car ≤ {p.max_drive_leg_km:g} km to a station" in pr
+    assert f"walk ≤ {p.max_walk_km:g} km from it" in pr
+    with pytest.raises(CorridorGeoError, match="unknown mode 'bike'"):
+        catchment_limits("bike")

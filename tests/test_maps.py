@@ -16,7 +16,7 @@ from _mapdata import (
     synthetic_matrix,
 )
 
-from corridor_geo import maps
+from corridor_geo import maps, settings
 from corridor_geo._map_assets import VENDOR, deterministic_ids, external_urls
 from corridor_geo.errors import ArgumentError, CorridorGeoError, DataValidationError
 from corridor_geo.settings import mode_label
@@ -893,3 +893,35 @@ def test_comparison_map_marks_the_origins_compared(corridor):
         assert rows[0].section == "Scenario change"
         assert rows[0].layers[0].layer_name == "Origins compared"
         assert f"the {len(expect)} platform" in rows[0].note
+
+
+def test_key_states_the_catchment_limits_per_mode(corridor):
+    """Nothing on a map said what its catchments leave out (clipped to the corridor,
+    major roads only, walks of at most 2.5 km): one key line per mode drawn now does,
+    following that mode's layers; modes not drawn get none; the text is escaped."""
+    cat = pd.concat([synthetic_catchments(n_origins=1, bands=(30, 60)),
+                     synthetic_catchments(n_origins=1, bands=(30,), mode="transit")],
+                    ignore_index=True)
+    limits = {"drive": "clipped to the corridor <b>", "transit": "rail only",
+              "walk": "not drawn"}
+    m = maps.corridor_map(corridor, catchments=cat, tiles=None, catchment_limits=limits)
+    rows = {r.label: r for r in _legend(m).rows if r.label.endswith("limits</b>")}
+    assert set(rows) == {"<b>drive limits</b>", "<b>transit limits</b>"}
+    assert rows["<b>drive limits</b>"].note == "clipped to the corridor &lt;b&gt;"
+    for mode, row in (("drive", rows["<b>drive limits</b>"]),
+                      ("transit", rows["<b>transit limits</b>"])):
+        assert row.section == "Catchments (travel time)"
+        assert row.layers
+        assert all(f"({settings.mode_label(mode)})" in fg.layer_name for fg in row.layers)
+    html = maps.map_html(m)
+    assert "clipped to the corridor &amp;lt;b&amp;gt;" not in html  # escaped once
+    # a comparison map: one line per mode of the difference, under "Scenario change"
+    diff = synthetic_difference().assign(mode=["drive", "transit"])
+    m = maps.corridor_map(corridor, difference=diff, tiles=None, catchment_limits=limits)
+    rows = [r for r in _legend(m).rows if r.label.endswith("limits</b>")]
+    assert [(r.section, r.label, r.note) for r in rows] == [
+        ("Scenario change", "<b>drive limits</b>", "clipped to the corridor &lt;b&gt;"),
+        ("Scenario change", "<b>transit limits</b>", "rail only")]
+    # without limits, no such line
+    m = maps.corridor_map(corridor, catchments=cat, tiles=None)
+    assert not [r for r in _legend(m).rows if "limits" in r.label]

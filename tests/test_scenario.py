@@ -552,6 +552,10 @@ def test_example_comparisons(tmp_path):
     assert (peak.matrix_changes["change_min"].dropna() >= -1e-9).all()
     assert (peak.catchment_changes["change_km2"] <= 1e-6).all()
     assert peak.summary["matrix_changes"]["drive"]["n_slower"] > 0
+    # what the compared catchments leave out: the runs' limits, one text per mode
+    assert peak.summary["limits"] == peak.scenario.summary["limits"]
+    assert set(peak.summary["limits"]) == set(peak.catchment_changes["mode"])
+    assert peak.summary["limits"]["drive"].startswith("clipped to the corridor (3 cities);")
 
 
 def test_timetable_feed_replaces_the_modelled_services(tmp_path):

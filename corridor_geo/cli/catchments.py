@@ -111,6 +111,7 @@ def catchments(origins: tuple[str, ...], mode: str, bands: tuple[str, ...], meth
     """
     from corridor_geo._bands import check_bands
     from corridor_geo._io import atomic_write_text, check_output_dir, output_dir
+    from corridor_geo.catchments import catchment_limits
     from corridor_geo.catchments import catchments as build
     from corridor_geo.corridor import load_corridor
     from corridor_geo.errors import CorridorGeoError, SnapError
@@ -151,7 +152,9 @@ def catchments(origins: tuple[str, ...], mode: str, bands: tuple[str, ...], meth
             f"around {', '.join(origins)} "
             f"(a band shorter than the time to cross one {method} cell reaches none); "
             "use longer bands" + (" or a smaller --cell-size" if method == "grid" else ""))
-    html = map_html(corridor_map(corridor, catchments=drawn))  # empty bands are not drawn
+    # empty bands are not drawn; the key says what the catchments leave out
+    html = map_html(corridor_map(corridor, catchments=drawn, catchment_limits={
+        mode: catchment_limits(mode, network=network)}))
     name = "catchments.parquet" if fmt == "parquet" else "catchments.gpkg"
     # everything is computed before anything is written; the folder is committed as a whole
     with output_dir(out_dir, overwrite=overwrite) as tmp:

@@ -236,4 +236,14 @@ def _compare_summary(rb: RunResult, rs: RunResult, cc: pd.DataFrame, mc: pd.Data
         "corridor_geo_version": rb.summary["corridor_geo_version"],
         "catchment_changes": areas,
         "matrix_changes": per_mode,
+        "limits": _limits(rb.summary.get("limits", {}), rs.summary.get("limits", {})),
     }
+
+
+def _limits(base: dict[str, str], scen: dict[str, str]) -> dict[str, str]:
+    """Return what each mode's catchments leave out: one text, or the base's and the scenario's."""
+    out = {}
+    for mode in sorted(set(base) | set(scen)):
+        b, s = base.get(mode), scen.get(mode)
+        out[mode] = (b or s or "") if b == s or not (b and s) else f"base: {b}; scenario: {s}"
+    return out

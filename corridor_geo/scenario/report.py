@@ -193,7 +193,8 @@ def write_run(result: RunResult, tmp: Path) -> None:
         catch = result.catchments
         drawn = catch[~(catch.geometry.isna() | catch.geometry.is_empty)]  # empty bands
         m = corridor_map(map_corridor(result.scenario),
-                         catchments=drawn if len(drawn) else None, matrix=result.matrix)
+                         catchments=drawn if len(drawn) else None, matrix=result.matrix,
+                         catchment_limits=result.summary.get("limits"))
         _save_map(m, tmp / "map.html")
         files.append("map.html")
     pngs: list[str] = []
@@ -217,7 +218,8 @@ def write_compare(comp: Comparison, tmp: Path) -> None:
     # every origin whose catchments are compared is marked, also one with no change
     m = corridor_map(map_corridor(comp.scenario.scenario), difference=comp.difference,
                      matrix_changes=comp.matrix_changes,
-                     compared_origins=comp.catchment_changes["origin_id"].astype(str))
+                     compared_origins=comp.catchment_changes["origin_id"].astype(str),
+                     catchment_limits=comp.summary.get("limits"))
     _save_map(m, tmp / "map.html")
     atomic_write_text(tmp / "report.md", _compare_report(comp))
     atomic_write_json(tmp / "summary.json", comp.summary)

@@ -146,6 +146,7 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     import geopandas as gpd
     import pandas as pd
 
+    from corridor_geo.catchments import catchment_limits
     from corridor_geo.catchments import catchments as _catchments
     from corridor_geo.transit import MultimodalNetwork, travel_time_matrix
 
@@ -166,6 +167,7 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     bar.update()
 
     mats, cats, notes = [], [], []
+    limits: dict[str, str] = {}  # what each mode's catchments leave out (key, summary)
     for mode in s.modes:
         bar.set_postfix_str(f"matrix {mode}")
         logger.info("travel-time matrix, mode %s: %d x %d", mode, len(res.origins),
@@ -181,6 +183,8 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
                             corridor=corridor, network=drive if mode == "drive" else None,
                             multimodal=mm, population=population, snap_max_m=s.snap_max_m)
             cats.append(c.assign(mode=mode))
+            limits[mode] = catchment_limits(mode, network=drive if mode == "drive" else None,
+                                            multimodal=mm)
         else:
             note = (f"no catchments for mode {mode}: a catchment is drawn per mode "
                     "(drive, transit, park_and_ride); matrix only")
@@ -206,6 +210,7 @@ def analyse(res: ResolvedScenario, *, bar: Any) -> RunResult:
     if res.timetable is not None:
         summary["timetable"] = {"file": res.timetable.name,
                                 "services": sorted(svc.id for svc in timetable)}
+    summary["limits"] = limits
     summary["notes"] = notes
     return RunResult(scenario=res, matrix=matrix, catchments=catch, summary=summary,
                      corridor=corridor)
