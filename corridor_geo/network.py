@@ -875,26 +875,29 @@ def _read_meta(directory: Path) -> dict[str, Any]:
     try:
         st = directory.stat()
     except FileNotFoundError:
-        raise CacheError(f"network cache {directory}: no such folder") from None
+        raise CacheError(f"network folder {directory}: no such folder") from None
     except OSError as exc:
-        raise CacheError(f"network cache {directory}: cannot open the folder "
+        raise CacheError(f"network folder {directory}: cannot open the folder "
                          f"({exc.strerror or exc})") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise CacheError(f"network cache {directory}: is {file_kind(st.st_mode)}; expected a "
+        raise CacheError(f"network folder {directory}: is {file_kind(st.st_mode)}; expected a "
                          "folder holding meta.json and arrays.npz (network build --out)")
     try:
         raw = read_input(directory / "meta.json", max_bytes=_META_MAX_BYTES, what="file")
         meta = json.loads(raw.decode("utf-8"))
     except DataValidationError as exc:  # missing, a FIFO or device, too big
-        raise CacheError(f"network cache {directory}: {exc}") from None
+        hint = ("" if (directory / "meta.json").exists() else
+                "; expected a folder written by 'corridor-geo network build SOURCE --out "
+                "FOLDER' (or save_network())")
+        raise CacheError(f"network folder {directory}: {exc}{hint}") from None
     except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested too deep
-        raise CacheError(f"network cache {directory}: cannot read meta.json "
+        raise CacheError(f"network folder {directory}: cannot read meta.json "
                          f"({' '.join(str(exc).split())[:200]})") from None
-    where = f"network cache {directory}: meta.json"
+    where = f"network folder {directory}: meta.json"
     if not isinstance(meta, dict):
         raise CacheError(f"{where} is not an object")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise CacheError(f"network cache {directory}: format version "
+        raise CacheError(f"network folder {directory}: format version "
                          f"{meta.get('format_version')!r} (expected {FORMAT_VERSION})")
     for name in ("n_nodes", "n_edges", "n_coords"):
         v = meta.get(name)
@@ -925,31 +928,31 @@ def _read_arrays(directory: Path, meta: dict[str, Any]) -> dict[str, Any]:
             while block := fh.read(1 << 20):
                 h.update(block)
             if h.hexdigest() != meta.get("arrays_sha256"):
-                raise CacheError(f"network cache {directory}: arrays.npz does not match the "
+                raise CacheError(f"network folder {directory}: arrays.npz does not match the "
                                  "content hash recorded in meta.json (altered or corrupt)")
             fh.seek(0)
             with zipfile.ZipFile(fh) as zf:
                 packed = [i.filename for i in zf.infolist()
                           if i.compress_type != zipfile.ZIP_STORED]
             if packed:
-                raise CacheError(f"network cache {directory}: arrays.npz member {packed[0]} is "
+                raise CacheError(f"network folder {directory}: arrays.npz member {packed[0]} is "
                                  "compressed; expected the uncompressed arrays corridor_geo "
                                  "writes")
             fh.seek(0)
             with np.load(fh, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
     except DataValidationError as exc:  # a FIFO or device
-        raise CacheError(f"network cache {directory}: {exc}") from None
+        raise CacheError(f"network folder {directory}: {exc}") from None
     except OSError as exc:
-        raise CacheError(f"network cache {directory}: cannot read arrays.npz "
+        raise CacheError(f"network folder {directory}: cannot read arrays.npz "
                          f"({exc.strerror or exc})") from None
     except (ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CacheError(f"network cache {directory}: arrays.npz is corrupt "
+        raise CacheError(f"network folder {directory}: arrays.npz is corrupt "
                          f"({' '.join(str(exc).split())[:200]})") from None
     for name, kinds in _KINDS.items():
         arr = arrays.get(name)
         if arr is not None and (arr.ndim != 1 or arr.dtype.kind not in kinds):
-            raise CacheError(f"network cache {directory}: arrays.npz array {name} has shape "
+            raise CacheError(f"network folder {directory}: arrays.npz array {name} has shape "
                              f"{arr.shape} and type {arr.dtype}; expected a one-dimensional "
                              f"{'/'.join(_KIND_NAMES[k] for k in kinds)} array")
     return arrays
@@ -989,17 +992,17 @@ def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
     directory = Path(check_path(directory, name="directory"))
     meta = _read_meta(directory)
     if key is not None and meta.get("cache_key") != key:
-        raise CacheError(f"network cache {directory}: built for key {meta.get('cache_key')!r}, "
+        raise CacheError(f"network folder {directory}: built for key {meta.get('cache_key')!r}, "
                          f"not {key!r}")
     if mode is not None and meta.get("mode") != mode:
-        raise CacheError(f"network cache {directory}: holds a {meta.get('mode')!r} network, "
+        raise CacheError(f"network folder {directory}: holds a {meta.get('mode')!r} network, "
                          f"not {mode!r}")
     arrays = _read_arrays(directory, meta)
     need = [*_NODE, "indptr", *_EDGE, "geom_offsets", "geom_lon", "geom_lat",
             *(f"{c}_codes" for c in _CATS), *(f"{c}_categories" for c in _CATS)]
     missing = [k for k in need if k not in arrays]
     if missing:
-        raise CacheError(f"network cache {directory}: arrays.npz lacks {', '.join(missing)}")
+        raise CacheError(f"network folder {directory}: arrays.npz lacks {', '.join(missing)}")
     n, m, c = meta["n_nodes"], meta["n_edges"], meta["n_coords"]
     sizes_ok = (
         all(len(arrays[k]) == n for k in _NODE)
@@ -1010,7 +1013,7 @@ def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
         and (m == 0 or int(arrays["geom_offsets"][-1]) == c)
     )
     if not sizes_ok:
-        raise CacheError(f"network cache {directory}: array sizes do not match meta.json")
+        raise CacheError(f"network folder {directory}: array sizes do not match meta.json")
     try:
         cats = {
             name: pd.Categorical.from_codes(arrays[f"{name}_codes"],
@@ -1018,7 +1021,7 @@ def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
             for name in _CATS
         }
     except (ValueError, TypeError) as exc:
-        raise CacheError(f"network cache {directory}: bad category arrays ({exc})") from None
+        raise CacheError(f"network folder {directory}: bad category arrays ({exc})") from None
     net = Network(
         **{k: arrays[k] for k in (*_NODE, "indptr", *_EDGE,
                                   "geom_offsets", "geom_lon", "geom_lat")},
@@ -1028,5 +1031,5 @@ def read_network(directory: str | os.PathLike[str], *, key: str | None = None,
     try:
         net.validate(where=str(directory))
     except CorridorGeoError as exc:
-        raise CacheError(f"network cache {directory}: invalid arrays ({exc})") from None
+        raise CacheError(f"network folder {directory}: invalid arrays ({exc})") from None
     return net

@@ -41,7 +41,9 @@ def test_info_dot_default_is_a_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = _run("info", "./default")
     assert res.exit_code == 2
-    assert "meta.json: file not found" in res.stderr
+    assert "network folder default: default/meta.json: file not found" in res.stderr
+    assert "expected a folder written by 'corridor-geo network build SOURCE --out" in res.stderr
+    assert res.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(("make", "what"), [(None, "does not exist"), ("file", "is a file")])

@@ -305,7 +305,7 @@ def test_tampered_network_folder_is_one_cache_error(tmp_path, tiny, change, mess
     _rewrite(out, **change)
     with pytest.raises(CacheError, match=message):
         read_network(out)
-    assert "network cache" in _cli_one_line_exit_2(["network", "info", str(out)])
+    assert "network folder" in _cli_one_line_exit_2(["network", "info", str(out)])
 
 
 def test_cached_entry_with_a_fifo_is_rebuilt_not_waited_on(tmp_path, tiny):
