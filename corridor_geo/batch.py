@@ -245,6 +245,10 @@ def _up_to_date(folder: Path, inputs_hash: str) -> bool:
     return True
 
 
+#: The dask setting that makes nannies start workers with glibc's eager memory trimming.
+_MALLOC_TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+
+
 def _connect(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
@@ -254,11 +258,21 @@ def _connect(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
         except (OSError, TimeoutError, ValueError) as exc:
             raise SchedulerError(
                 f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
+    import dask
+
     try:
-        cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True,
-            host="127.0.0.1", dashboard_address="127.0.0.1:0", scheduler_port=0,
-        )
+        # distributed's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which
+        # makes glibc return freed memory to the OS at every large free: a scenario run,
+        # full of short-lived numpy/shapely arrays, took 1.2-1.7x longer in a worker than
+        # in this process (system time 1 -> 10 s for six runs; benchmarks/bench_batch.py).
+        # The setting is dropped for the local cluster (None unsets it; the numpy thread
+        # limits stay); a batch's workers live for one batch, so memory is returned when
+        # they exit.
+        with dask.config.set({_MALLOC_TRIM_KEY: None}):
+            cluster = LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True,
+                host="127.0.0.1", dashboard_address="127.0.0.1:0", scheduler_port=0,
+            )
     except (OSError, TimeoutError) as exc:
         raise SchedulerError(f"cannot start a local Dask cluster: {exc}") from None
     return Client(cluster), cluster

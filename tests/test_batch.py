@@ -235,6 +235,32 @@ def test_scenario_named_like_the_batchs_own_files_is_refused(tmp_path, stem):
     assert not out.exists()
 
 
+def test_local_workers_start_without_eager_malloc_trimming(monkeypatch):
+    """distributed's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536 (its
+    pre-spawn-environ); with it glibc maps and unmaps every array above 128 KiB and a
+    scenario ran 1.2-1.7x slower in a worker than in the calling process. The local
+    cluster of run_batch drops that one setting and keeps the numpy thread limits."""
+    import os
+
+    import dask
+
+    from corridor_geo.batch import _close_local_cluster, _connect
+
+    # an earlier LocalCluster in this process (the module's fixture) left it in os.environ
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    client, local = _connect(None, 1)
+    try:
+        env = client.run(lambda: {k: os.environ.get(k) for k in
+                                  ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")})
+    finally:
+        client.close()
+        _close_local_cluster(local)
+    assert list(env.values()) == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}]
+    # dask's own default is untouched outside the batch's cluster
+    assert dask.config.get("distributed.nanny.pre-spawn-environ")[
+        "MALLOC_TRIM_THRESHOLD_"] == 65536
+
+
 def test_unreachable_scheduler(tmp_path, monkeypatch):
     monkeypatch.setattr("corridor_geo.batch.CONNECT_TIMEOUT_S", 1.0)
     p = _small(tmp_path, "s")
