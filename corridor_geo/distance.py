@@ -96,7 +96,8 @@ def distance_matrix(
     ids
         Places to include, in this order; with a Corridor, English or Chinese names
         are resolved with ``corridor.resolve`` (an unknown id raises
-        :class:`~corridor_geo.errors.UnknownIdError`). Default: all places.
+        :class:`~corridor_geo.errors.UnknownIdError`); a place given twice counts
+        once. Default: all places.
     include_self
         Also return each place's pair with itself (``from_id == to_id``: 0 km, NaN
         azimuths), e.g. for a square table with a zero diagonal. Default ``False``:
@@ -136,6 +137,8 @@ def distance_matrix(
                             f"{describe(places)}")
     ids = None if ids is None else as_list(ids, name="ids", what="ids or names")
     gdf = _places_from(places, ids)
+    # a place named twice in *ids* (by id and by name, say) is one place: one row per pair
+    gdf = gdf[~gdf["id"].astype(str).duplicated()].reset_index(drop=True)
     pid = gdf["id"].astype(str).to_numpy()
     names = (gdf["name_en"].astype("string").fillna("").to_numpy()
              if "name_en" in gdf.columns else np.full(len(gdf), "", dtype=object))
@@ -144,7 +147,7 @@ def distance_matrix(
     n = len(gdf)
     i, j = np.divmod(np.arange(n * n), n)
     if not include_self:
-        keep = pid[i] != pid[j]  # by id: an id given twice in *ids* is still itself
+        keep = i != j
         i, j = i[keep], j[keep]
     az, back, dist = _GEOD.inv(lon[i], lat[i], lon[j], lat[j])
     az = np.mod(np.asarray(az, float), 360.0)

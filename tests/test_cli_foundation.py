@@ -69,6 +69,25 @@ def test_distances_lists_self_pairs_only_when_asked(runner: CliRunner, args, n_r
     assert sum(r[0] == r[1] for r in rows) == n_self
 
 
+@pytest.mark.parametrize("ids", [["松山湖"], ["松山湖", "core_dg_songshan_lake"]])
+def test_distances_of_one_place_is_one_clear_error(runner: CliRunner, tmp_path, ids) -> None:
+    """One place (or one place under two names) has no pair of different places: that
+    printed an empty table with exit code 0; now one line, exit 2, no --out written;
+    --include-self gives its one 0 km row."""
+    args = [a for q in ids for a in ("--ids", q)]
+    out = tmp_path / "d.csv"
+    res = runner.invoke(main, ["distances", *args, "--out", str(out)])
+    assert res.exit_code == 2
+    assert "one place gives no pair of different places" in res.stderr
+    assert "--include-self" in res.stderr
+    assert res.stderr.count("\n") == 1
+    assert not out.exists()
+    res = runner.invoke(main, ["distances", "--format", "csv", "--ids", ids[0],
+                               "--include-self"])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[1].startswith("core_dg_songshan_lake,core_dg_songshan_lake,")
+
+
 def test_distances_csv_to_file(runner: CliRunner, tmp_path) -> None:
     out = tmp_path / "d.csv"
     res = runner.invoke(main, ["distances", "--format", "csv", "--out", str(out)])

@@ -98,11 +98,10 @@ def test_no_self_pairs_by_default() -> None:
     both = distance.distance_matrix(_gdf(), include_self=True)
     assert len(both) == n * n
     pd.testing.assert_frame_equal(both[both.from_id != both.to_id].reset_index(drop=True), df)
-    # an id given twice is still the same place
+    # an id given twice is one place (test_a_place_given_twice_counts_once)
     twice = distance.distance_matrix(_gdf(), ids=["st_gz_south", "st_sz_north", "st_gz_south"])
     assert list(zip(twice.from_id, twice.to_id, strict=True)) == [
-        ("st_gz_south", "st_sz_north"), ("st_sz_north", "st_gz_south"),
-        ("st_sz_north", "st_gz_south"), ("st_gz_south", "st_sz_north")]
+        ("st_gz_south", "st_sz_north"), ("st_sz_north", "st_gz_south")]
 
 
 def test_two_places_at_one_point_are_0_km_apart() -> None:
@@ -138,6 +137,22 @@ def test_ids_order_names_and_corridor_input() -> None:
     assert via.from_id.tolist() == df.from_id.tolist()
     np.testing.assert_array_equal(via.distance_km, df.distance_km)
     assert len(distance.distance_matrix(FakeCorridor())) == 12
+
+
+def test_a_place_given_twice_counts_once() -> None:
+    """By id and by name, or the same id twice: one place, so n(n - 1) rows of n distinct
+    places (the pairs were listed twice)."""
+    once = distance.distance_matrix(FakeCorridor(), ids=["core_dg_songshan_lake",
+                                                         "st_gz_south"])
+    twice = distance.distance_matrix(
+        FakeCorridor(), ids=["core_dg_songshan_lake", "Songshan Lake", "st_gz_south",
+                             "st_gz_south"])
+    pd.testing.assert_frame_equal(twice, once)
+    assert len(once) == 2
+    alone = distance.distance_matrix(_gdf(), ids=["st_gz_south", "st_gz_south"],
+                                     include_self=True)
+    assert alone[["from_id", "to_id", "distance_km"]].to_numpy().tolist() == [
+        ["st_gz_south", "st_gz_south", 0.0]]
 
 
 def test_ogc_crs84_places_are_wgs84() -> None:

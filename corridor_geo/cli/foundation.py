@@ -123,7 +123,7 @@ def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None, overwrite: 
     """
     from corridor_geo.corridor import load_corridor
     from corridor_geo.distance import distance_matrix, write_distance_csv
-    from corridor_geo.errors import OutputDirError
+    from corridor_geo.errors import ArgumentError, OutputDirError
 
     if out_file is not None and out_file.name in ("", ".", ".."):  # click reads "" as "."
         raise OutputDirError("--out: the path is empty or names a folder; expected a CSV file "
@@ -133,6 +133,9 @@ def distances(ids: tuple[str, ...], fmt: str, out_file: Path | None, overwrite: 
                              "another name, or add --overwrite to replace it")
     corridor = load_corridor()
     chosen = [corridor.resolve(q) for q in ids] if ids else list(corridor.platforms["id"])
+    if len(set(chosen)) < 2 and not include_self:  # an empty table, exit 0, said nothing
+        raise ArgumentError(f"--ids {' '.join(ids)}: one place gives no pair of different "
+                            "places; give two or more, or add --include-self")
     df = distance_matrix(corridor, ids=chosen, include_self=include_self)
     if out_file is not None:
         write_distance_csv(df, out_file)
